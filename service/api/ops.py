@@ -1,0 +1,43 @@
+"""Ops endpoints: liveness, readiness and Prometheus metrics. No auth."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from aiohttp import web
+from redis.exceptions import RedisError
+
+from service.appkeys import METRICS, REDIS, SETTINGS
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/health/live")
+async def live(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "live"})
+
+
+@routes.get("/health/ready")
+async def ready(request: web.Request) -> web.Response:
+    timeout = request.app[SETTINGS].redis_timeout
+    started = time.perf_counter()
+    try:
+        async with asyncio.timeout(timeout):
+            await request.app[REDIS].ping()
+    except (RedisError, OSError, TimeoutError) as exc:
+        request.app[METRICS].redis_errors.labels("health").inc()
+        reason = "timeout" if isinstance(exc, TimeoutError) else type(exc).__name__
+        return web.json_response(
+            {"status": "unavailable", "redis": {"ok": False, "reason": reason}}, status=503
+        )
+    latency = round((time.perf_counter() - started) * 1000, 2)
+    return web.json_response({"status": "ready", "redis": {"ok": True, "latency_ms": latency}})
+
+
+@routes.get("/metrics")
+async def metrics(request: web.Request) -> web.Response:
+    m = request.app[METRICS]
+    resp = web.Response(body=m.render())
+    resp.headers["Content-Type"] = m.content_type
+    return resp

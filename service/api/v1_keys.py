@@ -1,0 +1,52 @@
+"""API keys over HTTP (admin), and who-am-I for any caller."""
+
+from __future__ import annotations
+
+from aiohttp import web
+from pydantic import Field
+
+from service.apikeys import ALL_SCOPES, Scope
+from service.appkeys import API_KEYS, PRINCIPAL
+from service.bodies import read_model
+from service.middleware import requires
+from service.models import ShortText, Strict
+from service.problems import ProblemError
+
+routes = web.RouteTableDef()
+
+
+class KeyRequest(Strict):
+    name: ShortText = Field(min_length=1)
+    scopes: list[Scope] = Field(min_length=1)
+
+
+@routes.get("/v1/me")
+@requires(*ALL_SCOPES)
+async def me(request: web.Request) -> web.Response:
+    return web.Response(
+        body=request[PRINCIPAL].model_dump_json(), content_type="application/json"
+    )
+
+
+@routes.post("/v1/keys")
+@requires(Scope.ADMIN)
+async def create_key(request: web.Request) -> web.Response:
+    body = await read_model(request, KeyRequest)
+    issued = await request.app[API_KEYS].create(body.name, frozenset(body.scopes))
+    return web.Response(body=issued.model_dump_json(), status=201, content_type="application/json")
+
+
+@routes.get("/v1/keys")
+@requires(Scope.ADMIN)
+async def list_keys(request: web.Request) -> web.Response:
+    keys = await request.app[API_KEYS].list_keys()
+    body = "[" + ",".join(k.model_dump_json() for k in keys) + "]"
+    return web.Response(text=body, content_type="application/json")
+
+
+@routes.delete("/v1/keys/{key_id}")
+@requires(Scope.ADMIN)
+async def revoke_key(request: web.Request) -> web.Response:
+    if not await request.app[API_KEYS].revoke(request.match_info["key_id"]):
+        raise ProblemError(404, "No API key with this id.", slug="key-not-found")
+    return web.Response(status=204)

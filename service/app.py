@@ -1,0 +1,93 @@
+"""The application factory: one ``cleanup_ctx`` per resource, started in order."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import redis.asyncio as aioredis
+from aiohttp import web
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+
+from service.api import ops, v1_customers, v1_keys, v1_lookup
+from service.apikeys import ApiKeyStore
+from service.appkeys import (
+    API_KEYS,
+    CUSTOMERS,
+    EMBEDDED,
+    KEYS,
+    METRICS,
+    REDIS,
+    REDIS_URL,
+    SETTINGS,
+)
+from service.customers import CustomerStore
+from service.embedded import EmbeddedRedis
+from service.keyschema import KeySchema
+from service.logs import get_logger
+from service.metrics import Metrics
+from service.middleware import auth_middleware, context_middleware, error_middleware
+from service.settings import Settings
+
+log = get_logger("socialid.app")
+
+
+def redis_client(url: str, settings: Settings) -> aioredis.Redis:
+    """A pooled client that fails fast, so readiness and errors surface within a second."""
+    return aioredis.Redis.from_url(
+        url,
+        decode_responses=True,
+        socket_timeout=settings.redis_timeout,
+        socket_connect_timeout=settings.redis_timeout,
+        health_check_interval=15,
+        retry=Retry(ExponentialBackoff(cap=0.2, base=0.01), retries=1),
+        max_connections=64,
+    )
+
+
+async def embedded_store_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    if settings.redis_url is not None:
+        app[REDIS_URL] = settings.redis_url
+        log.info("store", kind="external")
+        yield
+        return
+    server = EmbeddedRedis(settings.data_dir, appendfsync=settings.embedded_appendfsync)
+    await asyncio.to_thread(server.start)
+    app[EMBEDDED] = server
+    app[REDIS_URL] = server.url
+    log.info("store", kind="embedded", data_dir=str(settings.data_dir), pid=server.pid)
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(server.stop)
+        log.info("store_stopped", kind="embedded")
+
+
+async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
+    client = redis_client(app[REDIS_URL], app[SETTINGS])
+    app[REDIS] = client
+    keys = app[KEYS]
+    admin = app[SETTINGS].admin_token
+    app[API_KEYS] = ApiKeyStore(client, keys, admin.get_secret_value() if admin else None)
+    app[CUSTOMERS] = CustomerStore(client, keys)
+    try:
+        yield
+    finally:
+        await client.aclose()
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(
+        middlewares=[context_middleware, error_middleware, auth_middleware],
+        client_max_size=settings.max_body_bytes,
+    )
+    app[SETTINGS] = settings
+    app[KEYS] = KeySchema(settings.key_prefix)
+    app[METRICS] = Metrics()
+    app.cleanup_ctx.append(embedded_store_ctx)
+    app.cleanup_ctx.append(redis_ctx)
+    for module in (ops, v1_keys, v1_customers, v1_lookup):
+        app.router.add_routes(module.routes)
+    return app

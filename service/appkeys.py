@@ -1,0 +1,25 @@
+"""Every typed key of the aiohttp application and of its requests, in one place."""
+
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from service.apikeys import ApiKeyStore, Principal
+from service.customers import CustomerStore
+from service.embedded import EmbeddedRedis
+from service.keyschema import KeySchema
+from service.metrics import Metrics
+from service.settings import Settings
+
+SETTINGS = web.AppKey("settings", Settings)
+KEYS = web.AppKey("keys", KeySchema)
+METRICS = web.AppKey("metrics", Metrics)
+EMBEDDED = web.AppKey("embedded", EmbeddedRedis)
+REDIS_URL = web.AppKey("redis_url", str)
+REDIS = web.AppKey("redis", aioredis.Redis)
+API_KEYS = web.AppKey("api_keys", ApiKeyStore)
+CUSTOMERS = web.AppKey("customers", CustomerStore)
+
+REQUEST_ID = web.RequestKey("request_id", str)
+PRINCIPAL = web.RequestKey("principal", Principal)

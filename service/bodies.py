@@ -1,0 +1,35 @@
+"""Reading request bodies into pydantic models, with the errors clients need."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, TypeAdapter
+
+from service.problems import ProblemError
+
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+
+
+def _require_json(request: web.Request) -> None:
+    ctype = request.content_type
+    if ctype != "application/json" and not ctype.endswith("+json"):
+        raise ProblemError(
+            415,
+            f"Send the body as application/json (got {ctype or 'no content type'}).",
+            slug="unsupported-media-type",
+        )
+
+
+async def read_model(request: web.Request, model: type[M]) -> M:
+    """Parse and validate in one step; pydantic's errors become 400 or 422 upstream."""
+    _require_json(request)
+    # request.read() enforces the app's client_max_size and raises 413 past it.
+    return model.model_validate_json(await request.read())
+
+
+async def read_as(request: web.Request, adapter: TypeAdapter[T]) -> T:
+    _require_json(request)
+    return adapter.validate_json(await request.read())

@@ -1,0 +1,113 @@
+"""The ``socialid`` command: serve, demo, version, keys."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from aiohttp import web
+
+from service import __version__
+from service.apikeys import ApiKeyStore, Scope
+from service.embedded import EmbeddedStoreError
+from service.keyschema import KeySchema
+from service.logs import configure_logging, get_logger
+from service.settings import ConfigError, Settings, load_settings
+from service.storecli import cli_redis
+
+
+def _scopes(value: str) -> frozenset[Scope]:
+    try:
+        return frozenset(Scope(s.strip()) for s in value.split(",") if s.strip())
+    except ValueError:
+        known = ", ".join(s.value for s in Scope)
+        raise argparse.ArgumentTypeError(f"scopes are a comma list of: {known}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="socialid",
+        description="Identity resolution and customer context for social customer care.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the HTTP service (configured by SOCIALID_* variables)")
+    demo = sub.add_parser("demo", help="run the whole flow on sample data and print it")
+    demo.add_argument(
+        "--data-dir", help="keep the demo's store here (default: a temporary directory)"
+    )
+    sub.add_parser("version", help="print the version")
+
+    keys = sub.add_parser("keys", help="manage API keys")
+    ksub = keys.add_subparsers(dest="keys_command", required=True)
+    create = ksub.add_parser("create", help="issue a key; its token is printed once")
+    create.add_argument("--name", required=True)
+    create.add_argument("--scopes", required=True, type=_scopes, help="e.g. rep,integration")
+    ksub.add_parser("list", help="list keys (never their tokens)")
+    revoke = ksub.add_parser("revoke", help="revoke a key by id")
+    revoke.add_argument("key_id")
+    return parser
+
+
+def serve(settings: Settings) -> int:
+    from service.app import create_app
+
+    log = get_logger("socialid")
+    log.info("starting", version=__version__, host=settings.host, port=settings.port)
+    if settings.admin_token is None:
+        log.warning("no_admin_token", hint="set SOCIALID_ADMIN_TOKEN or issue keys")
+    web.run_app(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        shutdown_timeout=settings.shutdown_timeout,
+        access_log=None,
+        print=None,
+    )
+    log.info("stopped")
+    return 0
+
+
+async def _keys(settings: Settings, args: argparse.Namespace) -> int:
+    async with cli_redis(settings) as client:
+        store = ApiKeyStore(client, KeySchema(settings.key_prefix), admin_token=None)
+        if args.keys_command == "create":
+            issued = await store.create(args.name, args.scopes)
+            print(f"key id:  {issued.key_id}")
+            print(f"scopes:  {','.join(issued.scopes)}")
+            print(f"token:   {issued.token}")
+            print("The token is shown only this once; store it in your secret manager.")
+        elif args.keys_command == "list":
+            for key in await store.list_keys():
+                created = key.created_at.isoformat(timespec="seconds")
+                print(f"{key.key_id}  {key.name:<24} {','.join(key.scopes):<24} {created}")
+        else:
+            if not await store.revoke(args.key_id):
+                print(f"socialid: no key with id {args.key_id}", file=sys.stderr)
+                return 1
+            print(f"revoked {args.key_id}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "version":
+        print(f"socialid {__version__}")
+        return 0
+    try:
+        settings = load_settings()
+        configure_logging(settings.log_level, settings.resolved_log_format)
+        if args.command == "serve":
+            return serve(settings)
+        if args.command == "demo":
+            from service.demo import run_demo
+
+            return asyncio.run(run_demo(settings, args.data_dir))
+        return asyncio.run(_keys(settings, args))
+    except ConfigError as exc:
+        print(f"socialid: {exc}", file=sys.stderr)
+        return 2
+    except EmbeddedStoreError as exc:
+        print(f"socialid: embedded store: {exc}", file=sys.stderr)
+        return 1

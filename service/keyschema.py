@@ -1,0 +1,53 @@
+"""Every Redis key socialid uses is named here and nowhere else.
+
+Keys that belong together carry the same hash tag (the part in braces) so that, on a
+Redis Cluster, they live on one slot and can be written in one MULTI or script:
+everything about one customer shares ``{c:<id>}``; API keys share ``{auth}``.
+Customer ids are restricted (see ``CUSTOMER_ID_PATTERN``) so they cannot contain braces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import quote
+
+
+CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
+
+
+@dataclass(frozen=True, slots=True)
+class KeySchema:
+    prefix: str = "sid"
+
+    # -- customers -------------------------------------------------------------------
+    def customer(self, customer_id: str) -> str:
+        return f"{self.prefix}:{{c:{customer_id}}}:doc"
+
+    def history(self, customer_id: str) -> str:
+        """Sorted set of the customer's event ids, scored by event time (ms)."""
+        return f"{self.prefix}:{{c:{customer_id}}}:hist"
+
+    def customer_events(self, customer_id: str) -> str:
+        """Hash event id -> event JSON, so an event is stored once however often sent."""
+        return f"{self.prefix}:{{c:{customer_id}}}:evs"
+
+    # -- identities ------------------------------------------------------------------
+    def identity(self, channel: str, external_id: str) -> str:
+        """Exact link from a channel identity to a customer id.
+
+        No hash tag: identities spread over the cluster; the id is quoted so that braces
+        or spaces in a provider's id cannot form a tag or break a SCAN pattern.
+        """
+        return f"{self.prefix}:idn:{channel}:{quote(external_id, safe='@._-')}"
+
+    # -- auth ------------------------------------------------------------------------
+    def api_key(self, key_id: str) -> str:
+        return f"{self.prefix}:{{auth}}:key:{key_id}"
+
+    def api_key_index(self) -> str:
+        return f"{self.prefix}:{{auth}}:keys"
+
+    # -- housekeeping ----------------------------------------------------------------
+    def everything(self) -> str:
+        """SCAN pattern matching every key of this prefix (tests and erasure checks)."""
+        return f"{self.prefix}:*"

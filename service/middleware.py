@@ -1,0 +1,162 @@
+"""The request pipeline: request id and canonical log line, error mapping, then auth.
+
+Every error response in the service is produced by ``error_middleware`` and nowhere else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+
+import structlog
+from aiohttp import web
+from pydantic import ValidationError
+from redis.exceptions import RedisError
+
+from service.appkeys import API_KEYS, METRICS, PRINCIPAL, REQUEST_ID
+from service.apikeys import Scope
+from service.logs import get_logger
+from service.problems import ProblemError, from_validation_error, problem_response
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+log = get_logger("socialid.http")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_QUIET_PREFIXES = ("/health/", "/metrics")
+_SCOPES_ATTR = "__socialid_scopes__"
+
+
+def route_template(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "unmatched"
+
+
+@web.middleware
+async def context_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    given = request.headers.get("X-Request-ID", "")
+    request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+    request[REQUEST_ID] = request_id
+    route = route_template(request)
+    started = time.perf_counter()
+    status = 500
+    with structlog.contextvars.bound_contextvars(
+        request_id=request_id, method=request.method, route=route
+    ):
+        try:
+            response = await handler(request)
+            status = response.status
+            response.headers["X-Request-ID"] = request_id
+            return response
+        finally:
+            elapsed = time.perf_counter() - started
+            metrics = request.app[METRICS]
+            labels = (route, request.method, str(status))
+            metrics.requests.labels(*labels).inc()
+            metrics.latency.labels(*labels).observe(elapsed)
+            quiet = request.path.startswith(_QUIET_PREFIXES) and status < 400
+            level = "debug" if quiet else ("error" if status >= 500 else "info")
+            log.log(
+                _LEVELS[level],
+                "request",
+                status=status,
+                duration_ms=round(elapsed * 1000, 2),
+                path=request.path,
+            )
+
+
+_LEVELS = {"debug": 10, "info": 20, "error": 40}
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ProblemError as exc:
+        error = exc
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        error = ProblemError(
+            exc.status,
+            _http_detail(exc),
+            headers={k: v for k, v in exc.headers.items() if k.lower() == "allow"},
+        )
+    except ValidationError as exc:
+        error = from_validation_error(exc)
+    except RedisError as exc:
+        request.app[METRICS].redis_errors.labels("request").inc()
+        log.warning("redis_unavailable", error=type(exc).__name__)
+        error = ProblemError(
+            503,
+            "The store is not answering; retry shortly.",
+            slug="store-unavailable",
+            headers={"Retry-After": "1"},
+        )
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("unhandled_error")
+        error = ProblemError(
+            500,
+            "An unexpected error occurred; quote the request id when reporting it.",
+            slug="internal-error",
+        )
+    return problem_response(
+        error, instance=request.path, request_id=request.get(REQUEST_ID)
+    )
+
+
+def _http_detail(exc: web.HTTPException) -> str:
+    if exc.status == 404:
+        return "No such resource."
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        return f"Method {exc.method} is not allowed here."
+    if exc.status == 413:
+        return "The request body is larger than this service accepts."
+    return exc.text or exc.reason
+
+
+def requires(*scopes: Scope) -> Callable[[Handler], Handler]:
+    """Declare which scopes may call a /v1 handler (any one of them suffices)."""
+
+    def mark(handler: Handler) -> Handler:
+        setattr(handler, _SCOPES_ATTR, frozenset(scopes))
+        return handler
+
+    return mark
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not request.path.startswith("/v1/"):
+        return await handler(request)
+    metrics = request.app[METRICS]
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        metrics.auth_failures.labels("missing").inc()
+        raise _unauthorized("A bearer token is required.")
+    principal = await request.app[API_KEYS].authenticate(token.strip())
+    if principal is None:
+        metrics.auth_failures.labels("bad_token").inc()
+        raise _unauthorized("The bearer token is not valid.")
+    # Routes declare their scopes; one that forgot is admin-only rather than open.
+    allowed: frozenset[Scope] = getattr(
+        request.match_info.handler, _SCOPES_ATTR, frozenset({Scope.ADMIN})
+    )
+    if not principal.scopes & allowed:
+        metrics.auth_failures.labels("scope").inc()
+        needed = " or ".join(sorted(allowed))
+        raise ProblemError(403, f"This call needs the {needed} scope.", slug="missing-scope")
+    request[PRINCIPAL] = principal
+    with structlog.contextvars.bound_contextvars(principal=principal.key_id):
+        return await handler(request)
+
+
+def _unauthorized(detail: str) -> ProblemError:
+    return ProblemError(
+        401, detail, slug="unauthorized", headers={"WWW-Authenticate": 'Bearer realm="socialid"'}
+    )

@@ -1,0 +1,99 @@
+"""RFC 9457 problem details: the one shape of every error socialid answers with."""
+
+from __future__ import annotations
+
+import json
+from http import HTTPStatus
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+TYPE_BASE = "https://socialid.dev/problems/"
+
+
+class FieldError(BaseModel):
+    pointer: str = Field(description="JSON Pointer (RFC 6901) to the offending field")
+    message: str
+    code: str
+
+
+class Problem(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class ProblemError(Exception):
+    """Raise from a handler to answer with a problem; the error middleware renders it."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        slug: str | None = None,
+        title: str | None = None,
+        errors: list[FieldError] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        phrase = HTTPStatus(status).phrase
+        self.status = status
+        self.detail = detail
+        self.slug = slug or phrase.lower().replace(" ", "-")
+        self.title = title or phrase
+        self.errors = errors
+        self.headers = headers or {}
+
+
+def json_pointer(loc: tuple[int | str, ...]) -> str:
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in loc)
+
+
+def field_errors(exc: ValidationError) -> list[FieldError]:
+    # The offending input is deliberately not echoed: it may be personal data.
+    return [
+        FieldError(pointer=json_pointer(tuple(e["loc"])), message=e["msg"], code=e["type"])
+        for e in exc.errors(include_url=False, include_input=False)
+    ]
+
+
+def from_validation_error(exc: ValidationError) -> ProblemError:
+    if any(e["type"] == "json_invalid" for e in exc.errors()):
+        return ProblemError(400, "The request body is not valid JSON.", slug="malformed-json")
+    return ProblemError(
+        422,
+        "The request body does not match the expected shape.",
+        slug="validation-failed",
+        title="Validation failed",
+        errors=field_errors(exc),
+    )
+
+
+def problem_response(
+    error: ProblemError, *, instance: str | None, request_id: str | None
+) -> web.Response:
+    problem = Problem(
+        type=TYPE_BASE + error.slug,
+        title=error.title,
+        status=error.status,
+        detail=error.detail,
+        instance=instance,
+        request_id=request_id,
+        errors=error.errors,
+    )
+    body: dict[str, Any] = problem.model_dump(exclude_none=True)
+    return web.Response(
+        status=error.status,
+        body=json.dumps(body).encode(),
+        content_type=PROBLEM_CONTENT_TYPE,
+        headers=error.headers,
+    )

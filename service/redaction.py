@@ -1,0 +1,63 @@
+"""Masks personal data in log events before they are rendered.
+
+Applied to every log line (ours and the standard library's). Fields that hold free text
+or identity values are replaced whole; any other string is scanned for e-mail
+addresses, phone-number-like digit runs and @handles. Over-masking is acceptable;
+a customer's address in a log file is not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+# Free text and identity fields: the value never appears, only its length.
+SENSITIVE_KEYS = frozenset(
+    {
+        "text", "body", "message", "content", "subject", "note", "bio", "location",
+        "name", "given_name", "family_name", "display_name", "handle", "email",
+        "emails", "phone", "phones", "address", "addresses", "date_of_birth",
+        "external_id", "sender", "authorization", "token", "password",
+    }
+)  # fmt: skip
+# Fields that socialid itself fills with non-personal values; scanning them would only
+# mangle timestamps and ids that happen to look like phone numbers.
+TRUSTED_KEYS = frozenset(
+    {"timestamp", "level", "logger", "request_id", "status", "duration_ms", "method",
+     "route", "version", "pid"}
+)  # fmt: skip
+
+_EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
+# Seven or more digits, optionally with +, spaces, dots, dashes or brackets between them,
+# not glued to letters (so hex ids and hashes are left alone).
+_PHONE = re.compile(r"(?<![\w+])\+?\(?\d(?:[\s().-]{0,2}\d){6,16}(?![\w])")
+_HANDLE = re.compile(r"(?<![\w@])@\w{1,30}")
+
+
+def mask_text(value: str) -> str:
+    value = _EMAIL.sub("[email]", value)
+    value = _PHONE.sub("[phone]", value)
+    return _HANDLE.sub("@[handle]", value)
+
+
+def _mask_value(key: str, value: Any) -> Any:
+    if key.lower() in SENSITIVE_KEYS and value is not None:
+        if isinstance(value, str):
+            return f"[redacted {len(value)} chars]"
+        return "[redacted]"
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, Mapping):
+        return {k: _mask_value(str(k), v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_mask_value(key, v) for v in value]
+    return value
+
+
+def redact_processor(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    for key, value in event_dict.items():
+        if key in TRUSTED_KEYS:
+            continue
+        event_dict[key] = _mask_value(key, value)
+    return event_dict

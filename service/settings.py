@@ -1,0 +1,86 @@
+"""All configuration, read once from `SOCIALID_*` environment variables."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "SOCIALID_"
+
+LogFormat = Literal["json", "console"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://, rediss:// or unix:// URL. Unset: start the embedded server.",
+    )
+    data_dir: Path = Field(default=Path(".socialid"), description="Embedded store's data.")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    admin_token: SecretStr | None = Field(
+        default=None, description="Bootstrap bearer token with every scope."
+    )
+    log_format: LogFormat | None = Field(
+        default=None, description="json or console; default json unless stderr is a TTY."
+    )
+    log_level: LogLevel = "INFO"
+    key_prefix: str = Field(
+        default="sid", pattern=r"^[A-Za-z0-9_.-]{1,32}$", description="Prefix of every Redis key."
+    )
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="Largest request body.")
+    redis_timeout: float = Field(
+        default=1.0, gt=0, le=30, description="Seconds a Redis command may take before it fails."
+    )
+    shutdown_timeout: float = Field(default=10.0, gt=0, le=300)
+    embedded_appendfsync: Literal["always", "everysec", "no"] = Field(
+        default="everysec", description="fsync policy of the embedded server's append-only file."
+    )
+
+    @field_validator("redis_url")
+    @classmethod
+    def _known_scheme(cls, value: str | None) -> str | None:
+        if value is None or value == "":
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def resolved_log_format(self) -> LogFormat:
+        if self.log_format is not None:
+            return self.log_format
+        return "console" if sys.stderr.isatty() else "json"
+
+
+class ConfigError(Exception):
+    """A setting has a bad value; the message is one line naming the variable."""
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors():
+        field = str(err["loc"][0]) if err["loc"] else "?"
+        given = err.get("input")
+        shown = f" (got {given!r})" if isinstance(given, str | int | float) else ""
+        parts.append(f"{ENV_PREFIX}{field.upper()}: {err['msg']}{shown}")
+    return "invalid configuration: " + "; ".join(parts)
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None
