@@ -18,6 +18,7 @@ import redis.asyncio as aioredis
 from pydantic import BaseModel, Field
 
 from service.keyschema import KeySchema
+from service.redistypes import fields, text_map, texts
 
 _TOKEN = re.compile(r"^sid_([0-9a-f]{12})_[A-Za-z0-9_-]{43}$")
 
@@ -73,7 +74,7 @@ class ApiKeyStore:
             "created_at": created.isoformat(),
         }
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(self._keys.api_key(key_id), mapping=record)
+            pipe.hset(self._keys.api_key(key_id), mapping=fields(record))
             pipe.sadd(self._keys.api_key_index(), key_id)
             await pipe.execute()
         return IssuedKey(
@@ -81,11 +82,11 @@ class ApiKeyStore:
         )
 
     async def list_keys(self) -> list[ApiKeyInfo]:
-        ids = sorted(await self._redis.smembers(self._keys.api_key_index()))
+        ids = sorted(texts(await self._redis.smembers(self._keys.api_key_index())))
         async with self._redis.pipeline(transaction=False) as pipe:
             for key_id in ids:
                 pipe.hgetall(self._keys.api_key(key_id))
-            records = await pipe.execute()
+            records = [text_map(r) for r in await pipe.execute()]
         return [
             ApiKeyInfo(
                 key_id=key_id,
@@ -111,7 +112,7 @@ class ApiKeyStore:
         if match is None:
             return None
         key_id = match.group(1)
-        rec = await self._redis.hgetall(self._keys.api_key(key_id))
+        rec = text_map(await self._redis.hgetall(self._keys.api_key(key_id)))
         if not rec or not hmac.compare_digest(rec["hash"], _digest(token)):
             return None
         scopes = frozenset(Scope(s) for s in rec["scopes"].split(",") if s)

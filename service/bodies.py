@@ -1,4 +1,4 @@
-"""Reading request bodies into pydantic models, with the errors clients need."""
+"""Request bodies into pydantic models (with the errors clients need), and back out."""
 
 from __future__ import annotations
 
@@ -33,3 +33,12 @@ async def read_model(request: web.Request, model: type[M]) -> M:
 async def read_as(request: web.Request, adapter: TypeAdapter[T]) -> T:
     _require_json(request)
     return adapter.validate_json(await request.read())
+
+
+def json_model(model: BaseModel, status: int = 200) -> web.Response:
+    """Serialise a response model with pydantic (fields that are None left out)."""
+    return web.Response(
+        body=model.model_dump_json(exclude_none=True),
+        status=status,
+        content_type="application/json",
+    )

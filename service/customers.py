@@ -13,6 +13,7 @@ from redis.exceptions import WatchError
 
 from service.keyschema import KeySchema
 from service.models import Customer, Event, EventIn
+from service.redistypes import text_or_none
 
 
 class IdentityConflict(Exception):
@@ -54,10 +55,11 @@ class CustomerStore:
                     raw = await pipe.get(doc_key)
                     old = Customer.model_validate_json(raw) if raw is not None else None
                     for ident in customer.identities:
-                        owner = await pipe.get(self._keys.identity(ident.channel, ident.external_id))
+                        key = self._keys.identity(ident.channel, ident.external_id)
+                        owner = text_or_none(await pipe.get(key))
                         if owner is not None and owner != customer.id:
                             raise IdentityConflict(ident.channel, owner)
-                    pipe.multi()
+                    pipe.multi()  # type: ignore[no-untyped-call]
                     pipe.set(doc_key, customer.model_dump_json(exclude_defaults=True))
                     for stale in _identity_keys(self._keys, old) - wanted:
                         pipe.delete(stale)
@@ -69,14 +71,12 @@ class CustomerStore:
                     continue
 
     async def resolve_identity(self, channel: str, external_id: str) -> str | None:
-        owner: str | None = await self._redis.get(self._keys.identity(channel, external_id))
-        return owner
+        return text_or_none(await self._redis.get(self._keys.identity(channel, external_id)))
 
     async def add_events(self, customer_id: str, events: list[EventIn]) -> int:
         """Append to the history; an event whose id is already there is left as it was."""
         stored = [
-            Event.model_validate({**e.model_dump(), "id": e.id or uuid.uuid4().hex})
-            for e in events
+            Event.model_validate({**e.model_dump(), "id": e.id or uuid.uuid4().hex}) for e in events
         ]
         async with self._redis.pipeline(transaction=True) as pipe:
             for ev in stored:
@@ -91,7 +91,9 @@ class CustomerStore:
 
     async def history(self, customer_id: str, limit: int = 500) -> list[Event]:
         """Newest first."""
-        ids = await self._redis.zrevrange(self._keys.history(customer_id), 0, limit - 1)
+        ids: list[bytes | str] = await self._redis.zrevrange(  # type: ignore[assignment]
+            self._keys.history(customer_id), 0, limit - 1
+        )
         if not ids:
             return []
         raws = await self._redis.hmget(self._keys.customer_events(customer_id), ids)

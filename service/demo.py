@@ -105,8 +105,11 @@ async def _load_and_replay(base: str, token: str, today: date) -> int:
         print(f"Loaded {len(customers)} sample customers and their history.\n")
         messages = [LookupRequest.model_validate(m) for m in sample("messages.json")]
         for message in messages:
-            async with http.post("/v1/lookup", data=message.model_dump_json(),
-                                 headers={"Content-Type": "application/json"}) as resp:
+            async with http.post(
+                "/v1/lookup",
+                data=message.model_dump_json(),
+                headers={"Content-Type": "application/json"},
+            ) as resp:
                 answer = await resp.json()
             print("\n".join(render(message, answer, today)) + "\n")
             resolved += answer["resolution"]["status"] == "matched"
@@ -133,11 +136,14 @@ async def run_demo(settings: Settings, data_dir: str | None) -> int:
         await runner.setup()
         site = web.TCPSite(runner, demo_settings.host, demo_settings.port)
         await site.start()
-        print(f"socialid demo: service on http://{demo_settings.host}:{demo_settings.port}, "
-              f"embedded store in {demo_settings.data_dir}")
+        print(
+            f"socialid demo: service on http://{demo_settings.host}:{demo_settings.port}, "
+            f"embedded store in {demo_settings.data_dir}"
+        )
         try:
             return await _load_and_replay(
-                f"http://{demo_settings.host}:{demo_settings.port}", token,
+                f"http://{demo_settings.host}:{demo_settings.port}",
+                token,
                 datetime.now(UTC).date(),
             )
         finally:

@@ -151,7 +151,7 @@ class EmbeddedRedis:
             # Own session: a Ctrl-C at the terminal reaches the service, which then
             # stops the server in order, instead of killing both at once.
             start_new_session=True,
-            preexec_fn=_die_with_parent,  # noqa: PLW1509
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-
 CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
 
 

@@ -16,8 +16,8 @@ from aiohttp import web
 from pydantic import ValidationError
 from redis.exceptions import RedisError
 
-from service.appkeys import API_KEYS, METRICS, PRINCIPAL, REQUEST_ID
 from service.apikeys import Scope
+from service.appkeys import API_KEYS, METRICS, PRINCIPAL, REQUEST_ID
 from service.logs import get_logger
 from service.problems import ProblemError, from_validation_error, problem_response
 
@@ -104,9 +104,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             "An unexpected error occurred; quote the request id when reporting it.",
             slug="internal-error",
         )
-    return problem_response(
-        error, instance=request.path, request_id=request.get(REQUEST_ID)
-    )
+    return problem_response(error, instance=request.path, request_id=request.get(REQUEST_ID))
 
 
 def _http_detail(exc: web.HTTPException) -> str:

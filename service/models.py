@@ -120,7 +120,7 @@ class EventIn(Strict):
 
 
 class Event(EventIn):
-    id: str  # type: ignore[assignment]  # always set once stored
+    id: str  # always set once stored
 
 
 class HistoryPage(BaseModel):

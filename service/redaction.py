@@ -9,7 +9,7 @@ a customer's address in a log file is not.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 # Free text and identity fields: the value never appears, only its length.
@@ -55,7 +55,9 @@ def _mask_value(key: str, value: Any) -> Any:
     return value
 
 
-def redact_processor(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def redact_processor(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
     for key, value in event_dict.items():
         if key in TRUSTED_KEYS:
             continue

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from aiohttp import web
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from service.apikeys import Scope
 from service.appkeys import CUSTOMERS
-from service.bodies import read_as, read_model
+from service.bodies import json_model, read_as, read_model
 from service.context import build_card
 from service.customers import IdentityConflict
 from service.middleware import requires
@@ -22,14 +22,6 @@ _EVENTS = TypeAdapter(EventIn | list[EventIn])
 
 def _customer_id(request: web.Request) -> str:
     return request.match_info["customer_id"]
-
-
-def _json(model: BaseModel, status: int = 200) -> web.Response:
-    return web.Response(
-        body=model.model_dump_json(exclude_none=True),
-        status=status,
-        content_type="application/json",
-    )
 
 
 async def _existing(request: web.Request) -> Customer:
@@ -56,13 +48,13 @@ async def put_customer(request: web.Request) -> web.Response:
             "unlink it there first.",
             slug="identity-conflict",
         ) from None
-    return _json(customer, status=201 if created else 200)
+    return json_model(customer, status=201 if created else 200)
 
 
 @routes.get("/v1/customers/{customer_id}")
 @requires(Scope.REP, Scope.ADMIN, Scope.INTEGRATION)
 async def get_customer(request: web.Request) -> web.Response:
-    return _json(await _existing(request))
+    return json_model(await _existing(request))
 
 
 @routes.post("/v1/customers/{customer_id}/events")
@@ -80,7 +72,7 @@ async def post_events(request: web.Request) -> web.Response:
 async def get_history(request: web.Request) -> web.Response:
     await _existing(request)
     events = await request.app[CUSTOMERS].history(_customer_id(request))
-    return _json(HistoryPage(events=events))
+    return json_model(HistoryPage(events=events))
 
 
 @routes.get("/v1/customers/{customer_id}/context")
@@ -88,4 +80,4 @@ async def get_history(request: web.Request) -> web.Response:
 async def get_context(request: web.Request) -> web.Response:
     customer = await _existing(request)
     events = await request.app[CUSTOMERS].history(customer.id)
-    return _json(build_card(customer, events, today=datetime.now(UTC).date()))
+    return json_model(build_card(customer, events, today=datetime.now(UTC).date()))

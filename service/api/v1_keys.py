@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from aiohttp import web
-from pydantic import Field
+from pydantic import BaseModel, Field
 
-from service.apikeys import ALL_SCOPES, Scope
+from service.apikeys import ALL_SCOPES, ApiKeyInfo, Scope
 from service.appkeys import API_KEYS, PRINCIPAL
-from service.bodies import read_model
+from service.bodies import json_model, read_model
 from service.middleware import requires
 from service.models import ShortText, Strict
 from service.problems import ProblemError
@@ -20,12 +20,14 @@ class KeyRequest(Strict):
     scopes: list[Scope] = Field(min_length=1)
 
 
+class KeyList(BaseModel):
+    keys: list[ApiKeyInfo]
+
+
 @routes.get("/v1/me")
 @requires(*ALL_SCOPES)
 async def me(request: web.Request) -> web.Response:
-    return web.Response(
-        body=request[PRINCIPAL].model_dump_json(), content_type="application/json"
-    )
+    return web.Response(body=request[PRINCIPAL].model_dump_json(), content_type="application/json")
 
 
 @routes.post("/v1/keys")
@@ -33,15 +35,13 @@ async def me(request: web.Request) -> web.Response:
 async def create_key(request: web.Request) -> web.Response:
     body = await read_model(request, KeyRequest)
     issued = await request.app[API_KEYS].create(body.name, frozenset(body.scopes))
-    return web.Response(body=issued.model_dump_json(), status=201, content_type="application/json")
+    return json_model(issued, status=201)
 
 
 @routes.get("/v1/keys")
 @requires(Scope.ADMIN)
 async def list_keys(request: web.Request) -> web.Response:
-    keys = await request.app[API_KEYS].list_keys()
-    body = "[" + ",".join(k.model_dump_json() for k in keys) + "]"
-    return web.Response(text=body, content_type="application/json")
+    return json_model(KeyList(keys=await request.app[API_KEYS].list_keys()))
 
 
 @routes.delete("/v1/keys/{key_id}")

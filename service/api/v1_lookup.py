@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from service.apikeys import Scope
 from service.appkeys import CUSTOMERS
-from service.bodies import read_model
+from service.bodies import json_model, read_model
 from service.context import ContextCard, build_card
 from service.logs import get_logger
 from service.middleware import requires
@@ -60,4 +60,4 @@ async def lookup(request: web.Request) -> web.Response:
         text=query.text,
         outcome=answer.resolution.status,
     )
-    return web.Response(body=answer.model_dump_json(exclude_none=True), content_type="application/json")
+    return json_model(answer)

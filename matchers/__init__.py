@@ -1,0 +1,1 @@
+"""Pure matching code: normalise, extract, compare, score. No I/O, no Redis."""
