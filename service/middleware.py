@@ -58,12 +58,14 @@ async def context_middleware(request: web.Request, handler: Handler) -> web.Stre
             metrics.latency.labels(*labels).observe(elapsed)
             quiet = request.path.startswith(_QUIET_PREFIXES) and status < 400
             level = "debug" if quiet else ("error" if status >= 500 else "info")
+            principal = request.get(PRINCIPAL)
             log.log(
                 _LEVELS[level],
                 "request",
                 status=status,
                 duration_ms=round(elapsed * 1000, 2),
                 path=request.path,
+                principal=principal.key_id if principal else None,
             )
 
 

@@ -10,7 +10,28 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
-TYPE_BASE = "https://socialid.dev/problems/"
+# Problem types are relative URIs that this service itself dereferences (GET
+# /problems/{slug}), so the explanation always matches the running version.
+TYPE_BASE = "/problems/"
+
+# Every problem type the service can answer with, and what a client should do about it.
+PROBLEM_TYPES: dict[str, str] = {
+    "malformed-json": "The body is not valid JSON. Fix the syntax and resend.",
+    "validation-failed": "The body is JSON but does not match the schema; `errors` lists "
+    "each offending field as a JSON Pointer with a message.",
+    "unsupported-media-type": "Send the body with the content type this route expects.",
+    "request-entity-too-large": "The body exceeds SOCIALID_MAX_BODY_BYTES; split the request.",
+    "not-found": "No route matches this path.",
+    "method-not-allowed": "The route exists but not with this method; see the Allow header.",
+    "unauthorized": "Send `Authorization: Bearer <token>` with a valid, unrevoked token.",
+    "missing-scope": "The token is valid but lacks the scope this call needs.",
+    "customer-not-found": "No customer has this id.",
+    "key-not-found": "No API key has this id.",
+    "identity-conflict": "A channel identity in the document is linked to another "
+    "customer. Unlink it there first; socialid never moves a link silently.",
+    "store-unavailable": "Redis is not answering. Retry after the Retry-After delay.",
+    "internal-error": "An unexpected error. Quote the request_id when reporting it.",
+}
 
 
 class FieldError(BaseModel):
@@ -49,6 +70,10 @@ class ProblemError(Exception):
         self.status = status
         self.detail = detail
         self.slug = slug or phrase.lower().replace(" ", "-")
+        if self.slug not in PROBLEM_TYPES:
+            # Generic statuses aiohttp may raise (e.g. 400 from a bad header) get a type
+            # that still dereferences.
+            self.slug = "about:blank"
         self.title = title or phrase
         self.errors = errors
         self.headers = headers or {}
@@ -82,7 +107,7 @@ def problem_response(
     error: ProblemError, *, instance: str | None, request_id: str | None
 ) -> web.Response:
     problem = Problem(
-        type=TYPE_BASE + error.slug,
+        type=error.slug if error.slug == "about:blank" else TYPE_BASE + error.slug,
         title=error.title,
         status=error.status,
         detail=error.detail,

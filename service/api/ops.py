@@ -1,4 +1,4 @@
-"""Ops endpoints: liveness, readiness and Prometheus metrics. No auth."""
+"""Ops endpoints: liveness, readiness, Prometheus metrics, problem types. No auth."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from service.appkeys import METRICS, REDIS, SETTINGS
+from service.problems import PROBLEM_TYPES
 
 routes = web.RouteTableDef()
 
@@ -33,6 +34,14 @@ async def ready(request: web.Request) -> web.Response:
         )
     latency = round((time.perf_counter() - started) * 1000, 2)
     return web.json_response({"status": "ready", "redis": {"ok": True, "latency_ms": latency}})
+
+
+@routes.get("/problems/{slug}")
+async def problem_type(request: web.Request) -> web.Response:
+    slug = request.match_info["slug"]
+    if slug not in PROBLEM_TYPES:
+        raise web.HTTPNotFound()
+    return web.Response(text=f"{slug}\n\n{PROBLEM_TYPES[slug]}\n")
 
 
 @routes.get("/metrics")

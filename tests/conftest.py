@@ -1,0 +1,97 @@
+"""Fixtures: a real Redis for every test, isolated by a key prefix and emptied after.
+
+``SOCIALID_TEST_REDIS_URL`` points at a server to use (CI has one); without it the
+session starts a private embedded server, exactly as ``socialid serve`` would.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+from aiohttp import web
+
+from service.app import create_app
+from service.embedded import EmbeddedRedis
+from service.keyschema import KeySchema
+from service.settings import Settings
+from tests.helpers import ADMIN_TOKEN, AppClient, MakeClient
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    configured = os.environ.get("SOCIALID_TEST_REDIS_URL")
+    if configured:
+        yield configured
+        return
+    server = EmbeddedRedis(tmp_path_factory.mktemp("test-store"))
+    server.start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def key_prefix() -> str:
+    return f"t{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def keys(key_prefix: str) -> KeySchema:
+    return KeySchema(key_prefix)
+
+
+@pytest.fixture
+async def redis(redis_url: str, keys: KeySchema) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        yield client
+    finally:
+        leftovers = [k async for k in client.scan_iter(match=keys.everything(), count=500)]
+        if leftovers:
+            await client.unlink(*leftovers)
+        await client.aclose()
+
+
+@pytest.fixture
+def make_settings(redis_url: str, key_prefix: str, tmp_path: Path) -> Callable[..., Settings]:
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "redis_url": redis_url,
+            "key_prefix": key_prefix,
+            "data_dir": tmp_path / "data",
+            "admin_token": ADMIN_TOKEN,
+            "log_format": "json",
+        }
+        values.update(overrides)
+        return Settings(**values)
+
+    return make
+
+
+@pytest.fixture
+def make_client(
+    aiohttp_client: Callable[[web.Application], Awaitable[AppClient]],
+    make_settings: Callable[..., Settings],
+    redis: aioredis.Redis,
+) -> MakeClient:
+    async def make(
+        app_hook: Callable[[web.Application], None] | None = None, **overrides: Any
+    ) -> AppClient:
+        app = create_app(make_settings(**overrides))
+        if app_hook is not None:
+            app_hook(app)
+        return await aiohttp_client(app)
+
+    return make
+
+
+@pytest.fixture
+async def client(make_client: MakeClient) -> AppClient:
+    return await make_client()

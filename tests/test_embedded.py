@@ -1,0 +1,54 @@
+"""The embedded store: a real server in a child process, persistent and exclusive."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import redis
+
+from service.embedded import DataDirBusy, EmbeddedRedis, pid_alive, socket_path_for
+
+
+def test_data_survives_a_stop_and_start(tmp_path: Path) -> None:
+    with EmbeddedRedis(tmp_path) as server:
+        redis.Redis.from_url(server.url).set("greeting", "hello")
+    assert not server.socket_path.exists() or not server.ping()
+    with EmbeddedRedis(tmp_path) as again:
+        assert redis.Redis.from_url(again.url).get("greeting") == b"hello"
+    assert (tmp_path / "appendonlydir").is_dir()
+
+
+def test_listens_on_a_unix_socket_only(tmp_path: Path) -> None:
+    with EmbeddedRedis(tmp_path) as server:
+        client = redis.Redis.from_url(server.url)
+        assert client.config_get("port") == {"port": "0"}
+        assert client.config_get("appendonly") == {"appendonly": "yes"}
+        assert server.url.startswith("unix://")
+
+
+def test_stop_ends_the_child_process(tmp_path: Path) -> None:
+    server = EmbeddedRedis(tmp_path)
+    server.start()
+    pid = server.pid
+    assert pid is not None
+    assert pid_alive(pid)
+    server.stop()
+    assert not pid_alive(pid)
+
+
+def test_one_data_dir_serves_one_service(tmp_path: Path) -> None:
+    with EmbeddedRedis(tmp_path), pytest.raises(DataDirBusy):
+        EmbeddedRedis(tmp_path).start()
+    # Free again once the first one stopped.
+    with EmbeddedRedis(tmp_path) as server:
+        assert server.ping()
+
+
+def test_a_deep_data_dir_gets_a_short_socket_path(tmp_path: Path) -> None:
+    deep = tmp_path.joinpath(*["a-rather-long-directory-name"] * 6)
+    path = socket_path_for(deep)
+    assert len(str(path)) <= 100
+    assert path == socket_path_for(deep)
+    with EmbeddedRedis(deep) as server:
+        assert server.ping()

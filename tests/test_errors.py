@@ -1,0 +1,115 @@
+"""Every error is an RFC 9457 problem: 400/404/405/413/415/422 and a 500 without internals."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from service.problems import PROBLEM_TYPES
+from tests.helpers import PROBLEM, AppClient, MakeClient, admin
+
+
+def _json_headers() -> dict[str, str]:
+    return {**admin(), "Content-Type": "application/json"}
+
+
+async def _problem(resp: object) -> dict[str, Any]:
+    from aiohttp import ClientResponse
+
+    assert isinstance(resp, ClientResponse)
+    assert resp.content_type == PROBLEM
+    body: dict[str, Any] = await resp.json(content_type=PROBLEM)
+    assert body["status"] == resp.status
+    assert str(body["type"]).startswith("/problems/")
+    assert body["title"]
+    assert body["detail"]
+    assert body["request_id"] == resp.headers["X-Request-ID"]
+    return body
+
+
+async def test_every_problem_type_dereferences(client: AppClient) -> None:
+    for slug in PROBLEM_TYPES:
+        resp = await client.get(f"/problems/{slug}")
+        assert resp.status == 200
+        assert slug in await resp.text()
+
+
+async def test_malformed_json_is_400(client: AppClient) -> None:
+    resp = await client.put(
+        "/v1/customers/C-1", data=b'{"given_name": "Dana"', headers=_json_headers()
+    )
+    assert resp.status == 400
+    body = await _problem(resp)
+    assert str(body["type"]).endswith("/malformed-json")
+
+
+async def test_wrong_content_type_is_415(client: AppClient) -> None:
+    resp = await client.put(
+        "/v1/customers/C-1",
+        data=b"given_name=Dana",
+        headers={**admin(), "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert resp.status == 415
+    await _problem(resp)
+
+
+async def test_unknown_and_bad_fields_are_422_with_json_pointers(client: AppClient) -> None:
+    payload = {"given_name": "Dana", "nickname": "D", "accounts": [{"number": ""}]}
+    resp = await client.put("/v1/customers/C-1", json=payload, headers=admin())
+    assert resp.status == 422
+    body = await _problem(resp)
+    errors = body["errors"]
+    assert isinstance(errors, list)
+    pointers = {e["pointer"] for e in errors}
+    assert pointers == {"/nickname", "/accounts/0/number"}
+    assert all(e["message"] and e["code"] for e in errors)
+
+
+async def test_validation_errors_do_not_echo_the_input(client: AppClient) -> None:
+    payload = {"emails": "dana.king@example.com"}  # a string where a list belongs
+    resp = await client.put("/v1/customers/C-1", json=payload, headers=admin())
+    assert resp.status == 422
+    assert "dana.king@example.com" not in await resp.text()
+
+
+async def test_bad_customer_id_in_path_is_422(client: AppClient) -> None:
+    resp = await client.put("/v1/customers/" + "x" * 129, json={}, headers=admin())
+    assert resp.status == 422
+    body = await _problem(resp)
+    assert [e["pointer"] for e in body["errors"]] == ["/id"]
+
+
+async def test_body_over_the_limit_is_413(make_client: MakeClient) -> None:
+    client = await make_client(max_body_bytes=2048)
+    big = json.dumps({"given_name": "x" * 100, "attributes": {"blob": "y" * 4000}})
+    resp = await client.put("/v1/customers/C-1", data=big, headers=_json_headers())
+    assert resp.status == 413
+    await _problem(resp)
+
+
+async def test_unknown_route_is_404_problem(client: AppClient) -> None:
+    resp = await client.get("/nothing/here")
+    assert resp.status == 404
+    await _problem(resp)
+
+
+async def test_wrong_method_is_405_problem_with_allow(client: AppClient) -> None:
+    resp = await client.post("/health/live")
+    assert resp.status == 405
+    await _problem(resp)
+    assert "GET" in resp.headers["Allow"]
+
+
+async def test_unexpected_exception_is_500_without_internals(make_client: MakeClient) -> None:
+    async def boom(_request: web.Request) -> web.Response:
+        raise RuntimeError("secret internal detail")
+
+    client = await make_client(app_hook=lambda app: app.router.add_get("/boom", boom))
+    resp = await client.get("/boom", headers={"X-Request-ID": "req-500-check"})
+    assert resp.status == 500
+    body = await _problem(resp)
+    assert body["request_id"] == "req-500-check"
+    assert "secret internal detail" not in await resp.text()
+    assert "RuntimeError" not in await resp.text()

@@ -1,0 +1,115 @@
+"""Ops endpoints: liveness, readiness that follows the store, and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import redis.asyncio as aioredis
+
+from service.embedded import EmbeddedRedis
+from tests.helpers import AppClient, MakeClient, admin
+
+
+async def test_live_answers_without_auth(client: AppClient) -> None:
+    resp = await client.get("/health/live")
+    assert resp.status == 200
+    assert (await resp.json())["status"] == "live"
+
+
+async def test_ready_reports_redis(client: AppClient) -> None:
+    resp = await client.get("/health/ready")
+    assert resp.status == 200
+    body = await resp.json()
+    assert body["status"] == "ready"
+    assert body["redis"]["ok"] is True
+    assert body["redis"]["latency_ms"] >= 0
+
+
+async def _poll_ready(client: AppClient, want: int, within: float) -> float:
+    """Seconds until /health/ready answers ``want``; fails past ``within``."""
+    started = time.monotonic()
+    while True:
+        resp = await client.get("/health/ready")
+        if resp.status == want:
+            return time.monotonic() - started
+        assert time.monotonic() - started < within, f"still {resp.status}, wanted {want}"
+        await asyncio.sleep(0.05)
+
+
+async def test_ready_follows_the_server_going_away_and_coming_back(
+    make_client: MakeClient, tmp_path: Path
+) -> None:
+    server = EmbeddedRedis(tmp_path / "private")
+    await asyncio.to_thread(server.start)
+    try:
+        client = await make_client(redis_url=server.url)
+        assert (await client.get("/health/ready")).status == 200
+
+        await asyncio.to_thread(server.stop)
+        await _poll_ready(client, 503, within=2.0)
+        body = await (await client.get("/health/ready")).json()
+        assert body["status"] == "unavailable"
+        assert body["redis"]["ok"] is False
+
+        # Same data dir, same socket: the service reconnects without a restart.
+        await asyncio.to_thread(server.start)
+        await _poll_ready(client, 200, within=2.0)
+    finally:
+        await asyncio.to_thread(server.stop)
+
+
+async def test_ready_is_bounded_when_the_server_hangs(
+    make_client: MakeClient, tmp_path: Path
+) -> None:
+    server = EmbeddedRedis(tmp_path / "private")
+    await asyncio.to_thread(server.start)
+    control = aioredis.Redis.from_url(server.url)
+    try:
+        client = await make_client(redis_url=server.url, redis_timeout=0.3)
+        assert (await client.get("/health/ready")).status == 200
+        await control.client_pause(5000, all=True)
+        resp = await client.get("/health/ready")
+        assert resp.status == 503
+        assert (await resp.json())["redis"]["reason"] == "timeout"
+        await control.client_unpause()
+        await _poll_ready(client, 200, within=2.0)
+    finally:
+        await control.aclose()
+        await asyncio.to_thread(server.stop)
+
+
+async def test_api_answers_503_problem_while_the_store_is_down(
+    make_client: MakeClient, tmp_path: Path
+) -> None:
+    server = EmbeddedRedis(tmp_path / "private")
+    await asyncio.to_thread(server.start)
+    try:
+        client = await make_client(redis_url=server.url)
+        await asyncio.to_thread(server.stop)
+        resp = await client.get("/v1/customers/C-1", headers=admin())
+        assert resp.status == 503
+        assert resp.content_type == "application/problem+json"
+        assert resp.headers["Retry-After"] == "1"
+        metrics = await (await client.get("/metrics")).text()
+        assert 'socialid_redis_errors_total{where="request"} 1.0' in metrics
+    finally:
+        await asyncio.to_thread(server.stop)
+
+
+async def test_metrics_count_requests_by_route_and_status(client: AppClient) -> None:
+    await client.get("/v1/customers/C-404", headers=admin())
+    await client.get("/v1/customers/C-405", headers=admin())
+    await client.get("/no/such/path")
+    resp = await client.get("/metrics")
+    assert resp.status == 200
+    assert resp.content_type == "text/plain"
+    text = await resp.text()
+    assert (
+        'socialid_http_requests_total{method="GET",route="/v1/customers/{customer_id}",'
+        'status="404"} 2.0' in text
+    )
+    assert 'route="unmatched"' in text
+    assert "socialid_http_request_duration_seconds_bucket" in text
+    assert "socialid_build_info{" in text

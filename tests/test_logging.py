@@ -1,0 +1,128 @@
+"""Structured request logs: request ids, one canonical line, and no personal data in clear."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import structlog
+from aiohttp import web
+from structlog.testing import capture_logs
+
+from service.logs import configure_logging
+from service.redaction import mask_text
+from tests.helpers import AppClient, MakeClient, admin
+
+EMAIL = "dana.king@example.com"
+PHONE = "+44 7700 900123"
+PHONE_DIGITS = "7700900123"
+HANDLE = "dana_k"
+TEXT = "my router keeps dropping and nobody calls back"
+
+
+@pytest.fixture
+def log_lines() -> Iterator[io.StringIO]:
+    """The real processor chain, JSON renderer included, writing into a buffer."""
+    buffer = io.StringIO()
+    configure_logging("DEBUG", "json", stream=buffer)
+    try:
+        yield buffer
+    finally:
+        structlog.reset_defaults()
+        root = logging.getLogger()
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        root.setLevel(logging.WARNING)
+
+
+def _parsed(buffer: io.StringIO) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in buffer.getvalue().splitlines() if line.strip()]
+
+
+async def test_request_id_is_echoed_or_generated(client: AppClient) -> None:
+    given = await client.get("/health/live", headers={"X-Request-ID": "abc-123"})
+    assert given.headers["X-Request-ID"] == "abc-123"
+    generated = await client.get("/health/live")
+    assert len(generated.headers["X-Request-ID"]) == 32
+    junk = await client.get("/health/live", headers={"X-Request-ID": "bad id\twith spaces"})
+    assert junk.headers["X-Request-ID"] != "bad id\twith spaces"
+
+
+async def test_one_canonical_line_per_request(client: AppClient) -> None:
+    with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
+        await client.get("/v1/customers/C-9", headers={**admin(), "X-Request-ID": "r-1"})
+    lines = [entry for entry in logs if entry["event"] == "request"]
+    assert len(lines) == 1
+    line = lines[0]
+    assert line["status"] == 404
+    assert line["request_id"] == "r-1"
+    assert line["method"] == "GET"
+    assert line["route"] == "/v1/customers/{customer_id}"
+    assert line["duration_ms"] >= 0
+    assert line["principal"] == "bootstrap"
+
+
+async def test_every_line_is_json_with_the_request_id(
+    log_lines: io.StringIO, client: AppClient
+) -> None:
+    await client.get("/v1/me", headers={**admin(), "X-Request-ID": "trace-me"})
+    lines = _parsed(log_lines)
+    request_lines = [line for line in lines if line.get("event") == "request"]
+    assert request_lines
+    assert request_lines[0]["request_id"] == "trace-me"
+    assert {"timestamp", "level", "logger"} <= request_lines[0].keys()
+
+
+async def test_personal_data_never_appears_in_clear(
+    log_lines: io.StringIO, make_client: MakeClient
+) -> None:
+    async def leaky(request: web.Request) -> web.Response:
+        raise RuntimeError(f"failed for {EMAIL} / {PHONE} / @{HANDLE}")
+
+    client = await make_client(app_hook=lambda app: app.router.add_get("/leaky", leaky))
+    customer = {
+        "given_name": "Dana",
+        "emails": [EMAIL],
+        "phones": [PHONE],
+        "identities": [{"channel": "twitter", "external_id": "1402345678", "handle": HANDLE}],
+    }
+    assert (await client.put("/v1/customers/C-1", json=customer, headers=admin())).status == 201
+    lookup = {
+        "channel": "twitter",
+        "sender": {"external_id": "1402345678", "handle": HANDLE, "email": EMAIL, "phone": PHONE},
+        "text": f"{TEXT}, mail me at {EMAIL} or call {PHONE}",
+    }
+    assert (await client.post("/v1/lookup", json=lookup, headers=admin())).status == 200
+    bad = await client.put(f"/v1/customers/{EMAIL}", json={"emails": EMAIL}, headers=admin())
+    assert bad.status == 422
+    assert (await client.get(f"/v1/customers/{EMAIL}?phone={PHONE}", headers=admin())).status == 404
+    assert (await client.get("/leaky")).status == 500
+
+    output = log_lines.getvalue()
+    lines = _parsed(log_lines)
+    assert any(line.get("event") == "lookup" for line in lines), "the lookup is logged"
+    assert any(line.get("event") == "unhandled_error" for line in lines)
+    for secret in (EMAIL, PHONE, PHONE_DIGITS, HANDLE, TEXT, "router"):
+        assert secret not in output, f"{secret!r} leaked into the logs"
+
+
+@pytest.mark.parametrize(
+    ("raw", "leaked"),
+    [
+        ("write to dana.king+x@example.co.uk today", "dana.king"),
+        ("call 07700 900123", "900123"),
+        ("call +1 (415) 555-0134", "555-0134"),
+        ("ping @dana_k on twitter", "dana_k"),
+    ],
+)
+def test_mask_text_removes_identifiers(raw: str, leaked: str) -> None:
+    assert leaked not in mask_text(raw)
+
+
+def test_mask_text_keeps_ordinary_values() -> None:
+    for value in ("/v1/customers/C-1001", "status 404", "3f2a9c1b4d5e6f708192a3b4c5d6e7f8"):
+        assert mask_text(value) == value

@@ -1,0 +1,140 @@
+"""The real command: `socialid serve` under SIGTERM, `socialid demo`, bad configuration."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from service.embedded import EmbeddedRedis, pid_alive
+from tests.helpers import ADMIN_TOKEN, free_port
+
+pytestmark = pytest.mark.slow
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALID_")}
+    env.update(extra)
+    return env
+
+
+def _call(method: str, url: str, body: Any = None) -> tuple[int, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - loopback
+    req.add_header("Authorization", f"Bearer {ADMIN_TOKEN}")
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=5) as resp:  # noqa: S310 - loopback
+            return resp.status, json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as err:
+        return err.code, None
+
+
+class Service:
+    def __init__(self, data_dir: Path) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = _env(
+            SOCIALID_DATA_DIR=str(data_dir),
+            SOCIALID_PORT=str(self.port),
+            SOCIALID_ADMIN_TOKEN=ADMIN_TOKEN,
+            SOCIALID_LOG_FORMAT="json",
+        )
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "service", "serve"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, self.proc.communicate()[1]
+            try:
+                if _call("GET", self.base + "/health/ready")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        self.proc.kill()
+        raise AssertionError("service did not become ready")
+
+    def terminate(self) -> tuple[int, str]:
+        self.proc.send_signal(signal.SIGTERM)
+        _, err = self.proc.communicate(timeout=30)
+        return self.proc.returncode, err
+
+
+def test_sigterm_then_restart_keeps_data_written_through_the_api(tmp_path: Path) -> None:
+    data_dir = tmp_path / "store"
+    service = Service(data_dir)
+    customer = {"given_name": "Dana", "family_name": "King", "emails": ["dana@example.com"]}
+    assert _call("PUT", service.base + "/v1/customers/C-42", customer)[0] == 201
+    event = {"id": "e1", "type": "note", "at": "2026-11-01T10:00:00Z", "summary": "called"}
+    assert _call("POST", service.base + "/v1/customers/C-42/events", event)[0] == 201
+
+    code, stderr = service.terminate()
+    assert code == 0, stderr
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    events = [line["event"] for line in lines]
+    assert "store_stopped" in events
+    assert "stopped" in events
+    # The embedded server went down with the service: nothing answers on its socket.
+    embedded_pid = next(line["pid"] for line in lines if line["event"] == "store")
+    assert not pid_alive(embedded_pid)
+
+    again = Service(data_dir)
+    try:
+        status, body = _call("GET", again.base + "/v1/customers/C-42")
+        assert status == 200
+        assert body["family_name"] == "King"
+        status, history = _call("GET", again.base + "/v1/customers/C-42/history")
+        assert [e["summary"] for e in history["events"]] == ["called"]
+    finally:
+        assert again.terminate()[0] == 0
+    assert not EmbeddedRedis(data_dir).ping()
+
+
+def test_demo_resolves_every_sample_message(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "service", "demo"],
+        env=_env(), capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    messages = json.loads(
+        Path(__file__).parents[1].joinpath("service/sample/messages.json").read_text()
+    )
+    resolved = [line for line in result.stdout.splitlines() if line.startswith("  resolved: ")]
+    assert len(resolved) == len(messages)
+    assert "Dana King (C-1001)" in result.stdout
+    assert "promise owed" in result.stdout
+    assert "open case CASE-881" in result.stdout
+    assert f"{len(messages)} of {len(messages)} messages resolved" in result.stdout
+    # The demo keeps its store in a temporary directory, not in the working directory.
+    assert not (tmp_path / ".socialid").exists()
+
+
+def test_bad_configuration_stops_start_up_with_one_line(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "service", "serve"],
+        env=_env(SOCIALID_PORT="eighty", SOCIALID_DATA_DIR=str(tmp_path)),
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().count("\n") == 0
+    assert "SOCIALID_PORT" in result.stderr
+
+
+def test_version() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "service", "version"],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    assert result.stdout.startswith("socialid ")

@@ -1,0 +1,58 @@
+"""Configuration from SOCIALID_* variables; a bad value names the variable."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.settings import ConfigError, load_settings
+
+
+def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SOCIALID_REDIS_URL", "SOCIALID_PORT", "SOCIALID_LOG_FORMAT", "SOCIALID_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()
+    assert settings.port == 8080
+    assert settings.redis_url is None
+    assert str(settings.data_dir) == ".socialid"
+
+
+def test_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOCIALID_PORT", "9090")
+    monkeypatch.setenv("SOCIALID_REDIS_URL", "unix:///run/redis.sock")
+    monkeypatch.setenv("SOCIALID_LOG_LEVEL", "debug")
+    monkeypatch.setenv("SOCIALID_ADMIN_TOKEN", "s3cret")
+    settings = load_settings()
+    assert (settings.port, settings.redis_url, settings.log_level) == (
+        9090, "unix:///run/redis.sock", "DEBUG",
+    )  # fmt: skip
+    assert "s3cret" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SOCIALID_PORT", "eighty"),
+        ("SOCIALID_PORT", "70000"),
+        ("SOCIALID_REDIS_URL", "http://localhost:6379"),
+        ("SOCIALID_LOG_FORMAT", "xml"),
+        ("SOCIALID_LOG_LEVEL", "loud"),
+        ("SOCIALID_KEY_PREFIX", "has space"),
+    ],
+)
+def test_a_bad_value_names_the_variable(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as caught:
+        load_settings()
+    message = str(caught.value)
+    assert name in message
+    assert "\n" not in message
+
+
+def test_log_format_defaults_to_json_off_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SOCIALID_LOG_FORMAT", raising=False)
+    # pytest captures stderr, so it is not a TTY here.
+    assert load_settings().resolved_log_format == "json"
+    monkeypatch.setenv("SOCIALID_LOG_FORMAT", "console")
+    assert load_settings().resolved_log_format == "console"
