@@ -9,6 +9,7 @@ import sys
 import redis.asyncio as aioredis
 
 from service.keyschema import KeySchema
+from service.redistypes import texts
 from tests.helpers import PROBLEM, AppClient, admin, bearer
 
 
@@ -82,7 +83,7 @@ async def test_only_a_hash_of_the_token_is_stored(
     client: AppClient, redis: aioredis.Redis, keys: KeySchema
 ) -> None:
     key = await _issue(client, "rep", "integration")
-    stored: list[str] = []
+    stored: list[bytes | str] = []
     async for name in redis.scan_iter(match=keys.everything()):
         kind = await redis.type(name)
         if kind == "hash":
@@ -90,7 +91,7 @@ async def test_only_a_hash_of_the_token_is_stored(
         elif kind == "set":
             stored.extend(await redis.smembers(name))
     assert stored, "the key record should be in Redis"
-    assert not any(key["token"] in value for value in stored)
+    assert not any(key["token"] in value for value in texts(stored))
     listed = await (await client.get("/v1/keys", headers=admin())).json()
     assert [k["key_id"] for k in listed["keys"]] == [key["key_id"]]
     assert "token" not in listed["keys"][0]
