@@ -50,6 +50,10 @@ async def context_middleware(request: web.Request, handler: Handler) -> web.Stre
             status = response.status
             response.headers["X-Request-ID"] = request_id
             return response
+        except web.HTTPException as exc:  # redirects and the like pass through as raised
+            status = exc.status
+            exc.headers["X-Request-ID"] = request_id
+            raise
         finally:
             elapsed = time.perf_counter() - started
             metrics = request.app[METRICS]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 import redis.asyncio as aioredis
 
 from service.embedded import EmbeddedRedis
@@ -38,36 +40,40 @@ async def _poll_ready(client: AppClient, want: int, within: float) -> float:
         await asyncio.sleep(0.05)
 
 
-async def test_ready_follows_the_server_going_away_and_coming_back(
-    make_client: MakeClient, tmp_path: Path
-) -> None:
+@pytest.fixture
+async def private_server(tmp_path: Path) -> AsyncIterator[EmbeddedRedis]:
+    """A server of this test's own, so that stopping it disturbs no other test."""
     server = EmbeddedRedis(tmp_path / "private")
     await asyncio.to_thread(server.start)
     try:
-        client = await make_client(redis_url=server.url)
-        assert (await client.get("/health/ready")).status == 200
-
-        await asyncio.to_thread(server.stop)
-        await _poll_ready(client, 503, within=2.0)
-        body = await (await client.get("/health/ready")).json()
-        assert body["status"] == "unavailable"
-        assert body["redis"]["ok"] is False
-
-        # Same data dir, same socket: the service reconnects without a restart.
-        await asyncio.to_thread(server.start)
-        await _poll_ready(client, 200, within=2.0)
+        yield server
     finally:
         await asyncio.to_thread(server.stop)
 
 
-async def test_ready_is_bounded_when_the_server_hangs(
-    make_client: MakeClient, tmp_path: Path
+async def test_ready_follows_the_server_going_away_and_coming_back(
+    make_client: MakeClient, private_server: EmbeddedRedis
 ) -> None:
-    server = EmbeddedRedis(tmp_path / "private")
-    await asyncio.to_thread(server.start)
-    control = aioredis.Redis.from_url(server.url)
+    client = await make_client(redis_url=private_server.url)
+    assert (await client.get("/health/ready")).status == 200
+
+    await asyncio.to_thread(private_server.stop)
+    await _poll_ready(client, 503, within=2.0)
+    body = await (await client.get("/health/ready")).json()
+    assert body["status"] == "unavailable"
+    assert body["redis"]["ok"] is False
+
+    # Same data dir, same socket: the service reconnects without a restart.
+    await asyncio.to_thread(private_server.start)
+    await _poll_ready(client, 200, within=2.0)
+
+
+async def test_ready_is_bounded_when_the_server_hangs(
+    make_client: MakeClient, private_server: EmbeddedRedis
+) -> None:
+    control = aioredis.Redis.from_url(private_server.url)
     try:
-        client = await make_client(redis_url=server.url, redis_timeout=0.3)
+        client = await make_client(redis_url=private_server.url, redis_timeout=0.3)
         assert (await client.get("/health/ready")).status == 200
         await control.client_pause(5000, all=True)
         resp = await client.get("/health/ready")
@@ -77,25 +83,19 @@ async def test_ready_is_bounded_when_the_server_hangs(
         await _poll_ready(client, 200, within=2.0)
     finally:
         await control.aclose()
-        await asyncio.to_thread(server.stop)
 
 
 async def test_api_answers_503_problem_while_the_store_is_down(
-    make_client: MakeClient, tmp_path: Path
+    make_client: MakeClient, private_server: EmbeddedRedis
 ) -> None:
-    server = EmbeddedRedis(tmp_path / "private")
-    await asyncio.to_thread(server.start)
-    try:
-        client = await make_client(redis_url=server.url)
-        await asyncio.to_thread(server.stop)
-        resp = await client.get("/v1/customers/C-1", headers=admin())
-        assert resp.status == 503
-        assert resp.content_type == "application/problem+json"
-        assert resp.headers["Retry-After"] == "1"
-        metrics = await (await client.get("/metrics")).text()
-        assert 'socialid_redis_errors_total{where="request"} 1.0' in metrics
-    finally:
-        await asyncio.to_thread(server.stop)
+    client = await make_client(redis_url=private_server.url)
+    await asyncio.to_thread(private_server.stop)
+    resp = await client.get("/v1/customers/C-1", headers=admin())
+    assert resp.status == 503
+    assert resp.content_type == "application/problem+json"
+    assert resp.headers["Retry-After"] == "1"
+    metrics = await (await client.get("/metrics")).text()
+    assert 'socialid_redis_errors_total{where="request"} 1.0' in metrics
 
 
 async def test_metrics_count_requests_by_route_and_status(client: AppClient) -> None:
