@@ -10,20 +10,24 @@ from aiohttp import web
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
-from service.api import ops, v1_customers, v1_keys, v1_lookup
+from service.api import ops, v1_customers, v1_history, v1_keys, v1_lookup
 from service.apikeys import ApiKeyStore
 from service.appkeys import (
     API_KEYS,
+    AUDIT,
     CUSTOMERS,
     EMBEDDED,
+    HISTORY,
     KEYS,
     METRICS,
     REDIS,
     REDIS_URL,
     SETTINGS,
 )
+from service.audit import AuditLog
 from service.customers import CustomerStore
 from service.embedded import EmbeddedRedis
+from service.history import HistoryStore
 from service.keyschema import KeySchema
 from service.logs import get_logger
 from service.metrics import Metrics
@@ -72,6 +76,8 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     admin = app[SETTINGS].admin_token
     app[API_KEYS] = ApiKeyStore(client, keys, admin.get_secret_value() if admin else None)
     app[CUSTOMERS] = CustomerStore(client, keys)
+    app[HISTORY] = HistoryStore(client, keys)
+    app[AUDIT] = AuditLog(client, keys)
     try:
         yield
     finally:
@@ -88,6 +94,6 @@ def create_app(settings: Settings) -> web.Application:
     app[METRICS] = Metrics()
     app.cleanup_ctx.append(embedded_store_ctx)
     app.cleanup_ctx.append(redis_ctx)
-    for module in (ops, v1_keys, v1_customers, v1_lookup):
+    for module in (ops, v1_keys, v1_customers, v1_history, v1_lookup):
         app.router.add_routes(module.routes)
     return app

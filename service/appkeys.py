@@ -6,8 +6,10 @@ import redis.asyncio as aioredis
 from aiohttp import web
 
 from service.apikeys import ApiKeyStore, Principal
+from service.audit import AuditLog
 from service.customers import CustomerStore
 from service.embedded import EmbeddedRedis
+from service.history import HistoryStore
 from service.keyschema import KeySchema
 from service.metrics import Metrics
 from service.settings import Settings
@@ -20,6 +22,8 @@ REDIS_URL = web.AppKey("redis_url", str)
 REDIS = web.AppKey("redis", aioredis.Redis)
 API_KEYS = web.AppKey("api_keys", ApiKeyStore)
 CUSTOMERS = web.AppKey("customers", CustomerStore)
+HISTORY = web.AppKey("history", HistoryStore)
+AUDIT = web.AppKey("audit", AuditLog)
 
 REQUEST_ID = web.RequestKey("request_id", str)
 PRINCIPAL = web.RequestKey("principal", Principal)

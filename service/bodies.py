@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, TypeAdapter
@@ -11,6 +11,7 @@ from service.problems import ProblemError
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
+_OBJECT: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
 
 
 def _require_json(request: web.Request) -> None:
@@ -23,16 +24,24 @@ def _require_json(request: web.Request) -> None:
         )
 
 
-async def read_model(request: web.Request, model: type[M]) -> M:
+async def read_model(
+    request: web.Request, model: type[M], context: dict[str, Any] | None = None
+) -> M:
     """Parse and validate in one step; pydantic's errors become 400 or 422 upstream."""
     _require_json(request)
     # request.read() enforces the app's client_max_size and raises 413 past it.
-    return model.model_validate_json(await request.read())
+    return model.model_validate_json(await request.read(), context=context)
 
 
 async def read_as(request: web.Request, adapter: TypeAdapter[T]) -> T:
     _require_json(request)
     return adapter.validate_json(await request.read())
+
+
+async def read_json_object(request: web.Request) -> dict[str, Any]:
+    """A JSON object body, unvalidated (merge patches)."""
+    _require_json(request)
+    return _OBJECT.validate_json(await request.read())
 
 
 def json_model(model: BaseModel, status: int = 200) -> web.Response:

@@ -1,100 +1,181 @@
-"""Customers, their identity links and their history in Redis.
+"""Customer documents and the index entries that lead to them, in Redis.
 
-Serialisation is pydantic's JSON; this class only moves documents in and out and keeps
-the identity index consistent with the customer documents.
+Every write goes through one Lua script that checks the document has not changed since
+it was read (its etag), refuses to take over an identity linked to someone else, and
+moves index entries with the document; so the index never points at a stale record.
 """
 
 from __future__ import annotations
 
-import uuid
+import hashlib
+from dataclasses import dataclass
+from typing import Any
 
 import redis.asyncio as aioredis
-from redis.exceptions import WatchError
+from pydantic import BaseModel
 
+from service.indexing import owned_keys, set_entries
 from service.keyschema import KeySchema
-from service.models import Customer, Event, EventIn
-from service.redistypes import text_or_none
+from service.models import Customer, read_stored
+from service.redistypes import text, text_or_none
+from service.scripts import ERASE_CUSTOMER, PUT_CUSTOMER
+
+_RETRIES = 8
 
 
 class IdentityConflict(Exception):
     """An identity in the document is already linked to another customer."""
 
-    def __init__(self, channel: str, other_customer: str) -> None:
-        super().__init__(f"a {channel} identity in this document belongs to another customer")
-        self.channel = channel
+    def __init__(self, key: str, other_customer: str) -> None:
+        super().__init__("an identity in this document belongs to another customer")
+        self.key = key
         self.other_customer = other_customer
 
 
-def _identity_keys(keys: KeySchema, customer: Customer | None) -> set[str]:
-    if customer is None:
-        return set()
-    return {keys.identity(i.channel, i.external_id) for i in customer.identities}
+class PreconditionFailed(Exception):
+    """If-Match did not match the stored document."""
+
+
+class Contended(Exception):
+    """The document kept changing under us; the caller may retry later."""
+
+
+@dataclass(frozen=True, slots=True)
+class PutResult:
+    created: bool
+    etag: str
+
+
+class Erasure(BaseModel):
+    customer_id: str
+    customers: int
+    events: int
+    identity_links: int
+    index_entries: int
+
+
+def etag_of(raw: str | bytes) -> str:
+    data = raw.encode() if isinstance(raw, str) else raw
+    return hashlib.sha1(data, usedforsecurity=False).hexdigest()
+
+
+def serialise(customer: Customer) -> str:
+    return customer.model_dump_json(exclude_defaults=True)
 
 
 class CustomerStore:
     def __init__(self, redis: aioredis.Redis, keys: KeySchema) -> None:
         self._redis = redis
         self._keys = keys
+        self._put_script = redis.register_script(PUT_CUSTOMER)
+        self._erase_script = redis.register_script(ERASE_CUSTOMER)
 
     async def get(self, customer_id: str) -> Customer | None:
+        found = await self.get_with_etag(customer_id)
+        return found[0] if found else None
+
+    async def get_with_etag(self, customer_id: str) -> tuple[Customer, str] | None:
         raw = await self._redis.get(self._keys.customer(customer_id))
-        return Customer.model_validate_json(raw) if raw is not None else None
+        return (read_stored(raw), etag_of(raw)) if raw is not None else None
 
-    async def put(self, customer: Customer) -> bool:
-        """Create or replace; returns True when the customer is new.
+    async def exists(self, customer_ids: list[str]) -> list[bool]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for cid in customer_ids:
+                pipe.exists(self._keys.customer(cid))
+            return [bool(n) for n in await pipe.execute()]
 
-        Identity links move with the document. A link held by another customer is never
-        taken over silently: the write is refused with ``IdentityConflict``.
-        """
-        doc_key = self._keys.customer(customer.id)
-        wanted = _identity_keys(self._keys, customer)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            while True:
-                try:
-                    await pipe.watch(doc_key, *wanted)
-                    raw = await pipe.get(doc_key)
-                    old = Customer.model_validate_json(raw) if raw is not None else None
-                    for ident in customer.identities:
-                        key = self._keys.identity(ident.channel, ident.external_id)
-                        owner = text_or_none(await pipe.get(key))
-                        if owner is not None and owner != customer.id:
-                            raise IdentityConflict(ident.channel, owner)
-                    pipe.multi()  # type: ignore[no-untyped-call]
-                    pipe.set(doc_key, customer.model_dump_json(exclude_defaults=True))
-                    for stale in _identity_keys(self._keys, old) - wanted:
-                        pipe.delete(stale)
-                    for key in wanted:
-                        pipe.set(key, customer.id)
-                    await pipe.execute()
-                    return old is None
-                except WatchError:
-                    continue
+    def _put_call(self, customer: Customer, old_raw: str | None) -> tuple[list[str], list[Any]]:
+        old = read_stored(old_raw) if old_raw is not None else None
+        new_owned, old_owned = owned_keys(self._keys, customer), owned_keys(self._keys, old)
+        new_sets, old_sets = set_entries(self._keys, customer), set_entries(self._keys, old)
+        stale_owned = sorted(set(old_owned) - set(new_owned))
+        add_sets = sorted(set(new_sets) - set(old_sets))
+        rem_sets = sorted(set(old_sets) - set(new_sets))
+        keys = [self._keys.customer(customer.id), *new_owned, *stale_owned, *add_sets, *rem_sets]
+        args: list[Any] = [
+            customer.id,
+            serialise(customer),
+            etag_of(old_raw) if old_raw is not None else "-",
+            len(new_owned),
+            len(stale_owned),
+            len(add_sets),
+            len(rem_sets),
+        ]
+        return keys, args
+
+    @staticmethod
+    def _outcome(reply: list[Any]) -> PutResult | None:
+        status = text(reply[0])
+        if status == "precondition":
+            return None
+        if status == "conflict":
+            raise IdentityConflict(text(reply[1]), text(reply[2]))
+        return PutResult(created=status == "created", etag=text(reply[1]))
+
+    async def put(self, customer: Customer, if_match: str | None = None) -> PutResult:
+        """Create or replace. ``if_match``: the etag the caller last saw ("*" any)."""
+        for _ in range(_RETRIES):
+            old_raw = text_or_none(await self._redis.get(self._keys.customer(customer.id)))
+            if if_match is not None and (
+                old_raw is None or (if_match != "*" and etag_of(old_raw) != if_match)
+            ):
+                raise PreconditionFailed
+            keys, args = self._put_call(customer, old_raw)
+            result = self._outcome(await self._put_script(keys=keys, args=args))
+            if result is not None:
+                return result
+            if if_match is not None and if_match != "*":
+                raise PreconditionFailed
+        raise Contended
+
+    async def put_many(self, customers: list[Customer]) -> list[PutResult | Exception]:
+        """Upsert a batch in two round trips; a document that changed meanwhile is
+        retried on its own."""
+        olds = await self._redis.mget([self._keys.customer(c.id) for c in customers])
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for customer, old_raw in zip(customers, olds, strict=True):
+                keys, args = self._put_call(customer, text_or_none(old_raw))
+                await self._put_script(keys=keys, args=args, client=pipe)
+            replies = await pipe.execute(raise_on_error=False)
+        results: list[PutResult | Exception] = []
+        for customer, reply in zip(customers, replies, strict=True):
+            try:
+                if isinstance(reply, Exception):
+                    raise reply
+                result = self._outcome(reply)
+                results.append(result if result is not None else await self.put(customer))
+            except (IdentityConflict, Contended) as exc:
+                results.append(exc)
+        return results
+
+    async def erase(self, customer_id: str) -> Erasure | None:
+        """Remove the customer, their history and every index entry leading to them."""
+        for _ in range(_RETRIES):
+            raw = text_or_none(await self._redis.get(self._keys.customer(customer_id)))
+            if raw is None:
+                return None
+            customer = read_stored(raw)
+            owned = owned_keys(self._keys, customer)
+            keys = [
+                *self._keys.customer_keys(customer_id),
+                *owned,
+                *set_entries(self._keys, customer),
+            ]
+            reply = await self._erase_script(
+                keys=keys, args=[customer_id, etag_of(raw), len(owned)]
+            )
+            status = text(reply[0])
+            if status == "missing":
+                return None
+            if status == "erased":
+                return Erasure(
+                    customer_id=customer_id,
+                    customers=int(reply[1]),
+                    events=int(reply[2]),
+                    identity_links=int(reply[3]),
+                    index_entries=int(reply[4]),
+                )
+        raise Contended
 
     async def resolve_identity(self, channel: str, external_id: str) -> str | None:
         return text_or_none(await self._redis.get(self._keys.identity(channel, external_id)))
-
-    async def add_events(self, customer_id: str, events: list[EventIn]) -> int:
-        """Append to the history; an event whose id is already there is left as it was."""
-        stored = [
-            Event.model_validate({**e.model_dump(), "id": e.id or uuid.uuid4().hex}) for e in events
-        ]
-        async with self._redis.pipeline(transaction=True) as pipe:
-            for ev in stored:
-                pipe.hsetnx(self._keys.customer_events(customer_id), ev.id, ev.model_dump_json())
-                pipe.zadd(
-                    self._keys.history(customer_id),
-                    {ev.id: ev.at.timestamp() * 1000},
-                    nx=True,
-                )
-            results = await pipe.execute()
-        return sum(int(added) for added in results[0::2])
-
-    async def history(self, customer_id: str, limit: int = 500) -> list[Event]:
-        """Newest first."""
-        ids: list[bytes | str] = await self._redis.zrevrange(  # type: ignore[assignment]
-            self._keys.history(customer_id), 0, limit - 1
-        )
-        if not ids:
-            return []
-        raws = await self._redis.hmget(self._keys.customer_events(customer_id), ids)
-        return [Event.model_validate_json(r) for r in raws if r is not None]

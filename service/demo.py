@@ -67,27 +67,25 @@ def render(message: LookupRequest, answer: dict[str, Any], today: date) -> list[
         lines.append(f"  unresolved: {res['reason']}")
         return lines
     lines.append(f"  resolved: {card['name']} ({res['customer_id']}), {res['reason']}")
+    if card.get("household"):
+        lines.append(f"  household {card['household']['id']}, {card['household']['role']}")
     products = ", ".join(
         f"{p['name']} ({p.get('monthly_price', '?')}/mo)" for p in card["active_products"]
     )
-    lines.append(f"  has: {products or 'no active products'}")
+    lines.append(f"  has: {products or 'no active products'}; spends {card['monthly_spend']}/mo")
     for case in card["open_cases"]:
         lines.append(
             f"  open case {case['case_id']} [{case.get('category', '-')}], "
-            f"opened {_days_ago(case['opened_at'], today)}: {case.get('summary', '')}"
+            f"opened {_days_ago(case['opened_at'], today)}, {case['contacts']} contacts "
+            f"on {', '.join(case['channels'])}: {case.get('summary', '')}"
         )
-    for promise in card["open_promises"]:
-        state = "OVERDUE" if promise["overdue"] else f"due {promise.get('due', '-')}"
-        lines.append(f"  promise owed ({state}, by {promise.get('by', '?')}): {promise['summary']}")
-    for credit in card["credits"]:
-        lines.append(f"  credit on the account: {credit['summary']}")
-    for change in card["recent_changes"]:
-        lines.append(f"  changed {_days_ago(change['at'], today)}: {change['summary']}")
     for ev in card["last_interactions"][:1]:
         lines.append(
             f"  last contact: {ev.get('channel', '?')}, {_days_ago(ev['at'], today)}: "
             f"{ev.get('summary', '')}"
         )
+    for flag in card["flags"]:
+        lines.append(f"  [{flag['code']}] {flag['reason']}")
     return lines
 
 

@@ -39,6 +39,19 @@ class KeySchema:
         """
         return f"{self.prefix}:idn:{channel}:{quote(external_id, safe='@._-')}"
 
+    def customer_keys(self, customer_id: str) -> tuple[str, str, str]:
+        """Every key that holds one customer's own data (document, history, events)."""
+        return (
+            self.customer(customer_id),
+            self.history(customer_id),
+            self.customer_events(customer_id),
+        )
+
+    # -- audit -----------------------------------------------------------------------
+    def audit(self) -> str:
+        """Stream of who did what to whose record (erasures, links)."""
+        return f"{self.prefix}:audit"
+
     # -- auth ------------------------------------------------------------------------
     def api_key(self, key_id: str) -> str:
         return f"{self.prefix}:{{auth}}:key:{key_id}"

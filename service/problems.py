@@ -29,6 +29,10 @@ PROBLEM_TYPES: dict[str, str] = {
     "key-not-found": "No API key has this id.",
     "identity-conflict": "A channel identity in the document is linked to another "
     "customer. Unlink it there first; socialid never moves a link silently.",
+    "precondition-failed": "If-Match named a version that is no longer current: read the "
+    "record again (its ETag), re-apply your change and resend.",
+    "contended": "The record kept changing while this request ran; retry.",
+    "bad-cursor": "The history cursor was not issued by this service; start without one.",
     "store-unavailable": "Redis is not answering. Retry after the Retry-After delay.",
     "internal-error": "An unexpected error. Quote the request_id when reporting it.",
 }

@@ -28,6 +28,21 @@ def text_map(values: Mapping[Any, Any]) -> dict[str, str]:
     return {text(k): text(v) for k, v in values.items()}
 
 
-def fields(values: Mapping[str, str]) -> Mapping[FieldT, EncodableT]:
-    """A ``dict[str, str]`` as HSET's mapping argument (Mapping is invariant in its key)."""
+def fields(values: Mapping[str, str]) -> dict[FieldT, EncodableT]:
+    """A ``dict[str, str]`` as HSET's or XADD's mapping (invariant in its key type)."""
     return dict(values.items())
+
+
+def members(result: Any) -> list[str]:
+    """ZRANGE without scores."""
+    return [text(m) for m in result]
+
+
+def scored(result: Any) -> list[tuple[str, float]]:
+    """ZRANGE ... WITHSCORES."""
+    return [(text(m), float(s)) for m, s in result]
+
+
+def stream_entries(result: Any) -> list[tuple[str, dict[str, str]]]:
+    """XRANGE: (entry id, fields) pairs."""
+    return [(text(entry_id), text_map(values or {})) for entry_id, values in result or []]

@@ -9,6 +9,9 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from service.context.card import CardSettings
+from service.context.flags import FlagThresholds
+
 ENV_PREFIX = "SOCIALID_"
 
 LogFormat = Literal["json", "console"]
@@ -44,6 +47,27 @@ class Settings(BaseSettings):
         default="everysec", description="fsync policy of the embedded server's append-only file."
     )
 
+    default_region: str = Field(
+        default="GB",
+        pattern=r"^[A-Z]{2}$",
+        description="Region for phone numbers written without a country code (ISO 3166).",
+    )
+    context_recent_days: int = Field(
+        default=90, ge=1, le=3650, description="Contract changes this recent are listed/flagged."
+    )
+    context_interactions: int = Field(default=5, ge=0, le=100)
+    context_history_limit: int = Field(
+        default=1000, ge=10, le=100_000, description="Newest events the card is built from."
+    )
+    repeat_contact_threshold: int = Field(
+        default=3, ge=2, description="Contacts about one open case that flag repeat_contact."
+    )
+    repeat_contact_channels: int = Field(
+        default=2, ge=2, description="Channels used about one case that flag repeat_contact."
+    )
+    repeat_contact_window_days: int = Field(default=14, ge=1, le=365)
+    import_batch_size: int = Field(default=500, ge=1, le=10_000)
+
     @field_validator("redis_url")
     @classmethod
     def _known_scheme(cls, value: str | None) -> str | None:
@@ -57,6 +81,18 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @property
+    def card_settings(self) -> CardSettings:
+        return CardSettings(
+            recent_days=self.context_recent_days,
+            interactions=self.context_interactions,
+            thresholds=FlagThresholds(
+                repeat_contacts=self.repeat_contact_threshold,
+                repeat_channels=self.repeat_contact_channels,
+                repeat_window_days=self.repeat_contact_window_days,
+            ),
+        )
 
     @property
     def resolved_log_format(self) -> LogFormat:

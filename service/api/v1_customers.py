@@ -1,83 +1,135 @@
-"""Customers and their history."""
+"""Customers: create, replace, merge-patch, read, erase, export."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from aiohttp import web
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, ValidationError
 
+from service.api.common import actor, customer_id, existing_customer, if_match, quoted
 from service.apikeys import Scope
-from service.appkeys import CUSTOMERS
-from service.bodies import json_model, read_as, read_model
-from service.context import build_card
-from service.customers import IdentityConflict
+from service.appkeys import AUDIT, CUSTOMERS, HISTORY, SETTINGS
+from service.audit import AuditEntry
+from service.bodies import json_model, read_json_object
+from service.customers import Contended, Erasure, IdentityConflict, PreconditionFailed
 from service.middleware import requires
-from service.models import Customer, CustomerIn, EventIn, HistoryPage
-from service.problems import ProblemError, from_validation_error
+from service.models import Customer, Event
+from service.models.customer import REGION
+from service.problems import FieldError, ProblemError, from_validation_error
 
 routes = web.RouteTableDef()
-_EVENTS = TypeAdapter(EventIn | list[EventIn])
 
 
-def _customer_id(request: web.Request) -> str:
-    return request.match_info["customer_id"]
+class Export(BaseModel):
+    """Everything socialid holds on one customer (data-subject access)."""
+
+    exported_at: datetime
+    customer: Customer
+    events: list[Event]
+    audit: list[AuditEntry]
 
 
-async def _existing(request: web.Request) -> Customer:
-    customer = await request.app[CUSTOMERS].get(_customer_id(request))
-    if customer is None:
-        raise ProblemError(404, "No customer with this id.", slug="customer-not-found")
-    return customer
+def _validated(request: web.Request, body: dict[str, Any]) -> Customer:
+    if body.get("id", customer_id(request)) != customer_id(request):
+        raise ProblemError(
+            422,
+            "The id in the body differs from the id in the path.",
+            slug="validation-failed",
+            title="Validation failed",
+            errors=[FieldError(pointer="/id", message="must equal the path's id", code="id")],
+        )
+    context = {REGION: request.app[SETTINGS].default_region}
+    try:
+        return Customer.model_validate({**body, "id": customer_id(request)}, context=context)
+    except ValidationError as exc:
+        raise from_validation_error(exc) from None
+
+
+async def _store(request: web.Request, customer: Customer, expected: str | None) -> web.Response:
+    try:
+        result = await request.app[CUSTOMERS].put(customer, if_match=expected)
+    except IdentityConflict:
+        raise ProblemError(
+            409,
+            "An identity in this document is linked to another customer; unlink it there first.",
+            slug="identity-conflict",
+        ) from None
+    except PreconditionFailed:
+        raise ProblemError(
+            412, "The customer changed since you read it (If-Match).", slug="precondition-failed"
+        ) from None
+    except Contended:
+        raise ProblemError(
+            409, "The customer is being changed by someone else; retry.", slug="contended"
+        ) from None
+    response = json_model(customer, status=201 if result.created else 200)
+    response.headers["ETag"] = quoted(result.etag)
+    return response
 
 
 @routes.put("/v1/customers/{customer_id}")
 @requires(Scope.ADMIN, Scope.INTEGRATION)
 async def put_customer(request: web.Request) -> web.Response:
-    body = await read_model(request, CustomerIn)
-    try:
-        customer = Customer.model_validate({**body.model_dump(), "id": _customer_id(request)})
-    except ValidationError as exc:
-        raise from_validation_error(exc) from None
-    try:
-        created = await request.app[CUSTOMERS].put(customer)
-    except IdentityConflict as exc:
+    body = await read_json_object(request)
+    return await _store(request, _validated(request, body), if_match(request))
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 JSON Merge Patch: objects merge, null deletes, anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = merge_patch(result.get(key), value)
+    return result
+
+
+@routes.patch("/v1/customers/{customer_id}")
+@requires(Scope.ADMIN, Scope.INTEGRATION)
+async def patch_customer(request: web.Request) -> web.Response:
+    patch = await read_json_object(request)
+    current, etag = await existing_customer(request)
+    document = merge_patch(current.model_dump(mode="json", exclude={"id"}), patch)
+    expected = if_match(request)
+    if expected not in (None, "*", etag):
         raise ProblemError(
-            409,
-            f"A {exc.channel} identity in this document is linked to another customer; "
-            "unlink it there first.",
-            slug="identity-conflict",
-        ) from None
-    return json_model(customer, status=201 if created else 200)
+            412, "The customer changed since you read it (If-Match).", slug="precondition-failed"
+        )
+    return await _store(request, _validated(request, document), etag)
 
 
 @routes.get("/v1/customers/{customer_id}")
 @requires(Scope.REP, Scope.ADMIN, Scope.INTEGRATION)
 async def get_customer(request: web.Request) -> web.Response:
-    return json_model(await _existing(request))
+    customer, etag = await existing_customer(request)
+    response = json_model(customer)
+    response.headers["ETag"] = quoted(etag)
+    return response
 
 
-@routes.post("/v1/customers/{customer_id}/events")
-@requires(Scope.ADMIN, Scope.INTEGRATION)
-async def post_events(request: web.Request) -> web.Response:
-    await _existing(request)
-    parsed = await read_as(request, _EVENTS)
-    events = parsed if isinstance(parsed, list) else [parsed]
-    added = await request.app[CUSTOMERS].add_events(_customer_id(request), events)
-    return web.json_response({"received": len(events), "added": added}, status=201)
+@routes.delete("/v1/customers/{customer_id}")
+@requires(Scope.ADMIN)
+async def erase_customer(request: web.Request) -> web.Response:
+    erased: Erasure | None = await request.app[CUSTOMERS].erase(customer_id(request))
+    if erased is None:
+        raise ProblemError(404, "No customer with this id.", slug="customer-not-found")
+    await request.app[AUDIT].record(
+        "erase", erased.customer_id, actor(request), erased.model_dump(exclude={"customer_id"})
+    )
+    return json_model(erased)
 
 
-@routes.get("/v1/customers/{customer_id}/history")
-@requires(Scope.REP, Scope.ADMIN, Scope.INTEGRATION)
-async def get_history(request: web.Request) -> web.Response:
-    await _existing(request)
-    events = await request.app[CUSTOMERS].history(_customer_id(request))
-    return json_model(HistoryPage(events=events))
-
-
-@routes.get("/v1/customers/{customer_id}/context")
-@requires(Scope.REP, Scope.ADMIN, Scope.INTEGRATION)
-async def get_context(request: web.Request) -> web.Response:
-    customer = await _existing(request)
-    events = await request.app[CUSTOMERS].history(customer.id)
-    return json_model(build_card(customer, events, today=datetime.now(UTC).date()))
+@routes.get("/v1/customers/{customer_id}/export")
+@requires(Scope.ADMIN)
+async def export_customer(request: web.Request) -> web.Response:
+    customer, _ = await existing_customer(request)
+    events = await request.app[HISTORY].recent(customer.id, limit=1_000_000)
+    audit = await request.app[AUDIT].about(customer.id)
+    return json_model(
+        Export(exported_at=datetime.now(UTC), customer=customer, events=events, audit=audit)
+    )

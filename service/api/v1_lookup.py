@@ -9,7 +9,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from service.apikeys import Scope
-from service.appkeys import CUSTOMERS
+from service.appkeys import CUSTOMERS, HISTORY, SETTINGS
 from service.bodies import json_model, read_model
 from service.context import ContextCard, build_card
 from service.logs import get_logger
@@ -45,12 +45,13 @@ async def lookup(request: web.Request) -> web.Response:
             resolution=Resolution(status="no_match", reason="no linked identity")
         )
     else:
-        events = await store.history(customer.id)
+        settings = request.app[SETTINGS]
+        events = await request.app[HISTORY].recent(customer.id, settings.context_history_limit)
         answer = LookupResponse(
             resolution=Resolution(
                 status="matched", customer_id=customer.id, reason="identity already linked"
             ),
-            context=build_card(customer, events, today=datetime.now(UTC).date()),
+            context=build_card(customer, events, datetime.now(UTC).date(), settings.card_settings),
         )
     # The sender's handle and text are masked by the log processor; logged for tracing.
     log.info(

@@ -1,0 +1,82 @@
+"""Normalisation of contact values: e-mail addresses, phone numbers, dates of birth.
+
+Each function returns the normal form, or ``None`` when the value cannot be parsed; the
+caller decides what to keep (the customer book keeps the raw value and flags it).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import lru_cache
+
+import phonenumbers
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
+
+# Plain ASCII addresses are by far the most common. For them email-validator's normal form
+# is the local part as given and the domain lower-cased; checking them with this strict
+# pattern first keeps bulk imports fast. Anything else (quoted, internationalised, odd)
+# goes through the library. tests/test_contact.py checks that both agree.
+_PLAIN_EMAIL = re.compile(
+    r"^(?=.{1,254}$)(?=[^@]{1,64}@)"
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:(?!-)[A-Za-z0-9-]{1,63}(?<!-)\.)+[A-Za-z]{2,63}$"
+)
+
+
+_SPECIAL_USE = frozenset(SPECIAL_USE_DOMAIN_NAMES)
+
+
+def _plain(value: str) -> str | None:
+    if not _PLAIN_EMAIL.match(value):
+        return None
+    local, _, domain = value.rpartition("@")
+    domain = domain.lower()
+    # Punycode labels are shown in Unicode by the library; special-use names are refused.
+    if "xn--" in domain or domain.rsplit(".", 1)[-1] in _SPECIAL_USE:
+        return None
+    return f"{local}@{domain}"
+
+
+def normalize_email(raw: str) -> str | None:
+    value = raw.strip()
+    plain = _plain(value)
+    if plain is not None:
+        return plain
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None
+
+
+_E164_FORMAT = phonenumbers.PhoneNumberFormat.E164
+
+
+@lru_cache(maxsize=4096)
+def normalize_phone(raw: str, default_region: str = "GB") -> str | None:
+    """E.164 when libphonenumber can parse the number as a possible one."""
+    try:
+        number = phonenumbers.parse(raw, default_region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, _E164_FORMAT)
+
+
+_DOB_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+
+
+def normalize_dob(raw: str, today: date | None = None) -> str | None:
+    """``YYYY-MM-DD`` or ``YYYYMMDD`` to ISO; None for anything else or an impossible date."""
+    value = raw.strip()
+    compact = _DOB_COMPACT.match(value)
+    if compact:
+        value = "-".join(compact.groups())
+    try:
+        born = date.fromisoformat(value)
+    except ValueError:
+        return None
+    if len(value) != 10 or born.year < 1900 or born > (today or date.today()):
+        return None
+    return born.isoformat()

@@ -1,0 +1,128 @@
+"""A customer's service history: events stored once by id, listed newest first.
+
+Per customer, a hash holds event id -> event JSON and a sorted set orders the ids by
+event time (ms). Pages are cut by a cursor naming the last (time, id) seen, so new events
+arriving between two calls neither repeat nor skip entries.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import redis.asyncio as aioredis
+
+from service.keyschema import KeySchema
+from service.models import Event, EventIn, HistoryPage
+from service.redistypes import members, scored
+
+_CHUNK = 200
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def _score(at: datetime) -> int:
+    return int(at.timestamp() * 1000)
+
+
+def encode_cursor(score: float, event_id: str) -> str:
+    return base64.urlsafe_b64encode(f"{int(score)}:{event_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        score, _, event_id = raw.partition(":")
+        return int(score), event_id
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadCursor("cursor is not one this service issued") from exc
+
+
+class HistoryStore:
+    def __init__(self, redis: aioredis.Redis, keys: KeySchema) -> None:
+        self._redis = redis
+        self._keys = keys
+
+    async def add(self, customer_id: str, events: Iterable[EventIn]) -> int:
+        """Append; an event whose id is already stored is left as it was."""
+        return await self.add_many((customer_id, e) for e in events)
+
+    async def add_many(self, items: Iterable[tuple[str, EventIn]]) -> int:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            count = 0
+            for customer_id, event in items:
+                stored = event.with_id()
+                pipe.hsetnx(
+                    self._keys.customer_events(customer_id), stored.id, stored.model_dump_json()
+                )
+                pipe.zadd(self._keys.history(customer_id), {stored.id: _score(stored.at)}, nx=True)
+                count += 1
+            if count == 0:
+                return 0
+            results = await pipe.execute()
+        return sum(int(added) for added in results[0::2])
+
+    async def recent(self, customer_id: str, limit: int) -> list[Event]:
+        """The newest ``limit`` events, newest first (for the context card)."""
+        ids = members(
+            await self._redis.zrange(self._keys.history(customer_id), 0, limit - 1, desc=True)
+        )
+        return [e for e in await self._load(customer_id, ids) if e is not None]
+
+    async def _load(self, customer_id: str, ids: Sequence[str]) -> list[Event | None]:
+        """Events in the order of ``ids``; None where an id has no event (never expected)."""
+        if not ids:
+            return []
+        raws = await self._redis.hmget(self._keys.customer_events(customer_id), list(ids))
+        return [Event.model_validate_json(r) if r is not None else None for r in raws]
+
+    async def page(
+        self,
+        customer_id: str,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        types: frozenset[str] = frozenset(),
+        channels: frozenset[str] = frozenset(),
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> HistoryPage:
+        high: float | str = "+inf" if until is None else _score(until)
+        low: float | str = "-inf" if since is None else _score(since)
+        after: tuple[int, str] | None = decode_cursor(cursor) if cursor else None
+        if after is not None:
+            high = after[0] if high == "+inf" else min(float(high), after[0])
+        events: list[Event] = []
+        last: tuple[float, str] | None = None
+        offset = 0
+        key = self._keys.history(customer_id)
+        while len(events) < limit:
+            batch = scored(
+                await self._redis.zrange(
+                    key, high, low, desc=True, byscore=True, offset=offset, num=_CHUNK,
+                    withscores=True,
+                )
+            )  # fmt: skip
+            if not batch:
+                break
+            offset += len(batch)
+            if after is not None:
+                # Equal times are ordered by id, descending: skip up to the cursor's id.
+                batch = [(m, s) for m, s in batch if not (s == after[0] and m >= after[1])]
+            loaded = await self._load(customer_id, [m for m, _ in batch])
+            for (_, score), event in zip(batch, loaded, strict=True):
+                if event is None:
+                    continue
+                if types and event.type not in types:
+                    continue
+                if channels and event.channel not in channels:
+                    continue
+                events.append(event)
+                last = (score, event.id)
+                if len(events) == limit:
+                    break
+        next_cursor = encode_cursor(*last) if last is not None and len(events) == limit else None
+        return HistoryPage(events=events, next_cursor=next_cursor)

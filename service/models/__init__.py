@@ -1,0 +1,40 @@
+"""Pydantic models shared by the API, the importer, the CLI and the demo."""
+
+from service.models.common import Channel, CustomerId, LongText, ShortText, Strict
+from service.models.customer import (
+    Account,
+    Address,
+    Customer,
+    CustomerIn,
+    DataIssue,
+    Household,
+    Identity,
+    Product,
+    read_stored,
+)
+from service.models.events import Event, EventIn, EventType, HistoryPage, ImportEvent
+from service.models.lookup import LookupRequest, Sender
+
+__all__ = [
+    "Account",
+    "Address",
+    "Channel",
+    "Customer",
+    "CustomerId",
+    "CustomerIn",
+    "DataIssue",
+    "Event",
+    "EventIn",
+    "EventType",
+    "HistoryPage",
+    "Household",
+    "Identity",
+    "ImportEvent",
+    "LongText",
+    "LookupRequest",
+    "Product",
+    "Sender",
+    "ShortText",
+    "Strict",
+    "read_stored",
+]

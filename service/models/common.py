@@ -1,0 +1,27 @@
+"""Building blocks of every model: strictness, bounded strings, channels."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from service.keyschema import CUSTOMER_ID_PATTERN
+
+CustomerId = Annotated[str, StringConstraints(pattern=CUSTOMER_ID_PATTERN)]
+ShortText = Annotated[str, StringConstraints(max_length=200)]
+LongText = Annotated[str, StringConstraints(max_length=10_000)]
+
+
+class Strict(BaseModel):
+    """Unknown fields are refused: a typo must not be silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Channel(StrEnum):
+    TWITTER = "twitter"
+    FACEBOOK = "facebook"
+    FORUM = "forum"
+    EMAIL = "email"

@@ -1,0 +1,156 @@
+"""The customer (account holder) as the CRM knows them.
+
+Contact values are normalised on the way in (e-mail by email-validator, phones to E.164
+by libphonenumber, dates of birth to ISO). A value that cannot be parsed is kept exactly
+as given and listed in ``data_issues``: the book never silently loses what the CRM sent.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import Field, StringConstraints, ValidationInfo, model_validator
+
+from matchers.contact import normalize_dob, normalize_email, normalize_phone
+from service.models.common import Channel, CustomerId, ShortText, Strict
+
+# Validation context keys: the default phone region, and "stored" for documents read back
+# from Redis, which were normalised when written and need no second pass.
+REGION = "default_region"
+STORED = "stored"
+
+
+class Identity(Strict):
+    channel: Channel
+    external_id: Annotated[str, StringConstraints(min_length=1, max_length=320)]
+    handle: ShortText | None = None
+
+
+class Product(Strict):
+    name: ShortText
+    kind: ShortText | None = None
+    status: Literal["active", "suspended", "ended"] = "active"
+    monthly_price: Decimal | None = Field(default=None, ge=0, max_digits=12, decimal_places=2)
+    started_at: date | None = None
+    ended_at: date | None = None
+
+
+class Account(Strict):
+    number: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    status: Literal["active", "suspended", "closed"] = "active"
+    opened_at: date | None = None
+    products: list[Product] = Field(default_factory=list, max_length=200)
+
+
+class Address(Strict):
+    line1: ShortText | None = None
+    line2: ShortText | None = None
+    city: ShortText | None = None
+    postcode: Annotated[str, StringConstraints(max_length=16)] | None = None
+    region: ShortText | None = None
+    country: Annotated[str, StringConstraints(max_length=56)] | None = None
+
+
+class Household(Strict):
+    id: ShortText = Field(min_length=1)
+    role: Literal["holder", "member"]
+
+
+class DataIssue(Strict):
+    pointer: str = Field(description="JSON Pointer to the value kept as given")
+    reason: str
+
+
+class CustomerIn(Strict):
+    """A customer as sent to ``PUT /v1/customers/{id}`` (the id comes from the path)."""
+
+    given_name: ShortText | None = None
+    family_name: ShortText | None = None
+    name: ShortText | None = Field(
+        default=None, description="The full name when only that is known; kept as given."
+    )
+    emails: list[ShortText] = Field(default_factory=list, max_length=20)
+    phones: list[ShortText] = Field(default_factory=list, max_length=20)
+    addresses: list[Address] = Field(default_factory=list, max_length=20)
+    date_of_birth: Annotated[str, StringConstraints(max_length=32)] | None = Field(
+        default=None, description="YYYY-MM-DD (YYYYMMDD accepted)"
+    )
+    accounts: list[Account] = Field(default_factory=list, max_length=50)
+    identities: list[Identity] = Field(default_factory=list, max_length=50)
+    household: Household | None = None
+    preferred_channel: ShortText | None = None
+    attributes: dict[ShortText, str | int | float | bool | None] = Field(
+        default_factory=dict, max_length=100
+    )
+    data_issues: list[DataIssue] = Field(
+        default_factory=list,
+        description="Values kept as given because they could not be parsed. Output only: "
+        "recomputed on every write, whatever is sent.",
+    )
+
+    @model_validator(mode="after")
+    def _normalise(self, info: ValidationInfo) -> Self:
+        context: dict[str, Any] = info.context or {}
+        if context.get(STORED):
+            return self
+        region = str(context.get(REGION, "GB"))
+        issues: list[DataIssue] = []
+        self.emails = _normalised(
+            self.emails, normalize_email, "emails", "not a valid e-mail address", issues
+        )
+        self.phones = _normalised(
+            self.phones,
+            lambda raw: normalize_phone(raw, region),
+            "phones",
+            f"not a phone number libphonenumber can parse (default region {region})",
+            issues,
+        )
+        if self.date_of_birth is not None:
+            dob = normalize_dob(self.date_of_birth)
+            if dob is None:
+                issues.append(
+                    DataIssue(
+                        pointer="/date_of_birth",
+                        reason="not a date as YYYY-MM-DD or YYYYMMDD, or in the future",
+                    )
+                )
+            else:
+                self.date_of_birth = dob
+        self.data_issues = issues
+        return self
+
+
+def _normalised(
+    values: list[str],
+    normalise: Any,
+    field: str,
+    reason: str,
+    issues: list[DataIssue],
+) -> list[str]:
+    """Normal forms in the order given, duplicates removed; unparseable values kept."""
+    out: list[str] = []
+    for raw in values:
+        value = normalise(raw)
+        if value is None:
+            issues.append(DataIssue(pointer=f"/{field}/{len(out)}", reason=reason))
+            value = raw
+        if value not in out:
+            out.append(value)
+    return out
+
+
+class Customer(CustomerIn):
+    id: CustomerId
+
+    @property
+    def display_name(self) -> str:
+        if self.name:
+            return self.name
+        return " ".join(p for p in (self.given_name, self.family_name) if p) or self.id
+
+
+def read_stored(raw: str | bytes) -> Customer:
+    """A customer document as written by the store (already normalised)."""
+    return Customer.model_validate_json(raw, context={STORED: True})

@@ -1,0 +1,68 @@
+"""Lua scripts that keep a customer document and its index entries consistent.
+
+Index entries come in two kinds, both computed in Python from the document:
+- owned keys (a string key whose value is the customer id, e.g. an identity link): a key
+  owned by another customer is a conflict, never taken over;
+- set entries (a set that holds the customer id among others, e.g. a blocking key).
+
+The caller reads the current document first and passes its etag (SHA-1 of the stored
+JSON); if the document changed in between, the script answers ``precondition`` and the
+caller retries with the new state. So the index always matches the document.
+"""
+
+from __future__ import annotations
+
+# KEYS: doc, new owned..., old owned..., added sets..., removed sets...
+# ARGV: customer id, document JSON, expected etag ("" any, "-" must not exist),
+#       count of new owned, count of old owned, count of added sets, count of removed sets
+PUT_CUSTOMER = """
+local id, doc, expected = ARGV[1], ARGV[2], ARGV[3]
+local n_new, n_old = tonumber(ARGV[4]), tonumber(ARGV[5])
+local n_add, n_rem = tonumber(ARGV[6]), tonumber(ARGV[7])
+local current = redis.call('GET', KEYS[1])
+if expected ~= '' then
+  if expected == '-' then
+    if current then return {'precondition'} end
+  elseif (not current) or redis.sha1hex(current) ~= expected then
+    return {'precondition'}
+  end
+end
+local first_new, first_old = 2, 2 + n_new
+local first_add = first_old + n_old
+local first_rem = first_add + n_add
+for i = first_new, first_old - 1 do
+  local owner = redis.call('GET', KEYS[i])
+  if owner and owner ~= id then return {'conflict', KEYS[i], owner} end
+end
+for i = first_old, first_add - 1 do
+  if redis.call('GET', KEYS[i]) == id then redis.call('DEL', KEYS[i]) end
+end
+for i = first_new, first_old - 1 do redis.call('SET', KEYS[i], id) end
+for i = first_rem, first_rem + n_rem - 1 do redis.call('SREM', KEYS[i], id) end
+for i = first_add, first_rem - 1 do redis.call('SADD', KEYS[i], id) end
+redis.call('SET', KEYS[1], doc)
+if current then return {'updated', redis.sha1hex(doc)} end
+return {'created', redis.sha1hex(doc)}
+"""
+
+# KEYS: doc, history, events, owned..., sets...
+# ARGV: customer id, expected etag, count of owned keys
+ERASE_CUSTOMER = """
+local id, expected, n_owned = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local current = redis.call('GET', KEYS[1])
+if not current then return {'missing'} end
+if redis.sha1hex(current) ~= expected then return {'precondition'} end
+local identities, entries = 0, 0
+for i = 4, 3 + n_owned do
+  if redis.call('GET', KEYS[i]) == id then
+    redis.call('DEL', KEYS[i])
+    identities = identities + 1
+  end
+end
+for i = 4 + n_owned, #KEYS do
+  entries = entries + redis.call('SREM', KEYS[i], id)
+end
+local events = redis.call('HLEN', KEYS[3])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+return {'erased', 1, events, identities, entries}
+"""
