@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from service.context import CardSettings, build_card, derive, flags
+from service.context import CardSettings, Flag, build_card, derive, flags
 from service.context.flags import FlagThresholds
 from service.models import Customer, Event
 
@@ -19,7 +19,7 @@ def ev(event_id: str, event_type: str, days: float = 0, **extra: Any) -> Event:
     return Event.model_validate({"id": event_id, "type": event_type, "at": at, **extra})
 
 
-def codes(card_flags: list[flags.Flag]) -> list[str]:
+def codes(card_flags: list[Flag]) -> list[str]:
     return [f.code for f in card_flags]
 
 
