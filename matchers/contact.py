@@ -17,20 +17,19 @@ from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, valida
 # is the local part as given and the domain lower-cased; checking them with this strict
 # pattern first keeps bulk imports fast. Anything else (quoted, internationalised, odd)
 # goes through the library. tests/test_contact.py checks that both agree.
-_PLAIN_EMAIL = re.compile(
-    r"^(?=.{1,254}$)(?=[^@]{1,64}@)"
-    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
-    r"@(?:(?!-)[A-Za-z0-9-]{1,63}(?<!-)\.)+[A-Za-z]{2,63}$"
-)
-
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_LOCAL = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*")
+_PLAIN_DOMAIN = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
 
 _SPECIAL_USE = frozenset(SPECIAL_USE_DOMAIN_NAMES)
 
 
 def _plain(value: str) -> str | None:
-    if not _PLAIN_EMAIL.match(value):
+    local, at, domain = value.rpartition("@")
+    if not at or len(local) > 64 or len(value) > 254:
         return None
-    local, _, domain = value.rpartition("@")
+    if not _PLAIN_LOCAL.fullmatch(local) or not _PLAIN_DOMAIN.fullmatch(domain):
+        return None
     domain = domain.lower()
     # Punycode labels are shown in Unicode by the library; special-use names are refused.
     if "xn--" in domain or domain.rsplit(".", 1)[-1] in _SPECIAL_USE:

@@ -38,6 +38,19 @@ class Principal(BaseModel, frozen=True):
     scopes: frozenset[Scope]
 
 
+class _Stored(BaseModel):
+    """An API key's record as kept in its Redis hash."""
+
+    name: str
+    scopes: str
+    hash: str
+    created_at: datetime
+
+    @property
+    def scope_set(self) -> frozenset[Scope]:
+        return frozenset(Scope(s) for s in self.scopes.split(",") if s)
+
+
 class ApiKeyInfo(BaseModel):
     key_id: str
     name: str
@@ -67,14 +80,11 @@ class ApiKeyStore:
         key_id = secrets.token_hex(6)
         token = f"sid_{key_id}_{secrets.token_urlsafe(32)}"
         created = datetime.now(UTC)
-        record = {
-            "name": name,
-            "scopes": ",".join(sorted(scopes)),
-            "hash": _digest(token),
-            "created_at": created.isoformat(),
-        }
+        record = _Stored(
+            name=name, scopes=",".join(sorted(scopes)), hash=_digest(token), created_at=created
+        )
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(self._keys.api_key(key_id), mapping=fields(record))
+            pipe.hset(self._keys.api_key(key_id), mapping=fields(record.model_dump(mode="json")))
             pipe.sadd(self._keys.api_key_index(), key_id)
             await pipe.execute()
         return IssuedKey(
@@ -87,16 +97,19 @@ class ApiKeyStore:
             for key_id in ids:
                 pipe.hgetall(self._keys.api_key(key_id))
             records = [text_map(r) for r in await pipe.execute()]
-        return [
-            ApiKeyInfo(
-                key_id=key_id,
-                name=rec["name"],
-                scopes=rec["scopes"].split(",") if rec["scopes"] else [],
-                created_at=rec["created_at"],
-            )
-            for key_id, rec in zip(ids, records, strict=True)
-            if rec
-        ]
+        infos = []
+        for key_id, raw in zip(ids, records, strict=True):
+            if raw:
+                rec = _Stored.model_validate(raw)
+                infos.append(
+                    ApiKeyInfo(
+                        key_id=key_id,
+                        name=rec.name,
+                        scopes=sorted(rec.scope_set),
+                        created_at=rec.created_at,
+                    )
+                )
+        return infos
 
     async def revoke(self, key_id: str) -> bool:
         async with self._redis.pipeline(transaction=True) as pipe:
@@ -112,8 +125,10 @@ class ApiKeyStore:
         if match is None:
             return None
         key_id = match.group(1)
-        rec = text_map(await self._redis.hgetall(self._keys.api_key(key_id)))
-        if not rec or not hmac.compare_digest(rec["hash"], _digest(token)):
+        raw = text_map(await self._redis.hgetall(self._keys.api_key(key_id)))
+        if not raw:
             return None
-        scopes = frozenset(Scope(s) for s in rec["scopes"].split(",") if s)
-        return Principal(key_id=key_id, name=rec["name"], scopes=scopes)
+        rec = _Stored.model_validate(raw)
+        if not hmac.compare_digest(rec.hash, _digest(token)):
+            return None
+        return Principal(key_id=key_id, name=rec.name, scopes=rec.scope_set)

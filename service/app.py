@@ -10,7 +10,7 @@ from aiohttp import web
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
-from service.api import ops, v1_customers, v1_history, v1_keys, v1_lookup
+from service.api import ops, v1_customers, v1_history, v1_import, v1_keys, v1_lookup
 from service.apikeys import ApiKeyStore
 from service.appkeys import (
     API_KEYS,
@@ -18,6 +18,7 @@ from service.appkeys import (
     CUSTOMERS,
     EMBEDDED,
     HISTORY,
+    IMPORTER,
     KEYS,
     METRICS,
     REDIS,
@@ -28,6 +29,7 @@ from service.audit import AuditLog
 from service.customers import CustomerStore
 from service.embedded import EmbeddedRedis
 from service.history import HistoryStore
+from service.importer import Importer
 from service.keyschema import KeySchema
 from service.logs import get_logger
 from service.metrics import Metrics
@@ -78,6 +80,13 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     app[CUSTOMERS] = CustomerStore(client, keys)
     app[HISTORY] = HistoryStore(client, keys)
     app[AUDIT] = AuditLog(client, keys)
+    settings = app[SETTINGS]
+    app[IMPORTER] = Importer(
+        app[CUSTOMERS],
+        app[HISTORY],
+        default_region=settings.default_region,
+        batch_size=settings.import_batch_size,
+    )
     try:
         yield
     finally:
@@ -94,6 +103,6 @@ def create_app(settings: Settings) -> web.Application:
     app[METRICS] = Metrics()
     app.cleanup_ctx.append(embedded_store_ctx)
     app.cleanup_ctx.append(redis_ctx)
-    for module in (ops, v1_keys, v1_customers, v1_history, v1_lookup):
+    for module in (ops, v1_keys, v1_customers, v1_history, v1_import, v1_lookup):
         app.router.add_routes(module.routes)
     return app

@@ -10,6 +10,7 @@ from service.audit import AuditLog
 from service.customers import CustomerStore
 from service.embedded import EmbeddedRedis
 from service.history import HistoryStore
+from service.importer import Importer
 from service.keyschema import KeySchema
 from service.metrics import Metrics
 from service.settings import Settings
@@ -24,6 +25,7 @@ API_KEYS = web.AppKey("api_keys", ApiKeyStore)
 CUSTOMERS = web.AppKey("customers", CustomerStore)
 HISTORY = web.AppKey("history", HistoryStore)
 AUDIT = web.AppKey("audit", AuditLog)
+IMPORTER = web.AppKey("importer", Importer)
 
 REQUEST_ID = web.RequestKey("request_id", str)
 PRINCIPAL = web.RequestKey("principal", Principal)

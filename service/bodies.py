@@ -38,6 +38,15 @@ async def read_as(request: web.Request, adapter: TypeAdapter[T]) -> T:
     return adapter.validate_json(await request.read())
 
 
+def query_model(request: web.Request, model: type[M], lists: frozenset[str] = frozenset()) -> M:
+    """Query parameters into a model; names in ``lists`` may repeat."""
+    raw: dict[str, object] = {}
+    for key in request.query:
+        values = request.query.getall(key)
+        raw[key] = values if key in lists else values[-1]
+    return model.model_validate(raw)
+
+
 async def read_json_object(request: web.Request) -> dict[str, Any]:
     """A JSON object body, unvalidated (merge patches)."""
     _require_json(request)

@@ -11,7 +11,9 @@ from aiohttp import web
 
 from service import __version__
 from service.apikeys import ApiKeyStore, Scope
+from service.cli_import import BadHeader, detect_format, open_source, print_summary, run_import
 from service.embedded import EmbeddedStoreError
+from service.importer import ImportSummary
 from service.keyschema import KeySchema
 from service.logs import configure_logging, get_logger
 from service.settings import ConfigError, Settings, load_settings
@@ -38,6 +40,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir", help="keep the demo's store here (default: a temporary directory)"
     )
     sub.add_parser("version", help="print the version")
+
+    imp = sub.add_parser("import", help="bulk import customers or events (NDJSON or CSV)")
+    imp.add_argument("kind", choices=["customers", "events"])
+    imp.add_argument("file", help="path, or - for stdin")
+    imp.add_argument("--format", choices=["ndjson", "csv"], help="default: by file extension")
+    imp.add_argument(
+        "--from-line", type=int, default=1, help="skip the lines before this one (resume)"
+    )
+
+    bench = sub.add_parser("bench", help="benchmarks that print figures")
+    bsub = bench.add_subparsers(dest="bench_command", required=True)
+    bench_import = bsub.add_parser("import", help="import a synthetic book, print rate/memory")
+    bench_import.add_argument("--customers", type=int, default=100_000)
 
     keys = sub.add_parser("keys", help="manage API keys")
     ksub = keys.add_subparsers(dest="keys_command", required=True)
@@ -90,6 +105,23 @@ async def _keys(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _import(settings: Settings, args: argparse.Namespace) -> int:
+    latest: list[ImportSummary] = []
+    raw, size = open_source(args.file)
+    fmt = detect_format(args.file, args.format)
+    try:
+        with raw:
+            summary = asyncio.run(
+                run_import(settings, args.kind, raw, size, fmt, args.from_line, latest)
+            )
+    except KeyboardInterrupt:
+        done = latest[0].committed_through_line if latest else args.from_line - 1
+        print(f"\ninterrupted: lines up to {done} are written; resume with --from-line {done + 1}")
+        return 130
+    print_summary(summary)
+    return 1 if summary.rejected else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "version":
@@ -104,8 +136,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             from service.demo import run_demo
 
             return asyncio.run(run_demo(settings, args.data_dir))
+        if args.command == "import":
+            return _import(settings, args)
+        if args.command == "bench":
+            from service.bench import bench_import
+
+            return asyncio.run(bench_import(settings, args.customers))
         return asyncio.run(_keys(settings, args))
     except ConfigError as exc:
+        print(f"socialid: {exc}", file=sys.stderr)
+        return 2
+    except (BadHeader, OSError) as exc:
         print(f"socialid: {exc}", file=sys.stderr)
         return 2
     except EmbeddedStoreError as exc:

@@ -95,7 +95,9 @@ class EmbeddedRedis:
         return self._proc is not None and self._proc.poll() is None
 
     def _take_lock(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # The append-only files hold customer records and key hashes: owner only.
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.data_dir.chmod(0o700)
         lock = (self.data_dir / _LOCK_NAME).open("a+")
         try:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -12,9 +12,10 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import redis.asyncio as aioredis
+from pydantic import ValidationError
 
 from service.keyschema import KeySchema
-from service.models import Event, EventIn, HistoryPage
+from service.models import Event, EventIn, HistoryPage, StoreIntegrityError, describe
 from service.redistypes import members, scored
 
 _CHUNK = 200
@@ -77,7 +78,10 @@ class HistoryStore:
         if not ids:
             return []
         raws = await self._redis.hmget(self._keys.customer_events(customer_id), list(ids))
-        return [Event.model_validate_json(r) if r is not None else None for r in raws]
+        try:
+            return [Event.model_validate_json(r) if r is not None else None for r in raws]
+        except ValidationError as exc:
+            raise StoreIntegrityError(f"stored event does not validate: {describe(exc)}") from None
 
     async def page(
         self,

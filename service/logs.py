@@ -11,6 +11,7 @@ import sys
 from typing import IO, Any
 
 import structlog
+from aiohttp.http_exceptions import HttpProcessingError
 
 from service.redaction import redact_processor
 from service.settings import LogFormat
@@ -56,10 +57,24 @@ def configure_logging(level: str, fmt: LogFormat, stream: IO[str] | None = None)
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
+    handler.addFilter(_drop_echoed_requests)
     root.addHandler(handler)
     root.setLevel(level)
     # aiohttp's own access log is replaced by our canonical request line.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+
+def _drop_echoed_requests(record: logging.LogRecord) -> bool:
+    """aiohttp logs a malformed request with the raw bytes it could not parse, headers
+    included: keep the fact and the error class, drop the echo and its traceback."""
+    if record.name.startswith("aiohttp") and record.exc_info and record.exc_info[1]:
+        exc = record.exc_info[1]
+        if isinstance(exc, HttpProcessingError):
+            record.msg = "malformed request refused: %s (status %s)"
+            record.args = (type(exc).__name__, exc.code)
+            record.exc_info = None
+            record.exc_text = None
+    return True
 
 
 def get_logger(name: str, **initial: Any) -> structlog.stdlib.BoundLogger:

@@ -14,10 +14,14 @@ from collections.abc import Awaitable, Callable
 import structlog
 from aiohttp import web
 from pydantic import ValidationError
-from redis.exceptions import RedisError
+from redis.exceptions import BusyLoadingError, RedisError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from service.apikeys import Scope
 from service.appkeys import API_KEYS, METRICS, PRINCIPAL, REQUEST_ID
+from service.customers import Contended, IdentityConflict, PreconditionFailed
+from service.history import BadCursor
 from service.logs import get_logger
 from service.problems import ProblemError, from_validation_error, problem_response
 
@@ -27,6 +31,8 @@ log = get_logger("socialid.http")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _QUIET_PREFIXES = ("/health/", "/metrics")
 _SCOPES_ATTR = "__socialid_scopes__"
+# Only these mean "the store is away": retrying helps. Any other Redis error is a bug.
+_UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, BusyLoadingError, OSError)
 
 
 def route_template(request: web.Request) -> str:
@@ -92,7 +98,23 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         )
     except ValidationError as exc:
         error = from_validation_error(exc)
-    except RedisError as exc:
+    except IdentityConflict:
+        error = ProblemError(
+            409,
+            "An identity in this document is linked to another customer; unlink it there first.",
+            slug="identity-conflict",
+        )
+    except PreconditionFailed:
+        error = ProblemError(
+            412, "The customer changed since you read it (If-Match).", slug="precondition-failed"
+        )
+    except Contended:
+        error = ProblemError(
+            409, "The record is being changed by someone else; retry.", slug="contended"
+        )
+    except BadCursor:
+        error = ProblemError(400, "This cursor was not issued here.", slug="bad-cursor")
+    except _UNAVAILABLE as exc:
         request.app[METRICS].redis_errors.labels("request").inc()
         log.warning("redis_unavailable", error=type(exc).__name__)
         error = ProblemError(
@@ -103,7 +125,9 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         )
     except asyncio.CancelledError:
         raise
-    except Exception:
+    except Exception as exc:
+        if isinstance(exc, RedisError):
+            request.app[METRICS].redis_errors.labels("request").inc()
         log.exception("unhandled_error")
         error = ProblemError(
             500,
@@ -140,13 +164,19 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     metrics = request.app[METRICS]
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if scheme.lower() != "bearer" or not token.strip() or not token.isascii():
         metrics.auth_failures.labels("missing").inc()
         raise _unauthorized("A bearer token is required.")
     principal = await request.app[API_KEYS].authenticate(token.strip())
     if principal is None:
         metrics.auth_failures.labels("bad_token").inc()
         raise _unauthorized("The bearer token is not valid.")
+    request[PRINCIPAL] = principal
+    # A caller who may call something learns that a path is unknown (404/405) rather than
+    # being told it lacks the scope of a route that does not exist.
+    missing = request.match_info.http_exception
+    if missing is not None:
+        raise missing
     # Routes declare their scopes; one that forgot is admin-only rather than open.
     allowed: frozenset[Scope] = getattr(
         request.match_info.handler, _SCOPES_ATTR, frozenset({Scope.ADMIN})
@@ -155,7 +185,6 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         metrics.auth_failures.labels("scope").inc()
         needed = " or ".join(sorted(allowed))
         raise ProblemError(403, f"This call needs the {needed} scope.", slug="missing-scope")
-    request[PRINCIPAL] = principal
     with structlog.contextvars.bound_contextvars(principal=principal.key_id):
         return await handler(request)
 

@@ -100,7 +100,7 @@ def from_validation_error(exc: ValidationError) -> ProblemError:
         return ProblemError(400, "The request body is not valid JSON.", slug="malformed-json")
     return ProblemError(
         422,
-        "The request body does not match the expected shape.",
+        "The request does not match the expected shape; see errors.",
         slug="validation-failed",
         title="Validation failed",
         errors=field_errors(exc),

@@ -12,6 +12,8 @@ import re
 from collections.abc import Mapping, MutableMapping
 from typing import Any
 
+from pydantic import BaseModel
+
 # Free text and identity fields: the value never appears, only its length.
 SENSITIVE_KEYS = frozenset(
     {
@@ -33,26 +35,36 @@ _EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 # not glued to letters (so hex ids and hashes are left alone).
 _PHONE = re.compile(r"(?<![\w+])\+?\(?\d(?:[\s().-]{0,2}\d){6,16}(?![\w])")
 _HANDLE = re.compile(r"(?<![\w@])@\w{1,30}")
+# Credentials that end up in exception text (e.g. a malformed header echoed by aiohttp).
+_SECRET = re.compile(r"(?i)\b(bearer|basic)\s+[^\s'\"]+|\bsid_[0-9a-f]{12}_[\w-]+")
 
 
 def mask_text(value: str) -> str:
+    value = _SECRET.sub("[credential]", value)
     value = _EMAIL.sub("[email]", value)
     value = _PHONE.sub("[phone]", value)
     return _HANDLE.sub("@[handle]", value)
 
 
 def _mask_value(key: str, value: Any) -> Any:
-    if key.lower() in SENSITIVE_KEYS and value is not None:
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if key.lower() in SENSITIVE_KEYS:
         if isinstance(value, str):
             return f"[redacted {len(value)} chars]"
         return "[redacted]"
     if isinstance(value, str):
         return mask_text(value)
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
     if isinstance(value, Mapping):
         return {k: _mask_value(str(k), v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple | set | frozenset):
         return [_mask_value(key, v) for v in value]
-    return value
+    if isinstance(value, bytes | bytearray):
+        value = bytes(value).decode("utf-8", "replace")
+    # Anything else (exceptions, enums, dates, objects) is rendered as text: mask that.
+    return mask_text(str(value))
 
 
 def redact_processor(

@@ -40,6 +40,21 @@ async def test_bad_tokens_are_401(client: AppClient) -> None:
         assert resp.status == 401, header
 
 
+async def test_a_non_ascii_token_is_401(client: AppClient) -> None:
+    resp = await client.get("/v1/me", headers={"Authorization": "Bearer adm1n\u00ff"})
+    assert resp.status == 401
+
+
+async def test_unknown_paths_are_404_and_wrong_methods_405_whatever_the_scope(
+    client: AppClient,
+) -> None:
+    rep = await _issue(client, "rep")
+    assert (await client.get("/v1/nothing", headers=bearer(rep["token"]))).status == 404
+    assert (await client.post("/v1/customers/C-1", headers=bearer(rep["token"]))).status == 405
+    # Without a token an unknown path is still 401: routes are not disclosed.
+    assert (await client.get("/v1/nothing")).status == 401
+
+
 async def test_admin_token_has_every_scope(client: AppClient) -> None:
     resp = await client.get("/v1/me", headers=admin())
     assert resp.status == 200

@@ -229,6 +229,29 @@ async def test_events_without_ids_are_stored_once(client: AppClient) -> None:
     assert (await again.json())["added"] == 0
 
 
+async def test_a_padded_path_id_never_reaches_another_customer(client: AppClient) -> None:
+    await _put(client, "C-1", DANA)
+    resp = await client.put("/v1/customers/%20C-1%20", json={"given_name": "Eve"}, headers=admin())
+    assert resp.status == 404
+    body = await (await client.get("/v1/customers/C-1", headers=admin())).json()
+    assert body["given_name"] == "Dana"
+    assert body["identities"] == DANA["identities"]
+
+
+async def test_event_times_are_stored_in_utc_and_old_dates_work(client: AppClient) -> None:
+    await _put(client, "C-1", DANA)
+    events = [
+        {"id": "a", "type": "note", "at": "2026-01-01T12:00:00+05:00"},
+        {"id": "b", "type": "note", "at": "0001-01-01T00:00:00Z"},
+    ]
+    assert (
+        await client.post("/v1/customers/C-1/events", json=events, headers=admin())
+    ).status == 201
+    history = await (await client.get("/v1/customers/C-1/history", headers=admin())).json()
+    assert [e["at"] for e in history["events"]] == ["2026-01-01T07:00:00Z", "0001-01-01T00:00:00Z"]
+    assert (await client.get("/v1/customers/C-1/context", headers=admin())).status == 200
+
+
 async def test_incomplete_events_are_422(client: AppClient) -> None:
     await _put(client, "C-1", DANA)
     for bad in (

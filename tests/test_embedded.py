@@ -19,6 +19,12 @@ def test_data_survives_a_stop_and_start(tmp_path: Path) -> None:
     assert (tmp_path / "appendonlydir").is_dir()
 
 
+def test_the_data_dir_is_private(tmp_path: Path) -> None:
+    with EmbeddedRedis(tmp_path / "store") as server:
+        redis.Redis.from_url(server.url).set("k", "v")
+    assert (tmp_path / "store").stat().st_mode & 0o777 == 0o700
+
+
 def test_listens_on_a_unix_socket_only(tmp_path: Path) -> None:
     with EmbeddedRedis(tmp_path) as server:
         client = redis.Redis.from_url(server.url)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import redis.asyncio as aioredis
 from aiohttp import web
+from structlog.testing import capture_logs
 
+from service.keyschema import KeySchema
 from service.problems import PROBLEM_TYPES
 from tests.helpers import PROBLEM, AppClient, MakeClient, admin
 
@@ -33,7 +36,8 @@ async def test_every_problem_type_dereferences(client: AppClient) -> None:
     for slug in PROBLEM_TYPES:
         resp = await client.get(f"/problems/{slug}")
         assert resp.status == 200
-        assert slug in await resp.text()
+        assert PROBLEM_TYPES[slug] in await resp.text()
+    assert (await client.get("/problems/no-such-problem")).status == 404
 
 
 async def test_malformed_json_is_400(client: AppClient) -> None:
@@ -74,11 +78,11 @@ async def test_validation_errors_do_not_echo_the_input(client: AppClient) -> Non
     assert "dana.king@example.com" not in await resp.text()
 
 
-async def test_bad_customer_id_in_path_is_422(client: AppClient) -> None:
-    resp = await client.put("/v1/customers/" + "x" * 129, json={}, headers=admin())
-    assert resp.status == 422
-    body = await _problem(resp)
-    assert [e["pointer"] for e in body["errors"]] == ["/id"]
+async def test_an_impossible_customer_id_in_the_path_is_404(client: AppClient) -> None:
+    for bad in ("x" * 129, "%20C-1", "C-1%20", "C-1%0A", "-C-1"):
+        resp = await client.put(f"/v1/customers/{bad}", json={}, headers=admin())
+        assert resp.status == 404, bad
+        await _problem(resp)
 
 
 async def test_body_over_the_limit_is_413(make_client: MakeClient) -> None:
@@ -100,6 +104,32 @@ async def test_wrong_method_is_405_problem_with_allow(client: AppClient) -> None
     assert resp.status == 405
     await _problem(resp)
     assert "GET" in resp.headers["Allow"]
+
+
+async def test_infinite_numbers_are_refused(client: AppClient) -> None:
+    body = b'{"attributes": {"x": 1e400}}'
+    resp = await client.put("/v1/customers/C-1", data=body, headers=_json_headers())
+    assert resp.status == 422
+
+
+async def test_a_stored_record_that_no_longer_validates_is_a_logged_500(
+    client: AppClient, redis: aioredis.Redis, keys: KeySchema
+) -> None:
+    await redis.set(keys.customer("C-old"), '{"id": "C-old", "nickname": "from an old version"}')
+    with capture_logs() as logs:
+        resp = await client.get("/v1/customers/C-old", headers=admin())
+    assert resp.status == 500
+    await _problem(resp)
+    assert any(e["event"] == "unhandled_error" for e in logs)
+
+
+async def test_a_redis_error_that_is_not_an_outage_is_a_500_not_a_retry(
+    client: AppClient, redis: aioredis.Redis, keys: KeySchema
+) -> None:
+    await redis.hset(keys.customer("C-odd"), "f", "v")  # WRONGTYPE for a GET
+    resp = await client.get("/v1/customers/C-odd", headers=admin())
+    assert resp.status == 500
+    assert "Retry-After" not in resp.headers
 
 
 async def test_unexpected_exception_is_500_without_internals(make_client: MakeClient) -> None:

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
+import re
+
 from aiohttp import web
 
 from service.appkeys import CUSTOMERS, PRINCIPAL
+from service.keyschema import CUSTOMER_ID_PATTERN
 from service.models import Customer
 from service.problems import ProblemError
 
 
 def customer_id(request: web.Request) -> str:
-    return request.match_info["customer_id"]
+    """The path's customer id, exactly as sent: never trimmed into another customer's."""
+    value = request.match_info["customer_id"]
+    if not _CUSTOMER_ID.fullmatch(value):
+        raise ProblemError(
+            404,
+            "No customer can have this id: ids are 1 to 128 letters, digits and . _ : @ -, "
+            "starting with a letter or digit.",
+            slug="customer-not-found",
+        )
+    return value
 
 
 async def existing_customer(request: web.Request) -> tuple[Customer, str]:
@@ -18,6 +30,9 @@ async def existing_customer(request: web.Request) -> tuple[Customer, str]:
     if found is None:
         raise ProblemError(404, "No customer with this id.", slug="customer-not-found")
     return found
+
+
+_CUSTOMER_ID = re.compile(CUSTOMER_ID_PATTERN)
 
 
 def actor(request: web.Request) -> str:

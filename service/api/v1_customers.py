@@ -6,18 +6,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from service.api.common import actor, customer_id, existing_customer, if_match, quoted
 from service.apikeys import Scope
 from service.appkeys import AUDIT, CUSTOMERS, HISTORY, SETTINGS
 from service.audit import AuditEntry
 from service.bodies import json_model, read_json_object
-from service.customers import Contended, Erasure, IdentityConflict, PreconditionFailed
+from service.customers import Erasure, PreconditionFailed
 from service.middleware import requires
 from service.models import Customer, Event
 from service.models.customer import REGION
-from service.problems import FieldError, ProblemError, from_validation_error
+from service.problems import FieldError, ProblemError
 
 routes = web.RouteTableDef()
 
@@ -41,29 +41,11 @@ def _validated(request: web.Request, body: dict[str, Any]) -> Customer:
             errors=[FieldError(pointer="/id", message="must equal the path's id", code="id")],
         )
     context = {REGION: request.app[SETTINGS].default_region}
-    try:
-        return Customer.model_validate({**body, "id": customer_id(request)}, context=context)
-    except ValidationError as exc:
-        raise from_validation_error(exc) from None
+    return Customer.model_validate({**body, "id": customer_id(request)}, context=context)
 
 
 async def _store(request: web.Request, customer: Customer, expected: str | None) -> web.Response:
-    try:
-        result = await request.app[CUSTOMERS].put(customer, if_match=expected)
-    except IdentityConflict:
-        raise ProblemError(
-            409,
-            "An identity in this document is linked to another customer; unlink it there first.",
-            slug="identity-conflict",
-        ) from None
-    except PreconditionFailed:
-        raise ProblemError(
-            412, "The customer changed since you read it (If-Match).", slug="precondition-failed"
-        ) from None
-    except Contended:
-        raise ProblemError(
-            409, "The customer is being changed by someone else; retry.", slug="contended"
-        ) from None
+    result = await request.app[CUSTOMERS].put(customer, if_match=expected)
     response = json_model(customer, status=201 if result.created else 200)
     response.headers["ETag"] = quoted(result.etag)
     return response
@@ -97,9 +79,7 @@ async def patch_customer(request: web.Request) -> web.Response:
     document = merge_patch(current.model_dump(mode="json", exclude={"id"}), patch)
     expected = if_match(request)
     if expected not in (None, "*", etag):
-        raise ProblemError(
-            412, "The customer changed since you read it (If-Match).", slug="precondition-failed"
-        )
+        raise PreconditionFailed
     return await _store(request, _validated(request, document), etag)
 
 

@@ -5,20 +5,23 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from aiohttp import web
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter
 
 from service.api.common import customer_id, existing_customer
 from service.apikeys import Scope
 from service.appkeys import HISTORY, SETTINGS
-from service.bodies import json_model, read_as
+from service.bodies import json_model, query_model, read_as
 from service.context import build_card
-from service.history import BadCursor
 from service.middleware import requires
 from service.models import EventIn, Strict
-from service.problems import ProblemError, from_validation_error
 
 routes = web.RouteTableDef()
 _EVENTS = TypeAdapter(EventIn | list[EventIn])
+
+
+class EventsAdded(BaseModel):
+    received: int
+    added: int = Field(description="Events not stored before (the rest were resends).")
 
 
 class HistoryQuery(Strict):
@@ -30,17 +33,6 @@ class HistoryQuery(Strict):
     until: datetime | None = None
 
 
-def _query(request: web.Request) -> HistoryQuery:
-    raw: dict[str, object] = {}
-    for key in request.query:
-        values = request.query.getall(key)
-        raw[key] = values if key in ("type", "channel") else values[-1]
-    try:
-        return HistoryQuery.model_validate(raw)
-    except ValidationError as exc:
-        raise from_validation_error(exc) from None
-
-
 @routes.post("/v1/customers/{customer_id}/events")
 @requires(Scope.ADMIN, Scope.INTEGRATION)
 async def post_events(request: web.Request) -> web.Response:
@@ -48,28 +40,23 @@ async def post_events(request: web.Request) -> web.Response:
     parsed = await read_as(request, _EVENTS)
     events = parsed if isinstance(parsed, list) else [parsed]
     added = await request.app[HISTORY].add(customer_id(request), events)
-    return web.json_response({"received": len(events), "added": added}, status=201)
+    return json_model(EventsAdded(received=len(events), added=added), status=201)
 
 
 @routes.get("/v1/customers/{customer_id}/history")
 @requires(Scope.REP, Scope.ADMIN, Scope.INTEGRATION)
 async def get_history(request: web.Request) -> web.Response:
-    query = _query(request)
+    query = query_model(request, HistoryQuery, lists=frozenset({"type", "channel"}))
     await existing_customer(request)
-    try:
-        page = await request.app[HISTORY].page(
-            customer_id(request),
-            limit=query.limit,
-            cursor=query.cursor,
-            types=frozenset(t for v in query.type for t in v.split(",")),
-            channels=frozenset(c for v in query.channel for c in v.split(",")),
-            since=query.since,
-            until=query.until,
-        )
-    except BadCursor:
-        raise ProblemError(
-            400, "The cursor is not one this service issued.", slug="bad-cursor"
-        ) from None
+    page = await request.app[HISTORY].page(
+        customer_id(request),
+        limit=query.limit,
+        cursor=query.cursor,
+        types=frozenset(t for v in query.type for t in v.split(",")),
+        channels=frozenset(c for v in query.channel for c in v.split(",")),
+        since=query.since,
+        until=query.until,
+    )
     return json_model(page)
 
 

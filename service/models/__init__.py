@@ -1,6 +1,6 @@
 """Pydantic models shared by the API, the importer, the CLI and the demo."""
 
-from service.models.common import Channel, CustomerId, LongText, ShortText, Strict
+from service.models.common import Channel, CustomerId, ExternalId, LongText, ShortText, Strict
 from service.models.customer import (
     Account,
     Address,
@@ -10,6 +10,8 @@ from service.models.customer import (
     Household,
     Identity,
     Product,
+    StoreIntegrityError,
+    describe,
     read_stored,
 )
 from service.models.events import Event, EventIn, EventType, HistoryPage, ImportEvent
@@ -26,6 +28,7 @@ __all__ = [
     "Event",
     "EventIn",
     "EventType",
+    "ExternalId",
     "HistoryPage",
     "Household",
     "Identity",
@@ -35,6 +38,8 @@ __all__ = [
     "Product",
     "Sender",
     "ShortText",
+    "StoreIntegrityError",
     "Strict",
+    "describe",
     "read_stored",
 ]

@@ -12,12 +12,13 @@ from service.keyschema import CUSTOMER_ID_PATTERN
 CustomerId = Annotated[str, StringConstraints(pattern=CUSTOMER_ID_PATTERN)]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=10_000)]
+ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=320)]
 
 
 class Strict(BaseModel):
     """Unknown fields are refused: a typo must not be silently dropped."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
 
 
 class Channel(StrEnum):

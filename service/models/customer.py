@@ -11,10 +11,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, StringConstraints, ValidationInfo, model_validator
+from pydantic import Field, StringConstraints, ValidationError, ValidationInfo, model_validator
 
 from matchers.contact import normalize_dob, normalize_email, normalize_phone
-from service.models.common import Channel, CustomerId, ShortText, Strict
+from service.models.common import Channel, CustomerId, ExternalId, ShortText, Strict
 
 # Validation context keys: the default phone region, and "stored" for documents read back
 # from Redis, which were normalised when written and need no second pass.
@@ -24,7 +24,7 @@ STORED = "stored"
 
 class Identity(Strict):
     channel: Channel
-    external_id: Annotated[str, StringConstraints(min_length=1, max_length=320)]
+    external_id: ExternalId
     handle: ShortText | None = None
 
 
@@ -151,6 +151,22 @@ class Customer(CustomerIn):
         return " ".join(p for p in (self.given_name, self.family_name) if p) or self.id
 
 
+class StoreIntegrityError(RuntimeError):
+    """A stored document no longer validates: a bug or a migration gap, never the client's."""
+
+
 def read_stored(raw: str | bytes) -> Customer:
     """A customer document as written by the store (already normalised)."""
-    return Customer.model_validate_json(raw, context={STORED: True})
+    try:
+        return Customer.model_validate_json(raw, context={STORED: True})
+    except ValidationError as exc:
+        raise StoreIntegrityError(f"stored customer does not validate: {describe(exc)}") from None
+
+
+def describe(exc: ValidationError) -> str:
+    """Where and what, without the offending values (they may be personal data)."""
+    parts = []
+    for err in exc.errors(include_url=False, include_input=False)[:3]:
+        where = "/".join(str(p) for p in err["loc"])
+        parts.append(f"{where}: {err['msg']}" if where else err["msg"])
+    return "; ".join(parts)

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from service.models.common import CustomerId, LongText, ShortText, Strict
 
@@ -43,7 +50,7 @@ class EventIn(Strict):
         "same event (or the same import file) is stored once.",
     )
     type: EventType
-    at: datetime
+    at: AwareDatetime = Field(description="With a time zone, e.g. 2026-11-23T10:00:00Z.")
     kind: ShortText | None = Field(
         default=None,
         description="contract_change: renewal, upgrade, downgrade, new_line, line_removed; "
@@ -69,6 +76,12 @@ class EventIn(Strict):
     due: date | None = None
     by: ShortText | None = Field(default=None, description="Who made the promise or change.")
 
+    @field_validator("at")
+    @classmethod
+    def _utc(cls, value: datetime) -> datetime:
+        # One zone in storage: times sort and compare the same whatever the sender used.
+        return value.astimezone(UTC)
+
     @model_validator(mode="after")
     def _complete_for_type(self) -> Self:
         kinds = KINDS.get(self.type)
@@ -78,8 +91,6 @@ class EventIn(Strict):
             raise ValueError(f"{self.type} needs case_id")
         if self.type in _NEEDS_REF and not self.ref:
             raise ValueError(f"{self.type} needs ref, the id of the promise")
-        if self.at.tzinfo is None:
-            raise ValueError("at needs a time zone (e.g. 2026-11-23T10:00:00Z)")
         return self
 
     def with_id(self) -> Event:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from service.models.common import Channel, LongText, ShortText, Strict
+from service.models.common import Channel, ExternalId, LongText, ShortText, Strict
 
 
 class Sender(Strict):
-    external_id: ShortText | None = None
+    external_id: ExternalId | None = None
     handle: ShortText | None = None
     display_name: ShortText | None = None
     email: ShortText | None = None

@@ -1,0 +1,124 @@
+"""``socialid import customers|events FILE``: NDJSON or CSV from disk or stdin."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from tqdm import tqdm
+
+from service.csvmap import CUSTOMER_COLUMNS, EVENT_COLUMNS, BadHeader, check_header
+from service.customers import CustomerStore
+from service.history import HistoryStore
+from service.importer import Importer, ImportSummary, Record
+from service.keyschema import KeySchema
+from service.lines import split_lines
+from service.settings import Settings
+from service.storecli import cli_redis
+
+_CHUNK = 256 * 1024
+
+
+class _Counting(io.RawIOBase):
+    """Counts bytes read, for the progress bar's position and ETA."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.raw.read(len(buffer))
+        buffer[: len(data)] = data
+        self.position += len(data)
+        return len(data)
+
+
+def _ndjson(source: _Counting) -> Iterator[tuple[int, Record]]:
+    yield from split_lines(iter(lambda: source.read(_CHUNK) or b"", b""))
+
+
+def _csv(source: _Counting, kind: str) -> Iterator[tuple[int, Record]]:
+    text = io.TextIOWrapper(io.BufferedReader(source), encoding="utf-8-sig", newline="")
+    reader = csv.DictReader(text)
+    known = CUSTOMER_COLUMNS if kind == "customers" else EVENT_COLUMNS
+    check_header(list(reader.fieldnames or []), known, attributes=kind == "customers")
+    for row in reader:
+        # Line numbers count the header, as a spreadsheet shows them.
+        yield reader.line_num, row
+
+
+async def _aiter(items: Iterator[tuple[int, Record]]) -> AsyncIterator[tuple[int, Record]]:
+    for item in items:
+        yield item
+
+
+def detect_format(path: str, given: str | None) -> str:
+    if given:
+        return given
+    return "csv" if path.lower().endswith(".csv") else "ndjson"
+
+
+def open_source(path: str) -> tuple[IO[bytes], int | None]:
+    if path == "-":
+        return sys.stdin.buffer, None
+    return Path(path).open("rb"), Path(path).stat().st_size
+
+
+async def run_import(
+    settings: Settings,
+    kind: str,
+    raw: IO[bytes],
+    size: int | None,
+    fmt: str,
+    from_line: int,
+    latest: list[ImportSummary],
+) -> ImportSummary:
+    """Import one stream; ``latest`` holds the newest summary, for a resume hint on Ctrl-C."""
+    source = _Counting(raw)
+    records = _csv(source, kind) if fmt == "csv" else _ndjson(source)
+    bar = tqdm(
+        total=size, unit="B", unit_scale=True, disable=not sys.stderr.isatty(),
+        desc=f"importing {kind}", dynamic_ncols=True,
+    )  # fmt: skip
+
+    def progress(summary: ImportSummary) -> None:
+        latest[:] = [summary]
+        bar.update(source.position - bar.n)
+        rate = summary.accepted / max(bar.format_dict["elapsed"], 1e-6)
+        bar.set_postfix(accepted=summary.accepted, rejected=summary.rejected, per_s=f"{rate:,.0f}")
+
+    try:
+        async with cli_redis(settings) as client:
+            keys = KeySchema(settings.key_prefix)
+            importer = Importer(
+                CustomerStore(client, keys),
+                HistoryStore(client, keys),
+                default_region=settings.default_region,
+                batch_size=settings.import_batch_size,
+            )
+            run = importer.customers if kind == "customers" else importer.events
+            return await run(_aiter(records), from_line=from_line, progress=progress)
+    finally:
+        bar.close()
+
+
+def print_summary(summary: ImportSummary) -> None:
+    rate = summary.accepted / summary.seconds if summary.seconds else 0.0
+    print(
+        f"{summary.kind}: {summary.lines} lines, {summary.accepted} accepted, "
+        f"{summary.rejected} rejected in {summary.seconds:.1f}s ({rate:,.0f}/s)"
+    )
+    for rejected in summary.first_rejected:
+        print(f"  line {rejected.line}: {rejected.reason}")
+    if summary.rejected > len(summary.first_rejected):
+        print(f"  ... and {summary.rejected - len(summary.first_rejected)} more")
+
+
+__all__ = ["BadHeader", "detect_format", "open_source", "print_summary", "run_import"]
