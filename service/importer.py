@@ -171,6 +171,4 @@ class Importer:
             else:
                 summary.reject(number, "unknown customer_id; import the customer first")
         summary.accepted += len(accepted)
-        await self._history.add_many(
-            (e.customer_id, e.model_copy(update={"customer_id": None})) for e in accepted
-        )
+        await self._history.add_many((e.customer_id, e.event()) for e in accepted)

@@ -109,6 +109,10 @@ class ImportEvent(EventIn):
 
     customer_id: CustomerId
 
+    def event(self) -> EventIn:
+        """The event itself, without the line's customer id (already validated)."""
+        return EventIn.model_construct(**self.model_dump(exclude={"customer_id"}))
+
 
 class HistoryPage(BaseModel):
     events: list[Event]
