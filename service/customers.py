@@ -18,7 +18,7 @@ from service.indexing import owned_keys, set_entries
 from service.keyschema import KeySchema
 from service.models import Customer, read_stored
 from service.redistypes import text, text_or_none
-from service.scripts import ERASE_CUSTOMER, PUT_CUSTOMER
+from service.scripts import ERASE_CUSTOMER, PUT_CUSTOMERS
 
 _RETRIES = 8
 
@@ -67,7 +67,7 @@ class CustomerStore:
     def __init__(self, redis: aioredis.Redis, keys: KeySchema) -> None:
         self._redis = redis
         self._keys = keys
-        self._put_script = redis.register_script(PUT_CUSTOMER)
+        self._put_script = redis.register_script(PUT_CUSTOMERS)
         self._erase_script = redis.register_script(ERASE_CUSTOMER)
 
     async def get(self, customer_id: str) -> Customer | None:
@@ -121,7 +121,8 @@ class CustomerStore:
             ):
                 raise PreconditionFailed
             keys, args = self._put_call(customer, old_raw)
-            result = self._outcome(await self._put_script(keys=keys, args=args))
+            [reply] = await self._put_script(keys=keys, args=args)
+            result = self._outcome(reply)
             if result is not None:
                 return result
             if if_match is not None and if_match != "*":
@@ -129,19 +130,19 @@ class CustomerStore:
         raise Contended
 
     async def put_many(self, customers: list[Customer]) -> list[PutResult | Exception]:
-        """Upsert a batch in two round trips; a document that changed meanwhile is
-        retried on its own."""
+        """Upsert a batch in two round trips (read, then one script call for all); a
+        document that changed in between is retried on its own."""
         olds = await self._redis.mget([self._keys.customer(c.id) for c in customers])
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for customer, old_raw in zip(customers, olds, strict=True):
-                keys, args = self._put_call(customer, text_or_none(old_raw))
-                await self._put_script(keys=keys, args=args, client=pipe)
-            replies = await pipe.execute(raise_on_error=False)
+        all_keys: list[str] = []
+        all_args: list[Any] = []
+        for customer, old_raw in zip(customers, olds, strict=True):
+            keys, args = self._put_call(customer, text_or_none(old_raw))
+            all_keys += keys
+            all_args += args
+        replies = await self._put_script(keys=all_keys, args=all_args)
         results: list[PutResult | Exception] = []
         for customer, reply in zip(customers, replies, strict=True):
             try:
-                if isinstance(reply, Exception):
-                    raise reply
                 result = self._outcome(reply)
                 results.append(result if result is not None else await self.put(customer))
             except (IdentityConflict, Contended) as exc:

@@ -8,8 +8,9 @@ number, never fatal. Valid records are written in batches: customers are upserte
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import AsyncIterable, Callable
+from collections.abc import AsyncIterable, Awaitable, Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
@@ -89,35 +90,52 @@ class Importer:
         kind: Literal["customers", "events"],
         records: AsyncIterable[tuple[int, Record]],
         parse: Callable[[Record], Any],
-        flush: Callable[[list[tuple[int, Any]], ImportSummary], Any],
+        flush: Callable[[list[tuple[int, Any]], ImportSummary], Awaitable[None]],
         from_line: int,
         progress: Progress | None,
     ) -> ImportSummary:
         summary = ImportSummary(kind=kind)
         started = time.perf_counter()
         batch: list[tuple[int, Any]] = []
-        async for number, record in records:
-            summary.lines = number
-            if number < from_line:
-                continue
-            if isinstance(record, bytes) and not record.strip():
-                continue
-            if record is None:
-                summary.reject(number, "line longer than 1 MiB")
-                continue
-            try:
-                batch.append((number, parse(record)))
-            except (ValidationError, ValueError) as exc:
-                summary.reject(number, reason(exc))
-            if len(batch) >= self._batch_size:
-                await flush(batch, summary)
-                summary.committed_through_line = number
-                batch = []
-                if progress is not None:
-                    progress(summary)
-        if batch:
-            await flush(batch, summary)
-        summary.committed_through_line = summary.lines
+        lines = 0
+        # One batch is written while the next is parsed; batches still land in file order
+        # (each write starts after the previous one finished), so the last line wins.
+        writing: asyncio.Task[None] | None = None
+
+        async def write(chunk: list[tuple[int, Any]], through: int) -> None:
+            await flush(chunk, summary)
+            summary.committed_through_line = through
+
+        try:
+            async for number, record in records:
+                lines = number
+                if number < from_line or (isinstance(record, bytes) and not record.strip()):
+                    continue
+                if record is None:
+                    summary.reject(number, "line longer than 1 MiB")
+                    continue
+                try:
+                    batch.append((number, parse(record)))
+                except (ValidationError, ValueError) as exc:
+                    summary.reject(number, reason(exc))
+                if len(batch) >= self._batch_size:
+                    if writing is not None:
+                        await writing
+                    writing = asyncio.create_task(write(batch, number))
+                    batch = []
+                    if progress is not None:
+                        summary.lines = lines
+                        progress(summary)
+            if writing is not None:
+                await writing
+                writing = None
+            await write(batch, lines)
+        finally:
+            if writing is not None:
+                writing.cancel()
+        summary.lines = lines
+        summary.committed_through_line = lines
+        summary.first_rejected.sort(key=lambda r: r.line)
         summary.seconds = round(time.perf_counter() - started, 3)
         if progress is not None:
             progress(summary)
@@ -137,6 +155,8 @@ class Importer:
     async def _flush_customers(
         self, batch: list[tuple[int, Customer]], summary: ImportSummary
     ) -> None:
+        if not batch:
+            return
         results = await self._customers.put_many([c for _, c in batch])
         for (number, _), result in zip(batch, results, strict=True):
             if isinstance(result, PutResult):
@@ -159,6 +179,8 @@ class Importer:
     async def _flush_events(
         self, batch: list[tuple[int, ImportEvent]], summary: ImportSummary
     ) -> None:
+        if not batch:
+            return
         known = await self._customers.exists(sorted({e.customer_id for _, e in batch}))
         present = {
             cid for cid, ok in zip(sorted({e.customer_id for _, e in batch}), known, strict=True)

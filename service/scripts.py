@@ -12,37 +12,52 @@ caller retries with the new state. So the index always matches the document.
 
 from __future__ import annotations
 
-# KEYS: doc, new owned..., old owned..., added sets..., removed sets...
-# ARGV: customer id, document JSON, expected etag ("" any, "-" must not exist),
-#       count of new owned, count of old owned, count of added sets, count of removed sets
-PUT_CUSTOMER = """
-local id, doc, expected = ARGV[1], ARGV[2], ARGV[3]
-local n_new, n_old = tonumber(ARGV[4]), tonumber(ARGV[5])
-local n_add, n_rem = tonumber(ARGV[6]), tonumber(ARGV[7])
-local current = redis.call('GET', KEYS[1])
-if expected ~= '' then
-  if expected == '-' then
-    if current then return {'precondition'} end
-  elseif (not current) or redis.sha1hex(current) ~= expected then
-    return {'precondition'}
+# Upserts a batch of customers in one call (one round trip, one reply to parse).
+# Per customer, in order:
+#   KEYS: doc, new owned..., old owned..., added sets..., removed sets...
+#   ARGV: customer id, document JSON, expected etag ("" any, "-" must not exist),
+#         count of new owned, count of old owned, count of added sets, count of removed sets
+# Reply per customer: {"created"|"updated", etag} | {"precondition"} | {"conflict", key, owner}
+PUT_CUSTOMERS = """
+local function put_one(k, id, doc, expected, n_new, n_old, n_add, n_rem)
+  local current = redis.call('GET', KEYS[k])
+  if expected ~= '' then
+    if expected == '-' then
+      if current then return {'precondition'} end
+    elseif (not current) or redis.sha1hex(current) ~= expected then
+      return {'precondition'}
+    end
   end
+  local first_new = k + 1
+  local first_old = first_new + n_new
+  local first_add = first_old + n_old
+  local first_rem = first_add + n_add
+  for i = first_new, first_old - 1 do
+    local owner = redis.call('GET', KEYS[i])
+    if owner and owner ~= id then return {'conflict', KEYS[i], owner} end
+  end
+  for i = first_old, first_add - 1 do
+    if redis.call('GET', KEYS[i]) == id then redis.call('DEL', KEYS[i]) end
+  end
+  for i = first_new, first_old - 1 do redis.call('SET', KEYS[i], id) end
+  for i = first_rem, first_rem + n_rem - 1 do redis.call('SREM', KEYS[i], id) end
+  for i = first_add, first_rem - 1 do redis.call('SADD', KEYS[i], id) end
+  redis.call('SET', KEYS[k], doc)
+  if current then return {'updated', redis.sha1hex(doc)} end
+  return {'created', redis.sha1hex(doc)}
 end
-local first_new, first_old = 2, 2 + n_new
-local first_add = first_old + n_old
-local first_rem = first_add + n_add
-for i = first_new, first_old - 1 do
-  local owner = redis.call('GET', KEYS[i])
-  if owner and owner ~= id then return {'conflict', KEYS[i], owner} end
+
+local replies = {}
+local k, a = 1, 1
+while a <= #ARGV do
+  local n_new, n_old = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+  local n_add, n_rem = tonumber(ARGV[a + 5]), tonumber(ARGV[a + 6])
+  replies[#replies + 1] = put_one(k, ARGV[a], ARGV[a + 1], ARGV[a + 2],
+                                  n_new, n_old, n_add, n_rem)
+  k = k + 1 + n_new + n_old + n_add + n_rem
+  a = a + 7
 end
-for i = first_old, first_add - 1 do
-  if redis.call('GET', KEYS[i]) == id then redis.call('DEL', KEYS[i]) end
-end
-for i = first_new, first_old - 1 do redis.call('SET', KEYS[i], id) end
-for i = first_rem, first_rem + n_rem - 1 do redis.call('SREM', KEYS[i], id) end
-for i = first_add, first_rem - 1 do redis.call('SADD', KEYS[i], id) end
-redis.call('SET', KEYS[1], doc)
-if current then return {'updated', redis.sha1hex(doc)} end
-return {'created', redis.sha1hex(doc)}
+return replies
 """
 
 # KEYS: doc, history, events, owned..., sets...
