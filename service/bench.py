@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import resource
+import secrets
+import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+
+import aiohttp
 
 from service.app import redis_client
 from service.customers import CustomerStore
+from service.demo import free_port
 from service.embedded import EmbeddedRedis
 from service.history import HistoryStore
 from service.importer import Importer, Record
@@ -90,3 +97,103 @@ async def bench_import(settings: Settings, customers: int) -> int:
             await asyncio.to_thread(server.stop)
         tmp.cleanup()
     return 0
+
+
+async def _wait_ready(http: aiohttp.ClientSession, proc: asyncio.subprocess.Process) -> None:
+    for _ in range(300):
+        if proc.returncode is not None:
+            raise RuntimeError("the service exited during start-up")
+        try:
+            async with http.get("/health/ready") as resp:
+                if resp.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.05)
+    raise RuntimeError("the service did not become ready")
+
+
+def _history(customer_id: str, events: int) -> Iterator[bytes]:
+    for i in range(events):
+        kind = ("interaction", "note", "case_opened", "promise")[i % 4]
+        event: dict[str, object] = {
+            "customer_id": customer_id, "id": f"{customer_id}-{i}", "type": kind,
+            "at": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T10:00:00Z", "channel": "twitter",
+            "direction": "inbound", "summary": "synthetic",
+        }  # fmt: skip
+        if kind == "case_opened":
+            event["case_id"] = f"K{i}"
+        yield json.dumps(event).encode()
+
+
+async def bench_lookup(customers: int, lookups: int, concurrency: int, events: int) -> int:
+    """Lookups of linked identities against a real `socialid serve` in another process."""
+    token = secrets.token_urlsafe(24)
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="socialid-bench-") as tmp:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("SOCIALID_")},
+            "SOCIALID_DATA_DIR": tmp, "SOCIALID_PORT": str(port),
+            "SOCIALID_ADMIN_TOKEN": token, "SOCIALID_LOG_LEVEL": "WARNING",
+        }  # fmt: skip
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "service", "serve", env=env, stderr=asyncio.subprocess.DEVNULL
+        )
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            async with aiohttp.ClientSession(f"http://127.0.0.1:{port}", headers=headers) as http:
+                await _wait_ready(http, proc)
+                docs = [json.loads(line) for line in book(customers)]
+                linked = [
+                    (d["id"], i["channel"], i["external_id"])
+                    for d in docs for i in d.get("identities", [])[:1]
+                ]  # fmt: skip
+                ndjson = {"Content-Type": "application/x-ndjson"}
+                body = b"\n".join(json.dumps(d).encode() for d in docs)
+                await http.post("/v1/import/customers", data=body, headers=ndjson)
+                history = b"\n".join(line for cid, _, _ in linked for line in _history(cid, events))
+                await http.post("/v1/import/events", data=history, headers=ndjson)
+                print(
+                    f"{customers:,} customers, {len(linked):,} with a linked identity, "
+                    f"{events} history events each"
+                )
+                latencies = await _run_lookups(http, linked, lookups, concurrency)
+        finally:
+            proc.terminate()
+            await proc.wait()
+    latencies.sort()
+    total = sum(latencies)
+    wall = max(total / concurrency, 1e-9)
+    print(
+        f"{len(latencies):,} lookups, {concurrency} concurrent: "
+        f"p50 {latencies[len(latencies) // 2] * 1000:.2f} ms, "
+        f"p99 {latencies[int(len(latencies) * 0.99)] * 1000:.2f} ms, "
+        f"~{len(latencies) / wall:,.0f} lookups/s (client in this process, server in another)"
+    )
+    return 0
+
+
+async def _run_lookups(
+    http: aiohttp.ClientSession,
+    linked: list[tuple[str, str, str]],
+    lookups: int,
+    concurrency: int,
+) -> list[float]:
+    latencies: list[float] = []
+    bodies = [
+        json.dumps({"channel": ch, "sender": {"external_id": ext}, "text": "hi"}).encode()
+        for _, ch, ext in linked
+    ]
+    headers = {"Content-Type": "application/json"}
+
+    async def worker(offset: int) -> None:
+        for n in range(offset, lookups, concurrency):
+            started = time.perf_counter()
+            async with http.post("/v1/lookup", data=bodies[n % len(bodies)], headers=headers) as r:
+                answer = await r.json()
+            latencies.append(time.perf_counter() - started)
+            if answer["resolution"]["status"] != "matched":
+                raise RuntimeError("a linked identity did not resolve")
+
+    await asyncio.gather(*(worker(i) for i in range(concurrency)))
+    return latencies

@@ -53,6 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     bsub = bench.add_subparsers(dest="bench_command", required=True)
     bench_import = bsub.add_parser("import", help="import a synthetic book, print rate/memory")
     bench_import.add_argument("--customers", type=int, default=100_000)
+    bench_lookup = bsub.add_parser("lookup", help="lookups of linked identities, p50/p99")
+    bench_lookup.add_argument("--customers", type=int, default=10_000)
+    bench_lookup.add_argument("--lookups", type=int, default=20_000)
+    bench_lookup.add_argument("--concurrency", type=int, default=16)
+    bench_lookup.add_argument("--events", type=int, default=20, help="history per customer")
 
     keys = sub.add_parser("keys", help="manage API keys")
     ksub = keys.add_subparsers(dest="keys_command", required=True)
@@ -139,9 +144,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "import":
             return _import(settings, args)
         if args.command == "bench":
-            from service.bench import bench_import
+            from service import bench
 
-            return asyncio.run(bench_import(settings, args.customers))
+            if args.bench_command == "lookup":
+                return asyncio.run(
+                    bench.bench_lookup(args.customers, args.lookups, args.concurrency, args.events)
+                )
+            return asyncio.run(bench.bench_import(settings, args.customers))
         return asyncio.run(_keys(settings, args))
     except ConfigError as exc:
         print(f"socialid: {exc}", file=sys.stderr)

@@ -46,7 +46,7 @@ def _shift(events: list[dict[str, Any]], days: int) -> list[dict[str, Any]]:
     return shifted
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
@@ -127,7 +127,7 @@ async def run_demo(settings: Settings, data_dir: str | None) -> int:
                 "data_dir": Path(data_dir) if data_dir else Path(tmp),
                 "admin_token": SecretStr(token),
                 "host": "127.0.0.1",
-                "port": _free_port(),
+                "port": free_port(),
             }
         )
         runner = web.AppRunner(create_app(demo_settings), access_log=None)

@@ -1,8 +1,9 @@
 """Every Redis key socialid uses is named here and nowhere else.
 
-Keys that belong together carry the same hash tag (the part in braces) so that, on a
-Redis Cluster, they live on one slot and can be written in one MULTI or script:
-everything about one customer shares ``{c:<id>}``; API keys share ``{auth}``.
+Keys that belong together carry the same hash tag (the part in braces): everything about
+one customer shares ``{c:<id>}``; API keys share ``{auth}``. That is the groundwork for a
+Redis Cluster, not support for it: the scripts that move index entries with a customer
+touch keys on several slots, so today socialid needs a single primary (with replicas).
 Customer ids are restricted (see ``CUSTOMER_ID_PATTERN``) so they cannot contain braces.
 """
 

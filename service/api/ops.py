@@ -4,19 +4,33 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Literal
 
 from aiohttp import web
+from pydantic import BaseModel
 from redis.exceptions import RedisError
 
 from service.appkeys import METRICS, REDIS, SETTINGS
+from service.bodies import json_model
 from service.problems import PROBLEM_TYPES
 
 routes = web.RouteTableDef()
 
 
+class RedisHealth(BaseModel):
+    ok: bool
+    latency_ms: float | None = None
+    reason: str | None = None
+
+
+class Health(BaseModel):
+    status: Literal["live", "ready", "unavailable"]
+    redis: RedisHealth | None = None
+
+
 @routes.get("/health/live")
 async def live(_request: web.Request) -> web.Response:
-    return web.json_response({"status": "live"})
+    return json_model(Health(status="live"))
 
 
 @routes.get("/health/ready")
@@ -29,11 +43,11 @@ async def ready(request: web.Request) -> web.Response:
     except (RedisError, OSError, TimeoutError) as exc:
         request.app[METRICS].redis_errors.labels("health").inc()
         reason = "timeout" if isinstance(exc, TimeoutError) else type(exc).__name__
-        return web.json_response(
-            {"status": "unavailable", "redis": {"ok": False, "reason": reason}}, status=503
+        return json_model(
+            Health(status="unavailable", redis=RedisHealth(ok=False, reason=reason)), status=503
         )
     latency = round((time.perf_counter() - started) * 1000, 2)
-    return web.json_response({"status": "ready", "redis": {"ok": True, "latency_ms": latency}})
+    return json_model(Health(status="ready", redis=RedisHealth(ok=True, latency_ms=latency)))
 
 
 @routes.get("/problems/{slug}")
