@@ -31,8 +31,9 @@ def _plain(value: str) -> str | None:
     if not _PLAIN_LOCAL.fullmatch(local) or not _PLAIN_DOMAIN.fullmatch(domain):
         return None
     domain = domain.lower()
-    # Punycode labels are shown in Unicode by the library; special-use names are refused.
-    if "xn--" in domain or domain.rsplit(".", 1)[-1] in _SPECIAL_USE:
+    # Labels with "--" (punycode and reserved forms) and special-use names follow rules
+    # of their own: the library decides those.
+    if "--" in domain or domain.rsplit(".", 1)[-1] in _SPECIAL_USE:
         return None
     return f"{local}@{domain}"
 

@@ -102,6 +102,27 @@ def test_sigterm_then_restart_keeps_data_written_through_the_api(tmp_path: Path)
     assert not EmbeddedRedis(data_dir).ping()
 
 
+def test_a_killed_service_leaves_no_store_process_behind(tmp_path: Path) -> None:
+    service = Service(tmp_path / "store")
+    assert service.proc.stderr is not None
+    store_pid = None
+    while store_pid is None:
+        line = service.proc.stderr.readline()
+        assert line, "the service ended before reporting its store"
+        if line.startswith("{") and json.loads(line).get("event") == "store":
+            store_pid = json.loads(line)["pid"]
+    assert pid_alive(store_pid)
+    service.proc.kill()  # SIGKILL: no clean-up code runs in the service
+    service.proc.communicate(timeout=10)
+    deadline = time.monotonic() + 10
+    while pid_alive(store_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not pid_alive(store_pid), "the embedded server outlived its service"
+    # And the data dir can be used again straight away.
+    again = Service(tmp_path / "store")
+    assert again.terminate()[0] == 0
+
+
 def test_demo_resolves_every_sample_message(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "service", "demo"],
