@@ -124,6 +124,8 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
         print(f"\ninterrupted: lines up to {done} are written; resume with --from-line {done + 1}")
         return 130
     print_summary(summary)
+    if summary.aborted:
+        return 2
     return 1 if summary.rejected else 0
 
 

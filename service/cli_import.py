@@ -14,13 +14,14 @@ from tqdm import tqdm
 from service.csvmap import CUSTOMER_COLUMNS, EVENT_COLUMNS, BadHeader, check_header
 from service.customers import CustomerStore
 from service.history import HistoryStore
-from service.importer import Importer, ImportSummary, Record
+from service.importer import ImportAborted, Importer, ImportSummary, Record
 from service.keyschema import KeySchema
-from service.lines import split_lines
+from service.lines import MAX_LINE_BYTES, split_lines
 from service.settings import Settings
 from service.storecli import cli_redis
 
 _CHUNK = 256 * 1024
+csv.field_size_limit(MAX_LINE_BYTES)
 
 
 class _Counting(io.RawIOBase):
@@ -49,7 +50,15 @@ def _csv(source: _Counting, kind: str) -> Iterator[tuple[int, Record]]:
     reader = csv.DictReader(text)
     known = CUSTOMER_COLUMNS if kind == "customers" else EVENT_COLUMNS
     check_header(list(reader.fieldnames or []), known, attributes=kind == "customers")
-    for row in reader:
+    rows = iter(reader)
+    while True:
+        try:
+            row = next(rows)
+        except StopIteration:
+            return
+        except (csv.Error, UnicodeDecodeError) as exc:
+            reason = "not UTF-8" if isinstance(exc, UnicodeDecodeError) else str(exc)
+            raise ImportAborted(reader.line_num + 1, reason) from None
         # Line numbers count the header, as a spreadsheet shows them.
         yield reader.line_num, row
 
@@ -119,6 +128,8 @@ def print_summary(summary: ImportSummary) -> None:
         print(f"  line {rejected.line}: {rejected.reason}")
     if summary.rejected > len(summary.first_rejected):
         print(f"  ... and {summary.rejected - len(summary.first_rejected)} more")
+    if summary.aborted:
+        print(f"stopped early at {summary.aborted}; lines before it are written")
 
 
 __all__ = ["BadHeader", "detect_format", "open_source", "print_summary", "run_import"]

@@ -33,6 +33,9 @@ class BadHeader(ValueError):
 
 
 def check_header(columns: list[str], known: frozenset[str], attributes: bool) -> None:
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise BadHeader(f"repeated CSV columns: {', '.join(repeated)}")
     unknown = [
         c for c in columns
         if c not in known and not (attributes and c.startswith(ATTRIBUTE_PREFIX))
@@ -44,15 +47,30 @@ def check_header(columns: list[str], known: frozenset[str], attributes: bool) ->
         raise BadHeader(f"the CSV header needs a {required} column")
 
 
-def _cells(row: dict[str, str | None]) -> dict[str, str]:
-    return {k: v.strip() for k, v in row.items() if k and v is not None and v.strip()}
+# Columns that mean nothing without another: a row with one but not the other is refused
+# rather than silently losing the value.
+_NEEDS = {
+    "twitter_handle": "twitter_id", "forum_handle": "forum_id",
+    "account_status": "account_number", "account_opened_at": "account_number",
+    "household_role": "household_id",
+}  # fmt: skip
+
+
+def _cells(row: dict[str | None, Any]) -> dict[str, str]:
+    if row.get(None):
+        raise ValueError("the row has more cells than the header has columns")
+    cells = {k: v.strip() for k, v in row.items() if k and isinstance(v, str) and v.strip()}
+    orphans = sorted(c for c, needed in _NEEDS.items() if c in cells and needed not in cells)
+    if orphans:
+        raise ValueError(", ".join(f"{c} needs {_NEEDS[c]}" for c in orphans))
+    return cells
 
 
 def _split(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(";") if part.strip()]
 
 
-def customer_from_row(row: dict[str, str | None]) -> dict[str, Any]:
+def customer_from_row(row: dict[str | None, Any]) -> dict[str, Any]:
     cells = _cells(row)
     doc: dict[str, Any] = {
         k: cells[k]
@@ -92,5 +110,5 @@ def customer_from_row(row: dict[str, str | None]) -> dict[str, Any]:
     return doc
 
 
-def event_from_row(row: dict[str, str | None]) -> dict[str, Any]:
+def event_from_row(row: dict[str | None, Any]) -> dict[str, Any]:
     return _cells(row)

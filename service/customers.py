@@ -8,15 +8,16 @@ moves index entries with the document; so the index never points at a stale reco
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
 from pydantic import BaseModel
 
-from service.indexing import owned_keys, set_entries
+from service.indexing import owned_keys, owned_keys_of_raw, set_entries
 from service.keyschema import KeySchema
-from service.models import Customer, read_stored
+from service.models import Customer, StoreIntegrityError, read_stored
 from service.redistypes import text, text_or_none
 from service.scripts import ERASE_CUSTOMER, PUT_CUSTOMERS
 
@@ -26,9 +27,9 @@ _RETRIES = 8
 class IdentityConflict(Exception):
     """An identity in the document is already linked to another customer."""
 
-    def __init__(self, key: str, other_customer: str) -> None:
-        super().__init__("an identity in this document belongs to another customer")
-        self.key = key
+    def __init__(self, channel: str, other_customer: str) -> None:
+        super().__init__(f"its {channel} identity is linked to another customer")
+        self.channel = channel
         self.other_customer = other_customer
 
 
@@ -78,12 +79,6 @@ class CustomerStore:
         raw = await self._redis.get(self._keys.customer(customer_id))
         return (read_stored(raw), etag_of(raw)) if raw is not None else None
 
-    async def exists(self, customer_ids: list[str]) -> list[bool]:
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for cid in customer_ids:
-                pipe.exists(self._keys.customer(cid))
-            return [bool(n) for n in await pipe.execute()]
-
     def _put_call(self, customer: Customer, old_raw: str | None) -> tuple[list[str], list[Any]]:
         old = read_stored(old_raw) if old_raw is not None else None
         new_owned, old_owned = owned_keys(self._keys, customer), owned_keys(self._keys, old)
@@ -103,13 +98,13 @@ class CustomerStore:
         ]
         return keys, args
 
-    @staticmethod
-    def _outcome(reply: list[Any]) -> PutResult | None:
+    def _outcome(self, reply: list[Any]) -> PutResult | None:
         status = text(reply[0])
         if status == "precondition":
             return None
         if status == "conflict":
-            raise IdentityConflict(text(reply[1]), text(reply[2]))
+            key = text(reply[1])
+            raise IdentityConflict(self._keys.identity_channel(key), text(reply[2]))
         return PutResult(created=status == "created", etag=text(reply[1]))
 
     async def put(self, customer: Customer, if_match: str | None = None) -> PutResult:
@@ -155,8 +150,15 @@ class CustomerStore:
             raw = text_or_none(await self._redis.get(self._keys.customer(customer_id)))
             if raw is None:
                 return None
-            customer = read_stored(raw)
-            owned = owned_keys(self._keys, customer)
+            try:
+                customer: Customer | None = read_stored(raw)
+            except StoreIntegrityError:
+                customer = None  # erasure must work on a record that no longer validates
+            owned = (
+                owned_keys(self._keys, customer)
+                if customer is not None
+                else owned_keys_of_raw(self._keys, raw)
+            )
             keys = [
                 *self._keys.customer_keys(customer_id),
                 *owned,
@@ -177,6 +179,14 @@ class CustomerStore:
                     index_entries=int(reply[4]),
                 )
         raise Contended
+
+    async def raw(self, customer_id: str) -> dict[str, Any] | None:
+        """The stored document as it is, validated or not (data-subject export)."""
+        raw = await self._redis.get(self._keys.customer(customer_id))
+        if raw is None:
+            return None
+        doc: dict[str, Any] = json.loads(raw)
+        return doc
 
     async def resolve_identity(self, channel: str, external_id: str) -> str | None:
         return text_or_none(await self._redis.get(self._keys.identity(channel, external_id)))

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from service.keyschema import KeySchema
 from service.models import Event, EventIn, HistoryPage, StoreIntegrityError, describe
 from service.redistypes import members, scored
+from service.scripts import ADD_EVENTS
 
 _CHUNK = 200
 
@@ -46,25 +47,35 @@ class HistoryStore:
     def __init__(self, redis: aioredis.Redis, keys: KeySchema) -> None:
         self._redis = redis
         self._keys = keys
+        self._add_script = redis.register_script(ADD_EVENTS)
 
-    async def add(self, customer_id: str, events: Iterable[EventIn]) -> int:
-        """Append; an event whose id is already stored is left as it was."""
-        return await self.add_many((customer_id, e) for e in events)
+    async def add(self, customer_id: str, events: Iterable[EventIn]) -> int | None:
+        """Append; an event whose id is already stored is left as it was. None when the
+        customer does not exist (checked atomically with the write)."""
+        added = await self.add_many({customer_id: list(events)})
+        return added[customer_id]
 
-    async def add_many(self, items: Iterable[tuple[str, EventIn]]) -> int:
-        async with self._redis.pipeline(transaction=False) as pipe:
-            count = 0
-            for customer_id, event in items:
+    async def add_many(self, by_customer: dict[str, list[EventIn]]) -> dict[str, int | None]:
+        """Events of several customers in one script call: {customer: added or None}."""
+        if not by_customer:
+            return {}
+        keys: list[str] = []
+        args: list[str | int] = []
+        for customer_id, events in by_customer.items():
+            keys += [
+                self._keys.customer(customer_id),
+                self._keys.customer_events(customer_id),
+                self._keys.history(customer_id),
+            ]
+            args.append(len(events))
+            for event in events:
                 stored = event.with_id()
-                pipe.hsetnx(
-                    self._keys.customer_events(customer_id), stored.id, stored.model_dump_json()
-                )
-                pipe.zadd(self._keys.history(customer_id), {stored.id: _score(stored.at)}, nx=True)
-                count += 1
-            if count == 0:
-                return 0
-            results = await pipe.execute()
-        return sum(int(added) for added in results[0::2])
+                args += [stored.id, stored.model_dump_json(), _score(stored.at)]
+        replies = await self._add_script(keys=keys, args=args)
+        return {
+            cid: (None if int(n) < 0 else int(n))
+            for cid, n in zip(by_customer, replies, strict=True)
+        }
 
     async def recent(self, customer_id: str, limit: int) -> list[Event]:
         """The newest ``limit`` events, newest first (for the context card)."""
@@ -122,7 +133,7 @@ class HistoryStore:
                     continue
                 if types and event.type not in types:
                     continue
-                if channels and event.channel not in channels:
+                if channels and (event.channel or "").lower() not in channels:
                     continue
                 events.append(event)
                 last = (score, event.id)

@@ -10,19 +10,33 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterable, Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
 from service.csvmap import customer_from_row, event_from_row
-from service.customers import CustomerStore, PutResult
+from service.customers import CustomerStore, IdentityConflict, PutResult
 from service.history import HistoryStore
-from service.models import Customer, ImportEvent, describe
+from service.models import Customer, EventIn, ImportEvent, describe
 from service.models.customer import REGION
 
-Record = bytes | dict[str, str | None] | None  # None: a line over the length limit
+Record = bytes | dict[str | None, Any] | None  # None: a line over the length limit
+_BOM = b"\xef\xbb\xbf"
+
+
+class ImportAborted(Exception):
+    """The input itself broke (undecodable bytes, broken CSV quoting): nothing after this
+    point can be read reliably. What came before is written."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(f"line {line}: {reason}")
+        self.line = line
+        self.reason = reason
+
+
 MAX_REPORTED = 20
+MAX_DEFERRED = 10_000  # identity claims retried at the end of a file; more are rejected
 
 
 class Rejected(BaseModel):
@@ -39,6 +53,9 @@ class ImportSummary(BaseModel):
     first_rejected: list[Rejected] = Field(default_factory=list)
     committed_through_line: int = Field(
         default=0, description="Every line up to this one is written; resume after it."
+    )
+    aborted: str | None = Field(
+        default=None, description="Why the import stopped early, if it did."
     )
     seconds: float = 0.0
 
@@ -58,6 +75,17 @@ def reason(exc: Exception) -> str:
 Progress = Callable[[ImportSummary], None]
 
 
+async def _until_broken(
+    records: AsyncIterable[tuple[int, Record]], summary: ImportSummary
+) -> AsyncIterator[tuple[int, Record]]:
+    """The records, ending early (and saying why) when the input itself breaks."""
+    try:
+        async for item in records:
+            yield item
+    except ImportAborted as exc:
+        summary.aborted = str(exc)
+
+
 class Importer:
     def __init__(
         self,
@@ -74,14 +102,14 @@ class Importer:
 
     def _customer(self, record: Record) -> Customer:
         if isinstance(record, bytes):
-            return Customer.model_validate_json(record, context=self._context)
+            return Customer.model_validate_json(record.removeprefix(_BOM), context=self._context)
         assert record is not None
         return Customer.model_validate(customer_from_row(record), context=self._context)
 
     @staticmethod
     def _event(record: Record) -> ImportEvent:
         if isinstance(record, bytes):
-            return ImportEvent.model_validate_json(record)
+            return ImportEvent.model_validate_json(record.removeprefix(_BOM))
         assert record is not None
         return ImportEvent.model_validate(event_from_row(record))
 
@@ -93,6 +121,7 @@ class Importer:
         flush: Callable[[list[tuple[int, Any]], ImportSummary], Awaitable[None]],
         from_line: int,
         progress: Progress | None,
+        finish: Callable[[ImportSummary], Awaitable[None]] | None = None,
     ) -> ImportSummary:
         summary = ImportSummary(kind=kind)
         started = time.perf_counter()
@@ -107,7 +136,7 @@ class Importer:
             summary.committed_through_line = through
 
         try:
-            async for number, record in records:
+            async for number, record in _until_broken(records, summary):
                 lines = number
                 if number < from_line or (isinstance(record, bytes) and not record.strip()):
                     continue
@@ -116,7 +145,7 @@ class Importer:
                     continue
                 try:
                     batch.append((number, parse(record)))
-                except (ValidationError, ValueError) as exc:
+                except (ValidationError, ValueError, OverflowError) as exc:
                     summary.reject(number, reason(exc))
                 if len(batch) >= self._batch_size:
                     if writing is not None:
@@ -130,6 +159,8 @@ class Importer:
                 await writing
                 writing = None
             await write(batch, lines)
+            if finish is not None:
+                await finish(summary)
         finally:
             if writing is not None:
                 writing.cancel()
@@ -148,22 +179,43 @@ class Importer:
         from_line: int = 1,
         progress: Progress | None = None,
     ) -> ImportSummary:
+        # A line that claims an identity another customer still holds waits for the end of
+        # the file: if a later line releases it, the claim succeeds. So the outcome does not
+        # depend on line order or batch boundaries, and a second run changes nothing.
+        deferred: list[tuple[int, Customer]] = []
+
+        async def flush(batch: list[tuple[int, Customer]], summary: ImportSummary) -> None:
+            await self._write_customers(batch, summary, deferred)
+
+        async def finish(summary: ImportSummary) -> None:
+            for start in range(0, len(deferred), self._batch_size):
+                await self._write_customers(deferred[start : start + self._batch_size], summary)
+
         return await self._run(
-            "customers", records, self._customer, self._flush_customers, from_line, progress
+            "customers", records, self._customer, flush, from_line, progress, finish
         )
 
-    async def _flush_customers(
-        self, batch: list[tuple[int, Customer]], summary: ImportSummary
+    async def _write_customers(
+        self,
+        batch: list[tuple[int, Customer]],
+        summary: ImportSummary,
+        deferred: list[tuple[int, Customer]] | None = None,
     ) -> None:
         if not batch:
             return
         results = await self._customers.put_many([c for _, c in batch])
-        for (number, _), result in zip(batch, results, strict=True):
+        for line, result in zip(batch, results, strict=True):
             if isinstance(result, PutResult):
                 summary.accepted += 1
                 summary.created = (summary.created or 0) + int(result.created)
+            elif (
+                isinstance(result, IdentityConflict)
+                and deferred is not None
+                and len(deferred) < MAX_DEFERRED
+            ):
+                deferred.append(line)
             else:
-                summary.reject(number, reason(result))
+                summary.reject(line[0], reason(result))
 
     async def events(
         self,
@@ -181,16 +233,12 @@ class Importer:
     ) -> None:
         if not batch:
             return
-        known = await self._customers.exists(sorted({e.customer_id for _, e in batch}))
-        present = {
-            cid for cid, ok in zip(sorted({e.customer_id for _, e in batch}), known, strict=True)
-            if ok
-        }  # fmt: skip
-        accepted = []
+        by_customer: dict[str, list[EventIn]] = {}
+        for _, event in batch:
+            by_customer.setdefault(event.customer_id, []).append(event.event())
+        added = await self._history.add_many(by_customer)
         for number, event in batch:
-            if event.customer_id in present:
-                accepted.append(event)
-            else:
+            if added[event.customer_id] is None:
                 summary.reject(number, "unknown customer_id; import the customer first")
-        summary.accepted += len(accepted)
-        await self._history.add_many((e.customer_id, e.event()) for e in accepted)
+            else:
+                summary.accepted += 1

@@ -38,7 +38,15 @@ class KeySchema:
         No hash tag: identities spread over the cluster; the id is quoted so that braces
         or spaces in a provider's id cannot form a tag or break a SCAN pattern.
         """
+        if channel == "email":
+            # Mail systems treat addresses case-insensitively in practice: one key for all
+            # spellings, so "Dana.King@x" and "dana.king@x" cannot belong to two people.
+            external_id = external_id.strip().casefold()
         return f"{self.prefix}:idn:{channel}:{quote(external_id, safe='@._-')}"
+
+    def identity_channel(self, key: str) -> str:
+        """The channel named in an identity key (for messages that must not show the id)."""
+        return key.removeprefix(f"{self.prefix}:idn:").split(":", 1)[0]
 
     def customer_keys(self, customer_id: str) -> tuple[str, str, str]:
         """Every key that holds one customer's own data (document, history, events)."""

@@ -98,10 +98,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         )
     except ValidationError as exc:
         error = from_validation_error(exc)
-    except IdentityConflict:
+    except IdentityConflict as exc:
         error = ProblemError(
             409,
-            "An identity in this document is linked to another customer; unlink it there first.",
+            f"The {exc.channel} identity in this document is linked to another customer; "
+            "unlink it there first.",
             slug="identity-conflict",
         )
     except PreconditionFailed:

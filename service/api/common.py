@@ -49,4 +49,8 @@ def if_match(request: web.Request) -> str | None:
     if raw is None:
         return None
     value = raw.strip()
-    return "*" if value == "*" else value.removeprefix("W/").strip('"')
+    if value == "*":
+        return value
+    # If-Match uses strong comparison (RFC 9110): a weak tag never matches, and is kept
+    # as it is so that it cannot equal a stored etag.
+    return value if value.startswith("W/") else value.strip('"')

@@ -6,27 +6,28 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from service.api.common import actor, customer_id, existing_customer, if_match, quoted
 from service.apikeys import Scope
 from service.appkeys import AUDIT, CUSTOMERS, HISTORY, SETTINGS
 from service.audit import AuditEntry
 from service.bodies import json_model, read_json_object
-from service.customers import Erasure, PreconditionFailed
+from service.customers import Contended, Erasure, PreconditionFailed
 from service.middleware import requires
 from service.models import Customer, Event
 from service.models.customer import REGION
 from service.problems import FieldError, ProblemError
 
 routes = web.RouteTableDef()
+_PATCH_RETRIES = 8
 
 
 class Export(BaseModel):
     """Everything socialid holds on one customer (data-subject access)."""
 
     exported_at: datetime
-    customer: Customer
+    customer: dict[str, Any] = Field(description="The record exactly as stored.")
     events: list[Event]
     audit: list[AuditEntry]
 
@@ -75,12 +76,20 @@ def merge_patch(target: Any, patch: Any) -> Any:
 @requires(Scope.ADMIN, Scope.INTEGRATION)
 async def patch_customer(request: web.Request) -> web.Response:
     patch = await read_json_object(request)
-    current, etag = await existing_customer(request)
-    document = merge_patch(current.model_dump(mode="json", exclude={"id"}), patch)
     expected = if_match(request)
-    if expected not in (None, "*", etag):
-        raise PreconditionFailed
-    return await _store(request, _validated(request, document), etag)
+    # Without If-Match the caller wants "apply this change to whatever is there now": when
+    # someone else wrote in between, read again and re-apply rather than fail.
+    for _ in range(_PATCH_RETRIES):
+        current, etag = await existing_customer(request)
+        if expected not in (None, "*", etag):
+            raise PreconditionFailed
+        document = merge_patch(current.model_dump(mode="json", exclude={"id"}), patch)
+        try:
+            return await _store(request, _validated(request, document), etag)
+        except PreconditionFailed:
+            if expected not in (None, "*"):
+                raise
+    raise Contended
 
 
 @routes.get("/v1/customers/{customer_id}")
@@ -107,9 +116,12 @@ async def erase_customer(request: web.Request) -> web.Response:
 @routes.get("/v1/customers/{customer_id}/export")
 @requires(Scope.ADMIN)
 async def export_customer(request: web.Request) -> web.Response:
-    customer, _ = await existing_customer(request)
-    events = await request.app[HISTORY].recent(customer.id, limit=1_000_000)
-    audit = await request.app[AUDIT].about(customer.id)
+    cid = customer_id(request)
+    document = await request.app[CUSTOMERS].raw(cid)
+    if document is None:
+        raise ProblemError(404, "No customer with this id.", slug="customer-not-found")
+    events = await request.app[HISTORY].recent(cid, limit=1_000_000)
+    audit = await request.app[AUDIT].about(cid)
     return json_model(
-        Export(exported_at=datetime.now(UTC), customer=customer, events=events, audit=audit)
+        Export(exported_at=datetime.now(UTC), customer=document, events=events, audit=audit)
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from aiohttp import web
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter, field_validator
 
 from service.api.common import customer_id, existing_customer
 from service.apikeys import Scope
@@ -13,7 +13,8 @@ from service.appkeys import HISTORY, SETTINGS
 from service.bodies import json_model, query_model, read_as
 from service.context import build_card
 from service.middleware import requires
-from service.models import EventIn, Strict
+from service.models import EventIn, EventType, Strict
+from service.problems import ProblemError
 
 routes = web.RouteTableDef()
 _EVENTS = TypeAdapter(EventIn | list[EventIn])
@@ -27,19 +28,27 @@ class EventsAdded(BaseModel):
 class HistoryQuery(Strict):
     limit: int = Field(default=50, ge=1, le=500)
     cursor: str | None = None
-    type: list[str] = Field(default_factory=list)
+    type: list[EventType] = Field(default_factory=list)
     channel: list[str] = Field(default_factory=list)
-    since: datetime | None = None
-    until: datetime | None = None
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
+
+    @field_validator("type", "channel", mode="before")
+    @classmethod
+    def _comma_lists(cls, value: object) -> object:
+        if isinstance(value, list):
+            return [part.strip() for v in value for part in str(v).split(",") if part.strip()]
+        return value
 
 
 @routes.post("/v1/customers/{customer_id}/events")
 @requires(Scope.ADMIN, Scope.INTEGRATION)
 async def post_events(request: web.Request) -> web.Response:
-    await existing_customer(request)
     parsed = await read_as(request, _EVENTS)
     events = parsed if isinstance(parsed, list) else [parsed]
     added = await request.app[HISTORY].add(customer_id(request), events)
+    if added is None:
+        raise ProblemError(404, "No customer with this id.", slug="customer-not-found")
     return json_model(EventsAdded(received=len(events), added=added), status=201)
 
 
@@ -52,8 +61,8 @@ async def get_history(request: web.Request) -> web.Response:
         customer_id(request),
         limit=query.limit,
         cursor=query.cursor,
-        types=frozenset(t for v in query.type for t in v.split(",")),
-        channels=frozenset(c for v in query.channel for c in v.split(",")),
+        types=frozenset(query.type),
+        channels=frozenset(c.lower() for c in query.channel),
         since=query.since,
         until=query.until,
     )

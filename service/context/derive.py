@@ -12,10 +12,24 @@ from service.context.model import ContractChange, MoneyItem, OpenCase, OpenPromi
 from service.models import Event
 
 INCREASES = frozenset({"renewal", "upgrade", "new_line"})
+# Channels on which the company, not the customer, opens cases.
+NOT_CONTACT_CHANNELS = frozenset({"system", "internal", "crm", "batch"})
+# At one instant a case opens before anything happens on it and closes after: CRM exports
+# with dates only put all of a day's events at midnight.
+_TIE_ORDER = {"case_opened": 0, "case_closed": 2, "promise_kept": 2, "promise_broken": 2}
 
 
 def chronological(events: Sequence[Event]) -> list[Event]:
-    return sorted(events, key=lambda e: (e.at, e.id))
+    return sorted(events, key=lambda e: (e.at, _TIE_ORDER.get(e.type, 1), e.id))
+
+
+def _norm(value: str | None) -> str | None:
+    return value.strip().lower() if value else None
+
+
+def from_customer(event: Event) -> bool:
+    """An interaction or case opening the customer made (undirected counts as theirs)."""
+    return event.direction != "outbound" and _norm(event.channel) not in NOT_CONTACT_CHANNELS
 
 
 def _settled(events: Sequence[Event], *kinds: str) -> set[str]:
@@ -34,16 +48,17 @@ def open_cases(events: Sequence[Event], today: date) -> list[OpenCase]:
             continue
         case = cases.get(ev.case_id)
         if ev.type == "case_opened":
-            channels = [ev.channel] if ev.channel else []
+            contact = from_customer(ev)
+            channel = _norm(ev.channel)
             cases[ev.case_id] = OpenCase(
                 case_id=ev.case_id,
-                category=ev.category,
+                category=_norm(ev.category),
                 status=ev.status or "open",
                 opened_at=ev.at,
                 age_days=(today - ev.at.date()).days,
                 summary=ev.summary,
-                contacts=1,
-                channels=channels,
+                contacts=int(contact),
+                channels=[channel] if contact and channel else [],
                 event_ids=[ev.id],
             )
         elif case is None:
@@ -52,18 +67,21 @@ def open_cases(events: Sequence[Event], today: date) -> list[OpenCase]:
             del cases[ev.case_id]
         elif ev.type == "case_updated":
             case.status = ev.status or case.status
-            case.category = ev.category or case.category
+            case.category = _norm(ev.category) or case.category
             case.event_ids.append(ev.id)
-        elif ev.type == "interaction" and ev.direction != "outbound":
+        elif ev.type == "interaction" and from_customer(ev):
             case.contacts += 1
-            if ev.channel and ev.channel not in case.channels:
-                case.channels.append(ev.channel)
+            channel = _norm(ev.channel)
+            if channel and channel not in case.channels:
+                case.channels.append(channel)
             case.event_ids.append(ev.id)
     return list(cases.values())
 
 
 def open_promises(events: Sequence[Event], today: date) -> list[OpenPromise]:
-    settled = _settled(events, "promise_kept", "promise_broken")
+    """Promises not kept. A broken promise stays: the customer is still owed it."""
+    kept = _settled(events, "promise_kept")
+    broken = _settled(events, "promise_broken")
     return [
         OpenPromise(
             event_id=e.id,
@@ -73,10 +91,11 @@ def open_promises(events: Sequence[Event], today: date) -> list[OpenPromise]:
             due=e.due,
             by=e.by,
             made_at=e.at,
-            overdue=e.due is not None and e.due < today,
+            broken=e.id in broken,
+            overdue=e.id in broken or (e.due is not None and e.due < today),
         )
         for e in chronological(events)
-        if e.type == "promise" and e.id not in settled
+        if e.type == "promise" and e.id not in kept
     ]
 
 
@@ -105,7 +124,7 @@ def recent_changes(events: Sequence[Event], today: date, days: int) -> list[Cont
     return [
         ContractChange(event_id=e.id, kind=e.kind, summary=e.summary, by=e.by, at=e.at)
         for e in chronological(events)
-        if e.type == "contract_change" and e.at.date() >= since
+        if e.type == "contract_change" and since <= e.at.date() <= today
     ]
 
 
@@ -114,5 +133,5 @@ def inbound_contacts(events: Sequence[Event], today: date, days: int) -> list[Ev
     return [
         e
         for e in chronological(events)
-        if e.type == "interaction" and e.direction == "inbound" and e.at.date() >= since
+        if e.type == "interaction" and from_customer(e) and since <= e.at.date() <= today
     ]

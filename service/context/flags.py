@@ -41,7 +41,9 @@ def promises(owed: Sequence[OpenPromise]) -> list[Flag]:
     for p in owed:
         what = p.summary or "a commitment"
         who = f" by {p.by}" if p.by else ""
-        if p.overdue:
+        if p.broken:
+            reason = f"Recorded as broken: {what}{who}. Put it right; do not promise again."
+        elif p.overdue:
             reason = f"Overdue since {p.due}: {what}{who}. Honour it now."
         else:
             when = f"due {p.due}" if p.due else "no due date"
@@ -101,7 +103,7 @@ def repeat_contact(
             )
             covered.update(c.event_ids)
     loose = [e for e in recent_inbound if e.id not in covered]
-    channels = sorted({e.channel for e in loose if e.channel})
+    channels = sorted({e.channel.strip().lower() for e in loose if e.channel})
     if len(loose) >= limits.repeat_contacts or len(channels) >= limits.repeat_channels:
         flags.append(
             Flag(

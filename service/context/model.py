@@ -47,6 +47,7 @@ class OpenPromise(BaseModel):
     due: date | None
     by: str | None
     made_at: datetime
+    broken: bool = False
     overdue: bool
 
 

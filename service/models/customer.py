@@ -133,11 +133,13 @@ def _normalised(
     out: list[str] = []
     for raw in values:
         value = normalise(raw)
-        if value is None:
+        bad = value is None
+        value = raw if value is None else value
+        if value in out:
+            continue
+        if bad:
             issues.append(DataIssue(pointer=f"/{field}/{len(out)}", reason=reason))
-            value = raw
-        if value not in out:
-            out.append(value)
+        out.append(value)
     return out
 
 
@@ -165,8 +167,10 @@ def read_stored(raw: str | bytes) -> Customer:
 
 def describe(exc: ValidationError) -> str:
     """Where and what, without the offending values (they may be personal data)."""
+    from service.problems import json_pointer
+
     parts = []
     for err in exc.errors(include_url=False, include_input=False)[:3]:
-        where = "/".join(str(p) for p in err["loc"])
+        where = json_pointer(tuple(err["loc"])).lstrip("/")
         parts.append(f"{where}: {err['msg']}" if where else err["msg"])
     return "; ".join(parts)

@@ -80,7 +80,10 @@ class EventIn(Strict):
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
         # One zone in storage: times sort and compare the same whatever the sender used.
-        return value.astimezone(UTC)
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("time is out of range once converted to UTC") from None
 
     @model_validator(mode="after")
     def _complete_for_type(self) -> Self:
