@@ -13,7 +13,7 @@ from service import __version__
 from service.apikeys import ApiKeyStore, Scope
 from service.cli_import import BadHeader, detect_format, open_source, print_summary, run_import
 from service.embedded import EmbeddedStoreError
-from service.importer import ImportSummary
+from service.importer import ImportAborted, ImportSummary
 from service.keyschema import KeySchema
 from service.logs import configure_logging, get_logger
 from service.settings import ConfigError, Settings, load_settings
@@ -157,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"socialid: {exc}", file=sys.stderr)
         return 2
-    except (BadHeader, OSError) as exc:
+    except (BadHeader, ImportAborted, OSError) as exc:
         print(f"socialid: {exc}", file=sys.stderr)
         return 2
     except EmbeddedStoreError as exc:

@@ -45,9 +45,19 @@ def _ndjson(source: _Counting) -> Iterator[tuple[int, Record]]:
     yield from split_lines(iter(lambda: source.read(_CHUNK) or b"", b""))
 
 
+def _text_lines(source: _Counting) -> Iterator[str]:
+    """Decoded line by line, so that a bad byte stops the import at its own line and
+    everything before it is still imported."""
+    buffered = io.BufferedReader(source)
+    for number, line in enumerate(iter(buffered.readline, b""), start=1):
+        try:
+            yield (line.removeprefix(b"\xef\xbb\xbf") if number == 1 else line).decode()
+        except UnicodeDecodeError:
+            raise ImportAborted(number, "not UTF-8") from None
+
+
 def _csv(source: _Counting, kind: str) -> Iterator[tuple[int, Record]]:
-    text = io.TextIOWrapper(io.BufferedReader(source), encoding="utf-8-sig", newline="")
-    reader = csv.DictReader(text)
+    reader = csv.DictReader(_text_lines(source))
     known = CUSTOMER_COLUMNS if kind == "customers" else EVENT_COLUMNS
     check_header(list(reader.fieldnames or []), known, attributes=kind == "customers")
     rows = iter(reader)
@@ -56,9 +66,8 @@ def _csv(source: _Counting, kind: str) -> Iterator[tuple[int, Record]]:
             row = next(rows)
         except StopIteration:
             return
-        except (csv.Error, UnicodeDecodeError) as exc:
-            reason = "not UTF-8" if isinstance(exc, UnicodeDecodeError) else str(exc)
-            raise ImportAborted(reader.line_num + 1, reason) from None
+        except csv.Error as exc:
+            raise ImportAborted(reader.line_num + 1, str(exc)) from None
         # Line numbers count the header, as a spreadsheet shows them.
         yield reader.line_num, row
 

@@ -180,16 +180,19 @@ class Importer:
         progress: Progress | None = None,
     ) -> ImportSummary:
         # A line that claims an identity another customer still holds waits for the end of
-        # the file: if a later line releases it, the claim succeeds. So the outcome does not
-        # depend on line order or batch boundaries, and a second run changes nothing.
-        deferred: list[tuple[int, Customer]] = []
+        # the file: if a later line releases it, the claim succeeds; if a later line for the
+        # same customer is written first, it supersedes the waiting one (the last line
+        # wins). So the outcome does not depend on line order or batch boundaries, and a
+        # second run of the same file changes nothing.
+        deferred: dict[str, tuple[int, Customer]] = {}
 
         async def flush(batch: list[tuple[int, Customer]], summary: ImportSummary) -> None:
             await self._write_customers(batch, summary, deferred)
 
         async def finish(summary: ImportSummary) -> None:
-            for start in range(0, len(deferred), self._batch_size):
-                await self._write_customers(deferred[start : start + self._batch_size], summary)
+            waiting = sorted(deferred.values(), key=lambda item: item[0])
+            for start in range(0, len(waiting), self._batch_size):
+                await self._write_customers(waiting[start : start + self._batch_size], summary)
 
         return await self._run(
             "customers", records, self._customer, flush, from_line, progress, finish
@@ -199,12 +202,16 @@ class Importer:
         self,
         batch: list[tuple[int, Customer]],
         summary: ImportSummary,
-        deferred: list[tuple[int, Customer]] | None = None,
+        deferred: dict[str, tuple[int, Customer]] | None = None,
     ) -> None:
         if not batch:
             return
         results = await self._customers.put_many([c for _, c in batch])
         for line, result in zip(batch, results, strict=True):
+            customer = line[1]
+            superseded = deferred.pop(customer.id, None) if deferred is not None else None
+            if superseded is not None:
+                summary.accepted += 1  # a later line of this customer decides
             if isinstance(result, PutResult):
                 summary.accepted += 1
                 summary.created = (summary.created or 0) + int(result.created)
@@ -213,7 +220,7 @@ class Importer:
                 and deferred is not None
                 and len(deferred) < MAX_DEFERRED
             ):
-                deferred.append(line)
+                deferred[customer.id] = line
             else:
                 summary.reject(line[0], reason(result))
 

@@ -221,3 +221,60 @@ def test_card_carries_every_flag_for_a_busy_history() -> None:
         "open_complaint", "promise_due", "promise_overdue", "unapplied_credit",
         "recent_commitment_increase", "repeat_contact", "billing_dispute",
     }  # fmt: skip
+
+
+# -- realistic data: ties, case, system channels, broken promises, future dates ---------
+
+
+def test_a_case_opened_and_closed_at_the_same_instant_is_closed() -> None:
+    for closing_id in ("0-first", "z-last"):  # whatever the ids, opening comes first
+        history = [
+            ev("m-open", "case_opened", 0, case_id="A", category="outage"),
+            ev(closing_id, "case_closed", 0, case_id="A"),
+        ]
+        assert derive.open_cases(history, TODAY) == []
+
+
+def test_categories_and_channels_ignore_case() -> None:
+    history = [
+        ev("o", "case_opened", 0, case_id="A", category="Complaint", channel="Twitter"),
+        ev("i", "interaction", 1, case_id="A", channel="twitter", direction="inbound"),
+    ]
+    cases = derive.open_cases(history, TODAY)
+    assert cases[0].channels == ["twitter"]
+    assert codes(flags.open_complaint(cases)) == ["open_complaint"]
+    assert flags.repeat_contact(cases, [], FlagThresholds(repeat_contacts=3)) == []
+
+
+def test_a_case_opened_by_the_system_is_not_a_customer_contact() -> None:
+    history = [
+        ev("o", "case_opened", 0, case_id="A", channel="system"),
+        ev("i", "interaction", 1, case_id="A", channel="email", direction="inbound"),
+    ]
+    [case] = derive.open_cases(history, TODAY)
+    assert (case.contacts, case.channels) == (1, ["email"])
+
+
+def test_undirected_calls_count_towards_repeat_contact() -> None:
+    calls = [ev(str(i), "interaction", i, channel="phone") for i in range(4)]
+    inbound = derive.inbound_contacts(calls, TODAY, 14)
+    assert [f.code for f in flags.repeat_contact([], inbound, FlagThresholds())] == [
+        "repeat_contact"
+    ]
+
+
+def test_a_broken_promise_is_still_owed() -> None:
+    history = [
+        ev("p", "promise", 0, summary="waive the fee", due="2026-03-20"),
+        ev("b", "promise_broken", 1, ref="p"),
+    ]
+    [owed] = derive.open_promises(history, TODAY)
+    assert owed.broken
+    [flag] = flags.promises([owed])
+    assert flag.code == "promise_overdue"
+    assert "broken" in flag.reason
+
+
+def test_a_future_dated_upgrade_is_not_recent_yet() -> None:
+    history = [ev("u", "contract_change", 30, kind="upgrade")]
+    assert derive.recent_changes(history, TODAY, 90) == []

@@ -204,3 +204,58 @@ def test_cli_refuses_an_unknown_csv_column(redis_url: str, key_prefix: str, tmp_
     result = _cli(redis_url, key_prefix, "customers", str(path))
     assert result.returncode == 2
     assert "unknown CSV columns: emial" in result.stderr.decode()
+
+
+def test_cli_refuses_csv_rows_that_would_lose_data(
+    redis_url: str, key_prefix: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "book.csv"
+    path.write_text(
+        "id,given_name,family_name,emails,city,twitter_handle\n"
+        "C-1,Dana,King,dana@example.com,Leeds,\n"
+        "C-2,O'Brien, Sean,,sean@example.com,Leeds,\n"  # one cell too many
+        "C-3,Priya,Shah,,,priya_s\n"  # a handle without its twitter_id
+    )
+    result = _cli(redis_url, key_prefix, "customers", str(path))
+    out = result.stdout.decode()
+    assert result.returncode == 1
+    assert "line 3: the row has more cells than the header has columns" in out
+    assert "line 4: twitter_handle needs twitter_id" in out
+    repeated = tmp_path / "repeated.csv"
+    repeated.write_text("id,emails,emails\nC-9,a@example.com,b@example.com\n")
+    again = _cli(redis_url, key_prefix, "customers", str(repeated))
+    assert again.returncode == 2
+    assert "repeated CSV columns: emails" in again.stderr.decode()
+
+
+async def test_cli_stops_at_a_broken_byte_and_keeps_what_came_before(
+    client: AppClient, redis_url: str, key_prefix: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "book.csv"
+    path.write_bytes(b"id,given_name\nC-1,Dana\nC-2,Bob\nC-3,\xff\xfe\nC-4,Eve\n")
+    result = _cli(redis_url, key_prefix, "customers", str(path))
+    out = result.stdout.decode()
+    assert result.returncode == 2
+    assert "stopped early at line" in out
+    assert "not UTF-8" in out
+    assert (await client.get("/v1/customers/C-1", headers=admin())).status == 200
+    assert (await client.get("/v1/customers/C-2", headers=admin())).status == 200
+    assert (await client.get("/v1/customers/C-4", headers=admin())).status == 404
+
+
+async def test_cli_imports_events_from_csv(
+    client: AppClient, redis_url: str, key_prefix: str, tmp_path: Path
+) -> None:
+    await client.put("/v1/customers/C-1", json={}, headers=admin())
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "customer_id,id,type,at,kind,amount,currency,summary\n"
+        "C-1,e1,credit,2026-01-01T00:00:00Z,,50.00,USD,voucher\n"
+        "C-1,e2,billing,2026-01-02T00:00:00Z,credit_applied,,,\n"
+        "C-404,e3,note,2026-01-02T00:00:00Z,,,,\n"
+    )
+    result = _cli(redis_url, key_prefix, "events", str(path))
+    assert result.returncode == 1
+    assert "4 lines, 2 accepted, 1 rejected" in result.stdout.decode()
+    history = await (await client.get("/v1/customers/C-1/history", headers=admin())).json()
+    assert [e["id"] for e in history["events"]] == ["e2", "e1"]

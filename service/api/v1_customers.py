@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +22,7 @@ from service.models.customer import REGION
 from service.problems import FieldError, ProblemError
 
 routes = web.RouteTableDef()
-_PATCH_RETRIES = 8
+_PATCH_RETRIES = 50
 
 
 class Export(BaseModel):
@@ -89,6 +91,7 @@ async def patch_customer(request: web.Request) -> web.Response:
         except PreconditionFailed:
             if expected not in (None, "*"):
                 raise
+            await asyncio.sleep(random.uniform(0, 0.005))  # noqa: S311 - jitter, not secrets
     raise Contended
 
 

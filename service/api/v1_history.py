@@ -17,7 +17,8 @@ from service.models import EventIn, EventType, Strict
 from service.problems import ProblemError
 
 routes = web.RouteTableDef()
-_EVENTS = TypeAdapter(EventIn | list[EventIn])
+_ANY: TypeAdapter[object] = TypeAdapter(object)
+_EVENT_LIST = TypeAdapter(list[EventIn])
 
 
 class EventsAdded(BaseModel):
@@ -44,8 +45,13 @@ class HistoryQuery(Strict):
 @routes.post("/v1/customers/{customer_id}/events")
 @requires(Scope.ADMIN, Scope.INTEGRATION)
 async def post_events(request: web.Request) -> web.Response:
-    parsed = await read_as(request, _EVENTS)
-    events = parsed if isinstance(parsed, list) else [parsed]
+    # One event or a list: validate as whichever was sent, so errors point into it.
+    parsed = await read_as(request, _ANY)
+    events = (
+        _EVENT_LIST.validate_python(parsed)
+        if isinstance(parsed, list)
+        else [EventIn.model_validate(parsed)]
+    )
     added = await request.app[HISTORY].add(customer_id(request), events)
     if added is None:
         raise ProblemError(404, "No customer with this id.", slug="customer-not-found")

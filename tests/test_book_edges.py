@@ -1,0 +1,170 @@
+"""Edge cases of the customer book found in review: races, odd inputs, order, case."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from service.keyschema import KeySchema
+from tests.helpers import PROBLEM, AppClient, MakeClient, admin
+from tests.test_import import NDJSON, ndjson, snapshot
+
+
+async def _put(client: AppClient, cid: str, body: dict[str, Any]) -> Any:
+    resp = await client.put(f"/v1/customers/{cid}", json=body, headers=admin())
+    assert resp.status in (200, 201), await resp.text()
+    return resp
+
+
+async def test_events_for_an_erased_customer_leave_nothing_behind(
+    client: AppClient, redis: aioredis.Redis, keys: KeySchema
+) -> None:
+    await _put(client, "C-1", {"given_name": "Dana"})
+    await client.delete("/v1/customers/C-1", headers=admin())
+    event = {"type": "note", "at": "2026-01-01T00:00:00Z", "summary": "07700 900123"}
+    resp = await client.post("/v1/customers/C-1/events", json=event, headers=admin())
+    assert resp.status == 404
+    assert [k async for k in redis.scan_iter(match=keys.everything())] == [keys.audit()]
+
+
+async def test_out_of_range_times_are_refused_not_500(client: AppClient) -> None:
+    await _put(client, "C-1", {})
+    for at in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-05:00"):
+        event = {"type": "note", "at": at}
+        resp = await client.post("/v1/customers/C-1/events", json=event, headers=admin())
+        assert resp.status == 422, at
+    naive = await client.get(
+        "/v1/customers/C-1/history", params={"since": "2026-01-01T00:00:00"}, headers=admin()
+    )
+    assert naive.status == 422
+    bogus = await client.get("/v1/customers/C-1/history?type=bogus", headers=admin())
+    assert bogus.status == 422
+    lines = ndjson(
+        {"customer_id": "C-1", "type": "note", "at": "2026-01-01T00:00:00Z"},
+        {"customer_id": "C-1", "type": "note", "at": "0001-01-01T00:00:00+01:00"},
+    )
+    summary = await (await client.post("/v1/import/events", data=lines, headers=NDJSON)).json()
+    assert (summary["accepted"], summary["rejected"]) == (1, 1)
+
+
+async def test_a_byte_order_mark_on_the_first_line_is_fine(client: AppClient) -> None:
+    body = b"\xef\xbb\xbf" + ndjson({"id": "C-1"})
+    summary = await (await client.post("/v1/import/customers", data=body, headers=NDJSON)).json()
+    assert summary["accepted"] == 1
+
+
+async def test_import_outcome_does_not_depend_on_batch_size_or_runs(
+    make_client: MakeClient, redis: aioredis.Redis, keys: KeySchema
+) -> None:
+    t1 = [{"channel": "twitter", "external_id": "t1"}]
+    # A claims t1, A lets it go, B claims it; C-2 claims t2 before C-1 releases it.
+    body = ndjson(
+        {"id": "A", "identities": t1}, {"id": "A"}, {"id": "B", "identities": t1},
+        {"id": "C-1", "identities": [{"channel": "twitter", "external_id": "t2"}]},
+        {"id": "C-2", "identities": [{"channel": "twitter", "external_id": "t3"}]},
+        {"id": "C-3", "identities": [{"channel": "twitter", "external_id": "t2"}]},
+        {"id": "C-1"},
+    )  # fmt: skip
+    states = []
+    for batch_size in (1, 500):
+        client = await make_client(import_batch_size=batch_size)
+        for _ in range(2):
+            summary = await (
+                await client.post("/v1/import/customers", data=body, headers=NDJSON)
+            ).json()
+            assert summary["rejected"] == 0, summary["first_rejected"]
+            states.append(await snapshot(redis, keys))
+        for cid in ("A", "B", "C-1", "C-2", "C-3"):
+            await client.delete(f"/v1/customers/{cid}", headers=admin())
+    for state in states:
+        state.pop(keys.audit(), None)
+    assert states[0] == states[1] == states[2] == states[3]
+    assert states[0][keys.identity("twitter", "t1")] == "B"
+    assert states[0][keys.identity("twitter", "t2")] == "C-3"
+
+
+async def test_concurrent_patches_without_if_match_all_apply(client: AppClient) -> None:
+    await _put(client, "C-1", {"attributes": {}})
+
+    async def patch(i: int) -> int:
+        resp = await client.patch(
+            "/v1/customers/C-1", json={"attributes": {f"k{i}": i}}, headers=admin()
+        )
+        return resp.status
+
+    statuses = await asyncio.gather(*(patch(i) for i in range(20)))
+    assert set(statuses) == {200}
+    got = await (await client.get("/v1/customers/C-1", headers=admin())).json()
+    assert got["attributes"] == {f"k{i}": i for i in range(20)}
+
+
+async def test_if_match_uses_strong_comparison(client: AppClient) -> None:
+    etag = (await _put(client, "C-1", {"given_name": "Dana"})).headers["ETag"]
+    weak = await client.patch(
+        "/v1/customers/C-1", json={"given_name": "D"}, headers={**admin(), "If-Match": "W/" + etag}
+    )
+    assert weak.status == 412
+    strong = await client.patch(
+        "/v1/customers/C-1", json={"given_name": "D"}, headers={**admin(), "If-Match": etag}
+    )
+    assert strong.status == 200
+
+
+async def test_email_identities_ignore_case(client: AppClient) -> None:
+    mine = [{"channel": "email", "external_id": "Dana.King@Example.com"}]
+    theirs = [{"channel": "email", "external_id": "dana.king@example.com"}]
+    await _put(client, "C-1", {"identities": mine})
+    clash = await client.put("/v1/customers/C-2", json={"identities": theirs}, headers=admin())
+    assert clash.status == 409
+    assert "email identity" in (await clash.json(content_type=PROBLEM))["detail"]
+    lookup = {"channel": "email", "sender": {"external_id": "DANA.KING@example.COM"}}
+    found = await (await client.post("/v1/lookup", json=lookup, headers=admin())).json()
+    assert found["resolution"]["customer_id"] == "C-1"
+
+
+async def test_a_record_that_no_longer_validates_can_still_be_exported_and_erased(
+    client: AppClient, redis: aioredis.Redis, keys: KeySchema
+) -> None:
+    await _put(client, "C-1", {"identities": [{"channel": "twitter", "external_id": "t9"}]})
+    raw = json.loads(await redis.get(keys.customer("C-1")) or "{}")
+    await redis.set(keys.customer("C-1"), json.dumps({**raw, "legacy_field": 1}))
+    export = await client.get("/v1/customers/C-1/export", headers=admin())
+    assert export.status == 200
+    assert (await export.json())["customer"]["legacy_field"] == 1
+    erased = await client.delete("/v1/customers/C-1", headers=admin())
+    assert erased.status == 200
+    assert (await erased.json())["identity_links"] == 1
+    assert [k async for k in redis.scan_iter(match=keys.everything())] == [keys.audit()]
+
+
+async def test_error_pointers_name_request_fields_and_mask_personal_keys(
+    client: AppClient,
+) -> None:
+    await _put(client, "C-1", {})
+    event = {"type": "case_opened", "at": "2026-01-01T00:00:00Z"}
+    resp = await client.post("/v1/customers/C-1/events", json=event, headers=admin())
+    pointers = [e["pointer"] for e in (await resp.json(content_type=PROBLEM))["errors"]]
+    assert pointers == [""]  # the event as a whole lacks case_id
+    body = {"attributes": {"x" * 300: 1}, "dana.king@example.com": 1}
+    resp = await client.put("/v1/customers/C-1", json=body, headers=admin())
+    text = await resp.text()
+    assert "dana.king@example.com" not in text
+    pointers = [e["pointer"] for e in (await resp.json(content_type=PROBLEM))["errors"]]
+    assert "/[email]" in pointers
+    assert all("constrained" not in p and "[" not in p.replace("[email]", "") for p in pointers)
+
+
+async def test_a_repeated_bad_value_is_reported_once(client: AppClient) -> None:
+    stored = await (await _put(client, "C-1", {"emails": ["bad", "bad", "x@example.com"]})).json()
+    assert stored["emails"] == ["bad", "x@example.com"]
+    assert [i["pointer"] for i in stored["data_issues"]] == ["/emails/0"]
+
+
+async def test_the_big_body_helper_streams(client: AppClient) -> None:
+    body = io.BytesIO(ndjson(*({"id": f"C-{i}"} for i in range(50))))
+    summary = await (await client.post("/v1/import/customers", data=body, headers=NDJSON)).json()
+    assert summary["accepted"] == 50
