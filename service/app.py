@@ -84,6 +84,7 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     app[IMPORTER] = Importer(
         app[CUSTOMERS],
         app[HISTORY],
+        app[AUDIT],
         default_region=settings.default_region,
         batch_size=settings.import_batch_size,
     )

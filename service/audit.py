@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import redis.asyncio as aioredis
 from pydantic import BaseModel
 
+from service.customers import PutResult
 from service.keyschema import KeySchema
-from service.redistypes import fields, stream_entries, text
+from service.redistypes import fields, members, stream_entries, text
 
 # About a year of a busy team's erasures and link changes; older entries are trimmed.
 _MAX_ENTRIES = 1_000_000
+_PER_CUSTOMER = 1000
 
 
 class AuditEntry(BaseModel):
@@ -25,41 +28,88 @@ class AuditEntry(BaseModel):
     detail: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class Action:
+    action: str
+    customer_id: str
+    actor: str
+    detail: dict[str, Any]
+
+
+def link_actions(customer_id: str, actor: str, result: PutResult) -> list[Action]:
+    """Audit entries for the identity links a write made or removed (channels only: an
+    audit entry must not itself lead to a person once they are erased)."""
+    actions = []
+    if result.linked:
+        actions.append(Action("identity_linked", customer_id, actor, {"channels": result.linked}))
+    if result.unlinked:
+        actions.append(
+            Action("identity_unlinked", customer_id, actor, {"channels": result.unlinked})
+        )
+    return actions
+
+
 class AuditLog:
     def __init__(self, redis: aioredis.Redis, keys: KeySchema) -> None:
         self._redis = redis
+        self._keys = keys
         self._key = keys.audit()
 
     async def record(
         self, action: str, customer_id: str, actor: str, detail: dict[str, Any]
-    ) -> str:
-        entry = {
-            "at": datetime.now(UTC).isoformat(),
-            "action": action,
-            "customer_id": customer_id,
-            "actor": actor,
-            "detail": json.dumps(detail, default=str),
-        }
-        entry_id = await self._redis.xadd(
-            self._key, fields(entry), maxlen=_MAX_ENTRIES, approximate=True
-        )
-        return text(entry_id)
+    ) -> None:
+        await self.record_many([Action(action, customer_id, actor, detail)])
 
-    async def about(self, customer_id: str, limit: int = 1000) -> list[AuditEntry]:
-        """Entries about one customer, oldest first (a scan: audit reads are rare)."""
-        found: list[AuditEntry] = []
-        for entry_id, data in stream_entries(await self._redis.xrange(self._key)):
-            if data.get("customer_id") == customer_id:
+    async def record_erasure(self, customer_id: str, actor: str, detail: dict[str, Any]) -> None:
+        """In the stream only: no per-customer index may outlive the erasure."""
+        await self._redis.xadd(
+            self._key,
+            fields(_entry(Action("erase", customer_id, actor, detail))),
+            maxlen=_MAX_ENTRIES,
+            approximate=True,
+        )
+
+    async def record_many(self, actions: list[Action]) -> None:
+        if not actions:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for action in actions:
+                pipe.xadd(self._key, fields(_entry(action)), maxlen=_MAX_ENTRIES, approximate=True)
+            ids = [text(i) for i in await pipe.execute()]
+            for action, entry_id in zip(actions, ids, strict=True):
+                index = self._keys.customer_audit(action.customer_id)
+                pipe.lpush(index, entry_id)
+                pipe.ltrim(index, 0, _PER_CUSTOMER - 1)
+            await pipe.execute()
+
+    async def about(self, customer_id: str) -> list[AuditEntry]:
+        """Entries about one living customer, oldest first."""
+        ids = members(await self._redis.lrange(self._keys.customer_audit(customer_id), 0, -1))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for entry_id in reversed(ids):
+                pipe.xrange(self._key, entry_id, entry_id)
+            replies = await pipe.execute()
+        found = []
+        for reply in replies:
+            for entry_id, data in stream_entries(reply):
                 found.append(
                     AuditEntry(
                         id=entry_id,
                         at=datetime.fromisoformat(data["at"]),
                         action=data["action"],
-                        customer_id=customer_id,
+                        customer_id=data["customer_id"],
                         actor=data["actor"],
                         detail=json.loads(data["detail"]),
                     )
                 )
-                if len(found) >= limit:
-                    break
         return found
+
+
+def _entry(action: Action) -> dict[str, str]:
+    return {
+        "at": datetime.now(UTC).isoformat(),
+        "action": action.action,
+        "customer_id": action.customer_id,
+        "actor": action.actor,
+        "detail": json.dumps(action.detail, default=str),
+    }

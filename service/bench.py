@@ -17,6 +17,7 @@ from pathlib import Path
 import aiohttp
 
 from service.app import redis_client
+from service.audit import AuditLog
 from service.customers import CustomerStore
 from service.demo import free_port
 from service.embedded import EmbeddedRedis
@@ -64,6 +65,7 @@ async def bench_import(settings: Settings, customers: int) -> int:
         importer = Importer(
             CustomerStore(client, keys),
             HistoryStore(client, keys),
+            AuditLog(client, keys),
             default_region=settings.default_region,
             batch_size=settings.import_batch_size,
         )

@@ -11,6 +11,7 @@ from typing import IO, Any
 
 from tqdm import tqdm
 
+from service.audit import AuditLog
 from service.csvmap import CUSTOMER_COLUMNS, EVENT_COLUMNS, BadHeader, check_header
 from service.customers import CustomerStore
 from service.history import HistoryStore
@@ -118,6 +119,7 @@ async def run_import(
             importer = Importer(
                 CustomerStore(client, keys),
                 HistoryStore(client, keys),
+                AuditLog(client, keys),
                 default_region=settings.default_region,
                 batch_size=settings.import_batch_size,
             )

@@ -45,6 +45,18 @@ class Contended(Exception):
 class PutResult:
     created: bool
     etag: str
+    linked: tuple[str, ...] = ()
+    unlinked: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """One customer's share of a PUT_CUSTOMERS script call."""
+
+    keys: list[str]
+    args: list[Any]
+    linked: tuple[str, ...]
+    unlinked: tuple[str, ...]
 
 
 class Erasure(BaseModel):
@@ -79,7 +91,7 @@ class CustomerStore:
         raw = await self._redis.get(self._keys.customer(customer_id))
         return (read_stored(raw), etag_of(raw)) if raw is not None else None
 
-    def _put_call(self, customer: Customer, old_raw: str | None) -> tuple[list[str], list[Any]]:
+    def _put_call(self, customer: Customer, old_raw: str | None) -> _Call:
         old = read_stored(old_raw) if old_raw is not None else None
         new_owned, old_owned = owned_keys(self._keys, customer), owned_keys(self._keys, old)
         new_sets, old_sets = set_entries(self._keys, customer), set_entries(self._keys, old)
@@ -96,16 +108,27 @@ class CustomerStore:
             len(add_sets),
             len(rem_sets),
         ]
-        return keys, args
+        channel = self._keys.identity_channel
+        return _Call(
+            keys,
+            args,
+            linked=tuple(sorted(channel(k) for k in set(new_owned) - set(old_owned))),
+            unlinked=tuple(sorted(channel(k) for k in stale_owned)),
+        )
 
-    def _outcome(self, reply: list[Any]) -> PutResult | None:
+    def _outcome(self, reply: list[Any], call: _Call) -> PutResult | None:
         status = text(reply[0])
         if status == "precondition":
             return None
         if status == "conflict":
             key = text(reply[1])
             raise IdentityConflict(self._keys.identity_channel(key), text(reply[2]))
-        return PutResult(created=status == "created", etag=text(reply[1]))
+        return PutResult(
+            created=status == "created",
+            etag=text(reply[1]),
+            linked=call.linked,
+            unlinked=call.unlinked,
+        )
 
     async def put(self, customer: Customer, if_match: str | None = None) -> PutResult:
         """Create or replace. ``if_match``: the etag the caller last saw ("*" any)."""
@@ -115,9 +138,9 @@ class CustomerStore:
                 old_raw is None or (if_match != "*" and etag_of(old_raw) != if_match)
             ):
                 raise PreconditionFailed
-            keys, args = self._put_call(customer, old_raw)
-            [reply] = await self._put_script(keys=keys, args=args)
-            result = self._outcome(reply)
+            call = self._put_call(customer, old_raw)
+            [reply] = await self._put_script(keys=call.keys, args=call.args)
+            result = self._outcome(reply, call)
             if result is not None:
                 return result
             if if_match is not None and if_match != "*":
@@ -128,17 +151,18 @@ class CustomerStore:
         """Upsert a batch in two round trips (read, then one script call for all); a
         document that changed in between is retried on its own."""
         olds = await self._redis.mget([self._keys.customer(c.id) for c in customers])
-        all_keys: list[str] = []
-        all_args: list[Any] = []
-        for customer, old_raw in zip(customers, olds, strict=True):
-            keys, args = self._put_call(customer, text_or_none(old_raw))
-            all_keys += keys
-            all_args += args
-        replies = await self._put_script(keys=all_keys, args=all_args)
+        calls = [
+            self._put_call(customer, text_or_none(old_raw))
+            for customer, old_raw in zip(customers, olds, strict=True)
+        ]
+        replies = await self._put_script(
+            keys=[k for call in calls for k in call.keys],
+            args=[a for call in calls for a in call.args],
+        )
         results: list[PutResult | Exception] = []
-        for customer, reply in zip(customers, replies, strict=True):
+        for customer, call, reply in zip(customers, calls, replies, strict=True):
             try:
-                result = self._outcome(reply)
+                result = self._outcome(reply, call)
                 results.append(result if result is not None else await self.put(customer))
             except (IdentityConflict, Contended) as exc:
                 results.append(exc)

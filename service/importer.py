@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
+from service.audit import AuditLog, link_actions
 from service.csvmap import customer_from_row, event_from_row
 from service.customers import CustomerStore, IdentityConflict, PutResult
 from service.history import HistoryStore
@@ -91,12 +92,14 @@ class Importer:
         self,
         customers: CustomerStore,
         history: HistoryStore,
+        audit: AuditLog,
         *,
         default_region: str,
         batch_size: int = 500,
     ) -> None:
         self._customers = customers
         self._history = history
+        self._audit = audit
         self._context = {REGION: default_region}
         self._batch_size = batch_size
 
@@ -207,6 +210,14 @@ class Importer:
         if not batch:
             return
         results = await self._customers.put_many([c for _, c in batch])
+        await self._audit.record_many(
+            [
+                action
+                for (_, customer), result in zip(batch, results, strict=True)
+                if isinstance(result, PutResult)
+                for action in link_actions(customer.id, "import", result)
+            ]
+        )
         for line, result in zip(batch, results, strict=True):
             customer = line[1]
             superseded = deferred.pop(customer.id, None) if deferred is not None else None

@@ -48,12 +48,18 @@ class KeySchema:
         """The channel named in an identity key (for messages that must not show the id)."""
         return key.removeprefix(f"{self.prefix}:idn:").split(":", 1)[0]
 
-    def customer_keys(self, customer_id: str) -> tuple[str, str, str]:
-        """Every key that holds one customer's own data (document, history, events)."""
+    def customer_audit(self, customer_id: str) -> str:
+        """List of the ids of audit entries about this customer, newest first."""
+        return f"{self.prefix}:{{c:{customer_id}}}:aud"
+
+    def customer_keys(self, customer_id: str) -> tuple[str, str, str, str]:
+        """Every key that holds one customer's own data: document, history, events and
+        the index of audit entries about them."""
         return (
             self.customer(customer_id),
             self.history(customer_id),
             self.customer_events(customer_id),
+            self.customer_audit(customer_id),
         )
 
     # -- audit -----------------------------------------------------------------------

@@ -60,7 +60,7 @@ end
 return replies
 """
 
-# KEYS: doc, history, events, owned..., sets...
+# KEYS: doc, history, events, audit index, owned..., sets...
 # ARGV: customer id, expected etag, count of owned keys
 ERASE_CUSTOMER = """
 local id, expected, n_owned = ARGV[1], ARGV[2], tonumber(ARGV[3])
@@ -68,17 +68,17 @@ local current = redis.call('GET', KEYS[1])
 if not current then return {'missing'} end
 if redis.sha1hex(current) ~= expected then return {'precondition'} end
 local identities, entries = 0, 0
-for i = 4, 3 + n_owned do
+for i = 5, 4 + n_owned do
   if redis.call('GET', KEYS[i]) == id then
     redis.call('DEL', KEYS[i])
     identities = identities + 1
   end
 end
-for i = 4 + n_owned, #KEYS do
+for i = 5 + n_owned, #KEYS do
   entries = entries + redis.call('SREM', KEYS[i], id)
 end
 local events = redis.call('HLEN', KEYS[3])
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
 return {'erased', 1, events, identities, entries}
 """
 

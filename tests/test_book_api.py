@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -138,8 +139,12 @@ async def test_erasure_leaves_no_key_that_leads_to_the_customer(
 
     audit = stream_entries(await redis.xrange(keys.audit()))
     assert [(e["action"], e["customer_id"], e["actor"]) for _, e in audit] == [
-        ("erase", "C-1", "bootstrap")
+        ("identity_linked", "C-1", "bootstrap"),
+        ("identity_linked", "C-2", "bootstrap"),
+        ("erase", "C-1", "bootstrap"),
     ]
+    # The audit trail keeps who erased whom, but never an identifier of the person.
+    assert "1402345678" not in json.dumps(audit)
 
 
 async def test_erasure_needs_admin(client: AppClient) -> None:
@@ -162,10 +167,16 @@ async def test_export_holds_everything(client: AppClient) -> None:
         json={"id": "n1", "type": "note", "at": "2026-01-01T00:00:00Z", "summary": "hello"},
         headers=admin(),
     )
+    moved = {**DANA, "identities": [{"channel": "facebook", "external_id": "fb-1"}]}
+    await client.put("/v1/customers/C-1", json=moved, headers=admin())
     export = await (await client.get("/v1/customers/C-1/export", headers=admin())).json()
     assert export["customer"]["emails"][0] == "Dana.King@example.com"
     assert [e["id"] for e in export["events"]] == ["n1"]
-    assert "exported_at" in export
+    assert [(a["action"], a["detail"]["channels"]) for a in export["audit"]] == [
+        ("identity_linked", ["twitter"]),
+        ("identity_linked", ["facebook"]),
+        ("identity_unlinked", ["twitter"]),
+    ]
 
 
 def _event(i: int, **extra: Any) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from service.keyschema import KeySchema
+from service.redistypes import stream_entries, text
 from tests.helpers import AppClient, MakeClient, admin
 
 NDJSON = {**admin(), "Content-Type": "application/x-ndjson"}
@@ -35,20 +36,29 @@ BOOK = ndjson(
 )  # fmt: skip
 
 
+async def snapshot_value(redis: aioredis.Redis, key: str) -> Any:
+    kind = text(await redis.type(key))
+    if kind == "string":
+        return await redis.get(key)
+    if kind == "hash":
+        return await redis.hgetall(key)
+    if kind == "zset":
+        return await redis.zrange(key, 0, -1, withscores=True)
+    if kind == "set":
+        return sorted(await redis.smembers(key))
+    if kind == "list":
+        return await redis.lrange(key, 0, -1)
+    if kind == "stream":
+        return [fields for _, fields in stream_entries(await redis.xrange(key))]
+    raise AssertionError(f"unexpected type {kind} for {key}")
+
+
 async def snapshot(redis: aioredis.Redis, keys: KeySchema) -> dict[str, Any]:
     """Every key of the test's prefix with its value, to compare whole states."""
-    state: dict[str, Any] = {}
-    async for key in redis.scan_iter(match=keys.everything()):
-        kind = await redis.type(key)
-        if kind == "string":
-            state[key] = await redis.get(key)
-        elif kind == "hash":
-            state[key] = await redis.hgetall(key)
-        elif kind == "zset":
-            state[key] = await redis.zrange(key, 0, -1, withscores=True)
-        elif kind == "set":
-            state[key] = sorted(await redis.smembers(key))
-    return state
+    return {
+        key: await snapshot_value(redis, key)
+        async for key in redis.scan_iter(match=keys.everything())
+    }
 
 
 async def test_customers_import_counts_and_reports_bad_lines(client: AppClient) -> None:

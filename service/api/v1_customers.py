@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from service.api.common import actor, customer_id, existing_customer, if_match, quoted
 from service.apikeys import Scope
 from service.appkeys import AUDIT, CUSTOMERS, HISTORY, SETTINGS
-from service.audit import AuditEntry
+from service.audit import AuditEntry, link_actions
 from service.bodies import json_model, read_json_object
 from service.customers import Contended, Erasure, PreconditionFailed
 from service.middleware import requires
@@ -49,6 +49,7 @@ def _validated(request: web.Request, body: dict[str, Any]) -> Customer:
 
 async def _store(request: web.Request, customer: Customer, expected: str | None) -> web.Response:
     result = await request.app[CUSTOMERS].put(customer, if_match=expected)
+    await request.app[AUDIT].record_many(link_actions(customer.id, actor(request), result))
     response = json_model(customer, status=201 if result.created else 200)
     response.headers["ETag"] = quoted(result.etag)
     return response
@@ -110,8 +111,8 @@ async def erase_customer(request: web.Request) -> web.Response:
     erased: Erasure | None = await request.app[CUSTOMERS].erase(customer_id(request))
     if erased is None:
         raise ProblemError(404, "No customer with this id.", slug="customer-not-found")
-    await request.app[AUDIT].record(
-        "erase", erased.customer_id, actor(request), erased.model_dump(exclude={"customer_id"})
+    await request.app[AUDIT].record_erasure(
+        erased.customer_id, actor(request), erased.model_dump(exclude={"customer_id"})
     )
     return json_model(erased)
 
