@@ -1,0 +1,113 @@
+"""Personal names: cleaning display names, splitting full names, nicknames, phonetics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import jellyfish
+from nameparser import HumanName
+from nicknames import NickNamer
+
+from matchers.text import fold, strip_symbols
+
+HONORIFICS = frozenset(
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mx",
+        "dr",
+        "prof",
+        "sir",
+        "dame",
+        "lady",
+        "lord",
+        "rev",
+        "fr",
+        "sr",
+        "jr",
+        "ii",
+        "iii",
+        "iv",
+        "phd",
+        "md",
+        "esq",
+    ]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    """A name in comparable form: folded tokens, never empty strings."""
+
+    given: str | None
+    family: str | None
+    middle: tuple[str, ...] = ()
+
+    @property
+    def initial(self) -> str | None:
+        return self.given[0] if self.given else None
+
+    @property
+    def full(self) -> str:
+        return " ".join(p for p in (self.given, *self.middle, self.family) if p)
+
+
+def _clean_tokens(value: str) -> list[str]:
+    return [t for t in fold(value).split() if t not in HONORIFICS]
+
+
+def split_name(full: str) -> Name:
+    """Given/family split of a full or display name, honorifics and emoji dropped.
+
+    "Dr. Dana K. King-Lee Jr." -> given "dana", middle ("k",), family "king lee";
+    "King, Dana" -> given "dana", family "king"; "Dana K 🚲" -> given "dana", family "k".
+    """
+    parsed = HumanName(strip_symbols(full)[:200])
+    given = _clean_tokens(parsed.first)
+    family = _clean_tokens(parsed.last)
+    middle = tuple(_clean_tokens(parsed.middle))
+    if not given and not family:
+        rest = _clean_tokens(full)
+        given, family = rest[:1], rest[1:]
+    return Name(
+        given=" ".join(given) or None,
+        family=" ".join(family) or None,
+        middle=middle,
+    )
+
+
+def name_of(given: str | None, family: str | None, full: str | None) -> Name:
+    """The comparable name of a record that may carry parts, a full name, or both."""
+    if given or family:
+        return Name(
+            given=" ".join(_clean_tokens(given or "")) or None,
+            family=" ".join(_clean_tokens(family or "")) or None,
+        )
+    return split_name(full) if full else Name(None, None)
+
+
+_NICKNAMES = NickNamer()
+
+
+@lru_cache(maxsize=65_536)
+def canonical_forms(given: str) -> frozenset[str]:
+    """The name itself and the formal names it can be short for (Bill -> William)."""
+    first = given.split()[0] if given.split() else given
+    return frozenset({first, *_NICKNAMES.canonicals_of(first)})
+
+
+def nickname_match(a: str, b: str) -> bool:
+    """Bill ≈ William, Peggy ≈ Margaret, Bill ≈ Billy (through a shared formal name)."""
+    fa, fb = canonical_forms(a), canonical_forms(b)
+    return bool(fa & fb)
+
+
+@lru_cache(maxsize=65_536)
+def phonetic(name: str) -> str:
+    """A sound-alike key for blocking: Metaphone of the first token, so King/Kyng and
+    Smith/Smyth share a key ("" when there are no letters)."""
+    token = "".join(ch for ch in name.split()[0] if ch.isalpha()) if name.split() else ""
+    return jellyfish.metaphone(token) if token else ""

@@ -1,0 +1,35 @@
+"""Text folding shared by the matchers: one comparable form for names and handles."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from anyascii import anyascii
+
+# Symbols (emoji, dingbats), marks left alone, private use and control characters say
+# nothing about who someone is: "Dana K 🚲" is "Dana K".
+_DROP_CATEGORIES = frozenset({"So", "Sk", "Sm", "Co", "Cs", "Cc", "Cf", "Cn"})
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+MAX_TEXT = 10_000  # characters: every matcher works in bounded time on any input
+
+
+def strip_symbols(value: str) -> str:
+    return "".join(
+        ch
+        for ch in value[:MAX_TEXT]
+        if ch.isspace() or unicodedata.category(ch) not in _DROP_CATEGORIES
+    )
+
+
+def fold(value: str) -> str:
+    """Transliterated to ASCII, lower case, punctuation as single spaces, trimmed.
+
+    "Zoë  O'Brien-Müller 🚲" -> "zoe o brien muller".
+    """
+    ascii_text = anyascii(strip_symbols(value)).lower()
+    return _NON_WORD.sub(" ", ascii_text).strip()
+
+
+def tokens(value: str) -> list[str]:
+    return fold(value).split()
