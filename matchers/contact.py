@@ -80,3 +80,34 @@ def normalize_dob(raw: str, today: date | None = None) -> str | None:
     if len(value) != 10 or born.year < 1900 or born > (today or date.today()):
         return None
     return born.isoformat()
+
+
+# Providers whose mailboxes ignore dots in the local part and/or take "+tag" suffixes.
+# Only for these is the canonical form looser than the address itself: elsewhere
+# "d.king" and "dking" may well be two people.
+_DOTS_IGNORED = frozenset({"gmail.com", "googlemail.com"})
+_PLUS_TAGS = frozenset({
+    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "hotmail.co.uk", "live.com",
+    "live.co.uk", "msn.com", "icloud.com", "me.com", "mac.com", "fastmail.com", "fastmail.fm",
+    "proton.me", "protonmail.com", "pm.me", "yandex.com", "yandex.ru",
+})  # fmt: skip
+_SAME_MAILBOX = {"googlemail.com": "gmail.com"}
+
+
+def canonical_email(address: str) -> str:
+    """The mailbox an address delivers to, for matching: lower case, and for providers
+    that ignore them, without dots and "+tags" ("D.King+bills@gmail.com" ->
+    "dking@gmail.com"). Not for display: the book keeps the address as given."""
+    local, _, domain = address.strip().casefold().rpartition("@")
+    domain = _SAME_MAILBOX.get(domain, domain)
+    if domain in _PLUS_TAGS:
+        local = local.split("+", 1)[0]
+    if domain in _DOTS_IGNORED:
+        local = local.replace(".", "")
+    return f"{local}@{domain}"
+
+
+def phone_tail(e164: str, digits: int = 8) -> str:
+    """The last digits of a number: the part people rarely get wrong when the country
+    or trunk prefix differs."""
+    return "".join(ch for ch in e164 if ch.isdigit())[-digits:]

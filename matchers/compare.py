@@ -1,0 +1,224 @@
+"""Field comparisons, each an ordered list of levels (Splink's comparison library shape).
+
+A comparison answers the first level whose test passes: ``null`` when either side lacks
+the field, then from the strongest agreement to the weakest, then ``else``. The label of
+the level reached is exactly what the evidence shows a rep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
+
+from matchers.contact import phone_tail
+from matchers.dates import one_part_off, transposed
+from matchers.names import nickname_match
+from matchers.profile import Profile
+
+NULL, ELSE = "null", "else"
+Test = Callable[[Profile, Profile], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    field: str
+    level: str
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    field: str
+    applies: Test  # False: the pair says nothing about this field (level "null")
+    levels: tuple[tuple[str, Test], ...]
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return (NULL, *(label for label, _ in self.levels), ELSE)
+
+    def compare(self, a: Profile, b: Profile) -> Outcome:
+        if not self.applies(a, b):
+            return Outcome(self.field, NULL)
+        for label, test in self.levels:
+            if test(a, b):
+                return Outcome(self.field, label)
+        return Outcome(self.field, ELSE)
+
+
+def both(present: Callable[[Profile], object]) -> Test:
+    return lambda a, b: bool(present(a)) and bool(present(b))
+
+
+def _handle_and_name(a: Profile, b: Profile) -> bool:
+    return bool((a.handles and b.given) or (b.handles and a.given))
+
+
+def _something_mentioned(a: Profile, b: Profile) -> bool:
+    return bool(a.mentioned or b.mentioned)
+
+
+def _jw(a: str | None, b: str | None, cutoff: float) -> bool:
+    return (
+        bool(a and b)
+        and JaroWinkler.normalized_similarity(a or "", b or "", processor=None, score_cutoff=cutoff)
+        >= cutoff
+    )
+
+
+def _initial(x: str | None, y: str | None) -> bool:
+    """One side is a single letter that starts the other ("Dana K" vs "Dana King")."""
+    short, long_ = sorted((x or "", y or ""), key=len)
+    return len(short) == 1 and long_.startswith(short)
+
+
+def _given_initial(a: Profile, b: Profile) -> bool:
+    return _initial(a.given, b.given)
+
+
+def _family_tokens(a: Profile, b: Profile) -> bool:
+    """Double-barrelled or married names: "king lee" vs "king"."""
+    ta, tb = set((a.family or "").split()), set((b.family or "").split())
+    return bool(ta & tb)
+
+
+def _family_typo(a: Profile, b: Profile) -> bool:
+    fa, fb = a.family or "", b.family or ""
+    return (
+        min(len(fa), len(fb)) >= 4
+        and DamerauLevenshtein.distance(fa, fb, processor=None, score_cutoff=1) <= 1
+    )
+
+
+def _phone_tail(a: Profile, b: Profile) -> bool:
+    return bool({phone_tail(p) for p in a.phones} & {phone_tail(p) for p in b.phones})
+
+
+def _email_local(a: Profile, b: Profile) -> bool:
+    """Same mailbox name at another provider: dana.king84@gmail vs dana.king84@outlook."""
+    la = {e.rpartition("@")[0] for e in a.emails}
+    lb = {e.rpartition("@")[0] for e in b.emails}
+    return bool({x for x in la if len(x) >= 6} & lb)
+
+
+def _handle_is_name(a: Profile, b: Profile) -> bool:
+    """A handle spelling the other side's given and family name (or initial)."""
+    for handles, other in ((a.handles, b), (b.handles, a)):
+        if not (other.given and other.family):
+            continue
+        for tokens in handles:
+            joined = "".join(tokens)
+            given, family = other.given.replace(" ", ""), other.family.replace(" ", "")
+            if joined.startswith(given) and (
+                joined.endswith(family) or joined == given + family[0]
+            ):
+                return True
+    return False
+
+
+def _handle_has_given(a: Profile, b: Profile) -> bool:
+    for handles, other in ((a.handles, b), (b.handles, a)):
+        if other.given and any(other.given in tokens for tokens in handles):
+            return True
+    return False
+
+
+def _mentioned(kind: str) -> Test:
+    def test(a: Profile, b: Profile) -> bool:
+        for said, record in ((a, b), (b, a)):
+            values = {v for k, v in said.mentioned if k == kind}
+            if not values:
+                continue
+            if kind == "account_number" and values & record.accounts:
+                return True
+            if kind == "email" and values & record.emails:
+                return True
+            if kind == "phone" and values & record.phones:
+                return True
+        return False
+
+    return test
+
+
+COMPARISONS: tuple[Comparison, ...] = (
+    Comparison(
+        "given_name",
+        both(lambda p: p.given),
+        (
+            ("exact", lambda a, b: a.given == b.given),
+            ("nickname", lambda a, b: nickname_match(a.given or "", b.given or "")),
+            ("jaro-winkler >= 0.92", lambda a, b: _jw(a.given, b.given, 0.92)),
+            ("initial", _given_initial),
+        ),
+    ),
+    Comparison(
+        "family_name",
+        both(lambda p: p.family),
+        (
+            ("exact", lambda a, b: a.family == b.family),
+            ("jaro-winkler >= 0.92", lambda a, b: _jw(a.family, b.family, 0.92)),
+            ("one edit", _family_typo),
+            ("shared part", _family_tokens),
+            ("initial", lambda a, b: _initial(a.family, b.family)),
+        ),
+    ),
+    Comparison(
+        "email",
+        both(lambda p: p.emails),
+        (
+            ("same mailbox", lambda a, b: bool(a.emails & b.emails)),
+            ("same local part", _email_local),
+        ),
+    ),
+    Comparison(
+        "phone",
+        both(lambda p: p.phones),
+        (
+            ("exact", lambda a, b: bool(a.phones & b.phones)),
+            ("last 8 digits", _phone_tail),
+        ),
+    ),
+    Comparison(
+        "date_of_birth",
+        both(lambda p: p.dob),
+        (
+            ("exact", lambda a, b: a.dob == b.dob),
+            ("day and month swapped", lambda a, b: transposed(a.dob, b.dob)),  # type: ignore[arg-type]
+            ("one part off", lambda a, b: one_part_off(a.dob, b.dob)),  # type: ignore[arg-type]
+        ),
+    ),
+    Comparison(
+        "postcode",
+        both(lambda p: p.postcodes),
+        (
+            ("exact", lambda a, b: bool(a.postcodes & b.postcodes)),
+            ("same district", lambda a, b: bool(a.districts & b.districts)),
+        ),
+    ),
+    Comparison(
+        "account_number",
+        both(lambda p: p.accounts),
+        (("exact", lambda a, b: bool(a.accounts & b.accounts)),),
+    ),
+    Comparison(
+        "handle",
+        _handle_and_name,
+        (
+            ("spells the name", _handle_is_name),
+            ("contains the given name", _handle_has_given),
+        ),
+    ),
+    Comparison(
+        "mentioned",
+        _something_mentioned,
+        (
+            ("account number in text", _mentioned("account_number")),
+            ("e-mail in text", _mentioned("email")),
+            ("phone in text", _mentioned("phone")),
+        ),
+    ),
+)
+
+
+def compare(a: Profile, b: Profile) -> list[Outcome]:
+    return [c.compare(a, b) for c in COMPARISONS]

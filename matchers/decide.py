@@ -1,0 +1,72 @@
+"""From scored candidates to an answer: matched, ambiguous or no_match.
+
+Never link the wrong person: ``matched`` needs a high probability, a clear lead over the
+next candidate, and a strong identifier among the evidence. Names, handles and places,
+however well they agree, give at most ``ambiguous``: a rep confirms.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from matchers.model import Evidence, Score
+
+Status = Literal["matched", "ambiguous", "no_match"]
+
+STRONG: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("email", "same mailbox"),
+        ("phone", "exact"),
+        ("account_number", "exact"),
+        ("mentioned", "account number in text"),
+        ("mentioned", "e-mail in text"),
+        ("mentioned", "phone in text"),
+    }
+)
+_NAME_AGREES = {
+    "given_name": {"exact", "nickname", "jaro-winkler >= 0.92"},
+    "family_name": {"exact", "jaro-winkler >= 0.92", "one edit"},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    auto: float = 0.99
+    review: float = 0.05
+    margin: float = 4.0  # the top candidate's weight must lead the next by this many bits
+    max_candidates: int = 5
+
+
+def has_strong_identifier(evidence: list[Evidence]) -> bool:
+    levels = {(e.field, e.level) for e in evidence}
+    if levels & STRONG:
+        return True
+    # Date of birth with name and address: strong together, weak apart.
+    by_field = {e.field: e.level for e in evidence}
+    return (
+        by_field.get("date_of_birth") == "exact"
+        and by_field.get("postcode") == "exact"
+        and all(by_field.get(f) in ok for f, ok in _NAME_AGREES.items())
+    )
+
+
+def decide(
+    ranked: list[tuple[str, Score]], thresholds: Thresholds = Thresholds()
+) -> tuple[Status, list[tuple[str, Score]]]:
+    """``ranked``: (customer id, score), best first. Answers the status and the
+    candidates to show (the match alone, the reviewable ones, or none)."""
+    if not ranked:
+        return "no_match", []
+    top_id, top = ranked[0]
+    runner_up = ranked[1][1].match_weight if len(ranked) > 1 else float("-inf")
+    if (
+        top.match_probability >= thresholds.auto
+        and top.match_weight - runner_up >= thresholds.margin
+        and has_strong_identifier(top.evidence)
+    ):
+        return "matched", [(top_id, top)]
+    reviewable = [(cid, s) for cid, s in ranked if s.match_probability >= thresholds.review]
+    if reviewable:
+        return "ambiguous", reviewable[: thresholds.max_candidates]
+    return "no_match", []

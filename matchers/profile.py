@@ -1,0 +1,87 @@
+"""A person as the matcher sees them: every field in comparable form.
+
+Built the same way for a customer record and for a query (a sender, a rep's search), so
+the comparisons never see raw input. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from matchers.contact import canonical_email, normalize_email, normalize_phone
+from matchers.dates import parse_iso
+from matchers.handles import split_handle
+from matchers.names import name_of
+from matchers.postcodes import district, normalize_postcode
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    given: str | None = None
+    family: str | None = None
+    emails: frozenset[str] = frozenset()  # canonical forms
+    phones: frozenset[str] = frozenset()  # E.164
+    dob: date | None = None
+    postcodes: frozenset[str] = frozenset()
+    districts: frozenset[str] = frozenset()
+    accounts: frozenset[str] = frozenset()
+    handles: tuple[tuple[str, ...], ...] = ()  # each handle as name-like tokens
+    # Identifiers found in free text (a message, a search box), weighed on their own.
+    mentioned: frozenset[tuple[str, str]] = field(default_factory=frozenset)
+
+
+def _emails(values: Iterable[str]) -> frozenset[str]:
+    out = set()
+    for raw in values:
+        normal = normalize_email(raw)
+        if normal:
+            out.add(canonical_email(normal))
+    return frozenset(out)
+
+
+def _phones(values: Iterable[str], region: str) -> frozenset[str]:
+    return frozenset(p for p in (normalize_phone(v, region) for v in values) if p)
+
+
+def _account(value: str) -> str:
+    return "".join(ch for ch in value.upper() if ch.isalnum())
+
+
+def build_profile(
+    *,
+    given: str | None = None,
+    family: str | None = None,
+    name: str | None = None,
+    emails: Iterable[str] = (),
+    phones: Iterable[str] = (),
+    date_of_birth: str | None = None,
+    postcodes: Iterable[str] = (),
+    accounts: Iterable[str] = (),
+    handles: Iterable[str] = (),
+    mentioned: Iterable[tuple[str, str]] = (),
+    region: str = "GB",
+) -> Profile:
+    person = name_of(given, family, name)
+    codes = frozenset(p for p in (normalize_postcode(c, region) for c in postcodes) if p)
+    return Profile(
+        given=person.given,
+        family=person.family,
+        emails=_emails(emails),
+        phones=_phones(phones, region),
+        dob=parse_iso(date_of_birth),
+        postcodes=codes,
+        districts=frozenset(district(c, region) for c in codes),
+        accounts=frozenset(_account(a) for a in accounts if _account(a)),
+        handles=tuple(t for t in (split_handle(h).tokens for h in handles) if t),
+        mentioned=frozenset(_mention(kind, value) for kind, value in mentioned),
+    )
+
+
+def _mention(kind: str, value: str) -> tuple[str, str]:
+    if kind == "email":
+        return kind, canonical_email(value)
+    if kind == "account_number":
+        return kind, _account(value)
+    return kind, value

@@ -1,0 +1,149 @@
+"""Comparison levels, the Fellegi-Sunter score and the decision rule (pure)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from matchers.compare import COMPARISONS, NULL, compare
+from matchers.contact import canonical_email, phone_tail
+from matchers.decide import Thresholds, decide, has_strong_identifier
+from matchers.model import DEFAULT_PARAMS, Evidence, probability, score
+from matchers.profile import Profile, build_profile
+
+DANA = build_profile(
+    given="Dana", family="King", emails=["dana.king@gmail.com"], phones=["07911 123456"],
+    date_of_birth="1984-05-03", postcodes=["LS6 3AG"], accounts=["55-1234-88"],
+)  # fmt: skip
+
+
+def levels(query: Profile, record: Profile = DANA) -> dict[str, str]:
+    return {o.field: o.level for o in compare(query, record) if o.level != NULL}
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "level"),
+    [
+        ({"given": "Dana"}, "given_name", "exact"),
+        ({"given": "Danna"}, "given_name", "jaro-winkler >= 0.92"),
+        ({"given": "D"}, "given_name", "initial"),
+        ({"given": "Olga"}, "given_name", "else"),
+        ({"family": "King"}, "family_name", "exact"),
+        ({"family": "Kingg"}, "family_name", "jaro-winkler >= 0.92"),
+        ({"family": "King-Lee"}, "family_name", "shared part"),
+        ({"name": "Dana K"}, "family_name", "initial"),
+        ({"emails": ["D.King+x@googlemail.com"]}, "email", "else"),
+        ({"emails": ["Dana.King+bills@gmail.com"]}, "email", "same mailbox"),
+        ({"emails": ["danaking@outlook.com"]}, "email", "same local part"),
+        ({"phones": ["+44 7911 123456"]}, "phone", "exact"),
+        ({"phones": ["+1 415 555 0134"]}, "phone", "else"),
+        ({"date_of_birth": "1984-05-03"}, "date_of_birth", "exact"),
+        ({"date_of_birth": "1984-03-05"}, "date_of_birth", "day and month swapped"),
+        ({"date_of_birth": "1985-05-03"}, "date_of_birth", "one part off"),
+        ({"date_of_birth": "1990-01-01"}, "date_of_birth", "else"),
+        ({"postcodes": ["ls63ag"]}, "postcode", "exact"),
+        ({"postcodes": ["LS6 1AA"]}, "postcode", "same district"),
+        ({"postcodes": ["M1 1AE"]}, "postcode", "else"),
+        ({"accounts": ["55 1234 88"]}, "account_number", "exact"),
+        ({"handles": ["@DanaKing84"]}, "handle", "spells the name"),
+        ({"handles": ["@dana_k"]}, "handle", "spells the name"),
+        ({"handles": ["@bikes_and_dana"]}, "handle", "contains the given name"),
+        ({"handles": ["@cyclist99"]}, "handle", "else"),
+        ({"mentioned": [("account_number", "55-1234-88")]}, "mentioned", "account number in text"),
+        ({"mentioned": [("email", "dana.king@gmail.com")]}, "mentioned", "e-mail in text"),
+        ({"mentioned": [("account_number", "99-0000-00")]}, "mentioned", "else"),
+    ],
+)
+def test_levels(query: dict[str, Any], field: str, level: str) -> None:
+    assert levels(build_profile(**query))[field] == level
+
+
+def test_a_missing_field_is_null_and_weighs_nothing() -> None:
+    result = score(compare(build_profile(given="Dana"), DANA))
+    assert [e.field for e in result.evidence] == ["given_name"]
+
+
+def test_every_level_has_parameters() -> None:
+    for comparison in COMPARISONS:
+        for label in comparison.labels:
+            if label != NULL:
+                assert label in DEFAULT_PARAMS.levels[comparison.field], (comparison.field, label)
+
+
+def test_agreement_raises_and_disagreement_lowers_the_weight() -> None:
+    base = score(compare(build_profile(given="Dana", family="King"), DANA)).match_weight
+    more = score(
+        compare(build_profile(given="Dana", family="King", postcodes=["LS6 3AG"]), DANA)
+    ).match_weight
+    less = score(
+        compare(build_profile(given="Dana", family="King", postcodes=["M1 1AE"]), DANA)
+    ).match_weight
+    assert less < base < more
+
+
+def test_a_rare_surname_says_more_than_a_common_one() -> None:
+    outcomes = compare(build_profile(given="Dana", family="King"), DANA)
+    common = score(outcomes, family_tf={"king": 0.01}, family_value="king")
+    rare = score(outcomes, family_tf={"king": 0.00001}, family_value="king")
+    assert rare.match_weight > common.match_weight
+
+
+def test_probability_is_bounded() -> None:
+    assert probability(0) == 0.5
+    assert probability(1000) == 1.0
+    assert 0 < probability(-1000) < 1e-100 or probability(-1000) == 0.0
+
+
+def test_canonical_email_is_provider_aware() -> None:
+    assert canonical_email("D.King+bills@GoogleMail.com") == "dking@gmail.com"
+    assert canonical_email("d.king+bills@outlook.com") == "d.king@outlook.com"
+    assert canonical_email("d.king+bills@example.com") == "d.king+bills@example.com"
+    assert phone_tail("+447911123456") == "11123456"
+
+
+def _ranked(*queries: Profile) -> list[tuple[str, Any]]:
+    return sorted(
+        ((f"C-{i}", score(compare(q, DANA))) for i, q in enumerate(queries)),
+        key=lambda item: -item[1].match_weight,
+    )
+
+
+def test_a_strong_identifier_matches() -> None:
+    status, shown = decide(_ranked(build_profile(emails=["dana.king@gmail.com"])))
+    assert status == "matched"
+    assert len(shown) == 1
+
+
+def test_names_and_places_alone_never_match() -> None:
+    query = build_profile(given="Dana", family="King", postcodes=["LS6 3AG"], handles=["@danaking"])
+    status, _ = decide(_ranked(query))
+    assert status != "matched"
+
+
+def test_date_of_birth_with_name_and_address_is_strong() -> None:
+    query = build_profile(name="Dana King", date_of_birth="1984-05-03", postcodes=["LS6 3AG"])
+    assert decide(_ranked(query))[0] == "matched"
+    without_address = build_profile(name="Dana King", date_of_birth="1984-05-03")
+    assert decide(_ranked(without_address))[0] != "matched"
+
+
+def test_two_close_candidates_are_ambiguous_even_when_each_is_strong() -> None:
+    same = build_profile(emails=["dana.king@gmail.com"])
+    ranked = [("C-1", score(compare(same, DANA))), ("C-2", score(compare(same, DANA)))]
+    status, shown = decide(ranked)
+    assert status == "ambiguous"
+    assert [cid for cid, _ in shown] == ["C-1", "C-2"]
+
+
+def test_nothing_above_review_is_no_match() -> None:
+    assert decide(_ranked(build_profile(name="Olga Nowak"))) == ("no_match", [])
+    assert decide([]) == ("no_match", [])
+    assert decide(_ranked(build_profile(name="Dana King")), Thresholds(review=0.001))[0] == (
+        "ambiguous"
+    )
+
+
+def test_strong_identifier_rule() -> None:
+    assert has_strong_identifier([Evidence(field="phone", level="exact", weight=1)])
+    assert not has_strong_identifier([Evidence(field="handle", level="spells the name", weight=9)])
