@@ -77,7 +77,7 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     keys = app[KEYS]
     admin = app[SETTINGS].admin_token
     app[API_KEYS] = ApiKeyStore(client, keys, admin.get_secret_value() if admin else None)
-    app[CUSTOMERS] = CustomerStore(client, keys)
+    app[CUSTOMERS] = CustomerStore(client, keys, app[SETTINGS].default_region)
     app[HISTORY] = HistoryStore(client, keys)
     app[AUDIT] = AuditLog(client, keys)
     settings = app[SETTINGS]

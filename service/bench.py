@@ -63,7 +63,7 @@ async def bench_import(settings: Settings, customers: int) -> int:
     keys = KeySchema(f"bench{uuid.uuid4().hex[:8]}")
     try:
         importer = Importer(
-            CustomerStore(client, keys),
+            CustomerStore(client, keys, settings.default_region),
             HistoryStore(client, keys),
             AuditLog(client, keys),
             default_region=settings.default_region,

@@ -117,7 +117,7 @@ async def run_import(
         async with cli_redis(settings) as client:
             keys = KeySchema(settings.key_prefix)
             importer = Importer(
-                CustomerStore(client, keys),
+                CustomerStore(client, keys, settings.default_region),
                 HistoryStore(client, keys),
                 AuditLog(client, keys),
                 default_region=settings.default_region,

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from service.indexing import owned_keys, owned_keys_of_raw, set_entries
 from service.keyschema import KeySchema
-from service.models import Customer, StoreIntegrityError, read_stored
+from service.models import Customer, StoreIntegrityError, lenient_customer, read_stored
 from service.redistypes import text, text_or_none
 from service.scripts import ERASE_CUSTOMER, PUT_CUSTOMERS
 
@@ -77,9 +77,10 @@ def serialise(customer: Customer) -> str:
 
 
 class CustomerStore:
-    def __init__(self, redis: aioredis.Redis, keys: KeySchema) -> None:
+    def __init__(self, redis: aioredis.Redis, keys: KeySchema, region: str = "GB") -> None:
         self._redis = redis
         self._keys = keys
+        self._region = region
         self._put_script = redis.register_script(PUT_CUSTOMERS)
         self._erase_script = redis.register_script(ERASE_CUSTOMER)
 
@@ -94,7 +95,8 @@ class CustomerStore:
     def _put_call(self, customer: Customer, old_raw: str | None) -> _Call:
         old = read_stored(old_raw) if old_raw is not None else None
         new_owned, old_owned = owned_keys(self._keys, customer), owned_keys(self._keys, old)
-        new_sets, old_sets = set_entries(self._keys, customer), set_entries(self._keys, old)
+        new_sets = set_entries(self._keys, customer, self._region)
+        old_sets = set_entries(self._keys, old, self._region)
         stale_owned = sorted(set(old_owned) - set(new_owned))
         add_sets = sorted(set(new_sets) - set(old_sets))
         rem_sets = sorted(set(old_sets) - set(new_sets))
@@ -139,7 +141,9 @@ class CustomerStore:
             ):
                 raise PreconditionFailed
             call = self._put_call(customer, old_raw)
-            [reply] = await self._put_script(keys=call.keys, args=call.args)
+            [reply] = await self._put_script(
+                keys=[self._keys.customer_count(), *call.keys], args=call.args
+            )
             result = self._outcome(reply, call)
             if result is not None:
                 return result
@@ -156,7 +160,7 @@ class CustomerStore:
             for customer, old_raw in zip(customers, olds, strict=True)
         ]
         replies = await self._put_script(
-            keys=[k for call in calls for k in call.keys],
+            keys=[self._keys.customer_count(), *(k for call in calls for k in call.keys)],
             args=[a for call in calls for a in call.args],
         )
         results: list[PutResult | Exception] = []
@@ -177,7 +181,8 @@ class CustomerStore:
             try:
                 customer: Customer | None = read_stored(raw)
             except StoreIntegrityError:
-                customer = None  # erasure must work on a record that no longer validates
+                # Erasure must work on a record that no longer validates: read what can be.
+                customer = lenient_customer(raw)
             owned = (
                 owned_keys(self._keys, customer)
                 if customer is not None
@@ -185,8 +190,9 @@ class CustomerStore:
             )
             keys = [
                 *self._keys.customer_keys(customer_id),
+                self._keys.customer_count(),
                 *owned,
-                *set_entries(self._keys, customer),
+                *set_entries(self._keys, customer, self._region),
             ]
             reply = await self._erase_script(
                 keys=keys, args=[customer_id, etag_of(raw), len(owned)]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+from matchers.names import canonical_forms, phonetic
+from matchers.profile import Profile, build_profile
 from service.keyschema import KeySchema
 from service.models import Customer
 
@@ -35,7 +37,58 @@ def owned_keys_of_raw(keys: KeySchema, raw: str) -> list[str]:
         return []
 
 
-def set_entries(_keys: KeySchema, customer: Customer | None) -> list[str]:
+def set_entries(keys: KeySchema, customer: Customer | None, region: str = "GB") -> list[str]:
+    """The blocking sets the customer belongs to: the keys a query can find them by."""
     if customer is None:
         return []
-    return []
+    profile = profile_of(customer, region)
+    entries = blocking_keys(keys, profile)
+    surname = surname_key(keys, profile)
+    if surname:
+        entries.add(surname)
+    return sorted(entries)
+
+
+def profile_of(customer: Customer, region: str = "GB") -> Profile:
+    """The customer as the matcher sees them."""
+    return build_profile(
+        given=customer.given_name,
+        family=customer.family_name,
+        name=customer.name,
+        emails=customer.emails,
+        phones=customer.phones,
+        date_of_birth=customer.date_of_birth,
+        postcodes=[a.postcode for a in customer.addresses if a.postcode],
+        accounts=[a.number for a in customer.accounts],
+        handles=[i.handle for i in customer.identities if i.handle],
+        region=region,
+    )
+
+
+def blocking_keys(keys: KeySchema, profile: Profile) -> set[str]:
+    """Exact identifiers, date of birth, postcode, and name keys (sound of the surname
+    with the given initial; each formal form of the given name within the district).
+    Identifiers mentioned in text are looked up where the record keeps them."""
+    out = {keys.blocking("em", e) for e in profile.emails}
+    out |= {keys.blocking("ph", p) for p in profile.phones}
+    out |= {keys.blocking("ac", a) for a in profile.accounts}
+    out |= {keys.blocking("pc", p) for p in profile.postcodes}
+    if profile.dob is not None:
+        out.add(keys.blocking("dob", profile.dob.isoformat()))
+    if profile.family:
+        sound = phonetic(profile.family)
+        if sound:
+            out.add(keys.blocking("nm", f"{sound}:{profile.given[0] if profile.given else ''}"))
+    if profile.given:
+        for form in sorted(canonical_forms(profile.given))[:4]:
+            out |= {keys.blocking("gd", f"{form}:{d}") for d in profile.districts}
+    for kind, value in profile.mentioned:
+        tag = {"email": "em", "phone": "ph", "account_number": "ac"}.get(kind)
+        if tag:
+            out.add(keys.blocking(tag, value))
+    return out
+
+
+def surname_key(keys: KeySchema, profile: Profile) -> str | None:
+    """The set whose size is the surname's frequency in the book (term frequency)."""
+    return keys.blocking("fn", profile.family) if profile.family else None

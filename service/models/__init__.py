@@ -12,6 +12,7 @@ from service.models.customer import (
     Product,
     StoreIntegrityError,
     describe,
+    lenient_customer,
     read_stored,
 )
 from service.models.events import Event, EventIn, EventType, HistoryPage, ImportEvent
@@ -41,5 +42,6 @@ __all__ = [
     "StoreIntegrityError",
     "Strict",
     "describe",
+    "lenient_customer",
     "read_stored",
 ]
