@@ -10,7 +10,15 @@ from aiohttp import web
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
-from service.api import ops, v1_customers, v1_history, v1_import, v1_keys, v1_lookup
+from service.api import (
+    ops,
+    v1_customers,
+    v1_history,
+    v1_import,
+    v1_keys,
+    v1_lookup,
+    v1_resolve,
+)
 from service.apikeys import ApiKeyStore
 from service.appkeys import (
     API_KEYS,
@@ -23,6 +31,7 @@ from service.appkeys import (
     METRICS,
     REDIS,
     REDIS_URL,
+    RESOLVER,
     SETTINGS,
 )
 from service.audit import AuditLog
@@ -34,6 +43,7 @@ from service.keyschema import KeySchema
 from service.logs import get_logger
 from service.metrics import Metrics
 from service.middleware import auth_middleware, context_middleware, error_middleware
+from service.resolve import Resolver
 from service.settings import Settings
 
 log = get_logger("socialid.app")
@@ -81,6 +91,17 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     app[HISTORY] = HistoryStore(client, keys)
     app[AUDIT] = AuditLog(client, keys)
     settings = app[SETTINGS]
+    app[RESOLVER] = Resolver(
+        client,
+        keys,
+        app[CUSTOMERS],
+        region=settings.default_region,
+        thresholds=settings.thresholds,
+        account_pattern=settings.account_pattern,
+        check_digit=settings.account_check_digit,
+        key_cap=settings.blocking_key_cap,
+        candidate_cap=settings.candidate_cap,
+    )
     app[IMPORTER] = Importer(
         app[CUSTOMERS],
         app[HISTORY],
@@ -104,6 +125,7 @@ def create_app(settings: Settings) -> web.Application:
     app[METRICS] = Metrics()
     app.cleanup_ctx.append(embedded_store_ctx)
     app.cleanup_ctx.append(redis_ctx)
-    for module in (ops, v1_keys, v1_customers, v1_history, v1_import, v1_lookup):
+    # v1_resolve first: /v1/customers/search must win over /v1/customers/{customer_id}.
+    for module in (ops, v1_keys, v1_resolve, v1_customers, v1_history, v1_import, v1_lookup):
         app.router.add_routes(module.routes)
     return app

@@ -13,6 +13,7 @@ from service.history import HistoryStore
 from service.importer import Importer
 from service.keyschema import KeySchema
 from service.metrics import Metrics
+from service.resolve import Resolver
 from service.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -26,6 +27,7 @@ CUSTOMERS = web.AppKey("customers", CustomerStore)
 HISTORY = web.AppKey("history", HistoryStore)
 AUDIT = web.AppKey("audit", AuditLog)
 IMPORTER = web.AppKey("importer", Importer)
+RESOLVER = web.AppKey("resolver", Resolver)
 
 REQUEST_ID = web.RequestKey("request_id", str)
 PRINCIPAL = web.RequestKey("principal", Principal)

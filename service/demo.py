@@ -64,9 +64,19 @@ def render(message: LookupRequest, answer: dict[str, Any], today: date) -> list[
     res = answer["resolution"]
     card = answer.get("context")
     if res["status"] != "matched" or card is None:
-        lines.append(f"  unresolved: {res['reason']}")
+        lines.append(f"  unresolved: {res['status']}, {len(res['candidates'])} candidates")
         return lines
-    lines.append(f"  resolved: {card['name']} ({res['customer_id']}), {res['reason']}")
+    how = (
+        "identity already linked"
+        if res["method"] == "linked_identity"
+        else "matched on "
+        + ", ".join(
+            f"{e['field'].replace('_', ' ')} ({e['level']})"
+            for e in res["candidates"][0]["evidence"]
+            if e["weight"] > 0
+        )
+    )
+    lines.append(f"  resolved: {card['name']} ({res['customer_id']}), {how}")
     if card.get("household"):
         lines.append(f"  household {card['household']['id']}, {card['household']['role']}")
     products = ", ".join(

@@ -9,6 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from matchers.decide import Thresholds
 from service.context.card import CardSettings
 from service.context.flags import FlagThresholds
 
@@ -67,6 +68,24 @@ class Settings(BaseSettings):
     )
     repeat_contact_window_days: int = Field(default=14, ge=1, le=365)
     import_batch_size: int = Field(default=500, ge=1, le=10_000)
+    match_auto_threshold: float = Field(
+        default=0.99, gt=0, le=1, description="Probability above which a match may link."
+    )
+    match_review_threshold: float = Field(
+        default=0.05, ge=0, le=1, description="Probability above which a rep sees a candidate."
+    )
+    match_margin_bits: float = Field(
+        default=4.0, ge=0, description="How far (in match weight) the best must lead the next."
+    )
+    match_max_candidates: int = Field(default=5, ge=1, le=50)
+    blocking_key_cap: int = Field(
+        default=500, ge=1, description="A blocking value shared by more customers is skipped."
+    )
+    candidate_cap: int = Field(default=2000, ge=1, description="Most candidates one query scores.")
+    account_pattern: str = Field(
+        default=r"\b\d{2}-\d{4}-\d{2}\b", description="Regex of account numbers in free text."
+    )
+    account_check_digit: Literal["luhn", "mod11"] | None = None
 
     @field_validator("redis_url")
     @classmethod
@@ -81,6 +100,15 @@ class Settings(BaseSettings):
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    @property
+    def thresholds(self) -> Thresholds:
+        return Thresholds(
+            auto=self.match_auto_threshold,
+            review=self.match_review_threshold,
+            margin=self.match_margin_bits,
+            max_candidates=self.match_max_candidates,
+        )
 
     @property
     def card_settings(self) -> CardSettings:

@@ -3,62 +3,62 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
 
 from aiohttp import web
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from service.apikeys import Scope
-from service.appkeys import CUSTOMERS, HISTORY, SETTINGS
+from service.appkeys import CUSTOMERS, HISTORY, RESOLVER, SETTINGS
 from service.bodies import json_model, read_model
 from service.context import ContextCard, build_card
 from service.logs import get_logger
 from service.middleware import requires
 from service.models import LookupRequest
+from service.resolve import Resolution, ResolveQuery
 
 routes = web.RouteTableDef()
 log = get_logger("socialid.lookup")
 
 
-class Resolution(BaseModel):
-    status: Literal["matched", "no_match"]
-    customer_id: str | None = None
-    reason: str
-
-
 class LookupResponse(BaseModel):
     resolution: Resolution
-    context: ContextCard | None = None
+    context: ContextCard | None = Field(
+        default=None, description="The context card, when the sender resolved to a customer."
+    )
 
 
 @routes.post("/v1/lookup")
 @requires(Scope.INTEGRATION, Scope.REP)
 async def lookup(request: web.Request) -> web.Response:
     query = await read_model(request, LookupRequest)
-    store = request.app[CUSTOMERS]
-    customer_id = None
-    if query.sender.external_id:
-        customer_id = await store.resolve_identity(query.channel, query.sender.external_id)
-    customer = await store.get(customer_id) if customer_id else None
-    if customer is None:
-        answer = LookupResponse(
-            resolution=Resolution(status="no_match", reason="no linked identity")
+    sender = query.sender
+    resolution = await request.app[RESOLVER].resolve(
+        ResolveQuery(
+            channel=query.channel,
+            external_id=sender.external_id,
+            handle=sender.handle,
+            name=sender.display_name,
+            email=sender.email,
+            phone=sender.phone,
+            text=query.text,
         )
-    else:
-        settings = request.app[SETTINGS]
-        events = await request.app[HISTORY].recent(customer.id, settings.context_history_limit)
-        answer = LookupResponse(
-            resolution=Resolution(
-                status="matched", customer_id=customer.id, reason="identity already linked"
-            ),
-            context=build_card(customer, events, datetime.now(UTC).date(), settings.card_settings),
-        )
+    )
+    answer = LookupResponse(resolution=resolution)
+    if resolution.customer_id is not None:
+        customer = await request.app[CUSTOMERS].get(resolution.customer_id)
+        if customer is not None:
+            settings = request.app[SETTINGS]
+            events = await request.app[HISTORY].recent(customer.id, settings.context_history_limit)
+            answer.context = build_card(
+                customer, events, datetime.now(UTC).date(), settings.card_settings
+            )
     # The sender's handle and text are masked by the log processor; logged for tracing.
     log.info(
         "lookup",
         channel=query.channel,
-        handle=query.sender.handle,
+        handle=sender.handle,
         text=query.text,
-        outcome=answer.resolution.status,
+        outcome=resolution.status,
+        method=resolution.method,
     )
     return json_model(answer)

@@ -1,0 +1,194 @@
+"""Resolution: from a query (a sender, a rep's search) to an account holder.
+
+Linked identity first (one key read); then blocking (one script call fetches the
+candidates' records), comparison and scoring with the Fellegi-Sunter model, and the
+decision rule that only links on a strong identifier.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import redis.asyncio as aioredis
+from pydantic import BaseModel, Field
+
+from matchers.compare import compare
+from matchers.contact import normalize_dob
+from matchers.decide import Thresholds, decide
+from matchers.extract import extract
+from matchers.model import DEFAULT_PARAMS, Evidence, ModelParams, Score, score
+from matchers.profile import Profile, build_profile
+from service.customers import CustomerStore
+from service.indexing import blocking_keys, profile_of, surname_key
+from service.keyschema import KeySchema
+from service.models import Channel, ExternalId, LongText, ShortText, Strict, read_stored
+from service.redistypes import text
+from service.scripts import CANDIDATES
+
+
+class AddressQuery(Strict):
+    line1: ShortText | None = None
+    line2: ShortText | None = None
+    city: ShortText | None = None
+    postcode: ShortText | None = None
+    region: ShortText | None = None
+    country: ShortText | None = None
+
+
+class ResolveQuery(Strict):
+    given_name: ShortText | None = None
+    family_name: ShortText | None = None
+    name: ShortText | None = None
+    email: ShortText | None = None
+    phone: ShortText | None = None
+    address: AddressQuery | None = None
+    date_of_birth: ShortText | None = None
+    account_number: ShortText | None = None
+    handle: ShortText | None = None
+    channel: Channel | None = None
+    external_id: ExternalId | None = None
+    text: LongText | None = Field(
+        default=None, description="Free text: identifiers in it (account numbers, e-mail, "
+        "phone, postcode) are extracted and weighed on their own.",
+    )  # fmt: skip
+
+
+class Candidate(BaseModel):
+    customer_id: str
+    match_probability: float
+    match_weight: float
+    evidence: list[Evidence]
+
+
+class Resolution(BaseModel):
+    status: Literal["matched", "ambiguous", "no_match"]
+    method: Literal["linked_identity", "model", "none"]
+    customer_id: str | None = None
+    match_probability: float | None = None
+    candidates: list[Candidate] = Field(default_factory=list)
+    skipped_keys: int = Field(default=0, description="Blocking keys too common to use.")
+
+
+class Resolver:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        keys: KeySchema,
+        customers: CustomerStore,
+        *,
+        region: str,
+        thresholds: Thresholds,
+        account_pattern: str,
+        check_digit: str | None,
+        key_cap: int,
+        candidate_cap: int,
+        params: ModelParams = DEFAULT_PARAMS,
+    ) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._customers = customers
+        self._region = region
+        self._thresholds = thresholds
+        self._account_pattern = account_pattern
+        self._check_digit = check_digit
+        self._key_cap = key_cap
+        self._candidate_cap = candidate_cap
+        self.params = params
+        self._candidates = redis.register_script(CANDIDATES)
+        # Documents live at prefix + id + suffix; the script builds the names.
+        doc = keys.customer("\0")
+        self._doc_prefix, _, self._doc_suffix = doc.partition("\0")
+
+    def profile(self, query: ResolveQuery) -> Profile:
+        address = query.address
+        dob = normalize_dob(query.date_of_birth) if query.date_of_birth else None
+        mentioned = (
+            [
+                (f.kind, f.value)
+                for f in extract(
+                    query.text,
+                    region=self._region,
+                    account_pattern=self._account_pattern,
+                    check_digit=self._check_digit,
+                )
+            ]
+            if query.text
+            else []
+        )
+        return build_profile(
+            given=query.given_name,
+            family=query.family_name,
+            name=query.name,
+            emails=[query.email] if query.email else [],
+            phones=[query.phone] if query.phone else [],
+            date_of_birth=dob,
+            postcodes=[address.postcode] if address and address.postcode else [],
+            accounts=[query.account_number] if query.account_number else [],
+            handles=[query.handle] if query.handle else [],
+            mentioned=mentioned,
+            region=self._region,
+        )
+
+    async def resolve(
+        self, query: ResolveQuery, thresholds: Thresholds | None = None
+    ) -> Resolution:
+        if query.channel is not None and query.external_id:
+            owner = await self._customers.resolve_identity(query.channel, query.external_id)
+            if owner is not None:
+                return Resolution(
+                    status="matched",
+                    method="linked_identity",
+                    customer_id=owner,
+                    match_probability=1.0,
+                )
+        profile = self.profile(query)
+        ranked, skipped = await self.rank(profile)
+        status, shown = decide(ranked, thresholds or self._thresholds)
+        candidates = [
+            Candidate(
+                customer_id=cid,
+                match_probability=round(s.match_probability, 6),
+                match_weight=s.match_weight,
+                evidence=s.evidence,
+            )
+            for cid, s in shown
+        ]
+        return Resolution(
+            status=status,
+            method="model" if ranked else "none",
+            customer_id=candidates[0].customer_id if status == "matched" else None,
+            match_probability=candidates[0].match_probability if status == "matched" else None,
+            candidates=candidates,
+            skipped_keys=skipped,
+        )
+
+    async def rank(self, profile: Profile) -> tuple[list[tuple[str, Score]], int]:
+        blocking = sorted(blocking_keys(self._keys, profile))
+        if not blocking:
+            return [], 0
+        surname = surname_key(self._keys, profile)
+        keys = [*blocking, *([surname] if surname else []), self._keys.customer_count()]
+        reply = await self._candidates(
+            keys=keys,
+            args=[
+                self._doc_prefix, self._doc_suffix, self._key_cap, self._candidate_cap,
+                "1" if surname else "0",
+            ],
+        )  # fmt: skip
+        surname_count, total = int(reply[0]), max(int(reply[1]), 1)
+        separator = next(i for i in range(2, len(reply)) if text(reply[i]) == "")
+        skipped = separator - 2
+        pairs = reply[separator + 1 :]
+        tf = {profile.family: surname_count / total} if profile.family and surname_count else None
+        scored = []
+        for cid, raw in zip(pairs[0::2], pairs[1::2], strict=True):
+            candidate = profile_of(read_stored(raw), self._region)
+            result = score(
+                compare(profile, candidate),
+                self.params,
+                family_tf=tf,
+                family_value=profile.family,
+            )
+            scored.append((text(cid), result))
+        scored.sort(key=lambda item: -item[1].match_weight)
+        return scored, skipped
