@@ -6,6 +6,7 @@ the comparisons never see raw input. Pure: no I/O.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -32,16 +33,21 @@ class Profile:
     mentioned: frozenset[tuple[str, str]] = field(default_factory=frozenset)
 
 
-def _emails(values: Iterable[str]) -> frozenset[str]:
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
+
+
+def _emails(values: Iterable[str], normalised: bool) -> frozenset[str]:
     out = set()
     for raw in values:
-        normal = normalize_email(raw)
+        normal = raw if normalised and "@" in raw else normalize_email(raw)
         if normal:
             out.add(canonical_email(normal))
     return frozenset(out)
 
 
-def _phones(values: Iterable[str], region: str) -> frozenset[str]:
+def _phones(values: Iterable[str], region: str, normalised: bool) -> frozenset[str]:
+    if normalised:  # the book's own values: E.164 already, or kept raw because unparseable
+        return frozenset(v for v in values if _E164.fullmatch(v))
     return frozenset(p for p in (normalize_phone(v, region) for v in values) if p)
 
 
@@ -62,14 +68,17 @@ def build_profile(
     handles: Iterable[str] = (),
     mentioned: Iterable[tuple[str, str]] = (),
     region: str = "GB",
+    normalised: bool = False,
 ) -> Profile:
+    """``normalised``: e-mails and phones were normalised on the way into the customer
+    book (the values that could not be are skipped rather than parsed again)."""
     person = name_of(given, family, name)
     codes = frozenset(p for p in (normalize_postcode(c, region) for c in postcodes) if p)
     return Profile(
         given=person.given,
         family=person.family,
-        emails=_emails(emails),
-        phones=_phones(phones, region),
+        emails=_emails(emails, normalised),
+        phones=_phones(phones, region, normalised),
         dob=parse_iso(date_of_birth),
         postcodes=codes,
         districts=frozenset(district(c, region) for c in codes),

@@ -62,6 +62,7 @@ def profile_of(customer: Customer, region: str = "GB") -> Profile:
         accounts=[a.number for a in customer.accounts],
         handles=[i.handle for i in customer.identities if i.handle],
         region=region,
+        normalised=True,
     )
 
 
