@@ -50,8 +50,15 @@ def both(present: Callable[[Profile], object]) -> Test:
     return lambda a, b: bool(present(a)) and bool(present(b))
 
 
-def _handle_and_name(a: Profile, b: Profile) -> bool:
-    return bool((a.handles and b.given) or (b.handles and a.given))
+def _query_handle(a: Profile, b: Profile) -> bool:
+    """The first profile (the query) gives a handle; the record has a name or handles.
+    Deliberately one-way: a record's own handles spelling the query's name would favour
+    whichever family member chose a handle, not the person asked about."""
+    return bool(a.handles and (b.given or b.handles))
+
+
+def _same_handle(a: Profile, b: Profile) -> bool:
+    return bool(set(a.handles) & set(b.handles))
 
 
 def _something_mentioned(a: Profile, b: Profile) -> bool:
@@ -102,25 +109,19 @@ def _email_local(a: Profile, b: Profile) -> bool:
 
 
 def _handle_is_name(a: Profile, b: Profile) -> bool:
-    """A handle spelling the other side's given and family name (or initial)."""
-    for handles, other in ((a.handles, b), (b.handles, a)):
-        if not (other.given and other.family):
-            continue
-        for tokens in handles:
-            joined = "".join(tokens)
-            given, family = other.given.replace(" ", ""), other.family.replace(" ", "")
-            if joined.startswith(given) and (
-                joined.endswith(family) or joined == given + family[0]
-            ):
-                return True
+    """The query's handle spells the record's given and family name (or initial)."""
+    if not (b.given and b.family):
+        return False
+    given, family = b.given.replace(" ", ""), b.family.replace(" ", "")
+    for tokens in a.handles:
+        joined = "".join(tokens)
+        if joined.startswith(given) and (joined.endswith(family) or joined == given + family[0]):
+            return True
     return False
 
 
 def _handle_has_given(a: Profile, b: Profile) -> bool:
-    for handles, other in ((a.handles, b), (b.handles, a)):
-        if other.given and any(other.given in tokens for tokens in handles):
-            return True
-    return False
+    return bool(b.given) and any(b.given in tokens for tokens in a.handles)
 
 
 def _mentioned(kind: str) -> Test:
@@ -202,8 +203,9 @@ COMPARISONS: tuple[Comparison, ...] = (
     ),
     Comparison(
         "handle",
-        _handle_and_name,
+        _query_handle,
         (
+            ("same handle", _same_handle),
             ("spells the name", _handle_is_name),
             ("contains the given name", _handle_has_given),
         ),

@@ -71,6 +71,7 @@ DEFAULT_PARAMS = ModelParams(
         },
         "account_number": {"exact": _p(0.95, 1e-9), "else": _p(0.05, 0.999999999)},
         "handle": {
+            "same handle": _p(0.40, 1e-6),
             "spells the name": _p(0.30, 5e-4), "contains the given name": _p(0.25, 0.02),
             "else": _p(0.45, 0.9795),
         },

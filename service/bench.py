@@ -12,9 +12,11 @@ import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
+from redis.asyncio import Redis
 
 from service.app import redis_client
 from service.audit import AuditLog
@@ -33,10 +35,7 @@ async def _records(lines: list[bytes]) -> AsyncIterator[tuple[int, Record]]:
         yield number, line
 
 
-async def _delete_prefix(client: object, keys: KeySchema) -> None:
-    from redis.asyncio import Redis
-
-    assert isinstance(client, Redis)
+async def _delete_prefix(client: Redis, keys: KeySchema) -> None:
     batch = []
     async for key in client.scan_iter(match=keys.everything(), count=1000):
         batch.append(key)
@@ -52,16 +51,7 @@ async def bench_import(settings: Settings, customers: int) -> int:
     lines = list(book(customers))
     size = sum(len(line) + 1 for line in lines)
     print(f"synthetic book: {customers:,} customers, {size / customers:,.0f} bytes/line NDJSON")
-    server: EmbeddedRedis | None = None
-    tmp = tempfile.TemporaryDirectory(prefix="socialid-bench-")
-    url = settings.redis_url
-    if url is None:
-        server = EmbeddedRedis(Path(tmp.name), appendfsync=settings.embedded_appendfsync)
-        await asyncio.to_thread(server.start)
-        url = server.url
-    client = redis_client(url, settings.model_copy(update={"redis_timeout": 30.0}))
-    keys = KeySchema(f"bench{uuid.uuid4().hex[:8]}")
-    try:
+    async with _bench_store(settings) as (client, keys):
         importer = Importer(
             CustomerStore(client, keys, settings.default_region),
             HistoryStore(client, keys),
@@ -92,12 +82,6 @@ async def bench_import(settings: Settings, customers: int) -> int:
             f"re-import of the same book (all updates): {second.accepted / again:,.0f} "
             f"customers/s, created {second.created or 0}"
         )
-    finally:
-        await _delete_prefix(client, keys)
-        await client.aclose()
-        if server is not None:
-            await asyncio.to_thread(server.stop)
-        tmp.cleanup()
     return 0
 
 
@@ -199,3 +183,72 @@ async def _run_lookups(
 
     await asyncio.gather(*(worker(i) for i in range(concurrency)))
     return latencies
+
+
+async def bench_quality(settings: Settings, customers: int) -> int:
+    """Resolution quality on a synthetic book with known truth (see service/quality.py)."""
+    from service import quality
+    from service.resolve import Resolver
+
+    book = quality.generate(customers)
+    lines = [json.dumps(quality.customer_doc(p)).encode() for p in book.people]
+    print(
+        f"synthetic book: {len(book.people):,} customers (households, parents and children "
+        f"with one name), {len(book.queries):,} queries"
+    )
+    async with _bench_store(settings) as (client, keys):
+        store = CustomerStore(client, keys, settings.default_region)
+        importer = Importer(
+            store, HistoryStore(client, keys), AuditLog(client, keys),
+            default_region=settings.default_region, batch_size=settings.import_batch_size,
+        )  # fmt: skip
+        await importer.customers(_records(lines))
+        resolver = Resolver(
+            client, keys, store, region=settings.default_region,
+            thresholds=settings.thresholds, account_pattern=settings.account_pattern,
+            check_digit=settings.account_check_digit, key_cap=settings.blocking_key_cap,
+            candidate_cap=settings.candidate_cap,
+        )  # fmt: skip
+        started = time.perf_counter()
+        t = await quality.evaluate(resolver, book.queries)
+        elapsed = time.perf_counter() - started
+    precision = t.matched_right / t.matched if t.matched else 1.0
+    print(f"precision of matched: {precision:.4f} ({t.matched_right:,} of {t.matched:,})")
+    print(f"recall (matched to the right customer): {t.matched_right / t.with_truth:.3f}")
+    print(
+        f"truth within the top 3: {t.top3 / t.with_truth:.3f}; with 2+ agreeing fields: "
+        f"{t.multi_field_top3 / max(t.multi_field, 1):.3f}"
+    )
+    print(f"left ambiguous: {t.ambiguous / t.with_truth:.3f}")
+    print(f"strangers matched: {t.strangers_matched} of {t.strangers}")
+    for kind in sorted(t.by_kind):
+        print(
+            f"  {kind:28} top-3 {t.by_kind_right[kind] / t.by_kind[kind]:.3f} "
+            f"({t.by_kind[kind]} queries)"
+        )
+    print(f"{len(book.queries) / elapsed:,.0f} resolutions/s in-process")
+    return 0
+
+
+@asynccontextmanager
+async def _bench_store(
+    settings: Settings,
+) -> AsyncIterator[tuple[Redis, KeySchema]]:
+    """The configured Redis, or a private embedded one, under a throw-away key prefix."""
+    server: EmbeddedRedis | None = None
+    tmp = tempfile.TemporaryDirectory(prefix="socialid-bench-")
+    url = settings.redis_url
+    if url is None:
+        server = EmbeddedRedis(Path(tmp.name), appendfsync=settings.embedded_appendfsync)
+        await asyncio.to_thread(server.start)
+        url = server.url
+    client = redis_client(url, settings.model_copy(update={"redis_timeout": 30.0}))
+    keys = KeySchema(f"bench{uuid.uuid4().hex[:8]}")
+    try:
+        yield client, keys
+    finally:
+        await _delete_prefix(client, keys)
+        await client.aclose()
+        if server is not None:
+            await asyncio.to_thread(server.stop)
+        tmp.cleanup()

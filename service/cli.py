@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     bsub = bench.add_subparsers(dest="bench_command", required=True)
     bench_import = bsub.add_parser("import", help="import a synthetic book, print rate/memory")
     bench_import.add_argument("--customers", type=int, default=100_000)
+    bench_quality = bsub.add_parser("quality", help="resolution quality on known truth")
+    bench_quality.add_argument("--customers", type=int, default=20_000)
     bench_lookup = bsub.add_parser("lookup", help="lookups of linked identities, p50/p99")
     bench_lookup.add_argument("--customers", type=int, default=10_000)
     bench_lookup.add_argument("--lookups", type=int, default=20_000)
@@ -148,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "bench":
             from service import bench
 
+            if args.bench_command == "quality":
+                return asyncio.run(bench.bench_quality(settings, args.customers))
             if args.bench_command == "lookup":
                 return asyncio.run(
                     bench.bench_lookup(args.customers, args.lookups, args.concurrency, args.events)

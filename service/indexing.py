@@ -83,6 +83,13 @@ def blocking_keys(keys: KeySchema, profile: Profile) -> set[str]:
     if profile.given:
         for form in sorted(canonical_forms(profile.given))[:4]:
             out |= {keys.blocking("gd", f"{form}:{d}") for d in profile.districts}
+    for tokens in profile.handles:
+        out.add(keys.blocking("hd", "".join(tokens)))
+        if len(tokens) >= 2 and not profile.family:
+            # A handle like "dana_king" or "DanaKing84" stands in for a name.
+            sound = phonetic(tokens[-1])
+            if sound:
+                out.add(keys.blocking("nm", f"{sound}:{tokens[0][0]}"))
     for kind, value in profile.mentioned:
         tag = {"email": "em", "phone": "ph", "account_number": "ac"}.get(kind)
         if tag:
