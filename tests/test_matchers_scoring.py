@@ -147,3 +147,20 @@ def test_nothing_above_review_is_no_match() -> None:
 def test_strong_identifier_rule() -> None:
     assert has_strong_identifier([Evidence(field="phone", level="exact", weight=1)])
     assert not has_strong_identifier([Evidence(field="handle", level="spells the name", weight=9)])
+
+
+def test_a_records_own_handle_does_not_favour_it_over_a_namesake() -> None:
+    query = build_profile(name="Theo Miskro", phones=["0113 207 7692"])
+    parent = build_profile(name="Theo Miskro", phones=["0113 207 7692"], handles=["theomiskro"])
+    child = build_profile(name="Theo Miskro", phones=["0113 207 7692"], handles=["junior1417"])
+    assert score(compare(query, parent)).match_weight == score(compare(query, child)).match_weight
+    ranked = [("P", score(compare(query, parent))), ("C", score(compare(query, child)))]
+    assert decide(ranked)[0] == "ambiguous"
+
+
+def test_the_same_handle_elsewhere_is_evidence_but_not_strong() -> None:
+    query = build_profile(handles=["@cyclist99"])
+    record = build_profile(name="Dana King", handles=["cyclist99"])
+    outcome = {o.field: o.level for o in compare(query, record)}
+    assert outcome["handle"] == "same handle"
+    assert decide([("C-1", score(compare(query, record)))])[0] != "matched"
