@@ -54,11 +54,12 @@ def _query_handle(a: Profile, b: Profile) -> bool:
     """The first profile (the query) gives a handle; the record has a name or handles.
     Deliberately one-way: a record's own handles spelling the query's name would favour
     whichever family member chose a handle, not the person asked about."""
-    return bool(a.handles and (b.given or b.handles))
+    return bool((a.handles or a.handle_ids) and (b.given or b.handle_ids))
 
 
 def _same_handle(a: Profile, b: Profile) -> bool:
-    return bool(set(a.handles) & set(b.handles))
+    """The whole handle, digits included: @jsmyth2 is not @jsmyth."""
+    return bool(a.handle_ids & b.handle_ids)
 
 
 def _something_mentioned(a: Profile, b: Profile) -> bool:

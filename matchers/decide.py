@@ -25,9 +25,17 @@ STRONG: frozenset[tuple[str, str]] = frozenset(
     }
 )
 _NAME_AGREES = {
-    "given_name": {"exact", "nickname", "jaro-winkler >= 0.92"},
+    # Only an exact given name: nickname data and spelling similarity also join
+    # Andrew/Andrea and Daniel/Danielle, who may be twins at one address.
+    "given_name": {"exact"},
     "family_name": {"exact", "jaro-winkler >= 0.92", "one edit"},
 }
+# A strong identifier shared in a household (a family e-mail, the landline, the account
+# holder's number) says "this household", not "this person": a given name or a date of
+# birth that disagrees outright means it is someone else in it.
+CONTRADICTIONS: frozenset[tuple[str, str]] = frozenset(
+    {("given_name", "else"), ("date_of_birth", "else")}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +44,10 @@ class Thresholds:
     review: float = 0.05
     margin: float = 4.0  # the top candidate's weight must lead the next by this many bits
     max_candidates: int = 5
+
+
+def contradicted(evidence: list[Evidence]) -> bool:
+    return bool({(e.field, e.level) for e in evidence} & CONTRADICTIONS)
 
 
 def has_strong_identifier(evidence: list[Evidence]) -> bool:
@@ -52,18 +64,25 @@ def has_strong_identifier(evidence: list[Evidence]) -> bool:
 
 
 def decide(
-    ranked: list[tuple[str, Score]], thresholds: Thresholds = Thresholds()
+    ranked: list[tuple[str, Score]],
+    thresholds: Thresholds = Thresholds(),
+    *,
+    complete: bool = True,
 ) -> tuple[Status, list[tuple[str, Score]]]:
     """``ranked``: (customer id, score), best first. Answers the status and the
-    candidates to show (the match alone, the reviewable ones, or none)."""
+    candidates to show (the match alone, the reviewable ones, or none). ``complete``:
+    False when candidates were cut off by a cap: an unseen one might be the real match,
+    so nothing is linked."""
     if not ranked:
         return "no_match", []
     top_id, top = ranked[0]
     runner_up = ranked[1][1].match_weight if len(ranked) > 1 else float("-inf")
     if (
-        top.match_probability >= thresholds.auto
+        complete
+        and top.match_probability >= thresholds.auto
         and top.match_weight - runner_up >= thresholds.margin
         and has_strong_identifier(top.evidence)
+        and not contradicted(top.evidence)
     ):
         return "matched", [(top_id, top)]
     reviewable = [(cid, s) for cid, s in ranked if s.match_probability >= thresholds.review]

@@ -21,7 +21,7 @@ from matchers.text import MAX_TEXT
 Kind = Literal["account_number", "email", "phone", "postcode", "order_number", "case_number"]
 
 DEFAULT_ACCOUNT_PATTERN = r"\b\d{2}-\d{4}-\d{2}\b"
-_EMAIL = re.compile(r"[\w.+%'-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
+_EMAIL = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,8}")
 _ORDER = re.compile(
     r"\border\s*(?:no\.?|number|num|#|id)?\s*[:#]?\s*([A-Z]{0,3}-?\d{3,12})\b", re.IGNORECASE
 )
@@ -68,6 +68,7 @@ def extract(
     region: str = "GB",
     account_pattern: str = DEFAULT_ACCOUNT_PATTERN,
     check_digit: str | None = None,
+    phone_leniency: Literal["valid", "possible"] = "valid",
 ) -> list[Found]:
     """Every identifier in ``text``, in order of position; overlapping finds of a weaker
     kind (a phone number inside an account number) are dropped."""
@@ -91,8 +92,13 @@ def extract(
             code = normalize_postcode(m.group(0), region)
             if code:
                 found.append(Found("postcode", code, m.start(), m.end()))
+    # In free text only valid numbers count (a run of digits is not a phone number); a
+    # rep typing into a search box means a number even in a reserved range.
+    leniency = (
+        phonenumbers.Leniency.VALID if phone_leniency == "valid" else phonenumbers.Leniency.POSSIBLE
+    )
     matcher = phonenumbers.PhoneNumberMatcher(
-        text, region, leniency=phonenumbers.Leniency.VALID, max_tries=_MAX_PHONE_TRIES
+        text, region, leniency=leniency, max_tries=_MAX_PHONE_TRIES
     )
     for match in matcher:
         e164 = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)

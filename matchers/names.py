@@ -11,30 +11,10 @@ from nicknames import NickNamer
 
 from matchers.text import fold, strip_symbols
 
+# Titles and suffixes that are never part of someone's own name. Not "md" (Md is a
+# common given name), "sr" (Sister) or roman numerals, which nameparser places itself.
 HONORIFICS = frozenset(
-    [
-        "mr",
-        "mrs",
-        "ms",
-        "miss",
-        "mx",
-        "dr",
-        "prof",
-        "sir",
-        "dame",
-        "lady",
-        "lord",
-        "rev",
-        "fr",
-        "sr",
-        "jr",
-        "ii",
-        "iii",
-        "iv",
-        "phd",
-        "md",
-        "esq",
-    ]
+    "mr mrs ms miss mx dr prof sir dame lady lord rev fr jr phd esq".split()  # noqa: SIM905
 )
 
 
@@ -100,9 +80,18 @@ def canonical_forms(given: str) -> frozenset[str]:
 
 
 def nickname_match(a: str, b: str) -> bool:
-    """Bill ≈ William, Peggy ≈ Margaret, Bill ≈ Billy (through a shared formal name)."""
-    fa, fb = canonical_forms(a), canonical_forms(b)
-    return bool(fa & fb)
+    """Bill ≈ William, Peggy ≈ Margaret: one is a nickname of the other. Never through a
+    shared formal name: the data set's many-to-many links would join Robert and William
+    (both "Bill"), Andrew and Andrea (both "Andy")."""
+    if not a or not b:
+        return False
+    fa, fb = a.split()[0], b.split()[0]
+    if fa == fb:
+        return True
+    # A nickname is shorter than the name it stands for; the data set also lists pairs
+    # such as Andrew/Andrea that are different names, not a name and its nickname.
+    nick, formal = sorted((fa, fb), key=len)
+    return len(nick) < len(formal) and formal in canonical_forms(nick)
 
 
 @lru_cache(maxsize=65_536)

@@ -29,6 +29,7 @@ class Profile:
     districts: frozenset[str] = frozenset()
     accounts: frozenset[str] = frozenset()
     handles: tuple[tuple[str, ...], ...] = ()  # each handle as name-like tokens
+    handle_ids: frozenset[str] = frozenset()  # each handle whole, digits included
     # Identifiers found in free text (a message, a search box), weighed on their own.
     mentioned: frozenset[tuple[str, str]] = field(default_factory=frozenset)
 
@@ -84,6 +85,7 @@ def build_profile(
         districts=frozenset(district(c, region) for c in codes),
         accounts=frozenset(_account(a) for a in accounts if _account(a)),
         handles=tuple(t for t in (split_handle(h).tokens for h in handles) if t),
+        handle_ids=frozenset(s.handle for s in (split_handle(h) for h in handles) if s.handle),
         mentioned=frozenset(_mention(kind, value) for kind, value in mentioned),
     )
 

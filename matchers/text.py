@@ -25,9 +25,10 @@ def strip_symbols(value: str) -> str:
 def fold(value: str) -> str:
     """Transliterated to ASCII, lower case, punctuation as single spaces, trimmed.
 
-    "Zoë  O'Brien-Müller 🚲" -> "zoe o brien muller".
+    "Zoë  O'Brien-Müller 🚲" -> "zoe obrien muller".
     """
-    ascii_text = anyascii(strip_symbols(value)).lower()
+    # Apostrophes join rather than split: O'Brien, OBrien and O Brien are one name.
+    ascii_text = anyascii(strip_symbols(value)).lower().replace("'", "")
     return _NON_WORD.sub(" ", ascii_text).strip()
 
 

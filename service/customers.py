@@ -92,18 +92,30 @@ class CustomerStore:
         raw = await self._redis.get(self._keys.customer(customer_id))
         return (read_stored(raw), etag_of(raw)) if raw is not None else None
 
-    def _put_call(self, customer: Customer, old_raw: str | None) -> _Call:
+    def _put_call(self, customer: Customer, old_raw: str | None, old_index: str | None) -> _Call:
         old = read_stored(old_raw) if old_raw is not None else None
         new_owned, old_owned = owned_keys(self._keys, customer), owned_keys(self._keys, old)
         new_sets = set_entries(self._keys, customer, self._region)
-        old_sets = set_entries(self._keys, old, self._region)
+        # The sets written last time, as recorded; for a record written before the list
+        # existed, what the record implies.
+        old_sets = (
+            old_index.split("\n") if old_index else set_entries(self._keys, old, self._region)
+        )
         stale_owned = sorted(set(old_owned) - set(new_owned))
         add_sets = sorted(set(new_sets) - set(old_sets))
         rem_sets = sorted(set(old_sets) - set(new_sets))
-        keys = [self._keys.customer(customer.id), *new_owned, *stale_owned, *add_sets, *rem_sets]
+        keys = [
+            self._keys.customer(customer.id),
+            self._keys.customer_index(customer.id),
+            *new_owned,
+            *stale_owned,
+            *add_sets,
+            *rem_sets,
+        ]
         args: list[Any] = [
             customer.id,
             serialise(customer),
+            "\n".join(new_sets),
             etag_of(old_raw) if old_raw is not None else "-",
             len(new_owned),
             len(stale_owned),
@@ -135,12 +147,17 @@ class CustomerStore:
     async def put(self, customer: Customer, if_match: str | None = None) -> PutResult:
         """Create or replace. ``if_match``: the etag the caller last saw ("*" any)."""
         for _ in range(_RETRIES):
-            old_raw = text_or_none(await self._redis.get(self._keys.customer(customer.id)))
+            old_raw, old_index = (
+                text_or_none(v)
+                for v in await self._redis.mget(
+                    [self._keys.customer(customer.id), self._keys.customer_index(customer.id)]
+                )
+            )
             if if_match is not None and (
                 old_raw is None or (if_match != "*" and etag_of(old_raw) != if_match)
             ):
                 raise PreconditionFailed
-            call = self._put_call(customer, old_raw)
+            call = self._put_call(customer, old_raw, old_index)
             [reply] = await self._put_script(
                 keys=[self._keys.customer_count(), *call.keys], args=call.args
             )
@@ -154,10 +171,18 @@ class CustomerStore:
     async def put_many(self, customers: list[Customer]) -> list[PutResult | Exception]:
         """Upsert a batch in two round trips (read, then one script call for all); a
         document that changed in between is retried on its own."""
-        olds = await self._redis.mget([self._keys.customer(c.id) for c in customers])
+        stored = await self._redis.mget(
+            [
+                k
+                for c in customers
+                for k in (self._keys.customer(c.id), self._keys.customer_index(c.id))
+            ]
+        )
         calls = [
-            self._put_call(customer, text_or_none(old_raw))
-            for customer, old_raw in zip(customers, olds, strict=True)
+            self._put_call(customer, text_or_none(old_raw), text_or_none(old_index))
+            for customer, old_raw, old_index in zip(
+                customers, stored[0::2], stored[1::2], strict=True
+            )
         ]
         replies = await self._put_script(
             keys=[self._keys.customer_count(), *(k for call in calls for k in call.keys)],
@@ -175,7 +200,12 @@ class CustomerStore:
     async def erase(self, customer_id: str) -> Erasure | None:
         """Remove the customer, their history and every index entry leading to them."""
         for _ in range(_RETRIES):
-            raw = text_or_none(await self._redis.get(self._keys.customer(customer_id)))
+            raw, index = (
+                text_or_none(v)
+                for v in await self._redis.mget(
+                    [self._keys.customer(customer_id), self._keys.customer_index(customer_id)]
+                )
+            )
             if raw is None:
                 return None
             try:
@@ -192,7 +222,12 @@ class CustomerStore:
                 *self._keys.customer_keys(customer_id),
                 self._keys.customer_count(),
                 *owned,
-                *set_entries(self._keys, customer, self._region),
+                # What was recorded and what the record implies today, so that nothing
+                # leading to the person survives a change of code or settings.
+                *sorted(
+                    set(index.split("\n") if index else [])
+                    | set(set_entries(self._keys, customer, self._region))
+                ),
             ]
             reply = await self._erase_script(
                 keys=keys, args=[customer_id, etag_of(raw), len(owned)]

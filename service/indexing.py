@@ -83,8 +83,8 @@ def blocking_keys(keys: KeySchema, profile: Profile) -> set[str]:
     if profile.given:
         for form in sorted(canonical_forms(profile.given))[:4]:
             out |= {keys.blocking("gd", f"{form}:{d}") for d in profile.districts}
+    out |= {keys.blocking("hd", h) for h in profile.handle_ids}
     for tokens in profile.handles:
-        out.add(keys.blocking("hd", "".join(tokens)))
         if len(tokens) >= 2 and not profile.family:
             # A handle like "dana_king" or "DanaKing84" stands in for a name.
             sound = phonetic(tokens[-1])

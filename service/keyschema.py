@@ -16,6 +16,9 @@ from dataclasses import dataclass
 _ESCAPE = str.maketrans({ch: f"%{ord(ch):02X}" for ch in "%{}*?[]\\: \t\r\n"})
 
 
+_BLOCKING_ORDER = {k: i for i, k in enumerate(("em", "ph", "ac", "hd", "dob", "pc", "nm", "gd"))}
+
+
 def quote(value: str) -> str:
     return value.translate(_ESCAPE)
 
@@ -60,14 +63,20 @@ class KeySchema:
         """List of the ids of audit entries about this customer, newest first."""
         return f"{self.prefix}:{{c:{customer_id}}}:aud"
 
-    def customer_keys(self, customer_id: str) -> tuple[str, str, str, str]:
-        """Every key that holds one customer's own data: document, history, events and
-        the index of audit entries about them."""
+    def customer_index(self, customer_id: str) -> str:
+        """The blocking sets the customer was put in, as written (so that an update or an
+        erasure removes exactly those, whatever the code or settings compute today)."""
+        return f"{self.prefix}:{{c:{customer_id}}}:ix"
+
+    def customer_keys(self, customer_id: str) -> tuple[str, str, str, str, str]:
+        """Every key that holds one customer's own data: document, history, events, the
+        index of audit entries about them and the list of their blocking sets."""
         return (
             self.customer(customer_id),
             self.history(customer_id),
             self.customer_events(customer_id),
             self.customer_audit(customer_id),
+            self.customer_index(customer_id),
         )
 
     # -- matching ----------------------------------------------------------------------
@@ -75,6 +84,11 @@ class KeySchema:
         """A set of the customers sharing one blocking value (an e-mail, a phone, a
         phonetic surname with initial, ...). No hash tag: they spread over a cluster."""
         return f"{self.prefix}:bk:{kind}:{quote(value)}"
+
+    def blocking_rank(self, key: str) -> int:
+        """Order of blocking keys by how much they narrow: identifiers first, names last."""
+        kind = key.removeprefix(f"{self.prefix}:bk:").split(":", 1)[0]
+        return _BLOCKING_ORDER.get(kind, len(_BLOCKING_ORDER))
 
     def customer_count(self) -> str:
         """How many customers the book holds (term frequencies need the total)."""

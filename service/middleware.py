@@ -23,7 +23,8 @@ from service.appkeys import API_KEYS, METRICS, PRINCIPAL, REQUEST_ID
 from service.customers import Contended, IdentityConflict, PreconditionFailed
 from service.history import BadCursor
 from service.logs import get_logger
-from service.problems import ProblemError, from_validation_error, problem_response
+from service.problems import FieldError, ProblemError, from_validation_error, problem_response
+from service.resolve import QueryError
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -112,6 +113,14 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except Contended:
         error = ProblemError(
             409, "The record is being changed by someone else; retry.", slug="contended"
+        )
+    except QueryError as exc:
+        error = ProblemError(
+            422,
+            "Some query fields cannot be read; fix or leave them out.",
+            slug="validation-failed",
+            title="Validation failed",
+            errors=[FieldError(pointer=p, message=r, code="unreadable") for p, r in exc.problems],
         )
     except BadCursor:
         error = ProblemError(400, "This cursor was not issued here.", slug="bad-cursor")

@@ -13,10 +13,11 @@ import redis.asyncio as aioredis
 from pydantic import BaseModel, Field
 
 from matchers.compare import compare
-from matchers.contact import normalize_dob
+from matchers.contact import normalize_dob, normalize_email, normalize_phone
 from matchers.decide import Thresholds, decide
 from matchers.extract import extract
 from matchers.model import DEFAULT_PARAMS, Evidence, ModelParams, Score, score
+from matchers.postcodes import normalize_postcode
 from matchers.profile import Profile, build_profile
 from service.customers import CustomerStore
 from service.indexing import blocking_keys, profile_of, surname_key
@@ -51,6 +52,14 @@ class ResolveQuery(Strict):
         default=None, description="Free text: identifiers in it (account numbers, e-mail, "
         "phone, postcode) are extracted and weighed on their own.",
     )  # fmt: skip
+
+
+class QueryError(ValueError):
+    """Query fields that are present but cannot be read: (JSON Pointer, reason) each."""
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        super().__init__("; ".join(f"{p}: {r}" for p, r in problems))
+        self.problems = problems
 
 
 class Candidate(BaseModel):
@@ -102,6 +111,19 @@ class Resolver:
     def profile(self, query: ResolveQuery) -> Profile:
         address = query.address
         dob = normalize_dob(query.date_of_birth) if query.date_of_birth else None
+        problems = []
+        if query.date_of_birth and dob is None:
+            problems.append(("/date_of_birth", "not a date as YYYY-MM-DD or YYYYMMDD"))
+        if query.email and normalize_email(query.email) is None:
+            problems.append(("/email", "not an e-mail address"))
+        if query.phone and normalize_phone(query.phone, self._region) is None:
+            problems.append(("/phone", f"not a phone number (default region {self._region})"))
+        if address and address.postcode and not normalize_postcode(address.postcode, self._region):
+            problems.append(("/address/postcode", f"not a postcode of {self._region}"))
+        if problems:
+            # A value the query cannot use must not be dropped silently: the answer would
+            # be weaker than the caller believes.
+            raise QueryError(problems)
         mentioned = (
             [
                 (f.kind, f.value)
@@ -142,8 +164,8 @@ class Resolver:
                     match_probability=1.0,
                 )
         profile = self.profile(query)
-        ranked, skipped = await self.rank(profile)
-        status, shown = decide(ranked, thresholds or self._thresholds)
+        ranked, skipped, complete = await self.rank(profile)
+        status, shown = decide(ranked, thresholds or self._thresholds, complete=complete)
         candidates = [
             Candidate(
                 customer_id=cid,
@@ -162,10 +184,13 @@ class Resolver:
             skipped_keys=skipped,
         )
 
-    async def rank(self, profile: Profile) -> tuple[list[tuple[str, Score]], int]:
-        blocking = sorted(blocking_keys(self._keys, profile))
+    async def rank(self, profile: Profile) -> tuple[list[tuple[str, Score]], int, bool]:
+        """Scored candidates, best first; how many blocking keys were too common to use;
+        and whether every candidate was scored (False when the total cap cut some off)."""
+        # Strongest keys first, so that a cap drops name candidates, never an identifier's.
+        blocking = sorted(blocking_keys(self._keys, profile), key=self._keys.blocking_rank)
         if not blocking:
-            return [], 0
+            return [], 0, True
         surname = surname_key(self._keys, profile)
         keys = [*blocking, *([surname] if surname else []), self._keys.customer_count()]
         reply = await self._candidates(
@@ -176,8 +201,9 @@ class Resolver:
             ],
         )  # fmt: skip
         surname_count, total = int(reply[0]), max(int(reply[1]), 1)
-        separator = next(i for i in range(2, len(reply)) if text(reply[i]) == "")
-        skipped = separator - 2
+        complete = int(reply[2]) == 0
+        separator = next(i for i in range(3, len(reply)) if text(reply[i]) == "")
+        skipped = separator - 3
         pairs = reply[separator + 1 :]
         tf = {profile.family: surname_count / total} if profile.family and surname_count else None
         scored = []
@@ -191,4 +217,4 @@ class Resolver:
             )
             scored.append((text(cid), result))
         scored.sort(key=lambda item: -item[1].match_weight)
-        return scored, skipped
+        return scored, skipped, complete

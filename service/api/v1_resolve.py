@@ -40,7 +40,7 @@ class SearchResults(BaseModel):
 def search_query(q: str, region: str, account_pattern: str) -> ResolveQuery:
     """One box: identifiers are recognised wherever they stand, an @word is a handle,
     the words left are a name."""
-    found = extract(q, region=region, account_pattern=account_pattern)
+    found = extract(q, region=region, account_pattern=account_pattern, phone_leniency="possible")
     rest = q
     for f in sorted(found, key=lambda f: -f.start):
         rest = rest[: f.start] + " " + rest[f.end :]
