@@ -1,0 +1,104 @@
+"""Never link the wrong person: the cases a review found, against the real store."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from service.keyschema import KeySchema
+from tests.helpers import PROBLEM, AppClient, MakeClient, admin
+from tests.test_import import snapshot_value
+
+
+async def _put(client: AppClient, cid: str, doc: dict[str, Any]) -> None:
+    resp = await client.put(f"/v1/customers/{cid}", json=doc, headers=admin())
+    assert resp.status in (200, 201), await resp.text()
+
+
+async def _resolve(client: AppClient, **query: Any) -> Any:
+    resp = await client.post("/v1/resolve", json=query, headers=admin())
+    assert resp.status == 200, await resp.text()
+    return await resp.json()
+
+
+async def test_a_household_identifier_does_not_link_another_member(client: AppClient) -> None:
+    await _put(client, "mum", {"given_name": "Mary", "family_name": "King",
+                               "emails": ["family.king@example.com"],
+                               "accounts": [{"number": "55-1234-88"}]})  # fmt: skip
+    await _put(client, "dana", {"given_name": "Dana", "family_name": "King"})
+    by_email = await _resolve(client, name="Dana King", email="family.king@example.com")
+    assert by_email["status"] == "ambiguous"
+    by_text = await _resolve(client, name="Dana King", text="my mum's account 55-1234-88")
+    assert by_text["status"] == "ambiguous"
+    # The account holder herself still links.
+    mary = await _resolve(client, name="Mary King", text="account 55-1234-88")
+    assert (mary["status"], mary["customer_id"]) == ("matched", "mum")
+
+
+async def test_a_handle_with_other_digits_is_another_handle(client: AppClient) -> None:
+    await _put(client, "dad", {"given_name": "James", "family_name": "Smyth",
+                               "phones": ["0113 496 0777"],
+                               "identities": [{"channel": "twitter", "external_id": "1",
+                                               "handle": "jsmyth"}]})  # fmt: skip
+    await _put(client, "son", {"given_name": "Jake", "family_name": "Smyth",
+                               "phones": ["0113 496 0777"]})  # fmt: skip
+    answer = await _resolve(client, handle="@jsmyth2", name="J Smyth", phone="0113 496 0777")
+    assert answer["status"] != "matched"
+
+
+async def test_a_twin_of_another_name_is_not_linked_by_date_and_address(
+    client: AppClient,
+) -> None:
+    await _put(client, "andrea", {"given_name": "Andrea", "family_name": "Baxter",
+                                  "date_of_birth": "1990-04-04",
+                                  "addresses": [{"postcode": "LS6 3AG"}]})  # fmt: skip
+    answer = await _resolve(
+        client, name="Andrew Baxter", date_of_birth="1990-04-04", address={"postcode": "LS6 3AG"}
+    )
+    assert answer["status"] != "matched"
+
+
+async def test_a_cut_off_candidate_list_never_links(make_client: MakeClient) -> None:
+    client = await make_client(candidate_cap=1)
+    for cid, given in (("sr", "John"), ("jr", "John")):
+        await _put(client, cid, {"given_name": given, "family_name": "Smith",
+                                 "phones": ["0113 496 0555"]})  # fmt: skip
+    answer = await _resolve(client, name="John Smith", phone="0113 496 0555")
+    assert answer["status"] != "matched"
+
+
+async def test_unreadable_query_fields_are_422_not_ignored(client: AppClient) -> None:
+    for query in (
+        {"name": "Dana King", "date_of_birth": "15/06/1990"},
+        {"name": "Dana King", "address": {"postcode": "LS7-1AB!"}},
+        {"email": "not-an-email"},
+        {"phone": "call me"},
+    ):
+        resp = await client.post("/v1/resolve", json=query, headers=admin())
+        assert resp.status == 422, query
+        assert resp.content_type == PROBLEM
+
+
+async def test_blocking_sets_follow_a_patch_and_vanish_with_erasure(
+    make_client: MakeClient, redis: aioredis.Redis, keys: KeySchema
+) -> None:
+    client = await make_client()
+    await _put(client, "C-1", {"given_name": "Grace", "family_name": "Hopper",
+                               "emails": ["grace@example.com"]})  # fmt: skip
+    await client.patch(
+        "/v1/customers/C-1", json={"emails": ["g.hopper@example.com"]}, headers=admin()
+    )
+    old = await _resolve(client, email="grace@example.com")
+    assert old["status"] == "no_match"
+    new = await _resolve(client, email="g.hopper@example.com", name="Grace Hopper")
+    assert (new["status"], new["customer_id"]) == ("matched", "C-1")
+
+    # Erase under another default region: the recorded list still finds every set.
+    other_region = await make_client(default_region="US")
+    assert (await other_region.delete("/v1/customers/C-1", headers=admin())).status == 200
+    async for key in redis.scan_iter(match=keys.everything()):
+        if key == keys.audit():
+            continue
+        assert "C-1" not in json.dumps(await snapshot_value(redis, key)), key
