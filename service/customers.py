@@ -99,7 +99,7 @@ class CustomerStore:
         # The sets written last time, as recorded; for a record written before the list
         # existed, what the record implies.
         old_sets = (
-            old_index.split("\n") if old_index else set_entries(self._keys, old, self._region)
+            self._recorded(old_index) if old_index else set_entries(self._keys, old, self._region)
         )
         stale_owned = sorted(set(old_owned) - set(new_owned))
         add_sets = sorted(set(new_sets) - set(old_sets))
@@ -115,7 +115,7 @@ class CustomerStore:
         args: list[Any] = [
             customer.id,
             serialise(customer),
-            "\n".join(new_sets),
+            "\n".join(self._keys.blocking_suffix(k) for k in new_sets),
             etag_of(old_raw) if old_raw is not None else "-",
             len(new_owned),
             len(stale_owned),
@@ -225,7 +225,7 @@ class CustomerStore:
                 # What was recorded and what the record implies today, so that nothing
                 # leading to the person survives a change of code or settings.
                 *sorted(
-                    set(index.split("\n") if index else [])
+                    set(self._recorded(index) if index else [])
                     | set(set_entries(self._keys, customer, self._region))
                 ),
             ]
@@ -244,6 +244,9 @@ class CustomerStore:
                     index_entries=int(reply[4]),
                 )
         raise Contended
+
+    def _recorded(self, index: str) -> list[str]:
+        return [self._keys.blocking_from_suffix(s) for s in index.split("\n") if s]
 
     async def raw(self, customer_id: str) -> dict[str, Any] | None:
         """The stored document as it is, validated or not (data-subject export)."""

@@ -81,7 +81,9 @@ def blocking_keys(keys: KeySchema, profile: Profile) -> set[str]:
         if sound:
             out.add(keys.blocking("nm", f"{sound}:{profile.given[0] if profile.given else ''}"))
     if profile.given:
-        for form in sorted(canonical_forms(profile.given))[:4]:
+        # The name itself, and one formal name it may stand for (Bill: William).
+        formal = sorted(canonical_forms(profile.given) - {profile.given})[:1]
+        for form in [profile.given, *formal]:
             out |= {keys.blocking("gd", f"{form}:{d}") for d in profile.districts}
     out |= {keys.blocking("hd", h) for h in profile.handle_ids}
     for tokens in profile.handles:

@@ -85,6 +85,13 @@ class KeySchema:
         phonetic surname with initial, ...). No hash tag: they spread over a cluster."""
         return f"{self.prefix}:bk:{kind}:{quote(value)}"
 
+    def blocking_suffix(self, key: str) -> str:
+        """A blocking key without its fixed prefix (the compact form kept per customer)."""
+        return key.removeprefix(f"{self.prefix}:bk:")
+
+    def blocking_from_suffix(self, suffix: str) -> str:
+        return f"{self.prefix}:bk:{suffix}"
+
     def blocking_rank(self, key: str) -> int:
         """Order of blocking keys by how much they narrow: identifiers first, names last."""
         kind = key.removeprefix(f"{self.prefix}:bk:").split(":", 1)[0]

@@ -118,14 +118,14 @@ class Book:
     queries: list[Query] = field(default_factory=list)
 
 
-def _surname(rng: random.Random) -> str:
+def surname(rng: random.Random) -> str:
     if rng.random() < 0.6:  # a Zipf-like head of common names, a long tail of rare ones
         return COMMON_SURNAMES[min(int(rng.paretovariate(1.2)) - 1, len(COMMON_SURNAMES) - 1)]
     syllables = ["ka", "ro", "mi", "ten", "dor", "vel", "an", "sk", "ow", "ley", "ford", "by"]
     return "".join(rng.choice(syllables) for _ in range(rng.randint(2, 3))).capitalize()
 
 
-def _postcode(rng: random.Random) -> str:
+def postcode(rng: random.Random) -> str:
     area = rng.choice(["LS", "M", "B", "G", "CF", "BS", "SW", "NE", "L", "S"])
     return f"{area}{rng.randint(1, 29)} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}" \
         f"{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"  # fmt: skip
@@ -150,18 +150,18 @@ def generate(count: int, seed: int = 11) -> Book:
     n = 0
     while len(book.people) < count:
         n += 1
-        given, family = rng.choice(givens).capitalize(), _surname(rng)
+        given, family = rng.choice(givens).capitalize(), surname(rng)
         year = rng.randint(1940, 2004)
         person = Person(
             customer_id=f"Q-{n:06d}", given=given, family=family,
             dob=f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
-            postcode=_postcode(rng), email=f"{given}.{family}{n}@example.com".lower(),
+            postcode=postcode(rng), email=f"{given}.{family}{n}@example.com".lower(),
             mobile=f"+447{rng.randint(100, 999)}{rng.randint(100000, 999999)}",
             landline=f"+44113{rng.randint(1000000, 9999999)}",
             account=f"{10 + n // 10000:02d}-{n % 10000:04d}-{rng.randint(10, 99)}",
             handle=rng.choice([f"{given}{family}".lower(), f"{given}_{family[0]}".lower(),
                                f"cyclist{rng.randint(1, 999)}"]),
-            maiden=_surname(rng) if rng.random() < 0.1 else None,
+            maiden=surname(rng) if rng.random() < 0.1 else None,
         )  # fmt: skip
         book.people.append(person)
         if rng.random() < 0.15:  # a household: same surname, address and landline
@@ -187,7 +187,7 @@ def generate(count: int, seed: int = 11) -> Book:
                     customer_id=f"Q-{n:06d}",
                     given=given,
                     family=family,
-                    dob=f"{year + 28}-06-01",
+                    dob=f"{min(year + 28, 2015)}-06-01",
                     postcode=person.postcode,
                     email=f"junior{n}@example.com",
                     mobile=f"+447{rng.randint(100, 999)}{rng.randint(100000, 999999)}",
@@ -205,10 +205,10 @@ def generate(count: int, seed: int = 11) -> Book:
 
 
 def generate_stranger(rng: random.Random, givens: list[str], i: int) -> Query:
-    given, family = rng.choice(givens).capitalize(), _surname(rng)
+    given, family = rng.choice(givens).capitalize(), surname(rng)
     query = rng.choice(
         [
-            ResolveQuery(name=f"{given} {family}", address=AddressQuery(postcode=_postcode(rng))),
+            ResolveQuery(name=f"{given} {family}", address=AddressQuery(postcode=postcode(rng))),
             ResolveQuery(name=f"{given} {family}", email=f"{given}{i}@elsewhere.org"),
             ResolveQuery(handle=f"@{given}{family}".lower(), name=f"{given} {family[0]}"),
             ResolveQuery(name=f"{given} {family}", date_of_birth="1980-01-01"),

@@ -12,6 +12,11 @@ import random
 from collections.abc import Iterator
 from typing import Any
 
+from nicknames import name_triplets
+
+from service.quality import postcode as _postcode
+from service.quality import surname as _surname
+
 GIVEN = [
     "Dana",
     "William",
@@ -60,7 +65,10 @@ PRODUCTS = [("Fibre 500 broadband", "broadband", "45.00"), ("Mobile 20GB", "mobi
 
 
 def customer(rng: random.Random, n: int) -> dict[str, Any]:
-    given, family = rng.choice(GIVEN), rng.choice(FAMILY)
+    # Names and postcodes as varied as a real book's: common names recur (Zipf-like),
+    # most postcodes are shared by a handful of customers at most.
+    given = rng.choice(GIVEN) if rng.random() < 0.3 else rng.choice(_MORE_GIVEN).capitalize()
+    family = rng.choice(FAMILY) if rng.random() < 0.3 else _surname(rng)
     doc: dict[str, Any] = {"id": f"C-{n:07d}", "given_name": given, "family_name": family}
     local = f"{given}.{family}{rng.randint(1, 999)}".lower().replace("'", "")
     if rng.random() < 0.9:
@@ -78,14 +86,15 @@ def customer(rng: random.Random, n: int) -> dict[str, Any]:
         doc["date_of_birth"] = rng.choice(
             [f"{year}-{month:02d}-{day:02d}", f"{year}{month:02d}{day:02d}"]
         )
-    city, postcode = rng.choice(CITIES)
+    city, _ = rng.choice(CITIES)
+    postcode = _postcode(rng)
     doc["addresses"] = [{"line1": f"{rng.randint(1, 200)} High Street", "city": city,
                          "postcode": postcode, "country": "GB"}]  # fmt: skip
     products = [
         {"name": name, "kind": kind, "monthly_price": price, "started_at": "2023-04-01"}
         for name, kind, price in rng.sample(PRODUCTS, rng.randint(1, 3))
     ]
-    doc["accounts"] = [{"number": f"55-{n % 10000:04d}-{rng.randint(10, 99)}",
+    doc["accounts"] = [{"number": f"{10 + n // 10000:02d}-{n % 10000:04d}-{rng.randint(10, 99)}",
                         "opened_at": "2019-04-02", "products": products}]  # fmt: skip
     identities = []
     if rng.random() < 0.3:
@@ -100,6 +109,9 @@ def customer(rng: random.Random, n: int) -> dict[str, Any]:
     if rng.random() < 0.5:
         doc["preferred_channel"] = rng.choice(["twitter", "email", "phone", "facebook"])
     return doc
+
+
+_MORE_GIVEN = sorted({t.name1 for t in name_triplets()})
 
 
 def book(count: int, seed: int = 7) -> Iterator[bytes]:
