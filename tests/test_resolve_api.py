@@ -141,3 +141,25 @@ async def test_too_common_keys_are_skipped(make_client: MakeClient) -> None:
     # LS6 3AG is shared by two customers, above the cap of one: it is not used.
     answer = await _resolve(client, name="Dana King", address={"postcode": "LS6 3AG"})
     assert answer["skipped_keys"] >= 1
+
+
+def test_the_search_box_reads_dates_districts_and_filler_words() -> None:
+    from service.api.v1_resolve import search_query
+
+    pattern = r"\b\d{2}-\d{4}-\d{2}\b"
+    query = search_query("Dana King, LS6, born 3 May 1984", "GB", pattern)
+    assert (query.name, query.date_of_birth) == ("Dana King", "1984-05-03")
+    assert search_query("Dana King 03/05/1984", "GB", pattern).date_of_birth == "1984-05-03"
+    query = search_query("@dana_k Dana King LS6 3AG", "GB", pattern)
+    assert (query.handle, query.name) == ("@dana_k", "Dana King")
+    assert query.address is not None
+    assert query.address.postcode == "LS6 3AG"
+    assert search_query("07700 900123", "GB", pattern).phone == "+447700900123"
+
+
+async def test_search_by_name_and_birthday(client: AppClient) -> None:
+    await _load(client)
+    resp = await client.get(
+        "/v1/customers/search", params={"q": "Dana King, LS6, born 3 May 1984"}, headers=admin()
+    )
+    assert (await resp.json())["results"][0]["customer_id"] == "C-1"

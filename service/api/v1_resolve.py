@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 from aiohttp import web
 from pydantic import BaseModel, Field
 
@@ -37,20 +40,78 @@ class SearchResults(BaseModel):
     results: list[SearchHit]
 
 
+_MONTHS = {
+    m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)
+}
+_DATE_WORDS = re.compile(
+    r"\b(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})\b"  # 3 May 1984
+    r"|\b(\d{4})-(\d{2})-(\d{2})\b"  # 1984-05-03
+    r"|\b(\d{1,2})/(\d{1,2})/(\d{4})\b"  # 03/05/1984, day first
+)
+_DISTRICT = re.compile(r"^[A-Za-z]{1,2}\d[A-Za-z\d]?$")
+_FILLER = frozenset(
+    [
+        "born",
+        "dob",
+        "b.",
+        "b",
+        "on",
+        "at",
+        "in",
+        "from",
+        "lives",
+        "living",
+        "near",
+        "the",
+        "order",
+        "acct",
+        "account",
+    ]
+)
+
+
+def _date_in(text: str) -> tuple[str | None, str]:
+    """The first date in the text as YYYY-MM-DD, and the text without it."""
+    for m in _DATE_WORDS.finditer(text):
+        g = m.groups()
+        if g[0]:
+            month = _MONTHS.get(g[1][:3].lower())
+            day, year = int(g[0]), int(g[2])
+        elif g[3]:
+            year, month, day = int(g[3]), int(g[4]), int(g[5])
+        else:
+            day, month, year = int(g[6]), int(g[7]), int(g[8])
+        if month is None:
+            continue
+        try:
+            value = date(year, month, day).isoformat()
+        except ValueError:
+            continue
+        return value, text[: m.start()] + " " + text[m.end() :]
+    return None, text
+
+
 def search_query(q: str, region: str, account_pattern: str) -> ResolveQuery:
-    """One box: identifiers are recognised wherever they stand, an @word is a handle,
-    the words left are a name."""
+    """One box: dates and identifiers are recognised wherever they stand, an @word is a
+    handle, postcode districts and filler words are dropped, the words left are a name.
+    "Dana King, LS6, born 3 May 1984" is a name and a date of birth."""
+    dob, q = _date_in(q)
     found = extract(q, region=region, account_pattern=account_pattern, phone_leniency="possible")
     rest = q
     for f in sorted(found, key=lambda f: -f.start):
         rest = rest[: f.start] + " " + rest[f.end :]
-    words = rest.split()
+    words = [w.strip(",;.") for w in rest.split()]
     handle = next((w for w in words if w.startswith("@") and len(w) > 1), None)
-    name = " ".join(w for w in words if w != handle).strip(" ,") or None
+    name_words = [
+        w for w in words
+        if w and w != handle and w.lower() not in _FILLER and not _DISTRICT.match(w)
+        and not any(ch.isdigit() for ch in w)
+    ]  # fmt: skip
     first = {f.kind: f.value for f in reversed(found)}
     return ResolveQuery(
-        name=name,
+        name=" ".join(name_words) or None,
         handle=handle,
+        date_of_birth=dob,
         email=first.get("email"),
         phone=first.get("phone"),
         account_number=first.get("account_number"),
