@@ -40,9 +40,8 @@ class SearchResults(BaseModel):
     results: list[SearchHit]
 
 
-_MONTHS = {
-    m: i for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)
-}
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES, start=1)}
 _DATE_WORDS = re.compile(
     r"\b(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})\b"  # 3 May 1984
     r"|\b(\d{4})-(\d{2})-(\d{2})\b"  # 1984-05-03
@@ -50,24 +49,9 @@ _DATE_WORDS = re.compile(
 )
 _DISTRICT = re.compile(r"^[A-Za-z]{1,2}\d[A-Za-z\d]?$")
 _FILLER = frozenset(
-    [
-        "born",
-        "dob",
-        "b.",
-        "b",
-        "on",
-        "at",
-        "in",
-        "from",
-        "lives",
-        "living",
-        "near",
-        "the",
-        "order",
-        "acct",
-        "account",
-    ]
-)
+    ("born", "dob", "b.", "b", "on", "at", "in", "from", "lives", "living", "near", "the",
+     "order", "acct", "account")
+)  # fmt: skip
 
 
 def _date_in(text: str) -> tuple[str | None, str]:
