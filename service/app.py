@@ -19,7 +19,6 @@ from service.api import (
     v1_lookup,
     v1_resolve,
 )
-from service.apikeys import ApiKeyStore
 from service.appkeys import (
     API_KEYS,
     AUDIT,
@@ -34,17 +33,13 @@ from service.appkeys import (
     RESOLVER,
     SETTINGS,
 )
-from service.audit import AuditLog
-from service.customers import CustomerStore
 from service.embedded import EmbeddedRedis
-from service.history import HistoryStore
-from service.importer import Importer
 from service.keyschema import KeySchema
 from service.logs import get_logger
 from service.metrics import Metrics
 from service.middleware import auth_middleware, context_middleware, error_middleware
-from service.resolve import Resolver
 from service.settings import Settings
+from service.stores import build_stores
 
 log = get_logger("socialid.app")
 
@@ -84,31 +79,13 @@ async def embedded_store_ctx(app: web.Application) -> AsyncIterator[None]:
 async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     client = redis_client(app[REDIS_URL], app[SETTINGS])
     app[REDIS] = client
-    keys = app[KEYS]
-    admin = app[SETTINGS].admin_token
-    app[API_KEYS] = ApiKeyStore(client, keys, admin.get_secret_value() if admin else None)
-    app[CUSTOMERS] = CustomerStore(client, keys, app[SETTINGS].default_region)
-    app[HISTORY] = HistoryStore(client, keys)
-    app[AUDIT] = AuditLog(client, keys)
-    settings = app[SETTINGS]
-    app[RESOLVER] = Resolver(
-        client,
-        keys,
-        app[CUSTOMERS],
-        region=settings.default_region,
-        thresholds=settings.thresholds,
-        account_pattern=settings.account_pattern,
-        check_digit=settings.account_check_digit,
-        key_cap=settings.blocking_key_cap,
-        candidate_cap=settings.candidate_cap,
-    )
-    app[IMPORTER] = Importer(
-        app[CUSTOMERS],
-        app[HISTORY],
-        app[AUDIT],
-        default_region=settings.default_region,
-        batch_size=settings.import_batch_size,
-    )
+    stores = build_stores(client, app[SETTINGS], app[KEYS])
+    app[API_KEYS] = stores.api_keys
+    app[CUSTOMERS] = stores.customers
+    app[HISTORY] = stores.history
+    app[AUDIT] = stores.audit
+    app[RESOLVER] = stores.resolver
+    app[IMPORTER] = stores.importer
     try:
         yield
     finally:

@@ -19,14 +19,12 @@ import aiohttp
 from redis.asyncio import Redis
 
 from service.app import redis_client
-from service.audit import AuditLog
-from service.customers import CustomerStore
 from service.demo import free_port
 from service.embedded import EmbeddedRedis
-from service.history import HistoryStore
-from service.importer import Importer, Record
+from service.importer import Record
 from service.keyschema import KeySchema
 from service.settings import Settings
+from service.stores import build_stores
 from service.synthetic import book
 
 
@@ -52,13 +50,7 @@ async def bench_import(settings: Settings, customers: int) -> int:
     size = sum(len(line) + 1 for line in lines)
     print(f"synthetic book: {customers:,} customers, {size / customers:,.0f} bytes/line NDJSON")
     async with _bench_store(settings) as (client, keys):
-        importer = Importer(
-            CustomerStore(client, keys, settings.default_region),
-            HistoryStore(client, keys),
-            AuditLog(client, keys),
-            default_region=settings.default_region,
-            batch_size=settings.import_batch_size,
-        )
+        importer = build_stores(client, settings, keys).importer
         before = int((await client.info("memory"))["used_memory"])
         cpu0, wall0 = time.process_time(), time.perf_counter()
         summary = await importer.customers(_records(lines))
@@ -188,7 +180,6 @@ async def _run_lookups(
 async def bench_quality(settings: Settings, customers: int) -> int:
     """Resolution quality on a synthetic book with known truth (see service/quality.py)."""
     from service import quality
-    from service.resolve import Resolver
 
     book = quality.generate(customers)
     lines = [json.dumps(quality.customer_doc(p)).encode() for p in book.people]
@@ -197,18 +188,9 @@ async def bench_quality(settings: Settings, customers: int) -> int:
         f"with one name), {len(book.queries):,} queries"
     )
     async with _bench_store(settings) as (client, keys):
-        store = CustomerStore(client, keys, settings.default_region)
-        importer = Importer(
-            store, HistoryStore(client, keys), AuditLog(client, keys),
-            default_region=settings.default_region, batch_size=settings.import_batch_size,
-        )  # fmt: skip
-        await importer.customers(_records(lines))
-        resolver = Resolver(
-            client, keys, store, region=settings.default_region,
-            thresholds=settings.thresholds, account_pattern=settings.account_pattern,
-            check_digit=settings.account_check_digit, key_cap=settings.blocking_key_cap,
-            candidate_cap=settings.candidate_cap,
-        )  # fmt: skip
+        stores = build_stores(client, settings, keys)
+        await stores.importer.customers(_records(lines))
+        resolver = stores.resolver
         started = time.perf_counter()
         t = await quality.evaluate(resolver, book.queries)
         elapsed = time.perf_counter() - started

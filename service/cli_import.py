@@ -11,15 +11,12 @@ from typing import IO, Any
 
 from tqdm import tqdm
 
-from service.audit import AuditLog
 from service.csvmap import CUSTOMER_COLUMNS, EVENT_COLUMNS, BadHeader, check_header
-from service.customers import CustomerStore
-from service.history import HistoryStore
-from service.importer import ImportAborted, Importer, ImportSummary, Record
-from service.keyschema import KeySchema
+from service.importer import ImportAborted, ImportSummary, Record
 from service.lines import MAX_LINE_BYTES, split_lines
 from service.settings import Settings
 from service.storecli import cli_redis
+from service.stores import build_stores
 
 _CHUNK = 256 * 1024
 csv.field_size_limit(MAX_LINE_BYTES)
@@ -115,14 +112,7 @@ async def run_import(
 
     try:
         async with cli_redis(settings) as client:
-            keys = KeySchema(settings.key_prefix)
-            importer = Importer(
-                CustomerStore(client, keys, settings.default_region),
-                HistoryStore(client, keys),
-                AuditLog(client, keys),
-                default_region=settings.default_region,
-                batch_size=settings.import_batch_size,
-            )
+            importer = build_stores(client, settings).importer
             run = importer.customers if kind == "customers" else importer.events
             return await run(_aiter(records), from_line=from_line, progress=progress)
     finally:

@@ -1,0 +1,66 @@
+"""Everything that works on one Redis connection, built in one place from the settings.
+
+The app, the CLI and the benchmarks all take their stores from here, so that they run
+the same code with the same configuration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis.asyncio as aioredis
+
+from service.apikeys import ApiKeyStore
+from service.audit import AuditLog
+from service.customers import CustomerStore
+from service.history import HistoryStore
+from service.importer import Importer
+from service.keyschema import KeySchema
+from service.resolve import Resolver
+from service.settings import Settings
+
+
+@dataclass(frozen=True, slots=True)
+class Stores:
+    keys: KeySchema
+    customers: CustomerStore
+    history: HistoryStore
+    audit: AuditLog
+    importer: Importer
+    resolver: Resolver
+    api_keys: ApiKeyStore
+
+
+def build_stores(
+    client: aioredis.Redis, settings: Settings, keys: KeySchema | None = None
+) -> Stores:
+    keys = keys or KeySchema(settings.key_prefix)
+    customers = CustomerStore(client, keys, settings.default_region)
+    history = HistoryStore(client, keys)
+    audit = AuditLog(client, keys)
+    admin = settings.admin_token
+    return Stores(
+        keys=keys,
+        customers=customers,
+        history=history,
+        audit=audit,
+        importer=Importer(
+            customers,
+            history,
+            audit,
+            default_region=settings.default_region,
+            batch_size=settings.import_batch_size,
+        ),
+        resolver=Resolver(
+            client,
+            keys,
+            customers,
+            region=settings.default_region,
+            thresholds=settings.thresholds,
+            account_pattern=settings.account_pattern,
+            check_digit=settings.account_check_digit,
+            key_cap=settings.blocking_key_cap,
+            candidate_cap=settings.candidate_cap,
+        ),
+        api_keys=ApiKeyStore(client, keys, admin.get_secret_value() if admin else None),
+    )
