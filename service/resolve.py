@@ -7,6 +7,8 @@ decision rule that only links on a strong identifier.
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from typing import Literal
 
 import redis.asyncio as aioredis
@@ -54,6 +56,31 @@ class ResolveQuery(Strict):
     )  # fmt: skip
 
 
+class ProfileCache:
+    """Matching profiles of stored records, keyed by a digest of the record as stored:
+    a changed record has another digest, so a stale profile is never used. Parsing and
+    profiling a candidate costs far more than comparing it, and the same records come
+    back as candidates query after query."""
+
+    def __init__(self, region: str, size: int) -> None:
+        self._region = region
+        self._size = size
+        self._entries: OrderedDict[bytes, Profile] = OrderedDict()
+
+    def get(self, raw: bytes | str) -> Profile:
+        data = raw.encode() if isinstance(raw, str) else raw
+        digest = hashlib.blake2b(data, digest_size=16).digest()
+        found = self._entries.get(digest)
+        if found is not None:
+            self._entries.move_to_end(digest)
+            return found
+        profile = profile_of(read_stored(data), self._region)
+        self._entries[digest] = profile
+        if len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+        return profile
+
+
 class QueryError(ValueError):
     """Query fields that are present but cannot be read: (JSON Pointer, reason) each."""
 
@@ -92,6 +119,7 @@ class Resolver:
         key_cap: int,
         candidate_cap: int,
         params: ModelParams = DEFAULT_PARAMS,
+        profile_cache_size: int = 100_000,
     ) -> None:
         self._redis = redis
         self._keys = keys
@@ -104,6 +132,7 @@ class Resolver:
         self._candidate_cap = candidate_cap
         self.params = params
         self._candidates = redis.register_script(CANDIDATES)
+        self._profiles = ProfileCache(region, profile_cache_size)
         # Documents live at prefix + id + suffix; the script builds the names.
         doc = keys.customer("\0")
         self._doc_prefix, _, self._doc_suffix = doc.partition("\0")
@@ -208,7 +237,7 @@ class Resolver:
         tf = {profile.family: surname_count / total} if profile.family and surname_count else None
         scored = []
         for cid, raw in zip(pairs[0::2], pairs[1::2], strict=True):
-            candidate = profile_of(read_stored(raw), self._region)
+            candidate = self._profiles.get(raw)
             result = score(
                 compare(profile, candidate),
                 self.params,

@@ -102,3 +102,17 @@ async def test_blocking_sets_follow_a_patch_and_vanish_with_erasure(
         if key == keys.audit():
             continue
         assert "C-1" not in json.dumps(await snapshot_value(redis, key)), key
+
+
+def test_the_profile_cache_never_serves_a_changed_record() -> None:
+    from service.resolve import ProfileCache
+
+    cache = ProfileCache("GB", size=2)
+    before = json.dumps({"id": "C-1", "given_name": "Dana", "emails": ["a@example.com"]})
+    after = json.dumps({"id": "C-1", "given_name": "Dana", "emails": ["b@example.com"]})
+    assert cache.get(before).emails == frozenset({"a@example.com"})
+    assert cache.get(after).emails == frozenset({"b@example.com"})
+    assert cache.get(before) is cache.get(before)  # served from the cache
+    for i in range(3):  # bounded: the oldest entries go
+        cache.get(json.dumps({"id": f"C-{i + 2}"}))
+    assert len(cache._entries) == 2
