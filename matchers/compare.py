@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
@@ -98,6 +99,10 @@ def _family_typo(a: Profile, b: Profile) -> bool:
     )
 
 
+def _dates(test: Callable[[date, date], bool], a: Profile, b: Profile) -> bool:
+    return a.dob is not None and b.dob is not None and test(a.dob, b.dob)
+
+
 def _phone_tail(a: Profile, b: Profile) -> bool:
     return bool({phone_tail(p) for p in a.phones} & {phone_tail(p) for p in b.phones})
 
@@ -185,8 +190,8 @@ COMPARISONS: tuple[Comparison, ...] = (
         both(lambda p: p.dob),
         (
             ("exact", lambda a, b: a.dob == b.dob),
-            ("day and month swapped", lambda a, b: transposed(a.dob, b.dob)),  # type: ignore[arg-type]
-            ("one part off", lambda a, b: one_part_off(a.dob, b.dob)),  # type: ignore[arg-type]
+            ("day and month swapped", lambda a, b: _dates(transposed, a, b)),
+            ("one part off", lambda a, b: _dates(one_part_off, a, b)),
         ),
     ),
     Comparison(
