@@ -93,14 +93,17 @@ class CustomerStore:
         return (read_stored(raw), etag_of(raw)) if raw is not None else None
 
     def _put_call(self, customer: Customer, old_raw: str | None, old_index: str | None) -> _Call:
-        old = read_stored(old_raw) if old_raw is not None else None
-        new_owned, old_owned = owned_keys(self._keys, customer), owned_keys(self._keys, old)
+        new_owned = owned_keys(self._keys, customer)
+        # The old record's links need only its identities, not a full validation.
+        old_owned = owned_keys_of_raw(self._keys, old_raw) if old_raw is not None else []
         new_sets = set_entries(self._keys, customer, self._region)
         # The sets written last time, as recorded; for a record written before the list
         # existed, what the record implies.
-        old_sets = (
-            self._recorded(old_index) if old_index else set_entries(self._keys, old, self._region)
-        )
+        if old_index:
+            old_sets = self._recorded(old_index)
+        else:
+            old = read_stored(old_raw) if old_raw is not None else None
+            old_sets = set_entries(self._keys, old, self._region)
         stale_owned = sorted(set(old_owned) - set(new_owned))
         add_sets = sorted(set(new_sets) - set(old_sets))
         rem_sets = sorted(set(old_sets) - set(new_sets))
