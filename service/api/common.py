@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 from aiohttp import web
 
-from service.appkeys import CUSTOMERS, PRINCIPAL
+from service.appkeys import CUSTOMERS, HISTORY, PRINCIPAL, SETTINGS
+from service.context import ContextCard, build_card
 from service.keyschema import CUSTOMER_ID_PATTERN
 from service.models import Customer
 from service.problems import ProblemError
@@ -23,6 +25,13 @@ def customer_id(request: web.Request) -> str:
             slug="customer-not-found",
         )
     return value
+
+
+async def context_card(request: web.Request, customer: Customer) -> ContextCard:
+    """The card from the customer's newest events, with today's date and the settings."""
+    settings = request.app[SETTINGS]
+    events = await request.app[HISTORY].recent(customer.id, settings.context_history_limit)
+    return build_card(customer, events, datetime.now(UTC).date(), settings.card_settings)
 
 
 async def existing_customer(request: web.Request) -> tuple[Customer, str]:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from aiohttp import web
 from pydantic import AwareDatetime, BaseModel, Field, TypeAdapter, field_validator
 
-from service.api.common import customer_id, existing_customer
+from service.api.common import context_card, customer_id, existing_customer
 from service.apikeys import Scope
-from service.appkeys import HISTORY, SETTINGS
+from service.appkeys import HISTORY
 from service.bodies import json_model, query_model, read_as
-from service.context import build_card
 from service.middleware import requires
 from service.models import EventIn, EventType, Strict
 from service.problems import ProblemError
@@ -79,7 +76,4 @@ async def get_history(request: web.Request) -> web.Response:
 @requires(Scope.REP, Scope.ADMIN, Scope.INTEGRATION)
 async def get_context(request: web.Request) -> web.Response:
     customer, _ = await existing_customer(request)
-    settings = request.app[SETTINGS]
-    events = await request.app[HISTORY].recent(customer.id, settings.context_history_limit)
-    card = build_card(customer, events, datetime.now(UTC).date(), settings.card_settings)
-    return json_model(card)
+    return json_model(await context_card(request, customer))

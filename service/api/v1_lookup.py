@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from service.api.common import context_card
 from service.apikeys import Scope
-from service.appkeys import CUSTOMERS, HISTORY, RESOLVER, SETTINGS
+from service.appkeys import CUSTOMERS, RESOLVER
 from service.bodies import json_model, read_model
-from service.context import ContextCard, build_card
+from service.context import ContextCard
 from service.logs import get_logger
 from service.middleware import requires
 from service.models import LookupRequest
@@ -47,11 +46,7 @@ async def lookup(request: web.Request) -> web.Response:
     if resolution.customer_id is not None:
         customer = await request.app[CUSTOMERS].get(resolution.customer_id)
         if customer is not None:
-            settings = request.app[SETTINGS]
-            events = await request.app[HISTORY].recent(customer.id, settings.context_history_limit)
-            answer.context = build_card(
-                customer, events, datetime.now(UTC).date(), settings.card_settings
-            )
+            answer.context = await context_card(request, customer)
     # The sender's handle and text are masked by the log processor; logged for tracing.
     log.info(
         "lookup",
