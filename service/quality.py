@@ -166,35 +166,14 @@ def generate(count: int, seed: int = 11) -> Book:
         book.people.append(person)
         if rng.random() < 0.15:  # a household: same surname, address and landline
             n += 1
+            other = rng.choice(givens).capitalize()
             book.people.append(
-                Person(
-                    customer_id=f"Q-{n:06d}",
-                    given=rng.choice(givens).capitalize(),
-                    family=family,
-                    dob=f"{rng.randint(1940, 2010)}-01-15",
-                    postcode=person.postcode,
-                    email=f"member{n}@example.com",
-                    mobile=f"+447{rng.randint(100, 999)}{rng.randint(100000, 999999)}",
-                    landline=person.landline,
-                    account=f"{10 + n // 10000:02d}-{n % 10000:04d}-11",
-                    handle=f"member{n}",
-                )
+                _relative(rng, person, n, other, f"{rng.randint(1940, 2010)}-01-15", "member", "11")
             )
         if rng.random() < 0.05:  # a child with the parent's name at the same address
             n += 1
             book.people.append(
-                Person(
-                    customer_id=f"Q-{n:06d}",
-                    given=given,
-                    family=family,
-                    dob=f"{min(year + 28, 2015)}-06-01",
-                    postcode=person.postcode,
-                    email=f"junior{n}@example.com",
-                    mobile=f"+447{rng.randint(100, 999)}{rng.randint(100000, 999999)}",
-                    landline=person.landline,
-                    account=f"{10 + n // 10000:02d}-{n % 10000:04d}-12",
-                    handle=f"junior{n}",
-                )
+                _relative(rng, person, n, given, f"{min(year + 28, 2015)}-06-01", "junior", "12")
             )
     for person in rng.sample(book.people, min(len(book.people), 2000)):
         book.queries.extend(_queries_for(rng, person))
@@ -202,6 +181,24 @@ def generate(count: int, seed: int = 11) -> Book:
         stranger = generate_stranger(rng, givens, i)
         book.queries.append(stranger)
     return book
+
+
+def _relative(
+    rng: random.Random, person: Person, n: int, given: str, dob: str, tag: str, suffix: str
+) -> Person:
+    """Someone at the person's address, with their surname and landline."""
+    return Person(
+        customer_id=f"Q-{n:06d}",
+        given=given,
+        family=person.family,
+        dob=dob,
+        postcode=person.postcode,
+        email=f"{tag}{n}@example.com",
+        mobile=f"+447{rng.randint(100, 999)}{rng.randint(100000, 999999)}",
+        landline=person.landline,
+        account=f"{10 + n // 10000:02d}-{n % 10000:04d}-{suffix}",
+        handle=f"{tag}{n}",
+    )
 
 
 def generate_stranger(rng: random.Random, givens: list[str], i: int) -> Query:
