@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from matchers.text import fold
 
@@ -19,6 +20,7 @@ class Handle:
     digits: tuple[str, ...]
 
 
+@lru_cache(maxsize=65_536)
 def split_handle(handle: str) -> Handle:
     """'@dana_k' -> (dana, k); 'DanaKing84' -> (dana, king) + 84; 'd.king' -> (d, king)."""
     raw = handle.strip().lstrip("@")[:64]

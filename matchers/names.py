@@ -36,6 +36,17 @@ class Name:
 
 
 def _clean_tokens(value: str) -> list[str]:
+    return list(_clean(value)) if len(value) <= 64 else _clean_uncached(value)
+
+
+@lru_cache(maxsize=65_536)
+def _clean(value: str) -> tuple[str, ...]:
+    # Names repeat across a book (a few thousand given and family names cover most
+    # people), so the folding is done once per distinct name.
+    return tuple(_clean_uncached(value))
+
+
+def _clean_uncached(value: str) -> list[str]:
     return [t for t in fold(value).split() if t not in HONORIFICS]
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 # UK: outward code (area + district) and inward code (sector + unit).
 UK_POSTCODE = re.compile(r"\b([A-Z]{1,2}\d[A-Z\d]?)\s*(\d[A-Z]{2})\b", re.IGNORECASE)
 US_ZIP = re.compile(r"\b(\d{5})(?:-(\d{4}))?\b")
 
 
+@lru_cache(maxsize=65_536)
 def normalize_postcode(raw: str, region: str = "GB") -> str | None:
     """'ls63ag' -> 'LS6 3AG' (GB); '94103-1234' -> '94103' (US); other regions: upper
     case without inner spaces. None when a GB or US code does not look like one."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from anyascii import anyascii
 
@@ -22,11 +23,23 @@ def strip_symbols(value: str) -> str:
     )
 
 
+_SHORT = 64  # names, handles and postcodes repeat across a book; free text does not
+
+
 def fold(value: str) -> str:
     """Transliterated to ASCII, lower case, punctuation as single spaces, trimmed.
 
     "Zoë  O'Brien-Müller 🚲" -> "zoe obrien muller".
     """
+    return _fold_short(value) if len(value) <= _SHORT else _fold(value)
+
+
+@lru_cache(maxsize=131_072)
+def _fold_short(value: str) -> str:
+    return _fold(value)
+
+
+def _fold(value: str) -> str:
     # Apostrophes join rather than split: O'Brien, OBrien and O Brien are one name.
     ascii_text = anyascii(strip_symbols(value)).lower().replace("'", "")
     return _NON_WORD.sub(" ", ascii_text).strip()

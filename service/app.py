@@ -38,6 +38,7 @@ from service.keyschema import KeySchema
 from service.logs import get_logger
 from service.metrics import Metrics
 from service.middleware import auth_middleware, context_middleware, error_middleware
+from service.redispacking import use_hiredis_packing
 from service.settings import Settings
 from service.stores import build_stores
 
@@ -46,7 +47,7 @@ log = get_logger("socialid.app")
 
 def redis_client(url: str, settings: Settings) -> aioredis.Redis:
     """A pooled client that fails fast, so readiness and errors surface within a second."""
-    return aioredis.Redis.from_url(
+    client = aioredis.Redis.from_url(
         url,
         decode_responses=True,
         socket_timeout=settings.redis_timeout,
@@ -55,6 +56,8 @@ def redis_client(url: str, settings: Settings) -> aioredis.Redis:
         retry=Retry(ExponentialBackoff(cap=0.2, base=0.01), retries=1),
         max_connections=64,
     )
+    use_hiredis_packing(client.connection_pool)
+    return client
 
 
 async def embedded_store_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -12,7 +12,8 @@ from pydantic import BaseModel
 
 from service.customers import PutResult
 from service.keyschema import KeySchema
-from service.redistypes import fields, members, stream_entries, text
+from service.redistypes import fields, members, stream_entries
+from service.scripts import AUDIT_MANY
 
 # About a year of a busy team's erasures and link changes; older entries are trimmed.
 _MAX_ENTRIES = 1_000_000
@@ -54,6 +55,7 @@ class AuditLog:
         self._redis = redis
         self._keys = keys
         self._key = keys.audit()
+        self._append = redis.register_script(AUDIT_MANY)
 
     async def record(
         self, action: str, customer_id: str, actor: str, detail: dict[str, Any]
@@ -72,15 +74,16 @@ class AuditLog:
     async def record_many(self, actions: list[Action]) -> None:
         if not actions:
             return
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for action in actions:
-                pipe.xadd(self._key, fields(_entry(action)), maxlen=_MAX_ENTRIES, approximate=True)
-            ids = [text(i) for i in await pipe.execute()]
-            for action, entry_id in zip(actions, ids, strict=True):
-                index = self._keys.customer_audit(action.customer_id)
-                pipe.lpush(index, entry_id)
-                pipe.ltrim(index, 0, _PER_CUSTOMER - 1)
-            await pipe.execute()
+        args: list[str | int] = [_MAX_ENTRIES, _PER_CUSTOMER]
+        for action in actions:
+            entry = _entry(action)
+            args.append(len(entry))
+            for name, value in entry.items():
+                args += (name, value)
+        await self._append(
+            keys=[self._key, *(self._keys.customer_audit(a.customer_id) for a in actions)],
+            args=args,
+        )
 
     async def about(self, customer_id: str) -> list[AuditEntry]:
         """Entries about one living customer, oldest first."""

@@ -15,8 +15,8 @@ from typing import Any
 import redis.asyncio as aioredis
 from pydantic import BaseModel
 
-from service.indexing import owned_keys, owned_keys_of_raw, set_entries
-from service.keyschema import KeySchema
+from service.indexing import owned_keys, owned_keys_of_raw, recorded_entries, set_entries
+from service.keyschema import COUNTED_KINDS, KeySchema
 from service.models import Customer, StoreIntegrityError, lenient_customer, read_stored
 from service.redistypes import text, text_or_none
 from service.scripts import ERASE_CUSTOMER, PUT_CUSTOMERS
@@ -96,34 +96,35 @@ class CustomerStore:
         new_owned = owned_keys(self._keys, customer)
         # The old record's links need only its identities, not a full validation.
         old_owned = owned_keys_of_raw(self._keys, old_raw) if old_raw is not None else []
-        new_sets = set_entries(self._keys, customer, self._region)
-        # The sets written last time, as recorded; for a record written before the list
-        # existed, what the record implies.
+        new_entries = set_entries(self._keys, customer, self._region)
+        # The entries written last time, as recorded; for a record written before the
+        # list existed, what the record implies.
         if old_index:
-            old_sets = self._recorded(old_index)
+            old_entries = recorded_entries(old_index)
         else:
             old = read_stored(old_raw) if old_raw is not None else None
-            old_sets = set_entries(self._keys, old, self._region)
+            old_entries = set_entries(self._keys, old, self._region)
         stale_owned = sorted(set(old_owned) - set(new_owned))
-        add_sets = sorted(set(new_sets) - set(old_sets))
-        rem_sets = sorted(set(old_sets) - set(new_sets))
+        added = sorted(set(new_entries) - set(old_entries))
+        removed = sorted(set(old_entries) - set(new_entries))
+        entry_keys, entry_args = self._entries(added + removed)
         keys = [
             self._keys.customer(customer.id),
             self._keys.customer_index(customer.id),
             *new_owned,
             *stale_owned,
-            *add_sets,
-            *rem_sets,
+            *entry_keys,
         ]
         args: list[Any] = [
             customer.id,
             serialise(customer),
-            "\n".join(self._keys.blocking_suffix(k) for k in new_sets),
+            "\n".join(new_entries),
             etag_of(old_raw) if old_raw is not None else "-",
             len(new_owned),
             len(stale_owned),
-            len(add_sets),
-            len(rem_sets),
+            len(added),
+            len(removed),
+            *entry_args,
         ]
         channel = self._keys.identity_channel
         return _Call(
@@ -132,6 +133,16 @@ class CustomerStore:
             linked=tuple(sorted(channel(k) for k in set(new_owned) - set(old_owned))),
             unlinked=tuple(sorted(channel(k) for k in stale_owned)),
         )
+
+    def _entries(self, entries: list[str]) -> tuple[list[str], list[str]]:
+        """Script KEYS (bucket, spill set) and ARGV (field, mode) for index entries."""
+        keys: list[str] = []
+        args: list[str] = []
+        for entry in entries:
+            bucket, field, spill = self._keys.index_location(entry)
+            keys += (bucket, spill)
+            args += (field, "c" if self._keys.index_kind(entry) in COUNTED_KINDS else "l")
+        return keys, args
 
     def _outcome(self, reply: list[Any], call: _Call) -> PutResult | None:
         status = text(reply[0])
@@ -221,19 +232,24 @@ class CustomerStore:
                 if customer is not None
                 else owned_keys_of_raw(self._keys, raw)
             )
+            recorded = recorded_entries(index) if index else []
+            implied = set_entries(self._keys, customer, self._region)
+            # What was recorded and what the record implies today, so that nothing
+            # leading to the person survives a change of code or settings. Counters hold
+            # no ids: only those recorded as counting this customer are decremented.
+            entries = sorted(
+                set(recorded)
+                | {e for e in implied if self._keys.index_kind(e) not in COUNTED_KINDS}
+            )
+            entry_keys, entry_args = self._entries(entries)
             keys = [
                 *self._keys.customer_keys(customer_id),
                 self._keys.customer_count(),
                 *owned,
-                # What was recorded and what the record implies today, so that nothing
-                # leading to the person survives a change of code or settings.
-                *sorted(
-                    set(self._recorded(index) if index else [])
-                    | set(set_entries(self._keys, customer, self._region))
-                ),
+                *entry_keys,
             ]
             reply = await self._erase_script(
-                keys=keys, args=[customer_id, etag_of(raw), len(owned)]
+                keys=keys, args=[customer_id, etag_of(raw), len(owned), *entry_args]
             )
             status = text(reply[0])
             if status == "missing":
@@ -247,9 +263,6 @@ class CustomerStore:
                     index_entries=int(reply[4]),
                 )
         raise Contended
-
-    def _recorded(self, index: str) -> list[str]:
-        return [self._keys.blocking_from_suffix(s) for s in index.split("\n") if s]
 
     async def raw(self, customer_id: str) -> dict[str, Any] | None:
         """The stored document as it is, validated or not (data-subject export)."""

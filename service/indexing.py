@@ -1,12 +1,14 @@
 """Which index entries a customer document implies. Pure: the store applies the diff.
 
-Owned keys are exclusive (one customer per key): the exact identity links. Set entries
-are shared (many customers per key); the matching engine's blocking keys will go there.
+Owned keys are exclusive (one customer per key): the exact identity links. Index
+entries are shared (many customers per value): the matching engine's blocking values,
+named by ``KeySchema.index_entry`` and placed by ``KeySchema.index_location``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 
 from matchers.names import canonical_forms, phonetic
 from matchers.profile import Profile, build_profile
@@ -38,7 +40,8 @@ def owned_keys_of_raw(keys: KeySchema, raw: str) -> list[str]:
 
 
 def set_entries(keys: KeySchema, customer: Customer | None, region: str = "GB") -> list[str]:
-    """The blocking sets the customer belongs to: the keys a query can find them by."""
+    """The blocking entries the customer belongs to: the values a query can find them
+    by, and their surname's count."""
     if customer is None:
         return []
     profile = profile_of(customer, region)
@@ -47,6 +50,15 @@ def set_entries(keys: KeySchema, customer: Customer | None, region: str = "GB") 
     if surname:
         entries.add(surname)
     return sorted(entries)
+
+
+_ENTRY = re.compile(r"[a-z]+:[A-Za-z0-9_-]{12}")
+
+
+def recorded_entries(index: str) -> list[str]:
+    """The entries of a customer's index list, as the put script wrote them. Lines in
+    another form (an index written by an older release) are not entries of this one."""
+    return [line for line in index.split("\n") if _ENTRY.fullmatch(line)]
 
 
 def profile_of(customer: Customer, region: str = "GB") -> Profile:
@@ -70,35 +82,35 @@ def blocking_keys(keys: KeySchema, profile: Profile) -> set[str]:
     """Exact identifiers, date of birth, postcode, and name keys (sound of the surname
     with the given initial; each formal form of the given name within the district).
     Identifiers mentioned in text are looked up where the record keeps them."""
-    out = {keys.blocking("em", e) for e in profile.emails}
-    out |= {keys.blocking("ph", p) for p in profile.phones}
-    out |= {keys.blocking("ac", a) for a in profile.accounts}
-    out |= {keys.blocking("pc", p) for p in profile.postcodes}
+    out = {keys.index_entry("em", e) for e in profile.emails}
+    out |= {keys.index_entry("ph", p) for p in profile.phones}
+    out |= {keys.index_entry("ac", a) for a in profile.accounts}
+    out |= {keys.index_entry("pc", p) for p in profile.postcodes}
     if profile.dob is not None:
-        out.add(keys.blocking("dob", profile.dob.isoformat()))
+        out.add(keys.index_entry("dob", profile.dob.isoformat()))
     if profile.family:
         sound = phonetic(profile.family)
         if sound:
-            out.add(keys.blocking("nm", f"{sound}:{profile.given[0] if profile.given else ''}"))
+            out.add(keys.index_entry("nm", f"{sound}:{profile.given[0] if profile.given else ''}"))
     if profile.given:
         # The name itself, and one formal name it may stand for (Bill: William).
         formal = sorted(canonical_forms(profile.given) - {profile.given})[:1]
         for form in [profile.given, *formal]:
-            out |= {keys.blocking("gd", f"{form}:{d}") for d in profile.districts}
-    out |= {keys.blocking("hd", h) for h in profile.handle_ids}
+            out |= {keys.index_entry("gd", f"{form}:{d}") for d in profile.districts}
+    out |= {keys.index_entry("hd", h) for h in profile.handle_ids}
     for tokens in profile.handles:
         if len(tokens) >= 2 and not profile.family:
             # A handle like "dana_king" or "DanaKing84" stands in for a name.
             sound = phonetic(tokens[-1])
             if sound:
-                out.add(keys.blocking("nm", f"{sound}:{tokens[0][0]}"))
+                out.add(keys.index_entry("nm", f"{sound}:{tokens[0][0]}"))
     for kind, value in profile.mentioned:
         tag = {"email": "em", "phone": "ph", "account_number": "ac"}.get(kind)
         if tag:
-            out.add(keys.blocking(tag, value))
+            out.add(keys.index_entry(tag, value))
     return out
 
 
 def surname_key(keys: KeySchema, profile: Profile) -> str | None:
-    """The set whose size is the surname's frequency in the book (term frequency)."""
-    return keys.blocking("fn", profile.family) if profile.family else None
+    """The counter of customers with this surname (term frequency)."""
+    return keys.index_entry("fn", profile.family) if profile.family else None

@@ -9,12 +9,22 @@ Customer ids are restricted (see ``CUSTOMER_ID_PATTERN``) so they cannot contain
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass
 
 # Characters that would form a hash tag, a SCAN glob or an ambiguous separator are
 # percent-escaped in values that become part of key names (cheaper than urllib's quote).
 _ESCAPE = str.maketrans({ch: f"%{ord(ch):02X}" for ch in "%{}*?[]\\: \t\r\n"})
 
+
+# Buckets per kind of blocking value: about 64 values per bucket at a million customers,
+# well inside Redis's listpack limit (128 entries by default). Changing it re-addresses
+# every entry: only with a rebuilt index.
+INDEX_BUCKETS = 1 << 14
+
+# Kinds whose entries only count customers (term frequency), never list them.
+COUNTED_KINDS = frozenset({"fn"})
 
 _BLOCKING_ORDER = {k: i for i, k in enumerate(("em", "ph", "ac", "hd", "dob", "pc", "nm", "gd"))}
 
@@ -64,8 +74,8 @@ class KeySchema:
         return f"{self.prefix}:{{c:{customer_id}}}:aud"
 
     def customer_index(self, customer_id: str) -> str:
-        """The blocking sets the customer was put in, as written (so that an update or an
-        erasure removes exactly those, whatever the code or settings compute today)."""
+        """The blocking entries the customer was put in, as written (so that an update or
+        an erasure removes exactly those, whatever the code or settings compute today)."""
         return f"{self.prefix}:{{c:{customer_id}}}:ix"
 
     def customer_keys(self, customer_id: str) -> tuple[str, str, str, str, str]:
@@ -80,22 +90,33 @@ class KeySchema:
         )
 
     # -- matching ----------------------------------------------------------------------
-    def blocking(self, kind: str, value: str) -> str:
-        """A set of the customers sharing one blocking value (an e-mail, a phone, a
-        phonetic surname with initial, ...). No hash tag: they spread over a cluster."""
-        return f"{self.prefix}:bk:{kind}:{quote(value)}"
+    # The blocking index maps a value (an e-mail, a phone, a phonetic surname with
+    # initial, ...) to the customers holding it. A key per value costs ~200 bytes of
+    # Redis memory for what is mostly one customer, so values are hashed into buckets:
+    # a hash per kind and bucket whose field is the value's digest and whose value the
+    # space-separated ids. Small hashes stay listpack-encoded (a few bytes per entry).
+    # A value shared by more customers than fit in 64 bytes spills to a set of its own.
+    # Digests keep the keyspace free of e-mails and phones in clear and of any length.
+    def index_entry(self, kind: str, value: str) -> str:
+        """The compact name of one blocking value: its kind and digest ("em:Xq3...")."""
+        digest = hashlib.blake2b(f"{kind}:{value}".encode(), digest_size=9).digest()
+        return f"{kind}:{base64.urlsafe_b64encode(digest).decode()}"
 
-    def blocking_suffix(self, key: str) -> str:
-        """A blocking key without its fixed prefix (the compact form kept per customer)."""
-        return key.removeprefix(f"{self.prefix}:bk:")
+    def index_location(self, entry: str) -> tuple[str, str, str]:
+        """Where an entry lives: its bucket hash, its field there, its spill-over set."""
+        kind, _, field = entry.partition(":")
+        bucket = int.from_bytes(base64.urlsafe_b64decode(field)[:2], "big") % INDEX_BUCKETS
+        bucket_key = f"{self.prefix}:bk:{kind}:{bucket:x}"
+        return bucket_key, field, f"{bucket_key}:{field}"
 
-    def blocking_from_suffix(self, suffix: str) -> str:
-        return f"{self.prefix}:bk:{suffix}"
+    @staticmethod
+    def index_kind(entry: str) -> str:
+        return entry.partition(":")[0]
 
-    def blocking_rank(self, key: str) -> int:
-        """Order of blocking keys by how much they narrow: identifiers first, names last."""
-        kind = key.removeprefix(f"{self.prefix}:bk:").split(":", 1)[0]
-        return _BLOCKING_ORDER.get(kind, len(_BLOCKING_ORDER))
+    def index_rank(self, entry: str) -> int:
+        """Order of blocking entries by how much they narrow: identifiers first, names
+        last."""
+        return _BLOCKING_ORDER.get(self.index_kind(entry), len(_BLOCKING_ORDER))
 
     def customer_count(self) -> str:
         """How many customers the book holds (term frequencies need the total)."""

@@ -216,17 +216,27 @@ class Resolver:
     async def rank(self, profile: Profile) -> tuple[list[tuple[str, Score]], int, bool]:
         """Scored candidates, best first; how many blocking keys were too common to use;
         and whether every candidate was scored (False when the total cap cut some off)."""
-        # Strongest keys first, so that a cap drops name candidates, never an identifier's.
-        blocking = sorted(blocking_keys(self._keys, profile), key=self._keys.blocking_rank)
+        # Strongest entries first, so that a cap drops name candidates, never an
+        # identifier's.
+        blocking = sorted(blocking_keys(self._keys, profile), key=self._keys.index_rank)
         if not blocking:
             return [], 0, True
         surname = surname_key(self._keys, profile)
-        keys = [*blocking, *([surname] if surname else []), self._keys.customer_count()]
+        keys: list[str] = []
+        fields: list[str] = []
+        for entry in blocking:
+            bucket, field, spill = self._keys.index_location(entry)
+            keys += (bucket, spill)
+            fields.append(field)
+        if surname:
+            bucket, field, _ = self._keys.index_location(surname)
+            keys.append(bucket)
+            fields.append(field)
         reply = await self._candidates(
-            keys=keys,
+            keys=[*keys, self._keys.customer_count()],
             args=[
                 self._doc_prefix, self._doc_suffix, self._key_cap, self._candidate_cap,
-                "1" if surname else "0",
+                "1" if surname else "0", *fields,
             ],
         )  # fmt: skip
         surname_count, total = int(reply[0]), max(int(reply[1]), 1)

@@ -3,7 +3,7 @@
 Index entries come in two kinds, both computed in Python from the document:
 - owned keys (a string key whose value is the customer id, e.g. an identity link): a key
   owned by another customer is a conflict, never taken over;
-- set entries (a set that holds the customer id among others, e.g. a blocking key).
+- index entries (a blocking value shared by many customers, see INDEX_FUNCTIONS).
 
 The caller reads the current document first and passes its etag (SHA-1 of the stored
 JSON); if the document changed in between, the script answers ``precondition`` and the
@@ -12,15 +12,77 @@ caller retries with the new state. So the index always matches the document.
 
 from __future__ import annotations
 
+# Blocking index entries (see KeySchema.index_location): in a bucket hash, a field holds
+# the space-separated ids of the customers with that value, or "*" once they spilled to
+# the entry's own set; or, for counted kinds, how many customers have the value.
+INDEX_FUNCTIONS = """
+local MAX_INLINE = 64
+local function has_id(list, id)
+  return string.find(' ' .. list .. ' ', ' ' .. id .. ' ', 1, true) ~= nil
+end
+local function index_add(bucket, spill, field, mode, id)
+  if mode == 'c' then
+    redis.call('HINCRBY', bucket, field, 1)
+    return
+  end
+  local list = redis.call('HGET', bucket, field)
+  if not list then
+    redis.call('HSET', bucket, field, id)
+  elseif list == '*' then
+    redis.call('SADD', spill, id)
+  elseif not has_id(list, id) then
+    local longer = list .. ' ' .. id
+    if #longer <= MAX_INLINE then
+      redis.call('HSET', bucket, field, longer)
+    else
+      local ids = {id}
+      for member in string.gmatch(list, '%S+') do ids[#ids + 1] = member end
+      redis.call('SADD', spill, unpack(ids))
+      redis.call('HSET', bucket, field, '*')
+    end
+  end
+end
+local function index_remove(bucket, spill, field, mode, id)
+  if mode == 'c' then
+    if not redis.call('HGET', bucket, field) then return 0 end
+    if redis.call('HINCRBY', bucket, field, -1) <= 0 then redis.call('HDEL', bucket, field) end
+    return 1
+  end
+  local list = redis.call('HGET', bucket, field)
+  if not list then return 0 end
+  if list == '*' then
+    local removed = redis.call('SREM', spill, id)
+    if redis.call('EXISTS', spill) == 0 then redis.call('HDEL', bucket, field) end
+    return removed
+  end
+  if not has_id(list, id) then return 0 end
+  local rest = {}
+  for member in string.gmatch(list, '%S+') do
+    if member ~= id then rest[#rest + 1] = member end
+  end
+  if #rest == 0 then
+    redis.call('HDEL', bucket, field)
+  else
+    redis.call('HSET', bucket, field, table.concat(rest, ' '))
+  end
+  return 1
+end
+"""
+
 # Upserts a batch of customers in one call (one round trip, one reply to parse).
 # KEYS[1]: the customer counter. Then per customer, in order:
-#   KEYS: doc, index list, new owned..., old owned..., added sets..., removed sets...
-#   ARGV: customer id, document JSON, index list (the sets it is in, one per line),
+#   KEYS: doc, index list, new owned..., old owned..., then bucket and spill set of each
+#         added entry, then of each removed entry
+#   ARGV: customer id, document JSON, index list (its entries, one per line),
 #         expected etag ("" any, "-" must not exist),
-#         count of new owned, count of old owned, count of added sets, count of removed sets
+#         count of new owned, count of old owned, count of added entries, count of
+#         removed entries, then field and mode ("l" list, "c" count) of each added
+#         entry, then of each removed entry
 # Reply per customer: {"created"|"updated", etag} | {"precondition"} | {"conflict", key, owner}
-PUT_CUSTOMERS = """
-local function put_one(k, id, doc, index, expected, n_new, n_old, n_add, n_rem)
+PUT_CUSTOMERS = (
+    INDEX_FUNCTIONS
+    + """
+local function put_one(k, a, id, doc, index, expected, n_new, n_old, n_add, n_rem)
   local current = redis.call('GET', KEYS[k])
   if expected ~= '' then
     if expected == '-' then
@@ -31,18 +93,23 @@ local function put_one(k, id, doc, index, expected, n_new, n_old, n_add, n_rem)
   end
   local first_new = k + 2
   local first_old = first_new + n_new
-  local first_add = first_old + n_old
-  local first_rem = first_add + n_add
+  local first_entry = first_old + n_old
   for i = first_new, first_old - 1 do
     local owner = redis.call('GET', KEYS[i])
     if owner and owner ~= id then return {'conflict', KEYS[i], owner} end
   end
-  for i = first_old, first_add - 1 do
+  for i = first_old, first_entry - 1 do
     if redis.call('GET', KEYS[i]) == id then redis.call('DEL', KEYS[i]) end
   end
   for i = first_new, first_old - 1 do redis.call('SET', KEYS[i], id) end
-  for i = first_rem, first_rem + n_rem - 1 do redis.call('SREM', KEYS[i], id) end
-  for i = first_add, first_rem - 1 do redis.call('SADD', KEYS[i], id) end
+  for j = n_add, n_add + n_rem - 1 do
+    local kk, aa = first_entry + 2 * j, a + 2 * j
+    index_remove(KEYS[kk], KEYS[kk + 1], ARGV[aa], ARGV[aa + 1], id)
+  end
+  for j = 0, n_add - 1 do
+    local kk, aa = first_entry + 2 * j, a + 2 * j
+    index_add(KEYS[kk], KEYS[kk + 1], ARGV[aa], ARGV[aa + 1], id)
+  end
   redis.call('SET', KEYS[k], doc)
   redis.call('SET', KEYS[k + 1], index)
   if current then return {'updated', redis.sha1hex(doc)} end
@@ -55,18 +122,21 @@ local k, a = 2, 1
 while a <= #ARGV do
   local n_new, n_old = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5])
   local n_add, n_rem = tonumber(ARGV[a + 6]), tonumber(ARGV[a + 7])
-  replies[#replies + 1] = put_one(k, ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3],
+  replies[#replies + 1] = put_one(k, a + 8, ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3],
                                   n_new, n_old, n_add, n_rem)
-  k = k + 2 + n_new + n_old + n_add + n_rem
-  a = a + 8
+  k = k + 2 + n_new + n_old + 2 * (n_add + n_rem)
+  a = a + 8 + 2 * (n_add + n_rem)
 end
 return replies
 """
+)
 
-# KEYS: doc, history, events, audit index, blocking list, customer counter, owned...,
-#       sets...
-# ARGV: customer id, expected etag, count of owned keys
-ERASE_CUSTOMER = """
+# KEYS: doc, history, events, audit index, index list, customer counter, owned...,
+#       then bucket and spill set of each index entry
+# ARGV: customer id, expected etag, count of owned keys, then field and mode of each entry
+ERASE_CUSTOMER = (
+    INDEX_FUNCTIONS
+    + """
 local id, expected, n_owned = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local current = redis.call('GET', KEYS[1])
 if not current then return {'missing'} end
@@ -78,14 +148,17 @@ for i = 7, 6 + n_owned do
     identities = identities + 1
   end
 end
-for i = 7 + n_owned, #KEYS do
-  entries = entries + redis.call('SREM', KEYS[i], id)
+local a = 4
+for i = 7 + n_owned, #KEYS, 2 do
+  entries = entries + index_remove(KEYS[i], KEYS[i + 1], ARGV[a], ARGV[a + 1], id)
+  a = a + 2
 end
 local events = redis.call('HLEN', KEYS[3])
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
 redis.call('DECR', KEYS[6])
 return {'erased', 1, events, identities, entries}
 """
+)
 
 # Adds events to the histories of several customers, each only if the customer exists
 # (so an event racing an erasure cannot leave history behind). Per customer, in order:
@@ -116,26 +189,37 @@ end
 return replies
 """
 
-# Candidates for one query in one round trip. KEYS: blocking sets, then (optionally) the
-# exact-surname set whose size gives the surname's term frequency, then the counter.
-# ARGV: doc key prefix, doc key suffix, cap per key, cap in total, 1 if a surname set is
-# given. A set larger than the cap is skipped: one common value ("Smith") must not make a
-# query score thousands of records.
-# Reply: {surname set size, customer count, 1 if the total cap cut candidates off,
-#         skipped keys..., "", id, doc, id, doc, ...}
+# Candidates for one query in one round trip. KEYS: bucket and spill set of each
+# blocking entry, then (optionally) the bucket of the surname's counter (term
+# frequency), then the customer counter.
+# ARGV: doc key prefix, doc key suffix, cap per entry, cap in total, 1 if a surname
+# counter is given, then the field of each blocking entry, then the surname's field.
+# An entry shared by more customers than the cap is skipped: one common value ("Smith")
+# must not make a query score thousands of records.
+# Reply: {surname count, customer count, 1 if the total cap cut candidates off,
+#         skipped fields..., "", id, doc, id, doc, ...}
 CANDIDATES = """
 local prefix, suffix = ARGV[1], ARGV[2]
 local cap, total_cap = tonumber(ARGV[3]), tonumber(ARGV[4])
 local has_tf = ARGV[5] == '1'
-local n_blocking = #KEYS - 1 - (has_tf and 1 or 0)
+local n_blocking = (#KEYS - 1 - (has_tf and 1 or 0)) / 2
 local seen, ids, skipped = {}, {}, {}
 local truncated = 0
 for i = 1, n_blocking do
-  local size = redis.call('SCARD', KEYS[i])
-  if size > cap then
-    skipped[#skipped + 1] = KEYS[i]
-  elseif size > 0 then
-    for _, id in ipairs(redis.call('SMEMBERS', KEYS[i])) do
+  local bucket, spill, field = KEYS[2 * i - 1], KEYS[2 * i], ARGV[5 + i]
+  local list = redis.call('HGET', bucket, field)
+  local members = {}
+  if list == '*' then
+    if redis.call('SCARD', spill) <= cap then members = redis.call('SMEMBERS', spill)
+    else members = nil end
+  elseif list then
+    for id in string.gmatch(list, '%S+') do members[#members + 1] = id end
+    if #members > cap then members = nil end
+  end
+  if members == nil then
+    skipped[#skipped + 1] = field
+  else
+    for _, id in ipairs(members) do
       if not seen[id] then
         if #ids < total_cap then
           seen[id] = true
@@ -148,8 +232,8 @@ for i = 1, n_blocking do
   end
 end
 local reply = {0, tonumber(redis.call('GET', KEYS[#KEYS]) or '0'), truncated}
-if has_tf then reply[1] = redis.call('SCARD', KEYS[#KEYS - 1]) end
-for _, key in ipairs(skipped) do reply[#reply + 1] = key end
+if has_tf then reply[1] = tonumber(redis.call('HGET', KEYS[#KEYS - 1], ARGV[#ARGV]) or '0') end
+for _, field in ipairs(skipped) do reply[#reply + 1] = field end
 reply[#reply + 1] = ''
 for _, id in ipairs(ids) do
   local doc = redis.call('GET', prefix .. id .. suffix)
@@ -159,4 +243,25 @@ for _, id in ipairs(ids) do
   end
 end
 return reply
+"""
+
+# Appends audit entries and indexes each under its customer, in one call.
+# KEYS[1]: the audit stream; then one per-customer index list per entry.
+# ARGV: max stream length, max index length, then per entry: its field count n and n
+#       field/value pairs.
+# Reply: the new entry ids, in order.
+AUDIT_MANY = """
+local max_stream, max_index = ARGV[1], tonumber(ARGV[2])
+local ids = {}
+local a = 3
+for k = 2, #KEYS do
+  local n = tonumber(ARGV[a])
+  local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', max_stream, '*',
+                        unpack(ARGV, a + 1, a + 2 * n))
+  redis.call('LPUSH', KEYS[k], id)
+  redis.call('LTRIM', KEYS[k], 0, max_index - 1)
+  ids[#ids + 1] = id
+  a = a + 1 + 2 * n
+end
+return ids
 """

@@ -1,0 +1,119 @@
+"""The blocking index in Redis: bucketed entries, spill-over sets, surname counters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from service.indexing import recorded_entries
+from service.keyschema import KeySchema
+from service.redistypes import text_or_none
+from tests.helpers import AppClient, MakeClient, admin
+
+
+async def _put(client: AppClient, cid: str, doc: dict[str, Any]) -> None:
+    resp = await client.put(f"/v1/customers/{cid}", json=doc, headers=admin())
+    assert resp.status in (200, 201), await resp.text()
+
+
+async def _resolve(client: AppClient, **query: Any) -> Any:
+    resp = await client.post("/v1/resolve", json=query, headers=admin())
+    assert resp.status == 200, await resp.text()
+    return await resp.json()
+
+
+async def _index_keys(redis: aioredis.Redis, keys: KeySchema) -> list[str]:
+    return [k async for k in redis.scan_iter(match=f"{keys.prefix}:bk:*")]
+
+
+_GIVEN = ["Ann", "Ben", "Cara", "Dev", "Eve", "Finn", "Gus", "Hana", "Ivo", "Jo", "Kit", "Lea"]
+
+
+def _smith(i: int) -> dict[str, Any]:
+    # Twelve people sharing a surname, a birthday and a postcode: more ids than fit
+    # inline in one bucket field, so those entries spill to sets of their own.
+    return {
+        "given_name": _GIVEN[i],
+        "family_name": "Smith",
+        "date_of_birth": "1980-01-01",
+        "addresses": [{"postcode": "LS6 3AG"}],
+        "emails": [f"p{i}@example.com"],
+    }
+
+
+async def test_a_value_shared_by_many_spills_and_still_finds_everyone(
+    client: AppClient, redis: aioredis.Redis, keys: KeySchema
+) -> None:
+    for i in range(12):
+        await _put(client, f"smith-{i:02d}", _smith(i))
+    spilled = [k for k in await _index_keys(redis, keys) if await redis.type(k) == "set"]
+    assert spilled, "twelve ids should not fit inline"
+    for i in range(12):
+        answer = await _resolve(
+            client, given_name=_GIVEN[i], family_name="Smith", date_of_birth="1980-01-01",
+            address={"postcode": "LS6 3AG"},
+        )  # fmt: skip
+        assert answer["candidates"][0]["customer_id"] == f"smith-{i:02d}", answer
+    ninth = await _resolve(
+        client, given_name="Ivo", family_name="Smith", date_of_birth="1980-01-01",
+        address={"postcode": "LS6 3AG"}, email="p8@example.com",
+    )  # fmt: skip
+    assert (ninth["status"], ninth["customer_id"]) == ("matched", "smith-08")
+
+    for i in range(12):
+        assert (await client.delete(f"/v1/customers/smith-{i:02d}", headers=admin())).status == 200
+    assert await _index_keys(redis, keys) == []
+
+
+async def test_a_common_value_over_the_cap_is_skipped_not_scored(
+    make_client: MakeClient,
+) -> None:
+    client = await make_client(blocking_key_cap=5)
+    for i in range(12):
+        await _put(client, f"smith-{i:02d}", _smith(i))
+    answer = await _resolve(
+        client, given_name="Zed", family_name="Smith", date_of_birth="1980-01-01",
+        address={"postcode": "LS6 3AG"},
+    )  # fmt: skip
+    assert (answer["status"], answer["candidates"]) == ("no_match", [])
+    assert answer["skipped_keys"] >= 2
+
+
+async def test_surname_counts_follow_puts_and_erasures(
+    client: AppClient, redis: aioredis.Redis, keys: KeySchema
+) -> None:
+    bucket, field, _ = keys.index_location(keys.index_entry("fn", "okafor"))
+
+    async def count() -> str | None:
+        return text_or_none(await redis.hget(bucket, field))
+
+    for cid in ("O-1", "O-2", "O-3"):
+        await _put(client, cid, {"given_name": "Ada", "family_name": "Okafor"})
+    await _put(client, "O-1", {"given_name": "Adaeze", "family_name": "Okafor"})  # an update
+    assert await count() == "3"
+    await _put(client, "O-2", {"given_name": "Ada", "family_name": "Obi"})  # a new surname
+    assert await count() == "2"
+    await client.delete("/v1/customers/O-1", headers=admin())
+    await client.delete("/v1/customers/O-3", headers=admin())
+    assert await count() is None
+
+
+async def test_the_keyspace_holds_no_email_or_phone_in_clear(
+    client: AppClient, redis: aioredis.Redis, keys: KeySchema
+) -> None:
+    await _put(client, "C-1", {"given_name": "Dana", "family_name": "King",
+                               "emails": ["dana.king@example.com"],
+                               "phones": ["+44 7700 900123"]})  # fmt: skip
+    names = [k async for k in redis.scan_iter(match=keys.everything())]
+    assert not [k for k in names if "dana" in k.lower() or "7700900123" in k]
+    for key in await _index_keys(redis, keys):
+        counted = key.startswith(f"{keys.prefix}:bk:fn:")  # the surname's counter
+        for value in (await redis.hgetall(key)).values():
+            assert value == ("1" if counted else "C-1")
+
+
+def test_index_lines_of_another_form_are_not_entries() -> None:
+    keys = KeySchema("t")
+    entry = keys.index_entry("em", "dana@example.com")
+    assert recorded_entries(f"{entry}\nem:dana@example.com\n\nfn:king") == [entry]
