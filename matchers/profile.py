@@ -52,8 +52,12 @@ def _phones(values: Iterable[str], region: str, normalised: bool) -> frozenset[s
     return frozenset(p for p in (normalize_phone(v, region) for v in values) if p)
 
 
+# Everything but letters and digits (``\w`` is exactly ``str.isalnum`` plus "_").
+_NOT_ALNUM = re.compile(r"[\W_]+")
+
+
 def _account(value: str) -> str:
-    return "".join(ch for ch in value.upper() if ch.isalnum())
+    return _NOT_ALNUM.sub("", value.upper())
 
 
 def build_profile(
@@ -83,7 +87,7 @@ def build_profile(
         dob=parse_iso(date_of_birth),
         postcodes=codes,
         districts=frozenset(district(c, region) for c in codes),
-        accounts=frozenset(_account(a) for a in accounts if _account(a)),
+        accounts=frozenset(a for a in map(_account, accounts) if a),
         handles=tuple(t for t in (split_handle(h).tokens for h in handles) if t),
         handle_ids=frozenset(s.handle for s in (split_handle(h) for h in handles) if s.handle),
         mentioned=frozenset(_mention(kind, value) for kind, value in mentioned),

@@ -23,6 +23,8 @@ from service.demo import free_port
 from service.embedded import EmbeddedRedis
 from service.importer import Record
 from service.keyschema import KeySchema
+from service.models import Customer
+from service.models.customer import REGION
 from service.settings import Settings
 from service.stores import build_stores
 from service.synthetic import book
@@ -49,6 +51,7 @@ async def bench_import(settings: Settings, customers: int) -> int:
     lines = list(book(customers))
     size = sum(len(line) + 1 for line in lines)
     print(f"synthetic book: {customers:,} customers, {size / customers:,.0f} bytes/line NDJSON")
+    _print_floor(lines[:20_000], settings.default_region)
     async with _bench_store(settings) as (client, keys):
         importer = build_stores(client, settings, keys).importer
         before = int((await client.info("memory"))["used_memory"])
@@ -75,6 +78,23 @@ async def bench_import(settings: Settings, customers: int) -> int:
             f"customers/s, created {second.created or 0}"
         )
     return 0
+
+
+def _print_floor(lines: list[bytes], region: str) -> None:
+    """What this machine does with the same lines before any store is involved, so
+    that rates from different (and differently loaded) machines can be compared."""
+    started = time.process_time()
+    for line in lines:
+        json.loads(line)
+    parse = time.process_time() - started
+    started = time.process_time()
+    for line in lines:
+        Customer.model_validate_json(line, context={REGION: region})
+    validate = time.process_time() - started
+    print(
+        f"floor on this machine: json.loads alone {len(lines) / parse:,.0f} lines/s; "
+        f"validation and normalisation alone {len(lines) / validate:,.0f} customers/s"
+    )
 
 
 async def _wait_ready(http: aiohttp.ClientSession, proc: asyncio.subprocess.Process) -> None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import string
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Characters that would form a hash tag, a SCAN glob or an ambiguous separator are
 # percent-escaped in values that become part of key names (cheaper than urllib's quote).
@@ -27,6 +29,18 @@ INDEX_BUCKETS = 1 << 14
 COUNTED_KINDS = frozenset({"fn"})
 
 _BLOCKING_ORDER = {k: i for i, k in enumerate(("em", "ph", "ac", "hd", "dob", "pc", "nm", "gd"))}
+
+
+_B64 = {
+    ch: i for i, ch in enumerate(string.ascii_uppercase + string.ascii_lowercase + "0123456789-_")
+}
+
+
+@lru_cache(maxsize=131_072)
+def _index_entry(kind: str, value: str) -> str:
+    # Cached: birthdays, postcodes and name keys repeat across a book.
+    digest = hashlib.blake2b(f"{kind}:{value}".encode(), digest_size=9).digest()
+    return f"{kind}:{base64.urlsafe_b64encode(digest).decode()}"
 
 
 def quote(value: str) -> str:
@@ -97,16 +111,17 @@ class KeySchema:
     # space-separated ids. Small hashes stay listpack-encoded (a few bytes per entry).
     # A value shared by more customers than fit in 64 bytes spills to a set of its own.
     # Digests keep the keyspace free of e-mails and phones in clear and of any length.
-    def index_entry(self, kind: str, value: str) -> str:
+    @staticmethod
+    def index_entry(kind: str, value: str) -> str:
         """The compact name of one blocking value: its kind and digest ("em:Xq3...")."""
-        digest = hashlib.blake2b(f"{kind}:{value}".encode(), digest_size=9).digest()
-        return f"{kind}:{base64.urlsafe_b64encode(digest).decode()}"
+        return _index_entry(kind, value)
 
     def index_location(self, entry: str) -> tuple[str, str, str]:
         """Where an entry lives: its bucket hash, its field there, its spill-over set."""
         kind, _, field = entry.partition(":")
-        bucket = int.from_bytes(base64.urlsafe_b64decode(field)[:2], "big") % INDEX_BUCKETS
-        bucket_key = f"{self.prefix}:bk:{kind}:{bucket:x}"
+        # The first three base64 characters are 18 bits of the digest.
+        bits = _B64[field[0]] << 12 | _B64[field[1]] << 6 | _B64[field[2]]
+        bucket_key = f"{self.prefix}:bk:{kind}:{bits % INDEX_BUCKETS:x}"
         return bucket_key, field, f"{bucket_key}:{field}"
 
     @staticmethod
