@@ -14,6 +14,7 @@ from service.api import (
     ops,
     v1_customers,
     v1_history,
+    v1_identities,
     v1_import,
     v1_keys,
     v1_lookup,
@@ -27,6 +28,7 @@ from service.appkeys import (
     HISTORY,
     IMPORTER,
     KEYS,
+    LINKS,
     METRICS,
     REDIS,
     REDIS_URL,
@@ -88,6 +90,7 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     app[HISTORY] = stores.history
     app[AUDIT] = stores.audit
     app[RESOLVER] = stores.resolver
+    app[LINKS] = stores.links
     app[IMPORTER] = stores.importer
     try:
         yield
@@ -106,6 +109,8 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(embedded_store_ctx)
     app.cleanup_ctx.append(redis_ctx)
     # v1_resolve first: /v1/customers/search must win over /v1/customers/{customer_id}.
-    for module in (ops, v1_keys, v1_resolve, v1_customers, v1_history, v1_import, v1_lookup):
+    modules = (ops, v1_keys, v1_resolve, v1_customers, v1_history, v1_identities, v1_import,
+               v1_lookup)  # fmt: skip
+    for module in modules:
         app.router.add_routes(module.routes)
     return app

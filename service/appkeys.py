@@ -12,6 +12,7 @@ from service.embedded import EmbeddedRedis
 from service.history import HistoryStore
 from service.importer import Importer
 from service.keyschema import KeySchema
+from service.links import IdentityLinks
 from service.metrics import Metrics
 from service.resolve import Resolver
 from service.settings import Settings
@@ -28,6 +29,7 @@ HISTORY = web.AppKey("history", HistoryStore)
 AUDIT = web.AppKey("audit", AuditLog)
 IMPORTER = web.AppKey("importer", Importer)
 RESOLVER = web.AppKey("resolver", Resolver)
+LINKS = web.AppKey("links", IdentityLinks)
 
 REQUEST_ID = web.RequestKey("request_id", str)
 PRINCIPAL = web.RequestKey("principal", Principal)

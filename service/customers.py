@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from service.indexing import owned_keys, owned_keys_of_raw, recorded_entries, set_entries
 from service.keyschema import COUNTED_KINDS, KeySchema
 from service.models import Customer, StoreIntegrityError, lenient_customer, read_stored
-from service.redistypes import text, text_or_none
+from service.redistypes import text, text_or_none, texts
 from service.scripts import ERASE_CUSTOMER, PUT_CUSTOMERS
 
 _RETRIES = 8
@@ -112,7 +112,7 @@ class CustomerStore:
             self._keys.customer(customer.id),
             self._keys.customer_index(customer.id),
             *new_owned,
-            *stale_owned,
+            *(k for key in stale_owned for k in (key, self._keys.identity_link_of(key))),
             *entry_keys,
         ]
         args: list[Any] = [
@@ -242,14 +242,20 @@ class CustomerStore:
                 | {e for e in implied if self._keys.index_kind(e) not in COUNTED_KINDS}
             )
             entry_keys, entry_args = self._entries(entries)
+            linked_by_api = sorted(
+                texts(await self._redis.smembers(self._keys.customer_identities(customer_id)))
+            )
             keys = [
                 *self._keys.customer_keys(customer_id),
+                self._keys.customer_identities(customer_id),
                 self._keys.customer_count(),
                 *owned,
+                *(k for member in linked_by_api for k in self._keys.identity_keys(member)),
                 *entry_keys,
             ]
             reply = await self._erase_script(
-                keys=keys, args=[customer_id, etag_of(raw), len(owned), *entry_args]
+                keys=keys,
+                args=[customer_id, etag_of(raw), len(owned), len(linked_by_api), *entry_args],
             )
             status = text(reply[0])
             if status == "missing":

@@ -47,6 +47,15 @@ def quote(value: str) -> str:
     return value.translate(_ESCAPE)
 
 
+def identity_suffix(channel: str, external_id: str) -> str:
+    """``channel:quoted id``: the part every key about one identity shares."""
+    if channel == "email":
+        # Mail systems treat addresses case-insensitively in practice: one key for all
+        # spellings, so "Dana.King@x" and "dana.king@x" cannot belong to two people.
+        external_id = external_id.strip().casefold()
+    return f"{channel}:{quote(external_id)}"
+
+
 CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
 
 
@@ -73,15 +82,37 @@ class KeySchema:
         No hash tag: identities spread over the cluster; the id is quoted so that braces
         or spaces in a provider's id cannot form a tag or break a SCAN pattern.
         """
-        if channel == "email":
-            # Mail systems treat addresses case-insensitively in practice: one key for all
-            # spellings, so "Dana.King@x" and "dana.king@x" cannot belong to two people.
-            external_id = external_id.strip().casefold()
-        return f"{self.prefix}:idn:{channel}:{quote(external_id)}"
+        return f"{self.prefix}:idn:{identity_suffix(channel, external_id)}"
 
     def identity_channel(self, key: str) -> str:
         """The channel named in an identity key (for messages that must not show the id)."""
         return key.removeprefix(f"{self.prefix}:idn:").split(":", 1)[0]
+
+    def identity_link(self, channel: str, external_id: str) -> str:
+        """Hash: who linked the identity through the API, how, when and why. Absent
+        for a link that comes from the customer's own record (its ``identities``)."""
+        return f"{self.prefix}:lnk:{identity_suffix(channel, external_id)}"
+
+    def identity_link_of(self, identity_key: str) -> str:
+        return f"{self.prefix}:lnk:{identity_key.removeprefix(f'{self.prefix}:idn:')}"
+
+    def identity_history(self, channel: str, external_id: str) -> str:
+        """List of the identity's link changes made through the API, newest first."""
+        return f"{self.prefix}:idh:{identity_suffix(channel, external_id)}"
+
+    def identity_rejections(self, channel: str, external_id: str) -> str:
+        """Set of the customers a rep ruled out for this identity."""
+        return f"{self.prefix}:rej:{identity_suffix(channel, external_id)}"
+
+    def customer_identities(self, customer_id: str) -> str:
+        """Set of the identities (``channel:quoted id``) whose links, rejections or
+        history name this customer through the API: what an erasure must also clear."""
+        return f"{self.prefix}:{{c:{customer_id}}}:idx"
+
+    def identity_keys(self, member: str) -> tuple[str, str, str, str]:
+        """Link, link record, history and rejections of a ``customer_identities`` member."""
+        p = self.prefix
+        return f"{p}:idn:{member}", f"{p}:lnk:{member}", f"{p}:idh:{member}", f"{p}:rej:{member}"
 
     def customer_audit(self, customer_id: str) -> str:
         """List of the ids of audit entries about this customer, newest first."""

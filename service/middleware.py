@@ -22,6 +22,7 @@ from service.apikeys import Scope
 from service.appkeys import API_KEYS, METRICS, PRINCIPAL, REQUEST_ID
 from service.customers import Contended, IdentityConflict, PreconditionFailed
 from service.history import BadCursor
+from service.links import LinkError
 from service.logs import get_logger
 from service.problems import FieldError, ProblemError, from_validation_error, problem_response
 from service.resolve import QueryError
@@ -106,6 +107,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             "unlink it there first.",
             slug="identity-conflict",
         )
+    except LinkError as exc:
+        error = ProblemError(exc.status, exc.detail, slug=exc.slug)
     except PreconditionFailed:
         error = ProblemError(
             412, "The customer changed since you read it (If-Match).", slug="precondition-failed"

@@ -30,8 +30,16 @@ PROBLEM_TYPES: dict[str, str] = {
     "missing-scope": "The token is valid but lacks the scope this call needs.",
     "customer-not-found": "No customer has this id.",
     "key-not-found": "No API key has this id.",
-    "identity-conflict": "A channel identity in the document is linked to another "
-    "customer. Unlink it there first; socialid never moves a link silently.",
+    "identity-conflict": "The channel identity is linked to another customer. Unlink it "
+    "there first; socialid never moves a link silently.",
+    "identity-rejected": "A rep ruled this customer out for this identity. Withdraw the "
+    "rejection (DELETE .../rejections/{customer_id}) if that was a mistake, then link.",
+    "identity-not-linked": "The identity has no link to remove.",
+    "identity-from-record": "The link comes from the customer's own record (its "
+    "`identities`): change the record, not the link.",
+    "identity-linked": "The identity is linked to this customer: unlink it with a reason "
+    "instead of rejecting the customer.",
+    "rejection-not-found": "This customer was not ruled out for this identity.",
     "precondition-failed": "If-Match named a version that is no longer current: read the "
     "record again (its ETag), re-apply your change and resend.",
     "contended": "The record kept changing while this request ran; retry.",

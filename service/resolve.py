@@ -24,6 +24,7 @@ from matchers.profile import Profile, build_profile
 from service.customers import CustomerStore
 from service.indexing import blocking_keys, profile_of, surname_key
 from service.keyschema import KeySchema
+from service.links import IdentityLinks
 from service.models import Channel, ExternalId, LongText, ShortText, Strict, read_stored
 from service.redistypes import text
 from service.scripts import CANDIDATES
@@ -111,6 +112,7 @@ class Resolver:
         redis: aioredis.Redis,
         keys: KeySchema,
         customers: CustomerStore,
+        links: IdentityLinks,
         *,
         region: str,
         thresholds: Thresholds,
@@ -124,6 +126,7 @@ class Resolver:
         self._redis = redis
         self._keys = keys
         self._customers = customers
+        self._links = links
         self._region = region
         self._thresholds = thresholds
         self._account_pattern = account_pattern
@@ -183,6 +186,7 @@ class Resolver:
     async def resolve(
         self, query: ResolveQuery, thresholds: Thresholds | None = None
     ) -> Resolution:
+        ruled_out: frozenset[str] = frozenset()
         if query.channel is not None and query.external_id:
             owner = await self._customers.resolve_identity(query.channel, query.external_id)
             if owner is not None:
@@ -192,9 +196,19 @@ class Resolver:
                     customer_id=owner,
                     match_probability=1.0,
                 )
+            ruled_out = await self._links.rejected(query.channel, query.external_id)
         profile = self.profile(query)
         ranked, skipped, complete = await self.rank(profile)
         status, shown = decide(ranked, thresholds or self._thresholds, complete=complete)
+        if ruled_out:
+            # A customer a rep ruled out for this sender is never suggested again. The
+            # decision still counts them: ruling out one twin says nothing in favour of
+            # the other, so a margin they spoiled stays spoiled.
+            if status == "matched" and shown[0][0] in ruled_out:
+                status = "ambiguous"
+            shown = [(cid, s) for cid, s in shown if cid not in ruled_out]
+            if status == "ambiguous" and not shown:
+                status = "no_match"
         candidates = [
             Candidate(
                 customer_id=cid,

@@ -71,8 +71,8 @@ end
 
 # Upserts a batch of customers in one call (one round trip, one reply to parse).
 # KEYS[1]: the customer counter. Then per customer, in order:
-#   KEYS: doc, index list, new owned..., old owned..., then bucket and spill set of each
-#         added entry, then of each removed entry
+#   KEYS: doc, index list, new owned..., then each old owned key and its link record,
+#         then bucket and spill set of each added entry, then of each removed entry
 #   ARGV: customer id, document JSON, index list (its entries, one per line),
 #         expected etag ("" any, "-" must not exist),
 #         count of new owned, count of old owned, count of added entries, count of
@@ -93,13 +93,17 @@ local function put_one(k, a, id, doc, index, expected, n_new, n_old, n_add, n_re
   end
   local first_new = k + 2
   local first_old = first_new + n_new
-  local first_entry = first_old + n_old
+  local first_entry = first_old + 2 * n_old
   for i = first_new, first_old - 1 do
     local owner = redis.call('GET', KEYS[i])
     if owner and owner ~= id then return {'conflict', KEYS[i], owner} end
   end
-  for i = first_old, first_entry - 1 do
-    if redis.call('GET', KEYS[i]) == id then redis.call('DEL', KEYS[i]) end
+  -- A link a rep made through the API (it has a link record) outlives the record
+  -- dropping the identity: only an explicit unlink removes it.
+  for i = first_old, first_entry - 1, 2 do
+    if redis.call('GET', KEYS[i]) == id and redis.call('EXISTS', KEYS[i + 1]) == 0 then
+      redis.call('DEL', KEYS[i])
+    end
   end
   for i = first_new, first_old - 1 do redis.call('SET', KEYS[i], id) end
   for j = n_add, n_add + n_rem - 1 do
@@ -124,38 +128,66 @@ while a <= #ARGV do
   local n_add, n_rem = tonumber(ARGV[a + 6]), tonumber(ARGV[a + 7])
   replies[#replies + 1] = put_one(k, a + 8, ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3],
                                   n_new, n_old, n_add, n_rem)
-  k = k + 2 + n_new + n_old + 2 * (n_add + n_rem)
+  k = k + 2 + n_new + 2 * n_old + 2 * (n_add + n_rem)
   a = a + 8 + 2 * (n_add + n_rem)
 end
 return replies
 """
 )
 
-# KEYS: doc, history, events, audit index, index list, customer counter, owned...,
-#       then bucket and spill set of each index entry
-# ARGV: customer id, expected etag, count of owned keys, then field and mode of each entry
+# KEYS: doc, history, events, audit index, index list, API identities set, customer
+#       counter, owned..., then link, link record, history and rejections of each
+#       identity in the API identities set, then bucket and spill set of each entry
+# ARGV: customer id, expected etag, count of owned keys, count of API identities, then
+#       field and mode of each entry
 ERASE_CUSTOMER = (
     INDEX_FUNCTIONS
     + """
-local id, expected, n_owned = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local id, expected = ARGV[1], ARGV[2]
+local n_owned, n_api = tonumber(ARGV[3]), tonumber(ARGV[4])
 local current = redis.call('GET', KEYS[1])
 if not current then return {'missing'} end
 if redis.sha1hex(current) ~= expected then return {'precondition'} end
+-- A link made since the caller read the set would survive: read again.
+if redis.call('SCARD', KEYS[6]) ~= n_api then return {'precondition'} end
 local identities, entries = 0, 0
-for i = 7, 6 + n_owned do
+for i = 8, 7 + n_owned do
   if redis.call('GET', KEYS[i]) == id then
     redis.call('DEL', KEYS[i])
     identities = identities + 1
   end
 end
-local a = 4
-for i = 7 + n_owned, #KEYS, 2 do
+local base = 8 + n_owned
+for g = 0, n_api - 1 do
+  local link, record, history, rejections = KEYS[base + 4 * g], KEYS[base + 4 * g + 1],
+    KEYS[base + 4 * g + 2], KEYS[base + 4 * g + 3]
+  if redis.call('GET', link) == id then
+    redis.call('DEL', link)
+    identities = identities + 1
+  end
+  if redis.call('HGET', record, 'customer_id') == id then redis.call('DEL', record) end
+  redis.call('SREM', rejections, id)
+  local changes = redis.call('LRANGE', history, 0, -1)
+  local kept = {}
+  for _, change in ipairs(changes) do
+    local ok, decoded = pcall(cjson.decode, change)
+    if not (ok and type(decoded) == 'table' and decoded.customer_id == id) then
+      kept[#kept + 1] = change
+    end
+  end
+  if #kept ~= #changes then
+    redis.call('DEL', history)
+    if #kept > 0 then redis.call('RPUSH', history, unpack(kept)) end
+  end
+end
+local a = 5
+for i = base + 4 * n_api, #KEYS, 2 do
   entries = entries + index_remove(KEYS[i], KEYS[i + 1], ARGV[a], ARGV[a + 1], id)
   a = a + 2
 end
 local events = redis.call('HLEN', KEYS[3])
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5])
-redis.call('DECR', KEYS[6])
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
+redis.call('DECR', KEYS[7])
 return {'erased', 1, events, identities, entries}
 """
 )

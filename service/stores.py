@@ -16,6 +16,7 @@ from service.customers import CustomerStore
 from service.history import HistoryStore
 from service.importer import Importer
 from service.keyschema import KeySchema
+from service.links import IdentityLinks
 from service.resolve import Resolver
 from service.settings import Settings
 
@@ -28,6 +29,7 @@ class Stores:
     audit: AuditLog
     importer: Importer
     resolver: Resolver
+    links: IdentityLinks
     api_keys: ApiKeyStore
 
 
@@ -38,6 +40,7 @@ def build_stores(
     customers = CustomerStore(client, keys, settings.default_region)
     history = HistoryStore(client, keys)
     audit = AuditLog(client, keys)
+    links = IdentityLinks(client, keys)
     admin = settings.admin_token
     return Stores(
         keys=keys,
@@ -55,6 +58,7 @@ def build_stores(
             client,
             keys,
             customers,
+            links,
             region=settings.default_region,
             thresholds=settings.thresholds,
             account_pattern=settings.account_pattern,
@@ -62,5 +66,6 @@ def build_stores(
             key_cap=settings.blocking_key_cap,
             candidate_cap=settings.candidate_cap,
         ),
+        links=links,
         api_keys=ApiKeyStore(client, keys, admin.get_secret_value() if admin else None),
     )
