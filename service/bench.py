@@ -18,6 +18,7 @@ from pathlib import Path
 import aiohttp
 from redis.asyncio import Redis
 
+from matchers.model import DEFAULT_PARAMS
 from service.app import redis_client
 from service.demo import free_port
 from service.embedded import EmbeddedRedis
@@ -197,8 +198,10 @@ async def _run_lookups(
     return latencies
 
 
-async def bench_quality(settings: Settings, customers: int) -> int:
-    """Resolution quality on a synthetic book with known truth (see service/quality.py)."""
+async def bench_quality(settings: Settings, customers: int, fitted: bool = False) -> int:
+    """Resolution quality on a synthetic book with known truth (see service/quality.py);
+    ``fitted``: with parameters fitted on that book by `socialid train` rather than the
+    shipped ones."""
     from service import quality
 
     book = quality.generate(customers)
@@ -211,6 +214,15 @@ async def bench_quality(settings: Settings, customers: int) -> int:
         stores = build_stores(client, settings, keys)
         await stores.importer.customers(_records(lines))
         resolver = stores.resolver
+        if fitted:
+            from service.cli_train import print_training
+            from service.training import train
+
+            result = await train(
+                client, keys, resolver, stores.models, region=settings.default_region,
+                activate=True, seed=1,
+            )  # fmt: skip
+            print_training(result, DEFAULT_PARAMS)
         started = time.perf_counter()
         t = await quality.evaluate(resolver, book.queries)
         elapsed = time.perf_counter() - started

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from service import __version__
+from service import __version__, cli_train
 from service.apikeys import ApiKeyStore, Scope
 from service.cli_import import BadHeader, detect_format, open_source, print_summary, run_import
 from service.embedded import EmbeddedStoreError
@@ -55,11 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
     bench_import.add_argument("--customers", type=int, default=100_000)
     bench_quality = bsub.add_parser("quality", help="resolution quality on known truth")
     bench_quality.add_argument("--customers", type=int, default=20_000)
+    bench_quality.add_argument(
+        "--fitted", action="store_true", help="fit the model on the book first (socialid train)"
+    )
     bench_lookup = bsub.add_parser("lookup", help="lookups of linked identities, p50/p99")
     bench_lookup.add_argument("--customers", type=int, default=10_000)
     bench_lookup.add_argument("--lookups", type=int, default=20_000)
     bench_lookup.add_argument("--concurrency", type=int, default=16)
     bench_lookup.add_argument("--events", type=int, default=20, help="history per customer")
+
+    cli_train.add_parsers(sub)
 
     keys = sub.add_parser("keys", help="manage API keys")
     ksub = keys.add_subparsers(dest="keys_command", required=True)
@@ -151,12 +156,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             from service import bench
 
             if args.bench_command == "quality":
-                return asyncio.run(bench.bench_quality(settings, args.customers))
+                return asyncio.run(bench.bench_quality(settings, args.customers, args.fitted))
             if args.bench_command == "lookup":
                 return asyncio.run(
                     bench.bench_lookup(args.customers, args.lookups, args.concurrency, args.events)
                 )
             return asyncio.run(bench.bench_import(settings, args.customers))
+        if args.command == "train":
+            return asyncio.run(cli_train.run_train(settings, args))
+        if args.command == "model":
+            return asyncio.run(cli_train.run_model(settings, args))
         return asyncio.run(_keys(settings, args))
     except ConfigError as exc:
         print(f"socialid: {exc}", file=sys.stderr)

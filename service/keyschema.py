@@ -168,6 +168,19 @@ class KeySchema:
         """How many customers the book holds (term frequencies need the total)."""
         return f"{self.prefix}:stats:customers"
 
+    # -- model -----------------------------------------------------------------------
+    def model_active(self) -> str:
+        """The version of the fitted model parameters in use (absent: shipped defaults)."""
+        return f"{self.prefix}:model:active"
+
+    def model_params(self, version: str) -> str:
+        """One fitted parameter set, as JSON, kept after it is replaced (for rollback)."""
+        return f"{self.prefix}:model:v:{quote(version)}"
+
+    def model_versions(self) -> str:
+        """Sorted set of the fitted versions, scored by when they were fitted."""
+        return f"{self.prefix}:model:versions"
+
     # -- audit -----------------------------------------------------------------------
     def audit(self) -> str:
         """Stream of who did what to whose record (erasures, links)."""

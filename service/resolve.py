@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Literal
 
 import redis.asyncio as aioredis
@@ -25,9 +26,13 @@ from service.customers import CustomerStore
 from service.indexing import blocking_keys, profile_of, surname_key
 from service.keyschema import KeySchema
 from service.links import IdentityLinks
+from service.logs import get_logger
 from service.models import Channel, ExternalId, LongText, ShortText, Strict, read_stored
+from service.modelstore import ModelStore, UnknownVersion
 from service.redistypes import text
 from service.scripts import CANDIDATES
+
+log = get_logger("socialid.resolve")
 
 
 class AddressQuery(Strict):
@@ -104,6 +109,17 @@ class Resolution(BaseModel):
     match_probability: float | None = None
     candidates: list[Candidate] = Field(default_factory=list)
     skipped_keys: int = Field(default=0, description="Blocking keys too common to use.")
+    model_version: str | None = Field(
+        default=None, description="The model parameters that scored the candidates."
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    candidates: list[tuple[str, Profile]]
+    tf: dict[str, float] | None  # the family name's share of the book
+    skipped: int  # blocking entries too common to use
+    complete: bool  # False when the total cap cut candidates off
 
 
 class Resolver:
@@ -120,7 +136,7 @@ class Resolver:
         check_digit: str | None,
         key_cap: int,
         candidate_cap: int,
-        params: ModelParams = DEFAULT_PARAMS,
+        models: ModelStore,
         profile_cache_size: int = 100_000,
     ) -> None:
         self._redis = redis
@@ -133,7 +149,10 @@ class Resolver:
         self._check_digit = check_digit
         self._key_cap = key_cap
         self._candidate_cap = candidate_cap
-        self.params = params
+        self._models = models
+        # The active fitted version ("" the shipped defaults), checked on every fetch.
+        self.params: ModelParams = DEFAULT_PARAMS
+        self._version = ""
         self._candidates = redis.register_script(CANDIDATES)
         self._profiles = ProfileCache(region, profile_cache_size)
         # Documents live at prefix + id + suffix; the script builds the names.
@@ -225,16 +244,28 @@ class Resolver:
             match_probability=candidates[0].match_probability if status == "matched" else None,
             candidates=candidates,
             skipped_keys=skipped,
+            model_version=self.params.version,
         )
 
     async def rank(self, profile: Profile) -> tuple[list[tuple[str, Score]], int, bool]:
         """Scored candidates, best first; how many blocking keys were too common to use;
         and whether every candidate was scored (False when the total cap cut some off)."""
+        found = await self.fetch(profile)
+        scored = [
+            (cid, score(compare(profile, candidate), self.params, family_tf=found.tf,
+                        family_value=profile.family))
+            for cid, candidate in found.candidates
+        ]  # fmt: skip
+        scored.sort(key=lambda item: -item[1].match_weight)
+        return scored, found.skipped, found.complete
+
+    async def fetch(self, profile: Profile) -> Fetched:
+        """The candidates the blocking index gives for a profile, with their profiles."""
         # Strongest entries first, so that a cap drops name candidates, never an
         # identifier's.
         blocking = sorted(blocking_keys(self._keys, profile), key=self._keys.index_rank)
         if not blocking:
-            return [], 0, True
+            return Fetched([], None, 0, True)
         surname = surname_key(self._keys, profile)
         keys: list[str] = []
         fields: list[str] = []
@@ -247,7 +278,7 @@ class Resolver:
             keys.append(bucket)
             fields.append(field)
         reply = await self._candidates(
-            keys=[*keys, self._keys.customer_count()],
+            keys=[*keys, self._keys.model_active(), self._keys.customer_count()],
             args=[
                 self._doc_prefix, self._doc_suffix, self._key_cap, self._candidate_cap,
                 "1" if surname else "0", *fields,
@@ -255,19 +286,22 @@ class Resolver:
         )  # fmt: skip
         surname_count, total = int(reply[0]), max(int(reply[1]), 1)
         complete = int(reply[2]) == 0
-        separator = next(i for i in range(3, len(reply)) if text(reply[i]) == "")
-        skipped = separator - 3
+        await self._use_model(text(reply[3]))
+        separator = next(i for i in range(4, len(reply)) if text(reply[i]) == "")
         pairs = reply[separator + 1 :]
         tf = {profile.family: surname_count / total} if profile.family and surname_count else None
-        scored = []
-        for cid, raw in zip(pairs[0::2], pairs[1::2], strict=True):
-            candidate = self._profiles.get(raw)
-            result = score(
-                compare(profile, candidate),
-                self.params,
-                family_tf=tf,
-                family_value=profile.family,
-            )
-            scored.append((text(cid), result))
-        scored.sort(key=lambda item: -item[1].match_weight)
-        return scored, skipped, complete
+        candidates = [
+            (text(cid), self._profiles.get(raw))
+            for cid, raw in zip(pairs[0::2], pairs[1::2], strict=True)
+        ]
+        return Fetched(candidates, tf, separator - 4, complete)
+
+    async def _use_model(self, version: str) -> None:
+        if version != self._version:
+            try:
+                self.params = await self._models.load(version)
+            except UnknownVersion:
+                log.error("model_version_missing", version=version)
+                self.params = DEFAULT_PARAMS
+            self._version = version
+            log.info("model_loaded", version=self.params.version)

@@ -223,18 +223,19 @@ return replies
 
 # Candidates for one query in one round trip. KEYS: bucket and spill set of each
 # blocking entry, then (optionally) the bucket of the surname's counter (term
-# frequency), then the customer counter.
+# frequency), then the active model version, then the customer counter.
 # ARGV: doc key prefix, doc key suffix, cap per entry, cap in total, 1 if a surname
 # counter is given, then the field of each blocking entry, then the surname's field.
 # An entry shared by more customers than the cap is skipped: one common value ("Smith")
 # must not make a query score thousands of records.
 # Reply: {surname count, customer count, 1 if the total cap cut candidates off,
-#         skipped fields..., "", id, doc, id, doc, ...}
+#         active model version ("" for the shipped defaults), skipped fields..., "",
+#         id, doc, id, doc, ...}
 CANDIDATES = """
 local prefix, suffix = ARGV[1], ARGV[2]
 local cap, total_cap = tonumber(ARGV[3]), tonumber(ARGV[4])
 local has_tf = ARGV[5] == '1'
-local n_blocking = (#KEYS - 1 - (has_tf and 1 or 0)) / 2
+local n_blocking = (#KEYS - 2 - (has_tf and 1 or 0)) / 2
 local seen, ids, skipped = {}, {}, {}
 local truncated = 0
 for i = 1, n_blocking do
@@ -263,8 +264,9 @@ for i = 1, n_blocking do
     end
   end
 end
-local reply = {0, tonumber(redis.call('GET', KEYS[#KEYS]) or '0'), truncated}
-if has_tf then reply[1] = tonumber(redis.call('HGET', KEYS[#KEYS - 1], ARGV[#ARGV]) or '0') end
+local reply = {0, tonumber(redis.call('GET', KEYS[#KEYS]) or '0'), truncated,
+               redis.call('GET', KEYS[#KEYS - 1]) or ''}
+if has_tf then reply[1] = tonumber(redis.call('HGET', KEYS[#KEYS - 2], ARGV[#ARGV]) or '0') end
 for _, field in ipairs(skipped) do reply[#reply + 1] = field end
 reply[#reply + 1] = ''
 for _, id in ipairs(ids) do

@@ -17,6 +17,7 @@ from service.history import HistoryStore
 from service.importer import Importer
 from service.keyschema import KeySchema
 from service.links import IdentityLinks
+from service.modelstore import ModelStore
 from service.resolve import Resolver
 from service.settings import Settings
 
@@ -30,6 +31,7 @@ class Stores:
     importer: Importer
     resolver: Resolver
     links: IdentityLinks
+    models: ModelStore
     api_keys: ApiKeyStore
 
 
@@ -41,6 +43,7 @@ def build_stores(
     history = HistoryStore(client, keys)
     audit = AuditLog(client, keys)
     links = IdentityLinks(client, keys)
+    models = ModelStore(client, keys)
     admin = settings.admin_token
     return Stores(
         keys=keys,
@@ -65,7 +68,9 @@ def build_stores(
             check_digit=settings.account_check_digit,
             key_cap=settings.blocking_key_cap,
             candidate_cap=settings.candidate_cap,
+            models=models,
         ),
+        models=models,
         links=links,
         api_keys=ApiKeyStore(client, keys, admin.get_secret_value() if admin else None),
     )

@@ -1,0 +1,73 @@
+"""`socialid train` and model versions against the real store: fit, store, activate,
+roll back, with every resolver picking the active version up without a restart."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from service.cli import main
+from service.keyschema import KeySchema
+from service.settings import Settings
+from service.stores import build_stores
+from service.training import train
+from tests.helpers import AppClient, admin
+
+_NAMES = ["Ann", "Ben", "Cara", "Dev", "Eve", "Finn", "Gus", "Hana", "Ivo", "Jo"]
+_FAMILIES = ["King", "Shah", "Okafor", "Novak"]
+
+
+async def _book(client: AppClient) -> None:
+    for i in range(40):
+        doc = {
+            "given_name": _NAMES[i % 10], "family_name": _FAMILIES[i % 4],
+            "date_of_birth": f"19{50 + i}-0{1 + i % 9}-1{i % 9}",
+            "addresses": [{"postcode": f"LS{i % 5} 3AG"}],
+            "emails": [f"p{i}@example.com"],
+        }  # fmt: skip
+        resp = await client.put(f"/v1/customers/C-{i}", json=doc, headers=admin())
+        assert resp.status == 201
+
+
+async def _version(client: AppClient) -> Any:
+    query = {"given_name": "Ann", "family_name": "King", "address": {"postcode": "LS0 3AG"}}
+    resp = await client.post("/v1/resolve", json=query, headers=admin())
+    assert resp.status == 200
+    return (await resp.json())["model_version"]
+
+
+async def test_a_fit_is_stored_and_used_once_activated(
+    client: AppClient, redis: aioredis.Redis, keys: KeySchema,
+    make_settings: Callable[..., Settings],
+) -> None:  # fmt: skip
+    await _book(client)
+    stores = build_stores(redis, make_settings(), keys)
+    result = await train(
+        redis, keys, stores.resolver, stores.models, region="GB", sample_size=40,
+        random_pairs=2_000, seed=1,
+    )  # fmt: skip
+    assert result.sampled_customers == 40
+    assert result.report.random_pairs == 2_000
+    version = result.params.version
+    assert await stores.models.versions() == [version]
+    assert await _version(client) == "defaults-1"  # stored, not active
+
+    await stores.models.activate(version)
+    assert await _version(client) == version  # the running app picked it up
+    await stores.models.activate("")
+    assert await _version(client) == "defaults-1"
+
+
+def test_model_cli_lists_and_refuses_unknown_versions(
+    monkeypatch: pytest.MonkeyPatch, redis_url: str, key_prefix: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    monkeypatch.setenv("SOCIALID_REDIS_URL", redis_url)
+    monkeypatch.setenv("SOCIALID_KEY_PREFIX", key_prefix)
+    assert main(["model", "list"]) == 0
+    assert "* defaults" in capsys.readouterr().out
+    assert main(["model", "activate", "fit-never"]) == 1
+    assert "no model version fit-never" in capsys.readouterr().out
