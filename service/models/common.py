@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from adapters.message import Channel
 from service.keyschema import CUSTOMER_ID_PATTERN
+
+__all__ = ["Channel", "CustomerId", "ExternalId", "LongText", "ShortText", "Strict"]
 
 CustomerId = Annotated[str, StringConstraints(pattern=CUSTOMER_ID_PATTERN)]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
@@ -19,10 +21,3 @@ class Strict(BaseModel):
     """Unknown fields are refused: a typo must not be silently dropped."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)
-
-
-class Channel(StrEnum):
-    TWITTER = "twitter"
-    FACEBOOK = "facebook"
-    FORUM = "forum"
-    EMAIL = "email"

@@ -1,0 +1,176 @@
+"""Meta webhooks: Messenger, the Facebook Page feed, and Instagram (same envelope)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from adapters.message import Attachment, Channel, InboundMessage, PayloadError, Sender
+from adapters.signatures import matches, sha256_hex
+
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+
+
+def challenge(query: Mapping[str, str], verify_token: str) -> str | None:
+    """The hub.challenge to echo when the subscription request carries our token."""
+    if query.get("hub.mode") != "subscribe" or not matches(
+        verify_token, query.get("hub.verify_token")
+    ):
+        return None
+    return query.get("hub.challenge")
+
+
+def verify(body: bytes, header: str | None, app_secret: str) -> bool:
+    return matches(sha256_hex(app_secret, body), header)
+
+
+def _obj(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise PayloadError(f"{what} is not an object")
+    return value
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise PayloadError(f"{what} is not a list")
+    return value
+
+
+def _id(value: Any) -> str | None:
+    if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
+        return str(value)
+    return None
+
+
+def _time(value: Any, unit: float) -> datetime:
+    try:
+        return datetime.fromtimestamp(float(value) / unit, UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        raise PayloadError("a time is not a number") from None
+
+
+def parse(body: bytes) -> list[InboundMessage]:
+    try:
+        payload = _obj(json.loads(body), "the body")
+    except (ValueError, RecursionError):
+        raise PayloadError("the body is not JSON") from None
+    kind = payload.get("object")
+    if kind not in ("page", "instagram"):
+        raise PayloadError("object is neither page nor instagram")
+    channel = Channel.INSTAGRAM if kind == "instagram" else Channel.FACEBOOK
+    messages: list[InboundMessage] = []
+    for entry in _list(payload.get("entry"), "entry"):
+        entry = _obj(entry, "an entry")
+        page = _id(entry.get("id"))
+        if page is None:
+            raise PayloadError("an entry has no id")
+        for event in _list(entry.get("messaging"), "messaging"):
+            message = _messaging(_obj(event, "a messaging event"), channel, page)
+            if message is not None:
+                messages.append(message)
+        for change in _list(entry.get("changes"), "changes"):
+            message = _change(_obj(change, "a change"), channel, page, entry.get("time"))
+            if message is not None:
+                messages.append(message)
+    return messages
+
+
+def _messaging(event: dict[str, Any], channel: Channel, page: str) -> InboundMessage | None:
+    message = event.get("message")
+    if not isinstance(message, dict) or message.get("is_echo"):
+        return None  # delivery and read receipts, and the page's own sends
+    sender = _id(_obj(event.get("sender"), "sender").get("id"))
+    mid = _id(message.get("mid"))
+    if sender is None or mid is None:
+        raise PayloadError("a message has no sender id or mid")
+    if sender == page:
+        return None
+    attachments = [
+        Attachment(
+            kind=str(a.get("type")) if a.get("type") else None,
+            url=str(a["payload"]["url"])
+            if isinstance(a.get("payload"), dict) and a["payload"].get("url")
+            else None,
+        )
+        for a in _list(message.get("attachments"), "attachments")
+        if isinstance(a, dict)
+    ]
+    reply_to = message.get("reply_to")
+    parent = _id(reply_to.get("mid")) if isinstance(reply_to, dict) else None
+    return InboundMessage(
+        channel=channel,
+        provider="message",
+        event_id=mid,
+        dedup_key=f"{channel.value}:mid:{mid}",
+        # Page-scoped ids carry no name; the Graph API lookup adds it when configured.
+        sender=Sender(external_id=sender),
+        text=str(message.get("text") or ""),
+        sent_at=_time(event.get("timestamp"), 1000),
+        private=True,
+        thread_keys=[
+            f"{channel.value}:dm:{page}-{sender}",
+            *([f"{channel.value}:mid:{parent}"] if parent else []),
+        ],
+        attachments=attachments,
+    )
+
+
+def _change(
+    change: dict[str, Any], channel: Channel, page: str, entry_time: Any
+) -> InboundMessage | None:
+    field = change.get("field")
+    value = _obj(change.get("value") or {}, "a change's value")
+    if field == "feed":
+        if value.get("item") not in ("comment", "post", "status") or value.get("verb") not in (
+            "add",
+            "edited",
+        ):
+            return None
+        author = _obj(value.get("from") or {}, "from")
+        sender_id = _id(author.get("id"))
+        item_id = _id(value.get("comment_id")) or _id(value.get("post_id"))
+        if sender_id is None or item_id is None:
+            raise PayloadError("a feed change has no author or id")
+        if sender_id == page:
+            return None
+        post = _id(value.get("post_id")) or item_id
+        created = value.get("created_time", entry_time)
+        return InboundMessage(
+            channel=channel,
+            provider="feed",
+            event_id=item_id,
+            dedup_key=f"{channel.value}:feed:{item_id}:{value.get('verb')}",
+            sender=Sender(external_id=sender_id, display_name=_name(author.get("name"))),
+            text=str(value.get("message") or ""),
+            sent_at=_time(created, 1),
+            private=False,
+            thread_keys=[f"{channel.value}:post:{post}"],
+        )
+    if field == "comments":  # Instagram
+        author = _obj(value.get("from") or {}, "from")
+        sender_id = _id(author.get("id"))
+        comment = _id(value.get("id"))
+        if sender_id is None or comment is None:
+            raise PayloadError("a comment has no author or id")
+        media = value.get("media")
+        media_id = _id(media.get("id")) if isinstance(media, dict) else None
+        return InboundMessage(
+            channel=channel,
+            provider="comment",
+            event_id=comment,
+            dedup_key=f"{channel.value}:comment:{comment}",
+            sender=Sender(external_id=sender_id, handle=_name(author.get("username"))),
+            text=str(value.get("text") or ""),
+            sent_at=_time(entry_time, 1) if entry_time is not None else datetime.now(UTC),
+            private=False,
+            thread_keys=[f"{channel.value}:post:{media_id or comment}"],
+        )
+    return None
+
+
+def _name(value: Any) -> str | None:
+    return str(value) if isinstance(value, str) and value else None

@@ -1,0 +1,63 @@
+"""The typed message every adapter produces, whatever the provider's payload."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class Channel(StrEnum):
+    TWITTER = "twitter"
+    FACEBOOK = "facebook"
+    INSTAGRAM = "instagram"
+    FORUM = "forum"
+    EMAIL = "email"
+
+
+class PayloadError(ValueError):
+    """The payload is not what the provider documents: the delivery goes to the dead
+    letters with this reason (never the payload itself: it holds personal data)."""
+
+
+class Sender(BaseModel, frozen=True):
+    external_id: str = Field(min_length=1, description="The provider's id of the sender.")
+    handle: str | None = None
+    display_name: str | None = None
+    email: str | None = None
+    location: str | None = None
+    bio: str | None = None
+
+
+class Attachment(BaseModel, frozen=True):
+    kind: str | None = None
+    content_type: str | None = None
+    name: str | None = None
+    url: str | None = None
+    size: int | None = None
+
+
+class InboundMessage(BaseModel, frozen=True):
+    channel: Channel
+    provider: str = Field(description="Which webhook format it came in (tweet, dm, ...).")
+    event_id: str = Field(description="The provider's id of the message or event.")
+    dedup_key: str = Field(description="Stable across the provider's retries.")
+    sender: Sender
+    text: str = ""
+    subject: str | None = None
+    sent_at: datetime
+    private: bool = Field(description="A direct message or e-mail rather than a public post.")
+    thread_keys: list[str] = Field(
+        default_factory=list,
+        description="Keys shared by messages of one conversation (a DM pair, a reply "
+        "chain, a page post, a forum topic, an e-mail References chain).",
+    )
+    attachments: list[Attachment] = Field(default_factory=list)
+
+    @property
+    def message_id(self) -> str:
+        """socialid's id of the message: the same for every retry of its delivery."""
+        digest = hashlib.blake2b(self.dedup_key.encode(), digest_size=12).hexdigest()
+        return f"msg_{digest}"

@@ -1,0 +1,207 @@
+"""Twitter/X: the Account Activity API (tweets, direct messages) and the newer X
+Activity API envelope (``dm.received``, ``post.mention.create``)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from adapters.message import Channel, InboundMessage, PayloadError, Sender
+from adapters.signatures import hmac_sha256, matches, sha256_base64
+
+SIGNATURE_HEADER = "x-twitter-webhooks-signature"
+_CREATED_AT = "%a %b %d %H:%M:%S %z %Y"
+
+
+def crc_response(crc_token: str, consumer_secret: str) -> dict[str, str]:
+    """The answer to X's challenge: proves we hold the consumer secret."""
+    digest = hmac_sha256(consumer_secret, crc_token.encode())
+    return {"response_token": "sha256=" + base64.b64encode(digest).decode()}
+
+
+def verify(body: bytes, header: str | None, consumer_secret: str) -> bool:
+    return matches(sha256_base64(consumer_secret, body), header)
+
+
+def _obj(value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise PayloadError(f"{what} is not an object")
+    return value
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise PayloadError(f"{what} is not a list")
+    return value
+
+
+def _str(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return str(value)
+    raise PayloadError("an id or text field has the wrong type")
+
+
+def _ms(value: Any) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(str(value)) / 1000, UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        raise PayloadError("a timestamp is not milliseconds since the epoch") from None
+
+
+def parse(body: bytes) -> list[InboundMessage]:
+    """The customer messages in one delivery; the account's own activity is dropped."""
+    try:
+        payload = _obj(json.loads(body), "the body")
+    except (ValueError, RecursionError):
+        raise PayloadError("the body is not JSON") from None
+    if "data" in payload and "for_user_id" not in payload:
+        return _activity(_obj(payload["data"], "data"))
+    own = _str(payload.get("for_user_id"))
+    if own is None:
+        raise PayloadError("for_user_id is missing")
+    users = _obj(payload.get("users") or {}, "users")
+    messages = [
+        m
+        for tweet in _list(payload.get("tweet_create_events"), "tweet_create_events")
+        if (m := _tweet(_obj(tweet, "a tweet"), own)) is not None
+    ]
+    messages += [
+        m
+        for event in _list(payload.get("direct_message_events"), "direct_message_events")
+        if (m := _dm(_obj(event, "a direct message"), own, users)) is not None
+    ]
+    return messages
+
+
+def _user(user: dict[str, Any]) -> Sender:
+    external_id = _str(user.get("id_str") or user.get("id"))
+    if not external_id:
+        raise PayloadError("a user has no id")
+    return Sender(
+        external_id=external_id,
+        handle=_str(user.get("screen_name") or user.get("username")),
+        display_name=_str(user.get("name")),
+        location=_str(user.get("location")),
+        bio=_str(user.get("description")),
+    )
+
+
+def _tweet(tweet: dict[str, Any], own: str) -> InboundMessage | None:
+    sender = _user(_obj(tweet.get("user"), "a tweet's user"))
+    if sender.external_id == own:
+        return None  # the account's own post, echoed back
+    tweet_id = _str(tweet.get("id_str"))
+    if not tweet_id:
+        raise PayloadError("a tweet has no id_str")
+    extended = tweet.get("extended_tweet")
+    full = _str(extended.get("full_text")) if isinstance(extended, dict) else None
+    text = full or _str(tweet.get("text")) or ""
+    if "timestamp_ms" in tweet:
+        sent_at = _ms(tweet["timestamp_ms"])
+    else:
+        try:
+            sent_at = datetime.strptime(str(tweet.get("created_at")), _CREATED_AT)
+        except ValueError:
+            raise PayloadError("a tweet has no readable time") from None
+    reply_to = _str(tweet.get("in_reply_to_status_id_str"))
+    return InboundMessage(
+        channel=Channel.TWITTER,
+        provider="tweet",
+        event_id=tweet_id,
+        dedup_key=f"twitter:{own}:tweet:{tweet_id}",
+        sender=sender,
+        text=text,
+        sent_at=sent_at,
+        private=False,
+        # A reply chain is one conversation: the tweet itself and what it answers.
+        thread_keys=[
+            f"twitter:status:{tweet_id}",
+            *([f"twitter:status:{reply_to}"] if reply_to else []),
+        ],
+    )
+
+
+def _dm(event: dict[str, Any], own: str, users: dict[str, Any]) -> InboundMessage | None:
+    if event.get("type") != "message_create":
+        return None
+    create = _obj(event.get("message_create"), "message_create")
+    sender_id = _str(create.get("sender_id"))
+    if not sender_id:
+        raise PayloadError("a direct message has no sender_id")
+    if sender_id == own:
+        return None
+    event_id = _str(event.get("id"))
+    if not event_id:
+        raise PayloadError("a direct message has no id")
+    data = _obj(create.get("message_data") or {}, "message_data")
+    profile = users.get(sender_id)
+    sender = _user(profile) if isinstance(profile, dict) else Sender(external_id=sender_id)
+    pair = "-".join(sorted((own, sender_id)))
+    return InboundMessage(
+        channel=Channel.TWITTER,
+        provider="dm",
+        event_id=event_id,
+        dedup_key=f"twitter:{own}:dm:{event_id}",
+        sender=sender,
+        text=_str(data.get("text")) or "",
+        sent_at=_ms(event.get("created_timestamp")),
+        private=True,
+        thread_keys=[f"twitter:dm:{pair}"],
+    )
+
+
+def _activity(data: dict[str, Any]) -> list[InboundMessage]:
+    """The X Activity API: one event per delivery, deduplicated on its event_uuid."""
+    event_type = data.get("event_type")
+    uuid = _str(data.get("event_uuid"))
+    own = _str(_obj(data.get("filter") or {}, "filter").get("user_id"))
+    payload = _obj(data.get("payload") or {}, "payload")
+    if not uuid or not own:
+        raise PayloadError("event_uuid or filter.user_id is missing")
+    if event_type == "dm.received":
+        users = _obj(payload.get("users") or {}, "users")
+        return [
+            m.model_copy(update={"dedup_key": f"x:{uuid}:{m.event_id}"})
+            for event in _list(payload.get("direct_message_events"), "direct_message_events")
+            if (m := _dm(_obj(event, "a direct message"), own, users)) is not None
+        ]
+    if event_type == "post.mention.create":
+        author = _str(payload.get("author_id"))
+        post_id = _str(payload.get("id"))
+        if not author or not post_id:
+            raise PayloadError("a post has no id or author_id")
+        if author == own:
+            return []
+        includes = _obj(data.get("includes") or {}, "includes")
+        found = next(
+            (u for u in _list(includes.get("users"), "includes.users")
+             if isinstance(u, dict) and _str(u.get("id")) == author),
+            None,
+        )  # fmt: skip
+        sender = _user(found) if found else Sender(external_id=author)
+        created = _str(payload.get("created_at"))
+        try:
+            sent_at = datetime.fromisoformat(created) if created else datetime.now(UTC)
+        except ValueError:
+            raise PayloadError("a post has no readable created_at") from None
+        conversation = _str(payload.get("conversation_id")) or post_id
+        return [
+            InboundMessage(
+                channel=Channel.TWITTER,
+                provider="post",
+                event_id=post_id,
+                dedup_key=f"x:{uuid}",
+                sender=sender,
+                text=_str(payload.get("text")) or "",
+                sent_at=sent_at,
+                private=False,
+                thread_keys=[f"twitter:status:{post_id}", f"twitter:status:{conversation}"],
+            )
+        ]
+    return []  # other event types carry no customer message
