@@ -18,17 +18,23 @@ from service.api import (
     v1_import,
     v1_keys,
     v1_lookup,
+    v1_messages,
     v1_resolve,
+    webhooks,
+    webhooks_email,
 )
 from service.appkeys import (
     API_KEYS,
     AUDIT,
     CUSTOMERS,
+    DELIVERIES,
     EMBEDDED,
+    GRAPH_NAMES,
     HISTORY,
     IMPORTER,
     KEYS,
     LINKS,
+    MESSAGES,
     METRICS,
     REDIS,
     REDIS_URL,
@@ -36,6 +42,7 @@ from service.appkeys import (
     SETTINGS,
 )
 from service.embedded import EmbeddedRedis
+from service.ingest.runner import build_worker, graph_names, running
 from service.keyschema import KeySchema
 from service.logs import get_logger
 from service.metrics import Metrics
@@ -92,10 +99,44 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     app[RESOLVER] = stores.resolver
     app[LINKS] = stores.links
     app[IMPORTER] = stores.importer
+    app[DELIVERIES] = stores.deliveries
+    app[MESSAGES] = stores.messages
+    settings = app[SETTINGS]
     try:
-        yield
+        async with graph_names(client, settings, stores.keys) as names:
+            if names is not None:
+                app[GRAPH_NAMES] = names
+            if not settings.worker:
+                yield
+                return
+            worker = build_worker(client, settings, stores, names=names, metrics=app[METRICS])
+            async with running(worker, grace=settings.shutdown_timeout):
+                yield
     finally:
         await client.aclose()
+
+
+# Each channel and the settings it needs before its webhook answers anything but 404.
+CHANNEL_SECRETS = {
+    "twitter": ("twitter_consumer_secret",),
+    "facebook": ("facebook_app_secret", "facebook_verify_token"),
+    "forum": ("discourse_secret",),
+    "email/mailgun": ("mailgun_signing_key",),
+    "email/sendgrid": ("sendgrid_path_secret",),
+    "email/postmark": ("postmark_basic_auth",),
+}
+
+
+def log_channels(settings: Settings) -> None:
+    """Say at start-up which webhooks are on, and what an off one is missing."""
+    on, off = [], {}
+    for channel, names in CHANNEL_SECRETS.items():
+        missing = [f"SOCIALID_{n.upper()}" for n in names if getattr(settings, n) is None]
+        if missing:
+            off[channel] = ", ".join(missing)
+        else:
+            on.append(channel)
+    log.info("webhooks", on=[*on, "email/raw"], off=off)
 
 
 def create_app(settings: Settings) -> web.Application:
@@ -106,11 +147,12 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[KEYS] = KeySchema(settings.key_prefix)
     app[METRICS] = Metrics()
+    log_channels(settings)
     app.cleanup_ctx.append(embedded_store_ctx)
     app.cleanup_ctx.append(redis_ctx)
     # v1_resolve first: /v1/customers/search must win over /v1/customers/{customer_id}.
     modules = (ops, v1_keys, v1_resolve, v1_customers, v1_history, v1_identities, v1_import,
-               v1_lookup)  # fmt: skip
+               v1_lookup, v1_messages, webhooks, webhooks_email)  # fmt: skip
     for module in modules:
         app.router.add_routes(module.routes)
     return app

@@ -11,6 +11,9 @@ from service.customers import CustomerStore
 from service.embedded import EmbeddedRedis
 from service.history import HistoryStore
 from service.importer import Importer
+from service.ingest.deliveries import DeliveryStore
+from service.ingest.messages import MessageStore
+from service.ingest.names import GraphNames
 from service.keyschema import KeySchema
 from service.links import IdentityLinks
 from service.metrics import Metrics
@@ -30,6 +33,9 @@ AUDIT = web.AppKey("audit", AuditLog)
 IMPORTER = web.AppKey("importer", Importer)
 RESOLVER = web.AppKey("resolver", Resolver)
 LINKS = web.AppKey("links", IdentityLinks)
+DELIVERIES = web.AppKey("deliveries", DeliveryStore)
+MESSAGES = web.AppKey("messages", MessageStore)
+GRAPH_NAMES = web.AppKey("graph_names", GraphNames)
 
 REQUEST_ID = web.RequestKey("request_id", str)
 PRINCIPAL = web.RequestKey("principal", Principal)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio as aioredis
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from service.indexing import owned_keys, owned_keys_of_raw, recorded_entries, set_entries
 from service.keyschema import COUNTED_KINDS, KeySchema
@@ -65,6 +65,7 @@ class Erasure(BaseModel):
     events: int
     identity_links: int
     index_entries: int
+    messages: int = Field(default=0, description="Inbound messages resolved to them.")
 
 
 def etag_of(raw: str | bytes) -> str:

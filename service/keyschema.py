@@ -43,6 +43,10 @@ def _index_entry(kind: str, value: str) -> str:
     return f"{kind}:{base64.urlsafe_b64encode(digest).decode()}"
 
 
+def _digest(value: str) -> str:
+    return hashlib.blake2b(value.encode(), digest_size=12).hexdigest()
+
+
 def quote(value: str) -> str:
     return value.translate(_ESCAPE)
 
@@ -114,6 +118,10 @@ class KeySchema:
         p = self.prefix
         return f"{p}:idn:{member}", f"{p}:lnk:{member}", f"{p}:idh:{member}", f"{p}:rej:{member}"
 
+    def customer_messages(self, customer_id: str) -> str:
+        """Sorted set of the inbound messages resolved to this customer (for erasure)."""
+        return f"{self.prefix}:{{c:{customer_id}}}:msgs"
+
     def customer_audit(self, customer_id: str) -> str:
         """List of the ids of audit entries about this customer, newest first."""
         return f"{self.prefix}:{{c:{customer_id}}}:aud"
@@ -180,6 +188,53 @@ class KeySchema:
     def model_versions(self) -> str:
         """Sorted set of the fitted versions, scored by when they were fitted."""
         return f"{self.prefix}:model:versions"
+
+    # -- ingestion -----------------------------------------------------------------------
+    # Deliveries, messages and conversations carry no hash tag of their own; dedup and
+    # thread keys are digests, so no provider id or address appears in a key name.
+    def ingest_stream(self) -> str:
+        """Stream of deliveries stored before they were acknowledged, until processed."""
+        return f"{self.prefix}:ingest"
+
+    def dead_letters(self) -> str:
+        """Stream of deliveries that could not be read, with the reason."""
+        return f"{self.prefix}:ingest:dead"
+
+    def dedup(self, dedup_key: str) -> str:
+        """Present while a provider's retries of one message must be refused."""
+        return f"{self.prefix}:dd:{_digest(dedup_key)}"
+
+    def webhook_nonce(self, provider: str, nonce: str) -> str:
+        """A signed token already used (Mailgun): a replay is refused."""
+        return f"{self.prefix}:nonce:{provider}:{_digest(nonce)}"
+
+    def message(self, message_id: str) -> str:
+        """Hash: the message, its resolution, conversation and processing state."""
+        return f"{self.prefix}:msg:{message_id}"
+
+    def messages(self, facet: str = "all") -> str:
+        """Sorted set of message ids by time sent: all, ``ch:<channel>`` or
+        ``st:<resolution status>``."""
+        return f"{self.prefix}:msgs:{facet}"
+
+    def thread(self, thread_key: str) -> str:
+        """A thread key (DM pair, reply chain, topic, Message-ID) -> conversation id."""
+        return f"{self.prefix}:thr:{_digest(thread_key)}"
+
+    def conversation(self, conversation_id: str) -> str:
+        return f"{self.prefix}:conv:{conversation_id}"
+
+    def conversation_messages(self, conversation_id: str) -> str:
+        """Sorted set of the conversation's message ids by time sent."""
+        return f"{self.prefix}:conv:{conversation_id}:msgs"
+
+    def sender_name(self, channel: str, external_id: str) -> str:
+        """Cached name of a sender the provider's payload does not name (Messenger)."""
+        return f"{self.prefix}:name:{identity_suffix(channel, external_id)}"
+
+    def resolution_counts(self) -> str:
+        """Hash ``channel:status`` -> messages resolved so (shared by every worker)."""
+        return f"{self.prefix}:stats:resolutions"
 
     # -- audit -----------------------------------------------------------------------
     def audit(self) -> str:

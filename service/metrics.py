@@ -9,6 +9,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     Info,
     generate_latest,
@@ -48,6 +49,49 @@ class Metrics:
             "socialid_auth_failures",
             "Requests refused for a missing or bad credential, or a missing scope.",
             ["reason"],
+            registry=r,
+        )
+        self.deliveries = Counter(
+            "socialid_webhook_deliveries",
+            "Webhook deliveries by channel and outcome (accepted, duplicate, dead_letter, "
+            "empty, refused).",
+            ["channel", "outcome"],
+            registry=r,
+        )
+        self.signature_failures = Counter(
+            "socialid_webhook_signature_failures",
+            "Webhook deliveries refused for a missing, wrong or stale signature.",
+            ["channel", "reason"],
+            registry=r,
+        )
+        self.processed = Counter(
+            "socialid_ingest_messages_processed",
+            "Messages the worker of this process resolved and stored, by channel and "
+            "resolution status.",
+            ["channel", "status"],
+            registry=r,
+        )
+        self.ingest_delay = Histogram(
+            "socialid_ingest_delay_seconds",
+            "Time from storing a delivery to its messages being resolved and stored.",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.ingest_lag = Gauge(
+            "socialid_ingest_lag_seconds",
+            "Age of the oldest delivery not yet processed (0 when none waits).",
+            registry=r,
+        )
+        self.ingest_waiting = Gauge(
+            "socialid_ingest_waiting", "Deliveries stored and not yet processed.", registry=r
+        )
+        self.dead_letters = Gauge(
+            "socialid_ingest_dead_letters", "Deliveries in the dead-letter stream.", registry=r
+        )
+        self.resolutions = Gauge(
+            "socialid_messages_resolved",
+            "Messages resolved by every worker since the store was created, by channel and status.",
+            ["channel", "status"],
             registry=r,
         )
         build = Info("socialid_build", "Version of socialid and of its runtime.", registry=r)

@@ -172,7 +172,9 @@ def requires(*scopes: Scope) -> Callable[[Handler], Handler]:
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if not request.path.startswith("/v1/"):
+    # /v1 is all protected; elsewhere only routes that declare scopes (raw e-mail).
+    declared = hasattr(request.match_info.handler, _SCOPES_ATTR)
+    if not request.path.startswith("/v1/") and not declared:
         return await handler(request)
     metrics = request.app[METRICS]
     header = request.headers.get("Authorization", "")

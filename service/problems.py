@@ -44,6 +44,17 @@ PROBLEM_TYPES: dict[str, str] = {
     "record again (its ETag), re-apply your change and resend.",
     "contended": "The record kept changing while this request ran; retry.",
     "bad-cursor": "The history cursor was not issued by this service; start without one.",
+    "channel-not-configured": "This channel's secret is not set on the server "
+    "(SOCIALID_<CHANNEL>_...): its webhook is off. See the start-up log.",
+    "bad-signature": "The delivery's signature (or credentials) is missing, wrong, stale or "
+    "replayed. Check the shared secret configured on both sides.",
+    "bad-form": "The body is not a readable form (multipart/form-data or urlencoded).",
+    "message-not-found": "No processed message has this id (it may still be waiting in the "
+    "ingestion stream: retry shortly).",
+    "conversation-not-found": "No conversation has this id.",
+    "dead-letter-not-found": "No dead letter has this id (it may have been replayed).",
+    "still-unreadable": "The dead letter still cannot be parsed; `detail` says why. It stays "
+    "in the dead letters.",
     "store-unavailable": "Redis is not answering. Retry after the Retry-After delay.",
     "internal-error": "An unexpected error. Quote the request_id when reporting it.",
 }

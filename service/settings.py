@@ -87,6 +87,58 @@ class Settings(BaseSettings):
     )
     account_check_digit: Literal["luhn", "mod11"] | None = None
 
+    # -- channels: a channel whose secret is unset answers 404 ---------------------------
+    twitter_consumer_secret: SecretStr | None = Field(
+        default=None, description="Signs Twitter/X CRC answers and deliveries."
+    )
+    facebook_app_secret: SecretStr | None = Field(
+        default=None, description="Meta app secret: X-Hub-Signature-256 of deliveries."
+    )
+    facebook_verify_token: SecretStr | None = Field(
+        default=None, description="The token Meta echoes in its hub verification."
+    )
+    facebook_page_token: SecretStr | None = Field(
+        default=None, description="Page access token: Messenger senders' names (Graph API)."
+    )
+    facebook_graph_url: str = Field(
+        default="https://graph.facebook.com/v21.0", description="Graph API base URL."
+    )
+    graph_timeout: float = Field(default=2.0, gt=0, le=30)
+    discourse_secret: SecretStr | None = Field(
+        default=None, description="Discourse webhook secret; also signs the generic forum JSON."
+    )
+    mailgun_signing_key: SecretStr | None = None
+    mailgun_max_age: int = Field(
+        default=300, ge=10, description="Seconds a Mailgun signature's timestamp stays valid."
+    )
+    sendgrid_path_secret: SecretStr | None = Field(
+        default=None, description="The secret path segment of the SendGrid Inbound Parse URL."
+    )
+    postmark_basic_auth: SecretStr | None = Field(
+        default=None, description="user:password Postmark sends as HTTP Basic credentials."
+    )
+
+    # -- ingestion ----------------------------------------------------------------------
+    dedup_days: int = Field(
+        default=7, ge=1, le=365, description="How long a delivery's keys refuse a repeat."
+    )
+    ingest_fsync: bool = Field(
+        default=False,
+        description="Answer a webhook only once the store's append-only file is fsynced "
+        "(WAITAOF; needs appendonly yes).",
+    )
+    thread_days: int = Field(
+        default=180, ge=1, le=3650, description="How long a thread key finds its conversation."
+    )
+    worker: bool = Field(default=True, description="Run the ingestion worker inside serve.")
+    worker_batch: int = Field(default=64, ge=1, le=1000)
+    worker_claim_after: float = Field(
+        default=30.0, ge=1, description="Seconds before another worker claims a pending delivery."
+    )
+    worker_max_attempts: int = Field(
+        default=5, ge=1, description="Attempts before a delivery goes to the dead letters."
+    )
+
     @field_validator("redis_url")
     @classmethod
     def _known_scheme(cls, value: str | None) -> str | None:

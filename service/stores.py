@@ -15,6 +15,8 @@ from service.audit import AuditLog
 from service.customers import CustomerStore
 from service.history import HistoryStore
 from service.importer import Importer
+from service.ingest.deliveries import DeliveryStore
+from service.ingest.messages import MessageStore
 from service.keyschema import KeySchema
 from service.links import IdentityLinks
 from service.modelstore import ModelStore
@@ -33,6 +35,8 @@ class Stores:
     links: IdentityLinks
     models: ModelStore
     api_keys: ApiKeyStore
+    deliveries: DeliveryStore
+    messages: MessageStore
 
 
 def build_stores(
@@ -73,4 +77,8 @@ def build_stores(
         models=models,
         links=links,
         api_keys=ApiKeyStore(client, keys, admin.get_secret_value() if admin else None),
+        deliveries=DeliveryStore(
+            client, keys, dedup_days=settings.dedup_days, fsync=settings.ingest_fsync
+        ),
+        messages=MessageStore(client, keys, thread_days=settings.thread_days),
     )

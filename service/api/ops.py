@@ -10,9 +10,10 @@ from aiohttp import web
 from pydantic import BaseModel
 from redis.exceptions import RedisError
 
-from service.appkeys import METRICS, REDIS, SETTINGS
+from service.appkeys import DELIVERIES, KEYS, METRICS, REDIS, SETTINGS
 from service.bodies import json_model
 from service.problems import PROBLEM_TYPES
+from service.redistypes import text_map
 
 routes = web.RouteTableDef()
 
@@ -58,8 +59,29 @@ async def problem_type(request: web.Request) -> web.Response:
     return web.Response(text=f"{slug}\n\n{PROBLEM_TYPES[slug]}\n")
 
 
+async def _store_gauges(request: web.Request) -> None:
+    """Figures every process shares, read from the store when scraped."""
+    m = request.app[METRICS]
+    try:
+        async with asyncio.timeout(request.app[SETTINGS].redis_timeout):
+            lag, waiting, dead = await request.app[DELIVERIES].backlog()
+            counts = text_map(
+                await request.app[REDIS].hgetall(request.app[KEYS].resolution_counts())
+            )
+    except (RedisError, OSError, TimeoutError):
+        m.redis_errors.labels("metrics").inc()
+        return  # the request metrics are still worth serving
+    m.ingest_lag.set(lag)
+    m.ingest_waiting.set(waiting)
+    m.dead_letters.set(dead)
+    for label, count in counts.items():
+        channel, _, status = label.partition(":")
+        m.resolutions.labels(channel, status).set(int(count))
+
+
 @routes.get("/metrics")
 async def metrics(request: web.Request) -> web.Response:
+    await _store_gauges(request)
     m = request.app[METRICS]
     resp = web.Response(body=m.render())
     resp.headers["Content-Type"] = m.content_type

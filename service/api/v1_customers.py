@@ -12,10 +12,11 @@ from pydantic import BaseModel, Field
 
 from service.api.common import actor, customer_id, existing_customer, if_match, quoted
 from service.apikeys import Scope
-from service.appkeys import AUDIT, CUSTOMERS, HISTORY, SETTINGS
+from service.appkeys import AUDIT, CUSTOMERS, HISTORY, MESSAGES, SETTINGS
 from service.audit import AuditEntry, link_actions
 from service.bodies import json_model, read_json_object
 from service.customers import Contended, Erasure, PreconditionFailed
+from service.ingest.messages import StoredMessage
 from service.middleware import requires
 from service.models import Customer, Event
 from service.models.customer import REGION
@@ -31,6 +32,7 @@ class Export(BaseModel):
     exported_at: datetime
     customer: dict[str, Any] = Field(description="The record exactly as stored.")
     events: list[Event]
+    messages: list[StoredMessage] = Field(description="Inbound messages resolved to them.")
     audit: list[AuditEntry]
 
 
@@ -108,7 +110,12 @@ async def get_customer(request: web.Request) -> web.Response:
 @routes.delete("/v1/customers/{customer_id}")
 @requires(Scope.ADMIN)
 async def erase_customer(request: web.Request) -> web.Response:
-    erased: Erasure | None = await request.app[CUSTOMERS].erase(customer_id(request))
+    cid = customer_id(request)
+    # Messages first: should the erasure stop half-way, a retry still finds the customer.
+    messages = await request.app[MESSAGES].erase_customer(cid)
+    erased: Erasure | None = await request.app[CUSTOMERS].erase(cid)
+    if erased is not None:
+        erased.messages = messages
     if erased is None:
         raise ProblemError(404, "No customer with this id.", slug="customer-not-found")
     await request.app[AUDIT].record_erasure(
@@ -126,6 +133,13 @@ async def export_customer(request: web.Request) -> web.Response:
         raise ProblemError(404, "No customer with this id.", slug="customer-not-found")
     events = await request.app[HISTORY].recent(cid, limit=1_000_000)
     audit = await request.app[AUDIT].about(cid)
+    messages = await request.app[MESSAGES].of_customer(cid)
     return json_model(
-        Export(exported_at=datetime.now(UTC), customer=document, events=events, audit=audit)
+        Export(
+            exported_at=datetime.now(UTC),
+            customer=document,
+            events=events,
+            messages=messages,
+            audit=audit,
+        )
     )

@@ -1,0 +1,76 @@
+"""What every webhook route does the same way: refuse an unconfigured channel, count and
+answer signature failures, store the delivery, answer with what was accepted."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aiohttp import web
+from pydantic import SecretStr
+
+from adapters.delivery import CHANNEL_OF, Delivery, Format
+from service.appkeys import DELIVERIES, METRICS
+from service.bodies import json_model
+from service.logs import get_logger
+from service.problems import ProblemError
+
+log = get_logger("socialid.webhooks")
+
+
+def secret_of(value: SecretStr | None, setting: str) -> str:
+    """The channel's secret; a channel without one is off (404)."""
+    if value is None:
+        raise ProblemError(
+            404,
+            f"This webhook is off: SOCIALID_{setting} is not set on the server.",
+            slug="channel-not-configured",
+        )
+    return value.get_secret_value()
+
+
+def refuse(request: web.Request, channel: str, reason: str) -> ProblemError:
+    """A delivery without valid credentials: 401 when none came, 403 when they are wrong,
+    stale or replayed. Counted, never logged with the body."""
+    request.app[METRICS].signature_failures.labels(channel, reason).inc()
+    log.warning("webhook_refused", channel=channel, reason=reason)
+    status = 401 if reason == "missing" else 403
+    return ProblemError(status, f"The delivery's signature is {reason}.", slug="bad-signature")
+
+
+def require_type(request: web.Request, *types: str) -> None:
+    ctype = request.content_type
+    if ctype not in types and not (ctype.endswith("+json") and "application/json" in types):
+        raise ProblemError(
+            415,
+            f"Send the body as {' or '.join(types)} (got {ctype or 'no content type'}).",
+            slug="unsupported-media-type",
+        )
+
+
+async def receive(
+    request: web.Request, fmt: Format, body: bytes, meta: dict[str, str] | None = None
+) -> web.Response:
+    """Store the delivery durably, then answer 200; a repeat stores nothing new."""
+    delivery = Delivery(format=fmt, received_at=datetime.now(UTC), body=body, meta=meta or {})
+    result = await request.app[DELIVERIES].receive(delivery)
+    channel = CHANNEL_OF[fmt].value
+    counter = request.app[METRICS].deliveries
+    if result.dead_letter is not None:
+        outcome = "dead_letter"
+    elif result.accepted:
+        outcome = "accepted"
+    elif result.duplicates:
+        outcome = "duplicate"
+    else:
+        outcome = "empty"  # a ping, an echo, a read receipt: nothing for a rep
+    counter.labels(channel, outcome).inc()
+    log.info(
+        "delivery",
+        channel=channel,
+        format=fmt.value,
+        outcome=outcome,
+        accepted=len(result.accepted),
+        duplicates=result.duplicates,
+        dead_letter=result.dead_letter,
+    )
+    return json_model(result)

@@ -1,0 +1,80 @@
+"""Webhooks of the social channels and forums: Twitter/X, Meta (Facebook, Instagram),
+Discourse and the generic forum JSON. Each verifies before it stores."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from adapters import discourse, facebook, twitter
+from adapters.delivery import Format
+from adapters.signatures import matches, sha256_hex
+from service.api.webhook_common import receive, refuse, require_type, secret_of
+from service.appkeys import SETTINGS
+from service.problems import ProblemError
+
+routes = web.RouteTableDef()
+GENERIC_FORUM_SIGNATURE = "X-Socialid-Signature"
+
+
+@routes.get("/webhooks/twitter")
+async def twitter_crc(request: web.Request) -> web.Response:
+    secret = secret_of(request.app[SETTINGS].twitter_consumer_secret, "TWITTER_CONSUMER_SECRET")
+    token = request.query.get("crc_token")
+    if not token:
+        raise ProblemError(400, "crc_token is required.", slug="validation-failed")
+    return web.json_response(twitter.crc_response(token, secret))
+
+
+@routes.post("/webhooks/twitter")
+async def twitter_events(request: web.Request) -> web.Response:
+    secret = secret_of(request.app[SETTINGS].twitter_consumer_secret, "TWITTER_CONSUMER_SECRET")
+    require_type(request, "application/json")
+    body = await request.read()
+    header = request.headers.get(twitter.SIGNATURE_HEADER)
+    if header is None:
+        raise refuse(request, "twitter", "missing")
+    if not twitter.verify(body, header, secret):
+        raise refuse(request, "twitter", "mismatch")
+    return await receive(request, Format.TWITTER, body)
+
+
+@routes.get("/webhooks/facebook")
+async def facebook_hub(request: web.Request) -> web.Response:
+    token = secret_of(request.app[SETTINGS].facebook_verify_token, "FACEBOOK_VERIFY_TOKEN")
+    answer = facebook.challenge(request.query, token)
+    if answer is None:
+        raise refuse(request, "facebook", "mismatch")
+    return web.Response(text=answer)
+
+
+@routes.post("/webhooks/facebook")
+async def facebook_events(request: web.Request) -> web.Response:
+    secret = secret_of(request.app[SETTINGS].facebook_app_secret, "FACEBOOK_APP_SECRET")
+    require_type(request, "application/json")
+    body = await request.read()
+    header = request.headers.get(facebook.SIGNATURE_HEADER)
+    if header is None:
+        raise refuse(request, "facebook", "missing")
+    if not facebook.verify(body, header, secret):
+        raise refuse(request, "facebook", "mismatch")
+    return await receive(request, Format.FACEBOOK, body)
+
+
+@routes.post("/webhooks/forum")
+async def forum_events(request: web.Request) -> web.Response:
+    """Discourse (recognised by its X-Discourse-Event header) or the generic forum JSON,
+    signed the same way: ``sha256=`` + hex HMAC-SHA256 of the body."""
+    secret = secret_of(request.app[SETTINGS].discourse_secret, "DISCOURSE_SECRET")
+    require_type(request, "application/json")
+    body = await request.read()
+    event = request.headers.get(discourse.EVENT_HEADER)
+    name = discourse.SIGNATURE_HEADER if event else GENERIC_FORUM_SIGNATURE
+    header = request.headers.get(name)
+    if header is None:
+        raise refuse(request, "forum", "missing")
+    if not matches(sha256_hex(secret, body), header):
+        raise refuse(request, "forum", "mismatch")
+    if event is None:
+        return await receive(request, Format.FORUM, body)
+    meta = {"event": event, "instance": request.headers.get(discourse.INSTANCE_HEADER, "")}
+    return await receive(request, Format.DISCOURSE, body, meta)

@@ -1,0 +1,1 @@
+"""Durable ingestion: deliveries stored before they are acknowledged, then processed."""

@@ -1,0 +1,205 @@
+"""Processed messages and the conversations they were threaded into."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Literal
+
+import redis.asyncio as aioredis
+from pydantic import BaseModel, Field, ValidationError
+
+from adapters.message import Channel, InboundMessage
+from service.history import decode_cursor, encode_cursor
+from service.ingest.scripts import THREAD
+from service.keyschema import KeySchema
+from service.models import StoreIntegrityError, describe
+from service.redistypes import members, scored, text_map
+from service.resolve import Resolution
+
+_CHUNK = 200
+ResolutionStatus = Literal["matched", "ambiguous", "no_match"]
+
+
+class Mention(BaseModel):
+    """An identifier found in the message's text, with its position."""
+
+    kind: str
+    value: str
+    start: int
+    end: int
+
+
+class StoredMessage(BaseModel):
+    id: str
+    message: InboundMessage
+    resolution: Resolution
+    conversation_id: str
+    mentions: list[Mention] = Field(default_factory=list)
+    state: Literal["processed"] = "processed"
+    received_at: datetime = Field(description="When socialid stored the delivery.")
+    processed_at: datetime
+
+
+class MessagePage(BaseModel):
+    messages: list[StoredMessage]
+    next_cursor: str | None = None
+
+
+class Conversation(BaseModel):
+    id: str
+    channel: str
+    customer_id: str | None = None
+    created_at: datetime
+    last_inbound_at: datetime
+    message_ids: list[str]
+
+
+def new_conversation_id(message_id: str) -> str:
+    """Derived from the message that opened it, so a retried message opens the same one."""
+    return "conv_" + hashlib.blake2b(message_id.encode(), digest_size=12).hexdigest()
+
+
+def _ms(at: datetime) -> int:
+    return int(at.timestamp() * 1000)
+
+
+class MessageStore:
+    def __init__(self, redis: aioredis.Redis, keys: KeySchema, *, thread_days: int) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._thread_ttl = thread_days * 86_400
+        self._thread = redis.register_script(THREAD)
+
+    async def processed(self, message_id: str) -> bool:
+        return bool(await self._redis.exists(self._keys.message(message_id)))
+
+    async def thread(self, message: InboundMessage) -> str:
+        """The conversation the message belongs to (a new one when no thread key is known)."""
+        own = new_conversation_id(message.message_id)
+        thread_keys = [self._keys.thread(k) for k in message.thread_keys]
+        if not thread_keys:
+            return own
+        found = await self._thread(keys=thread_keys, args=[self._thread_ttl, own])
+        return found if isinstance(found, str) else bytes(found).decode()
+
+    async def save(self, stored: StoredMessage) -> None:
+        """The message, its listings, its conversation and the resolution counts, in one
+        transaction: a message is either processed completely or not at all."""
+        k = self._keys
+        msg, res = stored.message, stored.resolution
+        when = _ms(msg.sent_at)
+        conv = stored.conversation_id
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(k.message(stored.id), stored.model_dump_json(exclude_none=True))
+            for facet in ("all", f"ch:{msg.channel.value}", f"st:{res.status}"):
+                pipe.zadd(k.messages(facet), {stored.id: when})
+            if res.customer_id:
+                pipe.zadd(k.customer_messages(res.customer_id), {stored.id: when})
+            pipe.hincrby(k.resolution_counts(), f"{msg.channel.value}:{res.status}", 1)
+            pipe.hsetnx(k.conversation(conv), "channel", msg.channel.value)
+            pipe.hsetnx(k.conversation(conv), "created_at", msg.sent_at.isoformat())
+            pipe.hset(k.conversation(conv), "last_inbound_at", msg.sent_at.isoformat())
+            if res.customer_id:
+                pipe.hsetnx(k.conversation(conv), "customer_id", res.customer_id)
+            pipe.zadd(k.conversation_messages(conv), {stored.id: when})
+            await pipe.execute()
+
+    async def get(self, message_id: str) -> StoredMessage | None:
+        raw = await self._redis.get(self._keys.message(message_id))
+        return None if raw is None else self._read(raw)
+
+    def _read(self, raw: str | bytes) -> StoredMessage:
+        try:
+            return StoredMessage.model_validate_json(raw)
+        except ValidationError as exc:
+            raise StoreIntegrityError(
+                f"stored message does not validate: {describe(exc)}"
+            ) from None
+
+    async def page(
+        self,
+        *,
+        channel: str | None,
+        status: ResolutionStatus | None,
+        since: datetime | None,
+        until: datetime | None,
+        limit: int,
+        cursor: str | None,
+    ) -> MessagePage:
+        """Newest first. The listing narrowed by channel (or else status) is read and the
+        other filter applied to what it holds."""
+        facet = f"ch:{channel}" if channel else (f"st:{status}" if status else "all")
+        key = self._keys.messages(facet)
+        high: float | str = "+inf" if until is None else _ms(until)
+        low: float | str = "-inf" if since is None else _ms(since)
+        after = decode_cursor(cursor) if cursor else None
+        if after is not None:
+            high = after[0] if high == "+inf" else min(float(high), after[0])
+        found: list[StoredMessage] = []
+        offset = 0
+        while len(found) < limit:
+            batch = scored(
+                await self._redis.zrange(
+                    key, high, low, desc=True, byscore=True, offset=offset, num=_CHUNK,
+                    withscores=True,
+                )
+            )  # fmt: skip
+            if not batch:
+                break
+            offset += len(batch)
+            if after is not None:
+                batch = [(m, s) for m, s in batch if not (s == after[0] and m >= after[1])]
+            raws = await self._redis.mget([self._keys.message(m) for m, _ in batch])
+            for (_, score), raw in zip(batch, raws, strict=True):
+                if raw is None:
+                    continue
+                stored = self._read(raw)
+                if status and stored.resolution.status != status:
+                    continue
+                found.append(stored)
+                if len(found) == limit:
+                    after = (int(score), stored.id)
+                    break
+        more = len(found) == limit and after is not None
+        next_cursor = encode_cursor(after[0], after[1]) if more and after else None
+        return MessagePage(messages=found, next_cursor=next_cursor)
+
+    async def of_customer(self, customer_id: str) -> list[StoredMessage]:
+        """Every message resolved to the customer, oldest first (data-subject export)."""
+        ids = members(await self._redis.zrange(self._keys.customer_messages(customer_id), 0, -1))
+        raws = await self._redis.mget([self._keys.message(i) for i in ids]) if ids else []
+        return [self._read(r) for r in raws if r is not None]
+
+    async def erase_customer(self, customer_id: str) -> int:
+        """Remove the messages resolved to the customer (their text is personal data) and
+        the customer from their conversations; returns how many messages went."""
+        k = self._keys
+        stored = await self.of_customer(customer_id)
+        ids = [s.id for s in stored]
+        facets = ["all", *(f"ch:{c.value}" for c in Channel),
+                  *(f"st:{s}" for s in ("matched", "ambiguous", "no_match"))]  # fmt: skip
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for s in stored:
+                pipe.delete(k.message(s.id))
+                pipe.zrem(k.conversation_messages(s.conversation_id), s.id)
+                pipe.hdel(k.conversation(s.conversation_id), "customer_id")
+            if ids:
+                for facet in facets:
+                    pipe.zrem(k.messages(facet), *ids)
+            pipe.delete(k.customer_messages(customer_id))
+            await pipe.execute()
+        return len(ids)
+
+    async def conversation(self, conversation_id: str) -> Conversation | None:
+        k = self._keys
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(k.conversation(conversation_id))
+            pipe.zrange(k.conversation_messages(conversation_id), 0, -1)
+            head, ids = await pipe.execute()
+        record = text_map(head)
+        if not record:
+            return None
+        return Conversation.model_validate(
+            {**record, "id": conversation_id, "message_ids": members(ids)}
+        )

@@ -1,0 +1,250 @@
+"""The ingestion worker: resolve, thread, record, acknowledge; claim what a crashed
+worker left; dead-letter what cannot be read; name Messenger senders from the Graph API."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from adapters.delivery import Delivery, Format
+from service.ingest.deliveries import encode
+from service.ingest.runner import build_worker, graph_names
+from service.ingest.worker import GROUP, Worker
+from service.keyschema import KeySchema
+from service.redistypes import fields
+from service.settings import Settings
+from service.stores import build_stores
+from tests import channels as ch
+from tests.helpers import AppClient, MakeClient, admin
+
+MakeWorker = Callable[..., Worker]
+DANA = {
+    "given_name": "Dana", "family_name": "King", "emails": ["dana@example.net"],
+    "accounts": [{"number": "55-1234-88", "status": "active"}],
+    "identities": [{"channel": "twitter", "external_id": "555123", "handle": "dana_k"}],
+}  # fmt: skip
+
+
+@pytest.fixture
+def make_worker(make_settings: Callable[..., Settings], redis: aioredis.Redis) -> MakeWorker:
+    def make(**overrides: Any) -> Worker:
+        settings = make_settings(**{**ch.CHANNEL_SETTINGS, **overrides})
+        stores = build_stores(redis, settings)
+        return build_worker(redis, settings, stores, names=None, metrics=None)
+
+    return make
+
+
+async def drain(worker: Worker) -> int:
+    await worker.setup()
+    total = 0
+    while handled := await worker.run_once():
+        total += handled
+    return total
+
+
+@pytest.fixture
+async def client(make_client: MakeClient) -> AppClient:
+    client = await make_client(**ch.CHANNEL_SETTINGS)
+    resp = await client.put("/v1/customers/c-dana", json=DANA, headers=admin())
+    assert resp.status == 201, await resp.text()
+    return client
+
+
+async def _post_twitter(client: AppClient, payload: dict[str, Any]) -> list[str]:
+    raw = ch.body(payload)
+    resp = await client.post("/webhooks/twitter", data=raw, headers=ch.twitter_headers(raw))
+    assert resp.status == 200, await resp.text()
+    accepted: list[str] = (await resp.json())["accepted"]
+    return accepted
+
+
+async def _message(client: AppClient, message_id: str) -> Any:
+    resp = await client.get(f"/v1/messages/{message_id}", headers=admin())
+    assert resp.status == 200, await resp.text()
+    return await resp.json()
+
+
+async def test_a_linked_sender_lands_in_history_and_replies_share_a_conversation(
+    client: AppClient, make_worker: MakeWorker, redis: aioredis.Redis, keys: KeySchema
+) -> None:
+    [first] = await _post_twitter(client, ch.tweet("1001", "555123", "@acme router down"))
+    [reply] = await _post_twitter(
+        client, ch.tweet("1002", "555123", "@acme still down", reply_to="1001", at_ms=1741079800000)
+    )  # fmt: skip
+    [stranger] = await _post_twitter(
+        client, ch.tweet("1003", "999", "@acme hello", name="Sam Ray", handle="samray")
+    )
+    assert (await client.get(f"/v1/messages/{first}", headers=admin())).status == 404
+    assert await drain(make_worker()) == 3
+    one, two, three = [await _message(client, m) for m in (first, reply, stranger)]
+    assert one["resolution"]["status"] == "matched"
+    assert one["resolution"]["method"] == "linked_identity"
+    assert one["resolution"]["customer_id"] == "c-dana"
+    assert one["conversation_id"] == two["conversation_id"] != three["conversation_id"]
+    assert three["resolution"]["status"] == "no_match"
+    history = await (await client.get("/v1/customers/c-dana/history", headers=admin())).json()
+    assert sorted(e["id"] for e in history["events"]) == sorted([first, reply])
+    assert {e["type"] for e in history["events"]} == {"interaction"}
+    conversation = await (
+        await client.get(f"/v1/conversations/{one['conversation_id']}", headers=admin())
+    ).json()
+    assert conversation["message_ids"] == [first, reply]
+    assert conversation["customer_id"] == "c-dana"
+    # Processed deliveries leave the stream; nothing is pending.
+    assert await redis.xlen(keys.ingest_stream()) == 0
+    assert (await redis.xpending(keys.ingest_stream(), GROUP))["pending"] == 0
+
+
+async def test_an_account_number_in_the_text_resolves_an_unknown_sender(
+    client: AppClient, make_worker: MakeWorker
+) -> None:
+    [mid] = await _post_twitter(
+        client, ch.tweet("2001", "777", "@acme Dana King here, account 55-1234-88 is wrong",
+                         name="Dana King", handle="dk84")
+    )  # fmt: skip
+    await drain(make_worker())
+    stored = await _message(client, mid)
+    assert stored["resolution"]["status"] == "matched"
+    assert stored["resolution"]["method"] == "model"
+    assert [(m["kind"], m["value"]) for m in stored["mentions"]] == [
+        ("account_number", "55-1234-88")
+    ]
+    listed = await (
+        await client.get("/v1/messages", params={"status": "matched"}, headers=admin())
+    ).json()
+    assert [m["id"] for m in listed["messages"]] == [mid]
+    none = await client.get("/v1/messages", params={"channel": "email"}, headers=admin())
+    assert (await none.json())["messages"] == []
+
+
+async def test_a_crashed_workers_deliveries_are_claimed_and_processed_once(
+    client: AppClient, make_worker: MakeWorker, redis: aioredis.Redis, keys: KeySchema
+) -> None:
+    [mid] = await _post_twitter(client, ch.dm("3001", "555123", "any update?"))
+    crashed = make_worker()
+    await crashed.setup()
+    # It reads the delivery and dies before acknowledging it.
+    read = await redis.xreadgroup(GROUP, "crashed", {keys.ingest_stream(): ">"}, count=10)
+    assert read
+    rescuer = Worker.__new__(Worker)
+    rescuer.__dict__.update(make_worker().__dict__)
+    rescuer._claim_after_ms = 50
+    await asyncio.sleep(0.1)
+    assert await drain(rescuer) == 1
+    # Processing it again (a second claim) adds nothing.
+    same = ch.body(ch.dm("3001", "555123", "any update?"))
+    raw = encode(Delivery(format=Format.TWITTER, received_at=_now(), body=same))
+    await redis.xadd(keys.ingest_stream(), fields({**raw, "ids": mid}))
+    await drain(make_worker())
+    history = await (await client.get("/v1/customers/c-dana/history", headers=admin())).json()
+    assert [e["id"] for e in history["events"]] == [mid]
+    assert await redis.xlen(keys.ingest_stream()) == 0
+
+
+def _now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+async def test_unreadable_and_failing_deliveries_go_to_dead_letters_and_replay(
+    client: AppClient, make_worker: MakeWorker, redis: aioredis.Redis, keys: KeySchema
+) -> None:
+    garbage = encode(Delivery(format=Format.FACEBOOK, received_at=_now(), body=b"[1, 2"))
+    await redis.xadd(keys.ingest_stream(), fields({**garbage, "ids": "msg_x"}))
+    worker = make_worker(worker_max_attempts=2)
+    await drain(worker)
+    dead = await (await client.get("/v1/ingest/dead-letters", headers=admin())).json()
+    [letter] = dead["dead_letters"]
+    assert letter["stage"] == "worker"
+    assert "JSON" in letter["reason"]
+
+    # A delivery whose processing keeps failing is given up after max attempts.
+    [mid] = await _post_twitter(client, ch.dm("4001", "555123", "hello"))
+    failing = make_worker(worker_max_attempts=2)
+
+    async def broken(*_args: Any, **_kw: Any) -> Any:
+        raise RuntimeError("resolver down")
+
+    failing._resolver.resolve = broken  # type: ignore[method-assign]
+    failing._claim_after_ms = 10
+    await failing.setup()
+    failures = 0
+    for _ in range(4):
+        try:
+            await failing.run_once()
+        except RuntimeError:
+            failures += 1
+        await asyncio.sleep(0.03)
+    assert failures == 2  # the first read and one claim; then it is given up
+    dead = await (await client.get("/v1/ingest/dead-letters", headers=admin())).json()
+    assert len(dead["dead_letters"]) == 2
+    assert "failed 2 times" in dead["dead_letters"][1]["reason"]
+    # After the fix, the replay stores it again (its dedup key still held, it counts as
+    # a duplicate only if it was processed: it was not, so the replay must get through).
+    replay_id = dead["dead_letters"][1]["id"]
+    resp = await client.post(f"/v1/ingest/dead-letters/{replay_id}/replay", headers=admin())
+    assert resp.status == 200, await resp.text()
+    assert (await resp.json())["accepted"] == [mid]
+    await drain(make_worker())
+    assert (await _message(client, mid))["resolution"]["customer_id"] == "c-dana"
+
+
+@pytest.fixture
+async def graph_api() -> AsyncIterator[tuple[str, list[str]]]:
+    calls: list[str] = []
+
+    async def user(request: web.Request) -> web.Response:
+        psid = request.match_info["psid"]
+        calls.append(psid)
+        assert request.query["access_token"] == "page-token"
+        if psid == "broken":
+            return web.json_response({"error": {"message": "bad"}}, status=500)
+        return web.json_response({"first_name": "Dana", "last_name": "King", "id": psid})
+
+    app = web.Application()
+    app.router.add_get("/v21.0/{psid}", user)
+    server = TestServer(app)
+    await server.start_server()
+    try:
+        yield str(server.make_url("/v21.0")), calls
+    finally:
+        await server.close()
+
+
+async def test_messenger_senders_are_named_from_the_graph_api(
+    client: AppClient,
+    make_settings: Callable[..., Settings],
+    redis: aioredis.Redis,
+    graph_api: tuple[str, list[str]],
+) -> None:
+    url, calls = graph_api
+    settings = make_settings(
+        **ch.CHANNEL_SETTINGS, facebook_page_token="page-token", facebook_graph_url=url
+    )
+    ids = []
+    for mid, psid in (("m_1", "7700112233"), ("m_2", "7700112233"), ("m_3", "broken")):
+        raw = ch.body(ch.messenger(mid, psid, "account 55-1234-88 please"))
+        resp = await client.post("/webhooks/facebook", data=raw, headers=ch.facebook_headers(raw))
+        ids += (await resp.json())["accepted"]
+    stores = build_stores(redis, settings)
+    async with graph_names(redis, settings, stores.keys) as names:
+        worker = build_worker(redis, settings, stores, names=names, metrics=None)
+        await drain(worker)
+    named, again, failed = [await _message(client, m) for m in ids]
+    assert named["message"]["sender"]["display_name"] == "Dana King"
+    assert again["message"]["sender"]["display_name"] == "Dana King"
+    assert calls.count("7700112233") == 1  # the second message used the cached name
+    # A failed lookup does not hold the message up: it is processed without a name.
+    assert "display_name" not in failed["message"]["sender"]
+    assert named["resolution"]["status"] == "matched"
+
+
+Awaiter = Callable[[], Awaitable[None]]
