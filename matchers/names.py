@@ -50,6 +50,7 @@ def _clean_uncached(value: str) -> list[str]:
     return [t for t in fold(value).split() if t not in HONORIFICS]
 
 
+@lru_cache(maxsize=65_536)
 def split_name(full: str) -> Name:
     """Given/family split of a full or display name, honorifics and emoji dropped.
 

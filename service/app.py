@@ -55,8 +55,12 @@ log = get_logger("socialid.app")
 
 
 def redis_client(url: str, settings: Settings) -> aioredis.Redis:
-    """A pooled client that fails fast, so readiness and errors surface within a second."""
-    client = aioredis.Redis.from_url(
+    """A pooled client that fails fast, so readiness and errors surface within a second.
+
+    The pool blocks for a free connection (up to the same timeout) instead of failing:
+    a burst of webhooks must queue for the store, not be answered 503.
+    """
+    pool = aioredis.BlockingConnectionPool.from_url(
         url,
         decode_responses=True,
         socket_timeout=settings.redis_timeout,
@@ -64,9 +68,10 @@ def redis_client(url: str, settings: Settings) -> aioredis.Redis:
         health_check_interval=15,
         retry=Retry(ExponentialBackoff(cap=0.2, base=0.01), retries=1),
         max_connections=64,
+        timeout=settings.redis_timeout,
     )
-    use_hiredis_packing(client.connection_pool)
-    return client
+    use_hiredis_packing(pool)
+    return aioredis.Redis.from_pool(pool)  # closing the client closes the pool
 
 
 async def embedded_store_ctx(app: web.Application) -> AsyncIterator[None]:

@@ -98,7 +98,7 @@ def _print_floor(lines: list[bytes], region: str) -> None:
     )
 
 
-async def _wait_ready(http: aiohttp.ClientSession, proc: asyncio.subprocess.Process) -> None:
+async def wait_ready(http: aiohttp.ClientSession, proc: asyncio.subprocess.Process) -> None:
     for _ in range(300):
         if proc.returncode is not None:
             raise RuntimeError("the service exited during start-up")
@@ -141,7 +141,7 @@ async def bench_lookup(customers: int, lookups: int, concurrency: int, events: i
         headers = {"Authorization": f"Bearer {token}"}
         try:
             async with aiohttp.ClientSession(f"http://127.0.0.1:{port}", headers=headers) as http:
-                await _wait_ready(http, proc)
+                await wait_ready(http, proc)
                 docs = [json.loads(line) for line in book(customers)]
                 linked = [
                     (d["id"], i["channel"], i["external_id"])

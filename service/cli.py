@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from aiohttp import web
 
-from service import __version__, cli_train
+from service import __version__, cli_train, cli_worker
 from service.apikeys import ApiKeyStore, Scope
 from service.cli_import import BadHeader, detect_format, open_source, print_summary, run_import
 from service.embedded import EmbeddedStoreError
@@ -64,7 +64,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench_lookup.add_argument("--concurrency", type=int, default=16)
     bench_lookup.add_argument("--events", type=int, default=20, help="history per customer")
 
+    bench_ingest = bsub.add_parser("ingest", help="signed webhook deliveries, rate and delay")
+    bench_ingest.add_argument("--customers", type=int, default=10_000)
+    bench_ingest.add_argument("--burst", type=int, default=20_000, help="deliveries, max rate")
+    bench_ingest.add_argument("--rate", type=int, default=1000, help="sustained deliveries/s")
+    bench_ingest.add_argument("--seconds", type=float, default=10.0)
+    bench_ingest.add_argument("--concurrency", type=int, default=64)
+
     cli_train.add_parsers(sub)
+    cli_worker.add_parser(sub)
 
     keys = sub.add_parser("keys", help="manage API keys")
     ksub = keys.add_subparsers(dest="keys_command", required=True)
@@ -157,6 +165,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             if args.bench_command == "quality":
                 return asyncio.run(bench.bench_quality(settings, args.customers, args.fitted))
+            if args.bench_command == "ingest":
+                from service.bench_ingest import bench_ingest
+
+                return asyncio.run(
+                    bench_ingest(settings, args.customers, args.burst, args.rate, args.seconds,
+                                 args.concurrency)
+                )  # fmt: skip
             if args.bench_command == "lookup":
                 return asyncio.run(
                     bench.bench_lookup(args.customers, args.lookups, args.concurrency, args.events)
@@ -164,6 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(bench.bench_import(settings, args.customers))
         if args.command == "train":
             return asyncio.run(cli_train.run_train(settings, args))
+        if args.command == "worker":
+            return asyncio.run(cli_worker.run_worker(settings))
         if args.command == "model":
             return asyncio.run(cli_train.run_model(settings, args))
         return asyncio.run(_keys(settings, args))

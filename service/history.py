@@ -30,6 +30,12 @@ def _score(at: datetime) -> int:
     return int(at.timestamp() * 1000)
 
 
+def event_record(event: EventIn) -> tuple[str, str, int]:
+    """An event as stored: its id (derived when absent), JSON and score."""
+    stored = event.with_id()
+    return stored.id, stored.model_dump_json(), _score(stored.at)
+
+
 def encode_cursor(score: float, event_id: str) -> str:
     return base64.urlsafe_b64encode(f"{int(score)}:{event_id}".encode()).decode().rstrip("=")
 
@@ -59,6 +65,14 @@ class HistoryStore:
         """Events of several customers in one script call: {customer: added or None}."""
         if not by_customer:
             return {}
+        keys, args = self._call(by_customer)
+        replies = await self._add_script(keys=keys, args=args)
+        return {
+            cid: (None if int(n) < 0 else int(n))
+            for cid, n in zip(by_customer, replies, strict=True)
+        }
+
+    def _call(self, by_customer: dict[str, list[EventIn]]) -> tuple[list[str], list[str | int]]:
         keys: list[str] = []
         args: list[str | int] = []
         for customer_id, events in by_customer.items():
@@ -69,13 +83,8 @@ class HistoryStore:
             ]
             args.append(len(events))
             for event in events:
-                stored = event.with_id()
-                args += [stored.id, stored.model_dump_json(), _score(stored.at)]
-        replies = await self._add_script(keys=keys, args=args)
-        return {
-            cid: (None if int(n) < 0 else int(n))
-            for cid, n in zip(by_customer, replies, strict=True)
-        }
+                args += event_record(event)
+        return keys, args
 
     async def recent(self, customer_id: str, limit: int) -> list[Event]:
         """The newest ``limit`` events, newest first (for the context card)."""

@@ -115,6 +115,15 @@ class Resolution(BaseModel):
 
 
 @dataclass(frozen=True, slots=True)
+class KnownSender:
+    """What the store says about a sender's identity, read by a caller that batched the
+    reads with its own (the ingestion worker): its link and the customers ruled out."""
+
+    owner: str | None
+    ruled_out: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
 class Fetched:
     candidates: list[tuple[str, Profile]]
     tf: dict[str, float] | None  # the family name's share of the book
@@ -203,11 +212,18 @@ class Resolver:
         )
 
     async def resolve(
-        self, query: ResolveQuery, thresholds: Thresholds | None = None
+        self,
+        query: ResolveQuery,
+        thresholds: Thresholds | None = None,
+        *,
+        known: KnownSender | None = None,
     ) -> Resolution:
         ruled_out: frozenset[str] = frozenset()
         if query.channel is not None and query.external_id:
-            owner = await self._customers.resolve_identity(query.channel, query.external_id)
+            if known is None:
+                owner = await self._customers.resolve_identity(query.channel, query.external_id)
+            else:
+                owner = known.owner
             if owner is not None:
                 return Resolution(
                     status="matched",
@@ -215,7 +231,11 @@ class Resolver:
                     customer_id=owner,
                     match_probability=1.0,
                 )
-            ruled_out = await self._links.rejected(query.channel, query.external_id)
+            ruled_out = (
+                known.ruled_out
+                if known is not None
+                else await self._links.rejected(query.channel, query.external_id)
+            )
         profile = self.profile(query)
         ranked, skipped, complete = await self.rank(profile)
         status, shown = decide(ranked, thresholds or self._thresholds, complete=complete)

@@ -133,7 +133,7 @@ class Settings(BaseSettings):
     worker: bool = Field(default=True, description="Run the ingestion worker inside serve.")
     worker_batch: int = Field(default=64, ge=1, le=1000)
     worker_claim_after: float = Field(
-        default=30.0, ge=1, description="Seconds before another worker claims a pending delivery."
+        default=30.0, gt=0, description="Seconds before another worker claims a pending delivery."
     )
     worker_max_attempts: int = Field(
         default=5, ge=1, description="Attempts before a delivery goes to the dead letters."

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -133,9 +134,7 @@ async def test_a_crashed_workers_deliveries_are_claimed_and_processed_once(
     # It reads the delivery and dies before acknowledging it.
     read = await redis.xreadgroup(GROUP, "crashed", {keys.ingest_stream(): ">"}, count=10)
     assert read
-    rescuer = Worker.__new__(Worker)
-    rescuer.__dict__.update(make_worker().__dict__)
-    rescuer._claim_after_ms = 50
+    rescuer = make_worker(worker_claim_after=0.05)
     await asyncio.sleep(0.1)
     assert await drain(rescuer) == 1
     # Processing it again (a second claim) adds nothing.
@@ -146,11 +145,10 @@ async def test_a_crashed_workers_deliveries_are_claimed_and_processed_once(
     history = await (await client.get("/v1/customers/c-dana/history", headers=admin())).json()
     assert [e["id"] for e in history["events"]] == [mid]
     assert await redis.xlen(keys.ingest_stream()) == 0
+    assert await redis.hgetall(keys.resolution_counts()) == {"twitter:matched": "1"}
 
 
-def _now() -> Any:
-    from datetime import UTC, datetime
-
+def _now() -> datetime:
     return datetime.now(UTC)
 
 
@@ -168,13 +166,12 @@ async def test_unreadable_and_failing_deliveries_go_to_dead_letters_and_replay(
 
     # A delivery whose processing keeps failing is given up after max attempts.
     [mid] = await _post_twitter(client, ch.dm("4001", "555123", "hello"))
-    failing = make_worker(worker_max_attempts=2)
+    failing = make_worker(worker_max_attempts=2, worker_claim_after=0.01)
 
     async def broken(*_args: Any, **_kw: Any) -> Any:
         raise RuntimeError("resolver down")
 
     failing._resolver.resolve = broken  # type: ignore[method-assign]
-    failing._claim_after_ms = 10
     await failing.setup()
     failures = 0
     for _ in range(4):

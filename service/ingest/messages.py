@@ -8,12 +8,13 @@ from typing import Literal
 
 import redis.asyncio as aioredis
 from pydantic import BaseModel, Field, ValidationError
+from redis.asyncio.client import Pipeline
 
 from adapters.message import Channel, InboundMessage
-from service.history import decode_cursor, encode_cursor
-from service.ingest.scripts import THREAD
+from service.history import decode_cursor, encode_cursor, event_record
+from service.ingest.scripts import RECORD, THREAD
 from service.keyschema import KeySchema
-from service.models import StoreIntegrityError, describe
+from service.models import EventIn, StoreIntegrityError, describe
 from service.redistypes import members, scored, text_map
 from service.resolve import Resolution
 
@@ -70,40 +71,74 @@ class MessageStore:
         self._keys = keys
         self._thread_ttl = thread_days * 86_400
         self._thread = redis.register_script(THREAD)
+        self._record = redis.register_script(RECORD)
 
-    async def processed(self, message_id: str) -> bool:
-        return bool(await self._redis.exists(self._keys.message(message_id)))
+    def queue_thread(self, pipe: Pipeline, message: InboundMessage) -> bool:
+        """Find or open the message's conversation as part of the caller's pipeline;
+        False when the message has no thread key (it opens a conversation of its own).
 
-    async def thread(self, message: InboundMessage) -> str:
-        """The conversation the message belongs to (a new one when no thread key is known)."""
-        own = new_conversation_id(message.message_id)
+        EVALSHA directly: a pipeline given the script object checks that the server has
+        it on every execute, one more round trip per message. ``load_scripts`` loads it
+        once; NoScriptError says when it must be loaded again.
+        """
         thread_keys = [self._keys.thread(k) for k in message.thread_keys]
         if not thread_keys:
-            return own
-        found = await self._thread(keys=thread_keys, args=[self._thread_ttl, own])
-        return found if isinstance(found, str) else bytes(found).decode()
+            return False
+        own = new_conversation_id(message.message_id)
+        pipe.evalsha(self._thread.sha, len(thread_keys), *thread_keys, self._thread_ttl, own)
+        return True
 
-    async def save(self, stored: StoredMessage) -> None:
-        """The message, its listings, its conversation and the resolution counts, in one
-        transaction: a message is either processed completely or not at all."""
+    async def load_scripts(self) -> None:
+        await self._redis.script_load(THREAD)
+
+    @staticmethod
+    def conversation_of(message: InboundMessage, reply: object | None) -> str:
+        """The conversation id from ``queue_thread``'s reply (None: it queued nothing)."""
+        if reply is None:
+            return new_conversation_id(message.message_id)
+        return reply.decode() if isinstance(reply, bytes) else str(reply)
+
+    async def record(
+        self,
+        stream: str,
+        group: str,
+        entry_id: str,
+        done: list[tuple[StoredMessage, EventIn | None]],
+    ) -> list[bool]:
+        """Store the messages of one delivery (their listings, conversations, counts and
+        history events) and acknowledge the delivery, in one script call. True for each
+        message stored now, False for one stored before."""
         k = self._keys
-        msg, res = stored.message, stored.resolution
-        when = _ms(msg.sent_at)
-        conv = stored.conversation_id
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.set(k.message(stored.id), stored.model_dump_json(exclude_none=True))
-            for facet in ("all", f"ch:{msg.channel.value}", f"st:{res.status}"):
-                pipe.zadd(k.messages(facet), {stored.id: when})
-            if res.customer_id:
-                pipe.zadd(k.customer_messages(res.customer_id), {stored.id: when})
-            pipe.hincrby(k.resolution_counts(), f"{msg.channel.value}:{res.status}", 1)
-            pipe.hsetnx(k.conversation(conv), "channel", msg.channel.value)
-            pipe.hsetnx(k.conversation(conv), "created_at", msg.sent_at.isoformat())
-            pipe.hset(k.conversation(conv), "last_inbound_at", msg.sent_at.isoformat())
-            if res.customer_id:
-                pipe.hsetnx(k.conversation(conv), "customer_id", res.customer_id)
-            pipe.zadd(k.conversation_messages(conv), {stored.id: when})
-            await pipe.execute()
+        keys: list[str] = [stream]
+        args: list[str | int] = [group, entry_id, len(done)]
+        for stored, event in done:
+            msg, res = stored.message, stored.resolution
+            conv, cid = stored.conversation_id, res.customer_id or ""
+            own = k.message(stored.id)
+            keys += [
+                own,
+                k.messages("all"),
+                k.messages(f"ch:{msg.channel.value}"),
+                k.messages(f"st:{res.status}"),
+                k.resolution_counts(),
+                k.conversation(conv),
+                k.conversation_messages(conv),
+                *((k.customer_messages(cid), k.customer(cid), k.customer_events(cid),
+                   k.history(cid)) if cid else (own,) * 4),
+            ]  # fmt: skip
+            event_args = event_record(event) if cid and event is not None else ("", "", "")
+            args += [
+                stored.model_dump_json(exclude_none=True),
+                _ms(msg.sent_at),
+                stored.id,
+                f"{msg.channel.value}:{res.status}",
+                msg.channel.value,
+                msg.sent_at.isoformat(timespec="milliseconds"),
+                cid,
+                *event_args,
+            ]
+        replies = await self._record(keys=keys, args=args)
+        return [int(r) == 1 for r in replies]
 
     async def get(self, message_id: str) -> StoredMessage | None:
         raw = await self._redis.get(self._keys.message(message_id))

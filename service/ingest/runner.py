@@ -53,7 +53,6 @@ def build_worker(
         stores.keys,
         deliveries=stores.deliveries,
         messages=stores.messages,
-        history=stores.history,
         resolver=stores.resolver,
         extract=partial(
             extract,

@@ -43,3 +43,45 @@ for i = 1, #KEYS do
 end
 return conv
 """
+
+# Records what processing one delivery produced, and acknowledges it, in one step: a
+# worker that dies before it leaves nothing half-recorded, and a delivery processed again
+# (claimed after a crash) changes nothing. KEYS: the stream, then 11 per message:
+# message, listings all / channel / status, resolution counts, conversation hash and its
+# messages, the customer's messages, document, events and history (the last four unused
+# placeholders when unresolved). ARGV: group, entry id, message count, then 10 per
+# message: JSON, score (ms), id, counts field, channel, time sent (ISO, ms precision),
+# customer id or "", and the history event's id, JSON and score. The event is added the
+# way ADD_EVENTS adds one: once by id, and only while the customer exists.
+RECORD = """
+local group, entry, n = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local saved = {}
+for m = 0, n - 1 do
+  local k, a = 1 + 11 * m, 3 + 10 * m
+  local score, id, at, cid = ARGV[a + 2], ARGV[a + 3], ARGV[a + 6], ARGV[a + 7]
+  if redis.call('SET', KEYS[k + 1], ARGV[a + 1], 'NX') then
+    for i = 2, 4 do redis.call('ZADD', KEYS[k + i], score, id) end
+    redis.call('HINCRBY', KEYS[k + 5], ARGV[a + 4], 1)
+    redis.call('HSETNX', KEYS[k + 6], 'channel', ARGV[a + 5])
+    redis.call('HSETNX', KEYS[k + 6], 'created_at', at)
+    local last = redis.call('HGET', KEYS[k + 6], 'last_inbound_at')
+    if not last or last < at then redis.call('HSET', KEYS[k + 6], 'last_inbound_at', at) end
+    redis.call('ZADD', KEYS[k + 7], score, id)
+    if cid ~= '' then
+      redis.call('HSETNX', KEYS[k + 6], 'customer_id', cid)
+      redis.call('ZADD', KEYS[k + 8], score, id)
+      local ev = ARGV[a + 8]
+      if redis.call('EXISTS', KEYS[k + 9]) == 1
+          and redis.call('HSETNX', KEYS[k + 10], ev, ARGV[a + 9]) == 1 then
+        redis.call('ZADD', KEYS[k + 11], ARGV[a + 10], ev)
+      end
+    end
+    saved[#saved + 1] = 1
+  else
+    saved[#saved + 1] = 0
+  end
+end
+redis.call('XACK', KEYS[1], group, entry)
+redis.call('XDEL', KEYS[1], entry)
+return saved
+"""

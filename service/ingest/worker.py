@@ -18,13 +18,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
-from redis.exceptions import ResponseError
+from redis.exceptions import NoScriptError, ResponseError
 from redis.typing import StreamIdT
 
 from adapters.delivery import parse_delivery
 from adapters.message import Channel, InboundMessage, PayloadError
 from matchers.extract import Found
-from service.history import HistoryStore
 from service.ingest.deliveries import DeliveryStore, decode, entry_time
 from service.ingest.messages import Mention, MessageStore, StoredMessage
 from service.ingest.names import GraphNames
@@ -33,8 +32,8 @@ from service.keyschema import KeySchema
 from service.logs import get_logger
 from service.metrics import Metrics
 from service.models import EventIn
-from service.redistypes import stream_entries
-from service.resolve import Resolver
+from service.redistypes import stream_entries, text_or_none, texts
+from service.resolve import KnownSender, Resolver
 
 log = get_logger("socialid.worker")
 GROUP = "workers"
@@ -63,7 +62,6 @@ class Worker:
         *,
         deliveries: DeliveryStore,
         messages: MessageStore,
-        history: HistoryStore,
         resolver: Resolver,
         extract: Callable[[str], list[Found]],
         names: GraphNames | None = None,
@@ -75,10 +73,10 @@ class Worker:
         block_ms: int = 500,
     ) -> None:
         self._redis = redis
+        self._keys = keys
         self._stream = keys.ingest_stream()
         self._deliveries = deliveries
         self._messages = messages
-        self._history = history
         self._resolver = resolver
         self._extract = extract
         self._names = names
@@ -93,6 +91,7 @@ class Worker:
         self.waiting = False  # in the blocking read: safe to cancel, nothing in hand
 
     async def setup(self) -> None:
+        await self._messages.load_scripts()
         try:
             # From the start of the stream: deliveries stored before any worker existed.
             await self._redis.xgroup_create(self._stream, GROUP, id="0", mkstream=True)
@@ -177,10 +176,20 @@ class Worker:
             return
         wanted = set(fields.get("ids", "").split())
         received = datetime.fromtimestamp(entry_time(entry_id), UTC)
-        for message in messages:
-            if message.message_id in wanted:
-                await self._handle(message, received)
-        await self._ack(entry_id)
+        try:
+            prepared = [await self._prepare(m, received) for m in messages
+                        if m.message_id in wanted]  # fmt: skip
+        except NoScriptError:
+            # The server lost its scripts (a restart, SCRIPT FLUSH): load them, try again.
+            await self._messages.load_scripts()
+            prepared = [await self._prepare(m, received) for m in messages
+                        if m.message_id in wanted]  # fmt: skip
+        done = [(s, interaction(s.message) if s.resolution.customer_id else None)
+                for s in prepared]  # fmt: skip
+        stored_now = await self._messages.record(self._stream, GROUP, entry_id, done)
+        for stored, new in zip(prepared, stored_now, strict=True):
+            if new:
+                self._processed(stored)
         if self._metrics is not None:
             self._metrics.ingest_delay.observe(max(0.0, time.time() - entry_time(entry_id)))
 
@@ -196,38 +205,44 @@ class Worker:
             pipe.xdel(self._stream, entry_id)
             await pipe.execute()
 
-    async def _handle(self, message: InboundMessage, received_at: datetime) -> None:
-        message_id = message.message_id
-        if await self._messages.processed(message_id):
-            return
+    async def _prepare(self, message: InboundMessage, received_at: datetime) -> StoredMessage:
+        """Resolve and thread one message (nothing written but its thread keys)."""
         message = await self._named(message)
-        resolution = await self._resolver.resolve(message_query(message))
-        conversation = await self._messages.thread(message)
-        if resolution.customer_id is not None:
-            await self._history.add(resolution.customer_id, [interaction(message)])
+        sender = message.sender
+        k = self._keys
+        async with self._redis.pipeline(transaction=False) as pipe:
+            # The sender's link, the customers ruled out and the thread: one round trip.
+            pipe.get(k.identity(message.channel, sender.external_id))
+            pipe.smembers(k.identity_rejections(message.channel, sender.external_id))
+            threaded = self._messages.queue_thread(pipe, message)
+            replies = await pipe.execute()
+        known = KnownSender(owner=text_or_none(replies[0]), ruled_out=frozenset(texts(replies[1])))
+        conversation = self._messages.conversation_of(message, replies[2] if threaded else None)
+        resolution = await self._resolver.resolve(message_query(message), known=known)
         # Positions are in the message's text (the subject is evidence, not shown).
         mentions = [Mention(kind=f.kind, value=f.value, start=f.start, end=f.end)
                     for f in self._extract(message.text)]  # fmt: skip
-        await self._messages.save(
-            StoredMessage(
-                id=message_id,
-                message=message,
-                resolution=resolution,
-                conversation_id=conversation,
-                mentions=mentions,
-                received_at=received_at,
-                processed_at=datetime.now(UTC),
-            )
+        return StoredMessage(
+            id=message.message_id,
+            message=message,
+            resolution=resolution,
+            conversation_id=conversation,
+            mentions=mentions,
+            received_at=received_at,
+            processed_at=datetime.now(UTC),
         )
+
+    def _processed(self, stored: StoredMessage) -> None:
+        channel, resolution = stored.message.channel.value, stored.resolution
         if self._metrics is not None:
-            self._metrics.processed.labels(message.channel.value, resolution.status).inc()
+            self._metrics.processed.labels(channel, resolution.status).inc()
         log.info(
             "message_processed",
-            message_id=message_id,
-            channel=message.channel.value,
+            message_id=stored.id,
+            channel=channel,
             status=resolution.status,
             method=resolution.method,
-            conversation_id=conversation,
+            conversation_id=stored.conversation_id,
         )
 
     async def _named(self, message: InboundMessage) -> InboundMessage:
