@@ -106,6 +106,40 @@ async def _paced(
     return acked, len(items) / (time.perf_counter() - started)
 
 
+# The cheapest aiohttp answer to the same requests: what this machine allows at all.
+_FLOOR_APP = """
+import sys
+from aiohttp import web
+async def accept(request):
+    await request.read()
+    return web.json_response({"accepted": [], "duplicates": 0})
+app = web.Application()
+app.router.add_post("/webhooks/twitter", accept)
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
+"""
+
+
+async def _floor(
+    items: list[tuple[bytes, dict[str, str]]], concurrency: int
+) -> tuple[float, float]:
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", _FLOOR_APP, str(port))
+    try:
+        async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
+            for _ in range(100):
+                try:
+                    async with http.post("/webhooks/twitter", data=b"{}"):
+                        break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.05)
+            cpu = cpu_seconds(proc.pid)
+            rate = await _burst(http, items, concurrency)
+            return rate, len(items) / max(cpu_seconds(proc.pid) - cpu, 1e-9)
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time a process has used (Linux /proc; 0 elsewhere)."""
     try:
@@ -128,7 +162,7 @@ async def bench_ingest(
             **{k: v for k, v in os.environ.items() if not k.startswith("SOCIALID_")},
             "SOCIALID_DATA_DIR": tmp, "SOCIALID_PORT": str(port),
             "SOCIALID_ADMIN_TOKEN": (token := secrets.token_urlsafe(24)),
-            "SOCIALID_LOG_LEVEL": "WARNING", "SOCIALID_TWITTER_CONSUMER_SECRET": SECRET,
+            "SOCIALID_TWITTER_CONSUMER_SECRET": SECRET,  # logs at INFO, as deployed
             "SOCIALID_WORKER": "false",
         }  # fmt: skip
         quiet = asyncio.subprocess.DEVNULL
@@ -151,6 +185,11 @@ async def bench_ingest(
                 print(f"{customers:,} customers, {len(linked):,} with a linked Twitter identity")
 
                 items = _deliveries(0, burst, linked)
+                floor, floor_cpu = await _floor(items, concurrency)
+                print(
+                    f"floor: a bare aiohttp app answering the same posts: {floor:,.0f}/s, "
+                    f"{floor_cpu:,.0f} per CPU-second"
+                )
                 cpu = cpu_seconds(serve.pid)
                 accept_rate = await _burst(http, items, concurrency)
                 per_cpu = burst / max(cpu_seconds(serve.pid) - cpu, 1e-9)

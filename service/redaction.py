@@ -27,7 +27,8 @@ SENSITIVE_KEYS = frozenset(
 # mangle timestamps and ids that happen to look like phone numbers.
 TRUSTED_KEYS = frozenset(
     {"timestamp", "level", "logger", "request_id", "status", "duration_ms", "method",
-     "route", "version", "pid"}
+     "route", "version", "pid", "event", "principal", "channel", "delivery", "accepted",
+     "duplicates", "dead_letter"}
 )  # fmt: skip
 
 _EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)

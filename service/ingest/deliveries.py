@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 
 from adapters.delivery import Delivery, Format, parse_delivery
 from adapters.message import InboundMessage, PayloadError
+from service.autopipeline import ScriptBatcher
 from service.ingest.scripts import ACCEPT
 from service.keyschema import KeySchema
 from service.redistypes import fields, stream_entries, texts
@@ -89,7 +90,7 @@ class DeliveryStore:
         self._keys = keys
         self._ttl = dedup_days * 86_400
         self._fsync = fsync
-        self._accept = redis.register_script(ACCEPT)
+        self._accept = ScriptBatcher(redis, redis.register_script(ACCEPT))
 
     async def receive(self, delivery: Delivery) -> Accepted:
         """Parse, then store the delivery unless every message in it was seen before.
