@@ -108,6 +108,7 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     app[MESSAGES] = stores.messages
     settings = app[SETTINGS]
     try:
+        await stores.deliveries.check_fsync()
         async with graph_names(client, settings, stores.keys) as names:
             if names is not None:
                 app[GRAPH_NAMES] = names

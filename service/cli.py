@@ -14,6 +14,7 @@ from service.apikeys import ApiKeyStore, Scope
 from service.cli_import import BadHeader, detect_format, open_source, print_summary, run_import
 from service.embedded import EmbeddedStoreError
 from service.importer import ImportAborted, ImportSummary
+from service.ingest.deliveries import FsyncUnavailable
 from service.keyschema import KeySchema
 from service.logs import configure_logging, get_logger
 from service.settings import ConfigError, Settings, load_settings
@@ -188,6 +189,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"socialid: {exc}", file=sys.stderr)
         return 2
     except (BadHeader, ImportAborted, OSError) as exc:
+        print(f"socialid: {exc}", file=sys.stderr)
+        return 2
+    except FsyncUnavailable as exc:
         print(f"socialid: {exc}", file=sys.stderr)
         return 2
     except EmbeddedStoreError as exc:

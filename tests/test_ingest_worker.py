@@ -101,6 +101,9 @@ async def test_a_linked_sender_lands_in_history_and_replies_share_a_conversation
     # Processed deliveries leave the stream; nothing is pending.
     assert await redis.xlen(keys.ingest_stream()) == 0
     assert (await redis.xpending(keys.ingest_stream(), GROUP))["pending"] == 0
+    metrics = await (await client.get("/metrics")).text()
+    assert 'socialid_messages_resolved{channel="twitter",status="matched"} 2.0' in metrics
+    assert "socialid_ingest_lag_seconds 0.0" in metrics
 
 
 async def test_an_account_number_in_the_text_resolves_an_unknown_sender(
@@ -184,6 +187,7 @@ async def test_unreadable_and_failing_deliveries_go_to_dead_letters_and_replay(
     dead = await (await client.get("/v1/ingest/dead-letters", headers=admin())).json()
     assert len(dead["dead_letters"]) == 2
     assert "failed 2 times" in dead["dead_letters"][1]["reason"]
+    assert "socialid_ingest_dead_letters 2.0" in await (await client.get("/metrics")).text()
     # After the fix, the replay stores it again (its dedup key still held, it counts as
     # a duplicate only if it was processed: it was not, so the replay must get through).
     replay_id = dead["dead_letters"][1]["id"]

@@ -5,10 +5,16 @@ from __future__ import annotations
 import io
 import json
 import time
+from datetime import UTC, datetime
+from pathlib import Path
 
+import pytest
 import redis.asyncio as aioredis
 from aiohttp import FormData
 
+from adapters.delivery import Delivery, Format
+from service.embedded import EmbeddedRedis
+from service.ingest.deliveries import DeliveryStore, FsyncUnavailable
 from service.keyschema import KeySchema
 from tests import channels as ch
 from tests.helpers import PROBLEM, AppClient, MakeClient, admin
@@ -221,3 +227,17 @@ async def test_sendgrid_path_secret_and_postmark_basic_auth(make_client: MakeCli
     assert len((await ok.json())["accepted"]) == 1
     again = await client.post("/webhooks/email/postmark", json=pm, headers=ch.postmark_auth())
     assert json.loads(await again.text()) == {"accepted": [], "duplicates": 1}
+
+
+async def test_fsync_mode_waits_for_the_append_only_file(tmp_path: Path) -> None:
+    with EmbeddedRedis(tmp_path) as server:
+        client = aioredis.Redis.from_url(server.url, decode_responses=True)
+        store = DeliveryStore(client, KeySchema("t"), dedup_days=1, fsync=True)
+        await store.check_fsync()
+        raw = ch.body(ch.tweet("42", "555123", "hello"))
+        delivery = Delivery(format=Format.TWITTER, received_at=datetime.now(UTC), body=raw)
+        assert len((await store.receive(delivery)).accepted) == 1
+        await client.config_set("appendonly", "no")
+        with pytest.raises(FsyncUnavailable):
+            await store.check_fsync()
+        await client.aclose()

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
 from pydantic import BaseModel, Field
+from redis.exceptions import ResponseError
 
 from adapters.delivery import Delivery, Format, parse_delivery
 from adapters.message import InboundMessage, PayloadError
@@ -47,6 +48,10 @@ class DeadLetterPage(BaseModel):
 
 
 class NotFound(LookupError):
+    pass
+
+
+class FsyncUnavailable(RuntimeError):
     pass
 
 
@@ -120,6 +125,18 @@ class DeliveryStore:
         if fresh and self._fsync:
             await self._wait_fsync()
         return Accepted(accepted=fresh, duplicates=len(ids) - len(fresh))
+
+    async def check_fsync(self) -> None:
+        """Fail at start-up, not on the first webhook, when fsync was asked of a store
+        that keeps no append-only file."""
+        if self._fsync:
+            try:
+                await self._wait_fsync()
+            except ResponseError as exc:
+                raise FsyncUnavailable(
+                    "SOCIALID_INGEST_FSYNC needs a store with appendonly yes "
+                    f"(the store says: {exc})"
+                ) from None
 
     async def _wait_fsync(self) -> None:
         # WAITAOF: block until the local append-only file holds the write (Redis 7.2+).
