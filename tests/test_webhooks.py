@@ -241,3 +241,35 @@ async def test_fsync_mode_waits_for_the_append_only_file(tmp_path: Path) -> None
         with pytest.raises(FsyncUnavailable):
             await store.check_fsync()
         await client.aclose()
+
+
+NASTY = [
+    b"", b"\x00" * 64, b"null", b"[]", b"{}", b'"text"', b"[" * 100_000, b"\xff\xfe\xfd",
+    b'{"entry": "x", "object": "page"}', b'{"for_user_id": 1, "tweet_create_events": [1]}',
+    b'{"post": {"id": 1e999999}}', b'{"data": {"event_type": "dm.received", "payload": []}}',
+]  # fmt: skip
+
+
+async def test_nasty_signed_bodies_never_get_a_500(make_client: MakeClient) -> None:
+    client = await _client(make_client)
+    postmark = {**ch.postmark_auth(), "Content-Type": "application/json"}
+    sendgrid = f"/webhooks/email/sendgrid/{ch.SENDGRID_PATH}"
+    form = {"Content-Type": "multipart/form-data; boundary=x"}
+    for raw in NASTY:
+        sent = [
+            ("/webhooks/twitter", ch.twitter_headers(raw)),
+            ("/webhooks/facebook", ch.facebook_headers(raw)),
+            ("/webhooks/forum", ch.discourse_headers(raw)),
+            ("/webhooks/forum", ch.hex_signed(raw, ch.FORUM_SECRET, "X-Socialid-Signature")),
+            ("/webhooks/email/raw", {**admin(), "Content-Type": "message/rfc822"}),
+            ("/webhooks/email/postmark", postmark),
+            (sendgrid, form),
+        ]  # fmt: skip
+        for path, headers in sent:
+            resp = await client.post(path, data=raw, headers=headers)
+            assert resp.status < 500, (path, raw[:20], await resp.text())
+            if resp.status == 200:
+                answer = await resp.json()
+                assert answer["accepted"] or answer.get("dead_letter") or answer == {
+                    "accepted": [], "duplicates": 0,
+                }, (path, raw[:20])  # fmt: skip
