@@ -22,6 +22,7 @@ from matchers.extract import extract
 from matchers.model import DEFAULT_PARAMS, Evidence, ModelParams, Score, score
 from matchers.postcodes import normalize_postcode
 from matchers.profile import Profile, build_profile
+from service.autopipeline import ScriptBatcher
 from service.customers import CustomerStore
 from service.indexing import blocking_keys, profile_of, surname_key
 from service.keyschema import KeySchema
@@ -162,7 +163,9 @@ class Resolver:
         # The active fitted version ("" the shipped defaults), checked on every fetch.
         self.params: ModelParams = DEFAULT_PARAMS
         self._version = ""
-        self._candidates = redis.register_script(CANDIDATES)
+        # Concurrent resolutions (a worker's batch, simultaneous lookups) fetch their
+        # candidates in one round trip.
+        self._candidates = ScriptBatcher(redis, redis.register_script(CANDIDATES))
         self._profiles = ProfileCache(region, profile_cache_size)
         # Documents live at prefix + id + suffix; the script builds the names.
         doc = keys.customer("\0")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import redis.asyncio as aioredis
 from pydantic import BaseModel, Field, ValidationError
 from redis.asyncio.client import Pipeline
+from redis.exceptions import NoScriptError
 
 from adapters.message import Channel, InboundMessage
 from service.history import decode_cursor, encode_cursor, event_record
@@ -56,6 +57,9 @@ class Conversation(BaseModel):
     message_ids: list[str]
 
 
+Done = tuple[StoredMessage, EventIn | None]
+
+
 def new_conversation_id(message_id: str) -> str:
     """Derived from the message that opened it, so a retried message opens the same one."""
     return "conv_" + hashlib.blake2b(message_id.encode(), digest_size=12).hexdigest()
@@ -90,6 +94,8 @@ class MessageStore:
 
     async def load_scripts(self) -> None:
         await self._redis.script_load(THREAD)
+        await self._redis.script_load(RECORD)
+        await self._redis.script_load(RECORD)
 
     @staticmethod
     def conversation_of(message: InboundMessage, reply: object | None) -> str:
@@ -98,16 +104,29 @@ class MessageStore:
             return new_conversation_id(message.message_id)
         return reply.decode() if isinstance(reply, bytes) else str(reply)
 
-    async def record(
-        self,
-        stream: str,
-        group: str,
-        entry_id: str,
-        done: list[tuple[StoredMessage, EventIn | None]],
-    ) -> list[bool]:
-        """Store the messages of one delivery (their listings, conversations, counts and
-        history events) and acknowledge the delivery, in one script call. True for each
-        message stored now, False for one stored before."""
+    async def record_many(
+        self, stream: str, group: str, entries: list[tuple[str, list[Done]]]
+    ) -> list[list[bool] | Exception]:
+        """Store the messages of each delivery (their listings, conversations, counts and
+        history events) and acknowledge it: one script call per delivery, all in one
+        round trip. Per delivery: True for each message stored now, False for one stored
+        before; or the error that stopped it (the delivery then stays pending)."""
+        replies: list[Any] = []
+        for attempt in range(2):
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for entry_id, done in entries:
+                    keys, args = self._record_call(stream, group, entry_id, done)
+                    pipe.evalsha(self._record.sha, len(keys), *keys, *args)
+                replies = await pipe.execute(raise_on_error=False)
+            if attempt == 0 and any(isinstance(r, NoScriptError) for r in replies):
+                await self.load_scripts()  # the server lost it (a restart, a flush)
+                continue
+            break
+        return [r if isinstance(r, Exception) else [int(x) == 1 for x in r] for r in replies]
+
+    def _record_call(
+        self, stream: str, group: str, entry_id: str, done: list[Done]
+    ) -> tuple[list[str], list[str | int]]:
         k = self._keys
         keys: list[str] = [stream]
         args: list[str | int] = [group, entry_id, len(done)]
@@ -137,8 +156,7 @@ class MessageStore:
                 cid,
                 *event_args,
             ]
-        replies = await self._record(keys=keys, args=args)
-        return [int(r) == 1 for r in replies]
+        return keys, args
 
     async def get(self, message_id: str) -> StoredMessage | None:
         raw = await self._redis.get(self._keys.message(message_id))

@@ -15,43 +15,24 @@ import os
 import socket
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
-from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import ResponseError
 from redis.typing import StreamIdT
 
-from adapters.delivery import parse_delivery
-from adapters.message import Channel, InboundMessage, PayloadError
 from matchers.extract import Found
-from service.ingest.deliveries import DeliveryStore, decode, entry_time
-from service.ingest.messages import Mention, MessageStore, StoredMessage
+from service.ingest.batch import BatchProcessor
+from service.ingest.deliveries import DeliveryStore, entry_time
+from service.ingest.messages import MessageStore
 from service.ingest.names import GraphNames
-from service.ingest.query import message_query
 from service.keyschema import KeySchema
 from service.logs import get_logger
 from service.metrics import Metrics
-from service.models import EventIn
-from service.redistypes import stream_entries, text_or_none, texts
-from service.resolve import KnownSender, Resolver
+from service.redistypes import stream_entries
+from service.resolve import Resolver
 
 log = get_logger("socialid.worker")
 GROUP = "workers"
-
-
-def interaction(message: InboundMessage) -> EventIn:
-    """The history entry of a resolved inbound message; its id is the message's, so a
-    message processed twice is recorded once."""
-    summary = message.text or message.subject or ""
-    return EventIn(
-        id=message.message_id,
-        type="interaction",
-        at=message.sent_at,
-        kind=message.provider,
-        channel=message.channel.value,
-        direction="inbound",
-        summary=summary[:10_000] or None,
-    )
 
 
 class Worker:
@@ -77,11 +58,9 @@ class Worker:
         self._stream = keys.ingest_stream()
         self._deliveries = deliveries
         self._messages = messages
-        self._resolver = resolver
-        self._extract = extract
-        self._names = names
+        self._batch = BatchProcessor(redis, keys, messages, resolver, extract, names)
         self._metrics = metrics
-        self._batch = batch
+        self._count = batch
         self._claim_after_ms = int(claim_after * 1000)
         self._max_attempts = max_attempts
         self.consumer = consumer or f"{socket.gethostname()}-{os.getpid()}-{id(self):x}"
@@ -135,19 +114,20 @@ class Worker:
         self.waiting = True
         try:
             reply = await self._redis.xreadgroup(
-                GROUP, self.consumer, {self._stream: ">"}, count=self._batch, block=block_ms
+                GROUP, self.consumer, {self._stream: ">"}, count=self._count, block=block_ms
             )
         finally:
             self.waiting = False
         for item in reply or []:
             batch = stream_entries(item[1])
-            await asyncio.gather(*(self._process(eid, fields) for eid, fields in batch))
+            if batch:
+                await self._process_batch(batch)
             handled += len(batch)
         return handled
 
     async def _claim(self) -> int:
         pending = await self._redis.xpending_range(
-            self._stream, GROUP, "-", "+", self._batch, idle=self._claim_after_ms
+            self._stream, GROUP, "-", "+", self._count, idle=self._claim_after_ms
         )
         if not pending:
             return 0
@@ -161,37 +141,30 @@ class Worker:
                 reason = f"processing failed {attempts[entry_id]} times"
                 await self._dead(entry_id, fields, reason)
             else:
+                # Alone, so that a delivery that keeps failing fails by itself.
                 log.info("delivery_claimed", entry=entry_id, attempts=attempts.get(entry_id))
-                await self._process(entry_id, fields)
+                await self._process_batch([(entry_id, fields)])
         return len(claimed)
 
-    async def _process(self, entry_id: str, fields: dict[str, str]) -> None:
-        try:
-            delivery = decode(fields)
-            messages = parse_delivery(delivery)
-        except (PayloadError, ValueError, KeyError) as exc:
-            # The receiving parser read it, so a later parser refuses it: keep it for
-            # a replay after the fix rather than retrying forever.
-            await self._dead(entry_id, fields, f"{type(exc).__name__}: {exc}")
-            return
-        wanted = set(fields.get("ids", "").split())
-        received = datetime.fromtimestamp(entry_time(entry_id), UTC)
-        try:
-            prepared = [await self._prepare(m, received) for m in messages
-                        if m.message_id in wanted]  # fmt: skip
-        except NoScriptError:
-            # The server lost its scripts (a restart, SCRIPT FLUSH): load them, try again.
-            await self._messages.load_scripts()
-            prepared = [await self._prepare(m, received) for m in messages
-                        if m.message_id in wanted]  # fmt: skip
-        done = [(s, interaction(s.message) if s.resolution.customer_id else None)
-                for s in prepared]  # fmt: skip
-        stored_now = await self._messages.record(self._stream, GROUP, entry_id, done)
-        for stored, new in zip(prepared, stored_now, strict=True):
-            if new:
-                self._processed(stored)
+    async def _process_batch(self, entries: list[tuple[str, dict[str, str]]]) -> None:
+        stored = await self._batch.process(self._stream, GROUP, entries, self._dead)
+        now = time.time()
+        counts: dict[str, int] = {}
+        for message in stored:
+            channel, status = message.message.channel.value, message.resolution.status
+            counts[f"{channel}:{status}"] = counts.get(f"{channel}:{status}", 0) + 1
+            if self._metrics is not None:
+                self._metrics.processed.labels(channel, status).inc()
+            log.debug("message_processed", message_id=message.id, channel=channel,
+                      status=status, conversation_id=message.conversation_id)  # fmt: skip
         if self._metrics is not None:
-            self._metrics.ingest_delay.observe(max(0.0, time.time() - entry_time(entry_id)))
+            for entry_id, _ in entries:
+                self._metrics.ingest_delay.observe(max(0.0, now - entry_time(entry_id)))
+        # One line per batch, not per message: under load a line per message would cost
+        # the worker a fifth of its time.
+        oldest = min(entry_time(e) for e, _ in entries)
+        log.info("batch_processed", deliveries=len(entries), messages=counts,
+                 oldest_wait_ms=round((now - oldest) * 1000, 1))  # fmt: skip
 
     async def _dead(self, entry_id: str, fields: dict[str, str], reason: str) -> None:
         entry = {k: v for k, v in fields.items() if k != "ids"}
@@ -204,54 +177,3 @@ class Worker:
             pipe.xack(self._stream, GROUP, entry_id)
             pipe.xdel(self._stream, entry_id)
             await pipe.execute()
-
-    async def _prepare(self, message: InboundMessage, received_at: datetime) -> StoredMessage:
-        """Resolve and thread one message (nothing written but its thread keys)."""
-        message = await self._named(message)
-        sender = message.sender
-        k = self._keys
-        async with self._redis.pipeline(transaction=False) as pipe:
-            # The sender's link, the customers ruled out and the thread: one round trip.
-            pipe.get(k.identity(message.channel, sender.external_id))
-            pipe.smembers(k.identity_rejections(message.channel, sender.external_id))
-            threaded = self._messages.queue_thread(pipe, message)
-            replies = await pipe.execute()
-        known = KnownSender(owner=text_or_none(replies[0]), ruled_out=frozenset(texts(replies[1])))
-        conversation = self._messages.conversation_of(message, replies[2] if threaded else None)
-        resolution = await self._resolver.resolve(message_query(message), known=known)
-        # Positions are in the message's text (the subject is evidence, not shown).
-        mentions = [Mention(kind=f.kind, value=f.value, start=f.start, end=f.end)
-                    for f in self._extract(message.text)]  # fmt: skip
-        return StoredMessage(
-            id=message.message_id,
-            message=message,
-            resolution=resolution,
-            conversation_id=conversation,
-            mentions=mentions,
-            received_at=received_at,
-            processed_at=datetime.now(UTC),
-        )
-
-    def _processed(self, stored: StoredMessage) -> None:
-        channel, resolution = stored.message.channel.value, stored.resolution
-        if self._metrics is not None:
-            self._metrics.processed.labels(channel, resolution.status).inc()
-        log.info(
-            "message_processed",
-            message_id=stored.id,
-            channel=channel,
-            status=resolution.status,
-            method=resolution.method,
-            conversation_id=stored.conversation_id,
-        )
-
-    async def _named(self, message: InboundMessage) -> InboundMessage:
-        sender = message.sender
-        if self._names is None or message.channel != Channel.FACEBOOK or sender.display_name:
-            return message
-        name = await self._names.name(message.channel.value, sender.external_id)
-        if name is None:
-            return message
-        return message.model_copy(
-            update={"sender": sender.model_copy(update={"display_name": name})}
-        )

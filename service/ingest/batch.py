@@ -1,0 +1,204 @@
+"""Processing a batch of deliveries in a few round trips, whatever its size.
+
+Per batch: one pipeline reads every sender's link and rejections and threads every
+message; resolution runs for all messages at once (a candidate fetch each for senders
+without a link); one pipeline records every delivery and acknowledges it. A delivery
+whose processing fails is left out and stays pending (another attempt claims it alone),
+so one bad delivery never holds up or dead-letters the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import redis.asyncio as aioredis
+from redis.exceptions import NoScriptError
+
+from adapters.delivery import parse_delivery
+from adapters.message import Channel, InboundMessage, PayloadError
+from matchers.extract import Found
+from service.ingest.deliveries import decode, entry_time
+from service.ingest.messages import Done, Mention, MessageStore, StoredMessage
+from service.ingest.names import GraphNames
+from service.ingest.query import message_query
+from service.keyschema import KeySchema
+from service.logs import get_logger
+from service.models import EventIn
+from service.redistypes import text_or_none, texts
+from service.resolve import KnownSender, Resolution, Resolver
+
+log = get_logger("socialid.worker")
+DeadLetter = Callable[[str, dict[str, str], str], Awaitable[None]]
+
+
+def interaction(message: InboundMessage) -> EventIn:
+    """The history entry of a resolved inbound message; its id is the message's, so a
+    message processed twice is recorded once."""
+    summary = message.text or message.subject or ""
+    return EventIn(
+        id=message.message_id,
+        type="interaction",
+        at=message.sent_at,
+        kind=message.provider,
+        channel=message.channel.value,
+        direction="inbound",
+        summary=summary[:10_000] or None,
+    )
+
+
+@dataclass
+class _Job:
+    entry_id: str
+    received: datetime
+    messages: list[InboundMessage]
+    stored: list[StoredMessage] = field(default_factory=list)
+    failed: BaseException | None = None
+
+
+class BatchProcessor:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        keys: KeySchema,
+        messages: MessageStore,
+        resolver: Resolver,
+        extract: Callable[[str], list[Found]],
+        names: GraphNames | None,
+    ) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._messages = messages
+        self._resolver = resolver
+        self._extract = extract
+        self._names = names
+
+    async def process(
+        self, stream: str, group: str, entries: list[tuple[str, dict[str, str]]], dead: DeadLetter
+    ) -> list[StoredMessage]:
+        """Process and acknowledge the entries; returns the messages stored now."""
+        jobs = []
+        for entry_id, fields in entries:
+            try:
+                messages = parse_delivery(decode(fields))
+            except (PayloadError, ValueError, KeyError) as exc:
+                # The receiving parser read it, so a later parser refuses it: keep it
+                # for a replay after the fix rather than retrying forever.
+                await dead(entry_id, fields, f"{type(exc).__name__}: {exc}")
+                continue
+            wanted = set(fields.get("ids", "").split())
+            received = datetime.fromtimestamp(entry_time(entry_id), UTC)
+            jobs.append(_Job(entry_id, received, [m for m in messages if m.message_id in wanted]))
+        if not jobs:
+            return []
+        await self._prepare(jobs)
+        ready = [j for j in jobs if j.failed is None]
+        for job in jobs:
+            if job.failed is not None:
+                log.warning(
+                    "delivery_failed",
+                    entry=job.entry_id,
+                    error=type(job.failed).__name__,
+                    detail=str(job.failed)[:200],
+                )
+        done: list[list[Done]] = [
+            [(s, interaction(s.message) if s.resolution.customer_id else None) for s in j.stored]
+            for j in ready
+        ]
+        results = await self._messages.record_many(
+            stream, group, [(j.entry_id, d) for j, d in zip(ready, done, strict=True)]
+        )
+        stored_now: list[StoredMessage] = []
+        for job, result in zip(ready, results, strict=True):
+            if isinstance(result, Exception):
+                log.warning("delivery_failed", entry=job.entry_id, error=type(result).__name__)
+                continue
+            stored_now += [s for s, new in zip(job.stored, result, strict=True) if new]
+        return stored_now
+
+    async def _prepare(self, jobs: list[_Job]) -> None:
+        """Name, read, thread and resolve every message; a job whose step fails is
+        marked failed and left out of the rest."""
+        messages = [m for j in jobs for m in j.messages]
+        # A failed name lookup leaves the message unnamed, never unprocessed.
+        named = await asyncio.gather(*(self._named(m) for m in messages), return_exceptions=True)
+        targets = [
+            m if isinstance(n, BaseException) else n for m, n in zip(messages, named, strict=True)
+        ]
+        try:
+            known, conversations = await self._read(targets)
+        except NoScriptError:
+            await self._messages.load_scripts()  # the server lost it: a restart, a flush
+            known, conversations = await self._read(targets)
+        resolved = await asyncio.gather(
+            *(self._resolve(m, known[m.message_id]) for m in targets), return_exceptions=True
+        )
+        at = 0
+        for job in jobs:
+            for _ in job.messages:
+                target, resolution = targets[at], resolved[at]
+                at += 1
+                if isinstance(resolution, BaseException):
+                    job.failed = job.failed or resolution
+                    continue
+                job.stored.append(self._stored(target, resolution, conversations, job.received))
+
+    async def _read(
+        self, messages: list[InboundMessage]
+    ) -> tuple[dict[str, KnownSender], dict[str, str]]:
+        """Every sender's link and rejections, and every message's conversation."""
+        k = self._keys
+        threaded = []
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for m in messages:
+                pipe.get(k.identity(m.channel, m.sender.external_id))
+                pipe.smembers(k.identity_rejections(m.channel, m.sender.external_id))
+                threaded.append(self._messages.queue_thread(pipe, m))
+            replies = iter(await pipe.execute())
+        known: dict[str, KnownSender] = {}
+        conversations: dict[str, str] = {}
+        for m, has_thread in zip(messages, threaded, strict=True):
+            owner, ruled_out = next(replies), next(replies)
+            known[m.message_id] = KnownSender(
+                owner=text_or_none(owner), ruled_out=frozenset(texts(ruled_out))
+            )
+            conversations[m.message_id] = self._messages.conversation_of(
+                m, next(replies) if has_thread else None
+            )
+        return known, conversations
+
+    async def _resolve(self, message: InboundMessage, known: KnownSender) -> Resolution:
+        return await self._resolver.resolve(message_query(message), known=known)
+
+    def _stored(
+        self,
+        message: InboundMessage,
+        resolution: Resolution,
+        conversations: dict[str, str],
+        received: datetime,
+    ) -> StoredMessage:
+        # Positions are in the message's text (the subject is evidence, not shown).
+        mentions = [Mention(kind=f.kind, value=f.value, start=f.start, end=f.end)
+                    for f in self._extract(message.text)]  # fmt: skip
+        return StoredMessage(
+            id=message.message_id,
+            message=message,
+            resolution=resolution,
+            conversation_id=conversations[message.message_id],
+            mentions=mentions,
+            received_at=received,
+            processed_at=datetime.now(UTC),
+        )
+
+    async def _named(self, message: InboundMessage) -> InboundMessage:
+        sender = message.sender
+        if self._names is None or message.channel != Channel.FACEBOOK or sender.display_name:
+            return message
+        name = await self._names.name(message.channel.value, sender.external_id)
+        if name is None:
+            return message
+        return message.model_copy(
+            update={"sender": sender.model_copy(update={"display_name": name})}
+        )
