@@ -1,12 +1,14 @@
 """``socialid demo``: the main job end to end on a private embedded store.
 
 Starts the real service on a loopback port, loads the bundled sample book through the
-API, replays the sample inbound messages through the lookup call and prints, for each,
-who the sender is and what a rep must know.
+API, posts the sample inbound messages to the channels' webhooks as the providers would
+(signed), waits for the worker to resolve each one into the customer's history, and
+prints who the sender is and what a rep must know.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 import socket
@@ -21,6 +23,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from service.app import create_app
+from service.demo_deliveries import DemoSecrets, delivery
 from service.logs import configure_logging
 from service.models import LookupRequest
 from service.settings import Settings
@@ -61,6 +64,8 @@ def _days_ago(when: str, today: date) -> str:
 def render(message: LookupRequest, answer: dict[str, Any], today: date) -> list[str]:
     who = message.sender.handle or message.sender.email or message.sender.external_id
     lines = [f"> {message.channel} {who}: {message.text}"]
+    if "via" in answer:
+        lines.append(f"  {answer['via']}")
     res = answer["resolution"]
     card = answer.get("context")
     if res["status"] != "matched" or card is None:
@@ -99,7 +104,36 @@ def render(message: LookupRequest, answer: dict[str, Any], today: date) -> list[
     return lines
 
 
-async def _load_and_replay(base: str, token: str, today: date) -> int:
+async def _through_webhook(
+    http: aiohttp.ClientSession, message: LookupRequest, n: int, secrets: DemoSecrets
+) -> dict[str, Any]:
+    """Post the message to its channel's webhook, wait for the worker, read the result
+    and the customer's context card."""
+    path, body, headers = delivery(message, n, secrets)
+    headers = {"Content-Type": "application/json", **headers}
+    async with http.post(path, data=body, headers=headers) as resp:
+        [message_id] = (await resp.json())["accepted"]
+    for _ in range(200):
+        async with http.get(f"/v1/messages/{message_id}", raise_for_status=False) as resp:
+            if resp.status == 200:
+                stored = await resp.json()
+                break
+        await asyncio.sleep(0.025)
+    else:
+        raise RuntimeError(f"the worker did not process {message_id} within 5 s")
+    answer = {
+        "resolution": stored["resolution"],
+        "via": f"POST {path} -> {message_id}, conversation {stored['conversation_id']}",
+    }
+    customer = stored["resolution"].get("customer_id")
+    if customer:
+        async with http.get(f"/v1/customers/{customer}/context") as resp:
+            answer["context"] = await resp.json()
+    return answer
+
+
+async def _load_and_replay(base: str, secrets: DemoSecrets, today: date) -> int:
+    token = secrets.token
     headers = {"Authorization": f"Bearer {token}"}
     shift = (today - SAMPLE_TODAY).days
     resolved = 0
@@ -112,13 +146,8 @@ async def _load_and_replay(base: str, token: str, today: date) -> int:
             await http.post(f"/v1/customers/{cid}/events", json=_shift(events, shift))
         print(f"Loaded {len(customers)} sample customers and their history.\n")
         messages = [LookupRequest.model_validate(m) for m in sample("messages.json")]
-        for message in messages:
-            async with http.post(
-                "/v1/lookup",
-                data=message.model_dump_json(),
-                headers={"Content-Type": "application/json"},
-            ) as resp:
-                answer = await resp.json()
+        for n, message in enumerate(messages):
+            answer = await _through_webhook(http, message, n, secrets)
             print("\n".join(render(message, answer, today)) + "\n")
             resolved += answer["resolution"]["status"] == "matched"
         print(f"{resolved} of {len(messages)} messages resolved to a customer.")
@@ -131,6 +160,12 @@ async def run_demo(settings: Settings, data_dir: str | None) -> int:
     configure_logging("WARNING", settings.resolved_log_format)
     token = secrets.token_urlsafe(24)
     with tempfile.TemporaryDirectory(prefix="socialid-demo-") as tmp:
+        demo_secrets = DemoSecrets(
+            twitter=secrets.token_urlsafe(16),
+            facebook=secrets.token_urlsafe(16),
+            forum=secrets.token_urlsafe(16),
+            token=token,
+        )
         demo_settings = settings.model_copy(
             update={
                 "redis_url": None,
@@ -138,6 +173,12 @@ async def run_demo(settings: Settings, data_dir: str | None) -> int:
                 "admin_token": SecretStr(token),
                 "host": "127.0.0.1",
                 "port": free_port(),
+                "twitter_consumer_secret": SecretStr(demo_secrets.twitter),
+                "facebook_app_secret": SecretStr(demo_secrets.facebook),
+                "facebook_verify_token": SecretStr(secrets.token_urlsafe(16)),
+                "facebook_page_token": None,
+                "discourse_secret": SecretStr(demo_secrets.forum),
+                "worker": True,
             }
         )
         runner = web.AppRunner(create_app(demo_settings), access_log=None)
@@ -151,7 +192,7 @@ async def run_demo(settings: Settings, data_dir: str | None) -> int:
         try:
             return await _load_and_replay(
                 f"http://{demo_settings.host}:{demo_settings.port}",
-                token,
+                demo_secrets,
                 datetime.now(UTC).date(),
             )
         finally:

@@ -134,6 +134,9 @@ def test_demo_resolves_every_sample_message(tmp_path: Path) -> None:
     )
     resolved = [line for line in result.stdout.splitlines() if line.startswith("  resolved: ")]
     assert len(resolved) == len(messages)
+    # Every message came in through its channel's real webhook and the worker.
+    for path in ("twitter", "facebook", "forum", "email/raw"):
+        assert f"POST /webhooks/{path} -> msg_" in result.stdout, path
     assert "Dana King (C-1001)" in result.stdout
     assert "open case CASE-881" in result.stdout
     # The sample book is built so that every flag fires at least once.
