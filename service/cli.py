@@ -13,6 +13,7 @@ from service import __version__, cli_train, cli_worker
 from service.apikeys import ApiKeyStore, Scope
 from service.cli_import import BadHeader, detect_format, open_source, print_summary, run_import
 from service.embedded import EmbeddedStoreError
+from service.heap import freeze_startup_heap
 from service.importer import ImportAborted, ImportSummary
 from service.ingest.deliveries import FsyncUnavailable
 from service.keyschema import KeySchema
@@ -93,8 +94,10 @@ def serve(settings: Settings) -> int:
     log.info("starting", version=__version__, host=settings.host, port=settings.port)
     if settings.admin_token is None:
         log.warning("no_admin_token", hint="set SOCIALID_ADMIN_TOKEN or issue keys")
+    app = create_app(settings)
+    freeze_startup_heap()
     web.run_app(
-        create_app(settings),
+        app,
         host=settings.host,
         port=settings.port,
         shutdown_timeout=settings.shutdown_timeout,

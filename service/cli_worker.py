@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import signal
 
+from service.heap import freeze_startup_heap
 from service.ingest.runner import build_worker, graph_names, running
 from service.logs import get_logger
 from service.settings import Settings
@@ -21,6 +22,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 async def run_worker(settings: Settings) -> int:
+    freeze_startup_heap()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
