@@ -148,6 +148,20 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
+    @field_validator(
+        "admin_token", "twitter_consumer_secret", "facebook_app_secret",
+        "facebook_verify_token", "facebook_page_token", "discourse_secret",
+        "mailgun_signing_key", "sendgrid_path_secret", "postmark_basic_auth",
+        mode="before",
+    )  # fmt: skip
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        # An empty secret would sign with an empty key: anyone could forge deliveries.
+        # Deployment templates pass empty values for what is not configured.
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: object) -> object:

@@ -56,3 +56,10 @@ def test_log_format_defaults_to_json_off_a_terminal(monkeypatch: pytest.MonkeyPa
     assert load_settings().resolved_log_format == "json"
     monkeypatch.setenv("SOCIALID_LOG_FORMAT", "console")
     assert load_settings().resolved_log_format == "console"
+
+
+def test_an_empty_channel_secret_leaves_the_channel_off() -> None:
+    settings = load_settings(twitter_consumer_secret="", discourse_secret="  ")
+    assert settings.twitter_consumer_secret is None
+    assert settings.discourse_secret is None
+    assert load_settings(mailgun_signing_key="k").mailgun_signing_key is not None
