@@ -6,14 +6,14 @@ parser reads differently can be replayed from what the provider actually sent.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
 from adapters import discourse, email, email_providers, facebook, twitter
-from adapters.message import Channel, InboundMessage, PayloadError
+from adapters.message import Channel, InboundMessage
+from adapters.payload import json_object
 
 
 class Format(StrEnum):
@@ -49,12 +49,7 @@ class Delivery(BaseModel, frozen=True):
 
 
 def _form(body: bytes) -> dict[str, str]:
-    try:
-        fields = json.loads(body)
-    except (ValueError, RecursionError):
-        raise PayloadError("the stored form fields are not JSON") from None
-    if not isinstance(fields, dict):
-        raise PayloadError("the stored form fields are not an object")
+    fields = json_object(body, "the stored form fields")
     return {str(k): str(v) for k, v in fields.items()}
 
 

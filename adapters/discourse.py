@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from adapters.message import Channel, InboundMessage, PayloadError, Sender
+from adapters.payload import json_object
 from adapters.signatures import matches, sha256_hex
 
 SIGNATURE_HEADER = "X-Discourse-Event-Signature"
@@ -31,12 +31,7 @@ def _when(value: Any) -> datetime:
 def parse(body: bytes, event: str | None, instance: str | None) -> list[InboundMessage]:
     """Posts from ``post_created``/``post_edited``/``topic_created``; pings and other
     events carry no customer message."""
-    try:
-        payload = json.loads(body)
-    except (ValueError, RecursionError):
-        raise PayloadError("the body is not JSON") from None
-    if not isinstance(payload, dict):
-        raise PayloadError("the body is not an object")
+    payload = json_object(body)
     if event not in _POST_EVENTS:
         return []
     post = payload.get("post")

@@ -20,6 +20,7 @@ from typing import Any
 
 from adapters.email import parse_raw
 from adapters.message import InboundMessage, PayloadError
+from adapters.payload import json_object
 from adapters.signatures import hmac_sha256, matches
 
 # The headers a message keeps when rebuilt from fields: who, what, when and threading.
@@ -56,16 +57,6 @@ def _compose(headers: list[tuple[str, str]], text: str | None, html: str | None)
         return msg.as_bytes()
     except (ValueError, TypeError, IndexError, email.errors.MessageError):
         raise PayloadError("the mail's header fields cannot be read") from None
-
-
-def _fields(body: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError):
-        raise PayloadError("the body is not JSON") from None
-    if not isinstance(data, dict):
-        raise PayloadError("the body is not an object")
-    return data
 
 
 def _text(value: Any) -> str | None:
@@ -112,7 +103,7 @@ def sendgrid(fields: Mapping[str, str], received_at: datetime) -> InboundMessage
 
 def postmark(body: bytes, received_at: datetime) -> InboundMessage:
     """Postmark's inbound JSON; the real Message-ID is among its ``Headers``."""
-    data = _fields(body)
+    data = json_object(body)
     headers: list[tuple[str, str]] = []
     for item in data.get("Headers") or []:
         if isinstance(item, dict) and isinstance(item.get("Name"), str):

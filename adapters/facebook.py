@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from adapters.message import Attachment, Channel, InboundMessage, PayloadError, Sender
+from adapters.payload import items, json_object, obj
 from adapters.signatures import matches, sha256_hex
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
@@ -26,20 +26,6 @@ def verify(body: bytes, header: str | None, app_secret: str) -> bool:
     return matches(sha256_hex(app_secret, body), header)
 
 
-def _obj(value: Any, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise PayloadError(f"{what} is not an object")
-    return value
-
-
-def _list(value: Any, what: str) -> list[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise PayloadError(f"{what} is not a list")
-    return value
-
-
 def _id(value: Any) -> str | None:
     if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
         return str(value)
@@ -54,26 +40,23 @@ def _time(value: Any, unit: float) -> datetime:
 
 
 def parse(body: bytes) -> list[InboundMessage]:
-    try:
-        payload = _obj(json.loads(body), "the body")
-    except (ValueError, RecursionError):
-        raise PayloadError("the body is not JSON") from None
+    payload = json_object(body)
     kind = payload.get("object")
     if kind not in ("page", "instagram"):
         raise PayloadError("object is neither page nor instagram")
     channel = Channel.INSTAGRAM if kind == "instagram" else Channel.FACEBOOK
     messages: list[InboundMessage] = []
-    for entry in _list(payload.get("entry"), "entry"):
-        entry = _obj(entry, "an entry")
+    for entry in items(payload.get("entry"), "entry"):
+        entry = obj(entry, "an entry")
         page = _id(entry.get("id"))
         if page is None:
             raise PayloadError("an entry has no id")
-        for event in _list(entry.get("messaging"), "messaging"):
-            message = _messaging(_obj(event, "a messaging event"), channel, page)
+        for event in items(entry.get("messaging"), "messaging"):
+            message = _messaging(obj(event, "a messaging event"), channel, page)
             if message is not None:
                 messages.append(message)
-        for change in _list(entry.get("changes"), "changes"):
-            message = _change(_obj(change, "a change"), channel, page, entry.get("time"))
+        for change in items(entry.get("changes"), "changes"):
+            message = _change(obj(change, "a change"), channel, page, entry.get("time"))
             if message is not None:
                 messages.append(message)
     return messages
@@ -83,7 +66,7 @@ def _messaging(event: dict[str, Any], channel: Channel, page: str) -> InboundMes
     message = event.get("message")
     if not isinstance(message, dict) or message.get("is_echo"):
         return None  # delivery and read receipts, and the page's own sends
-    sender = _id(_obj(event.get("sender"), "sender").get("id"))
+    sender = _id(obj(event.get("sender"), "sender").get("id"))
     mid = _id(message.get("mid"))
     if sender is None or mid is None:
         raise PayloadError("a message has no sender id or mid")
@@ -96,7 +79,7 @@ def _messaging(event: dict[str, Any], channel: Channel, page: str) -> InboundMes
             if isinstance(a.get("payload"), dict) and a["payload"].get("url")
             else None,
         )
-        for a in _list(message.get("attachments"), "attachments")
+        for a in items(message.get("attachments"), "attachments")
         if isinstance(a, dict)
     ]
     reply_to = message.get("reply_to")
@@ -123,14 +106,14 @@ def _change(
     change: dict[str, Any], channel: Channel, page: str, entry_time: Any
 ) -> InboundMessage | None:
     field = change.get("field")
-    value = _obj(change.get("value") or {}, "a change's value")
+    value = obj(change.get("value") or {}, "a change's value")
     if field == "feed":
         if value.get("item") not in ("comment", "post", "status") or value.get("verb") not in (
             "add",
             "edited",
         ):
             return None
-        author = _obj(value.get("from") or {}, "from")
+        author = obj(value.get("from") or {}, "from")
         sender_id = _id(author.get("id"))
         item_id = _id(value.get("comment_id")) or _id(value.get("post_id"))
         if sender_id is None or item_id is None:
@@ -151,7 +134,7 @@ def _change(
             thread_keys=[f"{channel.value}:post:{post}"],
         )
     if field == "comments":  # Instagram
-        author = _obj(value.get("from") or {}, "from")
+        author = obj(value.get("from") or {}, "from")
         sender_id = _id(author.get("id"))
         comment = _id(value.get("id"))
         if sender_id is None or comment is None:

@@ -4,11 +4,11 @@ Activity API envelope (``dm.received``, ``post.mention.create``)."""
 from __future__ import annotations
 
 import base64
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 from adapters.message import Channel, InboundMessage, PayloadError, Sender
+from adapters.payload import items, json_object, obj
 from adapters.signatures import hmac_sha256, matches, sha256_base64
 
 SIGNATURE_HEADER = "x-twitter-webhooks-signature"
@@ -23,20 +23,6 @@ def crc_response(crc_token: str, consumer_secret: str) -> dict[str, str]:
 
 def verify(body: bytes, header: str | None, consumer_secret: str) -> bool:
     return matches(sha256_base64(consumer_secret, body), header)
-
-
-def _obj(value: Any, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise PayloadError(f"{what} is not an object")
-    return value
-
-
-def _list(value: Any, what: str) -> list[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise PayloadError(f"{what} is not a list")
-    return value
 
 
 def _str(value: Any) -> str | None:
@@ -56,25 +42,22 @@ def _ms(value: Any) -> datetime:
 
 def parse(body: bytes) -> list[InboundMessage]:
     """The customer messages in one delivery; the account's own activity is dropped."""
-    try:
-        payload = _obj(json.loads(body), "the body")
-    except (ValueError, RecursionError):
-        raise PayloadError("the body is not JSON") from None
+    payload = json_object(body)
     if "data" in payload and "for_user_id" not in payload:
-        return _activity(_obj(payload["data"], "data"))
+        return _activity(obj(payload["data"], "data"))
     own = _str(payload.get("for_user_id"))
     if own is None:
         raise PayloadError("for_user_id is missing")
-    users = _obj(payload.get("users") or {}, "users")
+    users = obj(payload.get("users") or {}, "users")
     messages = [
         m
-        for tweet in _list(payload.get("tweet_create_events"), "tweet_create_events")
-        if (m := _tweet(_obj(tweet, "a tweet"), own)) is not None
+        for tweet in items(payload.get("tweet_create_events"), "tweet_create_events")
+        if (m := _tweet(obj(tweet, "a tweet"), own)) is not None
     ]
     messages += [
         m
-        for event in _list(payload.get("direct_message_events"), "direct_message_events")
-        if (m := _dm(_obj(event, "a direct message"), own, users)) is not None
+        for event in items(payload.get("direct_message_events"), "direct_message_events")
+        if (m := _dm(obj(event, "a direct message"), own, users)) is not None
     ]
     return messages
 
@@ -93,7 +76,7 @@ def _user(user: dict[str, Any]) -> Sender:
 
 
 def _tweet(tweet: dict[str, Any], own: str) -> InboundMessage | None:
-    sender = _user(_obj(tweet.get("user"), "a tweet's user"))
+    sender = _user(obj(tweet.get("user"), "a tweet's user"))
     if sender.external_id == own:
         return None  # the account's own post, echoed back
     tweet_id = _str(tweet.get("id_str"))
@@ -130,7 +113,7 @@ def _tweet(tweet: dict[str, Any], own: str) -> InboundMessage | None:
 def _dm(event: dict[str, Any], own: str, users: dict[str, Any]) -> InboundMessage | None:
     if event.get("type") != "message_create":
         return None
-    create = _obj(event.get("message_create"), "message_create")
+    create = obj(event.get("message_create"), "message_create")
     sender_id = _str(create.get("sender_id"))
     if not sender_id:
         raise PayloadError("a direct message has no sender_id")
@@ -139,7 +122,7 @@ def _dm(event: dict[str, Any], own: str, users: dict[str, Any]) -> InboundMessag
     event_id = _str(event.get("id"))
     if not event_id:
         raise PayloadError("a direct message has no id")
-    data = _obj(create.get("message_data") or {}, "message_data")
+    data = obj(create.get("message_data") or {}, "message_data")
     profile = users.get(sender_id)
     sender = _user(profile) if isinstance(profile, dict) else Sender(external_id=sender_id)
     pair = "-".join(sorted((own, sender_id)))
@@ -160,16 +143,16 @@ def _activity(data: dict[str, Any]) -> list[InboundMessage]:
     """The X Activity API: one event per delivery, deduplicated on its event_uuid."""
     event_type = data.get("event_type")
     uuid = _str(data.get("event_uuid"))
-    own = _str(_obj(data.get("filter") or {}, "filter").get("user_id"))
-    payload = _obj(data.get("payload") or {}, "payload")
+    own = _str(obj(data.get("filter") or {}, "filter").get("user_id"))
+    payload = obj(data.get("payload") or {}, "payload")
     if not uuid or not own:
         raise PayloadError("event_uuid or filter.user_id is missing")
     if event_type == "dm.received":
-        users = _obj(payload.get("users") or {}, "users")
+        users = obj(payload.get("users") or {}, "users")
         return [
             m.model_copy(update={"dedup_key": f"x:{uuid}:{m.event_id}"})
-            for event in _list(payload.get("direct_message_events"), "direct_message_events")
-            if (m := _dm(_obj(event, "a direct message"), own, users)) is not None
+            for event in items(payload.get("direct_message_events"), "direct_message_events")
+            if (m := _dm(obj(event, "a direct message"), own, users)) is not None
         ]
     if event_type == "post.mention.create":
         author = _str(payload.get("author_id"))
@@ -178,9 +161,9 @@ def _activity(data: dict[str, Any]) -> list[InboundMessage]:
             raise PayloadError("a post has no id or author_id")
         if author == own:
             return []
-        includes = _obj(data.get("includes") or {}, "includes")
+        includes = obj(data.get("includes") or {}, "includes")
         found = next(
-            (u for u in _list(includes.get("users"), "includes.users")
+            (u for u in items(includes.get("users"), "includes.users")
              if isinstance(u, dict) and _str(u.get("id")) == author),
             None,
         )  # fmt: skip

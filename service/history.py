@@ -7,7 +7,6 @@ arriving between two calls neither repeat nor skip entries.
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -16,37 +15,15 @@ from pydantic import ValidationError
 
 from service.keyschema import KeySchema
 from service.models import Event, EventIn, HistoryPage, StoreIntegrityError, describe
-from service.redistypes import members, scored
+from service.paging import encode_cursor, ms, newest_first
+from service.redistypes import members
 from service.scripts import ADD_EVENTS
-
-_CHUNK = 200
-
-
-class BadCursor(ValueError):
-    pass
-
-
-def _score(at: datetime) -> int:
-    return int(at.timestamp() * 1000)
 
 
 def event_record(event: EventIn) -> tuple[str, str, int]:
     """An event as stored: its id (derived when absent), JSON and score."""
     stored = event.with_id()
-    return stored.id, stored.model_dump_json(), _score(stored.at)
-
-
-def encode_cursor(score: float, event_id: str) -> str:
-    return base64.urlsafe_b64encode(f"{int(score)}:{event_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[int, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        score, _, event_id = raw.partition(":")
-        return int(score), event_id
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadCursor("cursor is not one this service issued") from exc
+    return stored.id, stored.model_dump_json(), ms(stored.at)
 
 
 class HistoryStore:
@@ -114,28 +91,12 @@ class HistoryStore:
         since: datetime | None = None,
         until: datetime | None = None,
     ) -> HistoryPage:
-        high: float | str = "+inf" if until is None else _score(until)
-        low: float | str = "-inf" if since is None else _score(since)
-        after: tuple[int, str] | None = decode_cursor(cursor) if cursor else None
-        if after is not None:
-            high = after[0] if high == "+inf" else min(float(high), after[0])
         events: list[Event] = []
         last: tuple[float, str] | None = None
-        offset = 0
         key = self._keys.history(customer_id)
-        while len(events) < limit:
-            batch = scored(
-                await self._redis.zrange(
-                    key, high, low, desc=True, byscore=True, offset=offset, num=_CHUNK,
-                    withscores=True,
-                )
-            )  # fmt: skip
-            if not batch:
+        async for batch in newest_first(self._redis, key, since=since, until=until, cursor=cursor):
+            if len(events) == limit:
                 break
-            offset += len(batch)
-            if after is not None:
-                # Equal times are ordered by id, descending: skip up to the cursor's id.
-                batch = [(m, s) for m, s in batch if not (s == after[0] and m >= after[1])]
             loaded = await self._load(customer_id, [m for m, _ in batch])
             for (_, score), event in zip(batch, loaded, strict=True):
                 if event is None:

@@ -21,9 +21,9 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from service.apikeys import Scope
 from service.appkeys import API_KEYS, METRICS, PRINCIPAL, REQUEST_ID
 from service.customers import Contended, IdentityConflict, PreconditionFailed
-from service.history import BadCursor
 from service.links import LinkError
 from service.logs import get_logger
+from service.paging import BadCursor
 from service.problems import FieldError, ProblemError, from_validation_error, problem_response
 from service.resolve import QueryError
 

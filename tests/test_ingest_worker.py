@@ -252,3 +252,25 @@ async def test_messenger_senders_are_named_from_the_graph_api(
 
 
 Awaiter = Callable[[], Awaitable[None]]
+
+
+async def test_messages_page_newest_first_without_repeats(
+    client: AppClient, make_worker: MakeWorker
+) -> None:
+    ids = []
+    for n in range(5):
+        payload = ch.tweet(f"50{n}", "555123", f"tweet {n}", at_ms=1741079700000 + n * 1000)
+        ids += await _post_twitter(client, payload)
+    await drain(make_worker())
+    seen: list[str] = []
+    cursor = None
+    for _ in range(3):
+        params = {"limit": "2", "channel": "twitter", **({"cursor": cursor} if cursor else {})}
+        page = await (await client.get("/v1/messages", params=params, headers=admin())).json()
+        seen += [m["id"] for m in page["messages"]]
+        cursor = page.get("next_cursor")
+        if cursor is None:
+            break
+    assert seen == list(reversed(ids))
+    bad = await client.get("/v1/messages", params={"cursor": "nonsense!"}, headers=admin())
+    assert bad.status == 400

@@ -3,6 +3,7 @@ answer signature failures, store the delivery, answer with what was accepted."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import structlog
@@ -46,6 +47,20 @@ def require_type(request: web.Request, *types: str) -> None:
             f"Send the body as {' or '.join(types)} (got {ctype or 'no content type'}).",
             slug="unsupported-media-type",
         )
+
+
+async def signed_json(
+    request: web.Request, channel: str, header: str, check: Callable[[bytes, str], bool]
+) -> bytes:
+    """The raw JSON body, once ``check`` accepts the signature in ``header``."""
+    require_type(request, "application/json")
+    body = await request.read()
+    given = request.headers.get(header)
+    if given is None:
+        raise refuse(request, channel, "missing")
+    if not check(body, given):
+        raise refuse(request, channel, "mismatch")
+    return body
 
 
 async def receive(

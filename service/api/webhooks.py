@@ -8,7 +8,7 @@ from aiohttp import web
 from adapters import discourse, facebook, twitter
 from adapters.delivery import Format
 from adapters.signatures import matches, sha256_hex
-from service.api.webhook_common import receive, refuse, require_type, secret_of
+from service.api.webhook_common import receive, refuse, secret_of, signed_json
 from service.appkeys import SETTINGS
 from service.problems import ProblemError
 
@@ -28,13 +28,9 @@ async def twitter_crc(request: web.Request) -> web.Response:
 @routes.post("/webhooks/twitter")
 async def twitter_events(request: web.Request) -> web.Response:
     secret = secret_of(request.app[SETTINGS].twitter_consumer_secret, "TWITTER_CONSUMER_SECRET")
-    require_type(request, "application/json")
-    body = await request.read()
-    header = request.headers.get(twitter.SIGNATURE_HEADER)
-    if header is None:
-        raise refuse(request, "twitter", "missing")
-    if not twitter.verify(body, header, secret):
-        raise refuse(request, "twitter", "mismatch")
+    body = await signed_json(
+        request, "twitter", twitter.SIGNATURE_HEADER, lambda b, s: twitter.verify(b, s, secret)
+    )
     return await receive(request, Format.TWITTER, body)
 
 
@@ -50,13 +46,9 @@ async def facebook_hub(request: web.Request) -> web.Response:
 @routes.post("/webhooks/facebook")
 async def facebook_events(request: web.Request) -> web.Response:
     secret = secret_of(request.app[SETTINGS].facebook_app_secret, "FACEBOOK_APP_SECRET")
-    require_type(request, "application/json")
-    body = await request.read()
-    header = request.headers.get(facebook.SIGNATURE_HEADER)
-    if header is None:
-        raise refuse(request, "facebook", "missing")
-    if not facebook.verify(body, header, secret):
-        raise refuse(request, "facebook", "mismatch")
+    body = await signed_json(
+        request, "facebook", facebook.SIGNATURE_HEADER, lambda b, s: facebook.verify(b, s, secret)
+    )
     return await receive(request, Format.FACEBOOK, body)
 
 
@@ -65,15 +57,11 @@ async def forum_events(request: web.Request) -> web.Response:
     """Discourse (recognised by its X-Discourse-Event header) or the generic forum JSON,
     signed the same way: ``sha256=`` + hex HMAC-SHA256 of the body."""
     secret = secret_of(request.app[SETTINGS].discourse_secret, "DISCOURSE_SECRET")
-    require_type(request, "application/json")
-    body = await request.read()
     event = request.headers.get(discourse.EVENT_HEADER)
-    name = discourse.SIGNATURE_HEADER if event else GENERIC_FORUM_SIGNATURE
-    header = request.headers.get(name)
-    if header is None:
-        raise refuse(request, "forum", "missing")
-    if not matches(sha256_hex(secret, body), header):
-        raise refuse(request, "forum", "mismatch")
+    header = discourse.SIGNATURE_HEADER if event else GENERIC_FORUM_SIGNATURE
+    body = await signed_json(
+        request, "forum", header, lambda b, s: matches(sha256_hex(secret, b), s)
+    )
     if event is None:
         return await receive(request, Format.FORUM, body)
     meta = {"event": event, "instance": request.headers.get(discourse.INSTANCE_HEADER, "")}

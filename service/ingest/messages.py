@@ -12,14 +12,14 @@ from redis.asyncio.client import Pipeline
 from redis.exceptions import NoScriptError
 
 from adapters.message import Channel, InboundMessage
-from service.history import decode_cursor, encode_cursor, event_record
+from service.history import event_record
 from service.ingest.scripts import RECORD, THREAD
 from service.keyschema import KeySchema
 from service.models import EventIn, StoreIntegrityError, describe
-from service.redistypes import members, scored, text_map
+from service.paging import encode_cursor, ms, newest_first
+from service.redistypes import members, text_map
 from service.resolve import Resolution
 
-_CHUNK = 200
 ResolutionStatus = Literal["matched", "ambiguous", "no_match"]
 
 
@@ -63,10 +63,6 @@ Done = tuple[StoredMessage, EventIn | None]
 def new_conversation_id(message_id: str) -> str:
     """Derived from the message that opened it, so a retried message opens the same one."""
     return "conv_" + hashlib.blake2b(message_id.encode(), digest_size=12).hexdigest()
-
-
-def _ms(at: datetime) -> int:
-    return int(at.timestamp() * 1000)
 
 
 class MessageStore:
@@ -148,7 +144,7 @@ class MessageStore:
             event_args = event_record(event) if cid and event is not None else ("", "", "")
             args += [
                 stored.model_dump_json(exclude_none=True),
-                _ms(msg.sent_at),
+                ms(msg.sent_at),
                 stored.id,
                 f"{msg.channel.value}:{res.status}",
                 msg.channel.value,
@@ -183,26 +179,13 @@ class MessageStore:
         """Newest first. The listing narrowed by channel (or else status) is read and the
         other filter applied to what it holds."""
         facet = f"ch:{channel}" if channel else (f"st:{status}" if status else "all")
-        key = self._keys.messages(facet)
-        high: float | str = "+inf" if until is None else _ms(until)
-        low: float | str = "-inf" if since is None else _ms(since)
-        after = decode_cursor(cursor) if cursor else None
-        if after is not None:
-            high = after[0] if high == "+inf" else min(float(high), after[0])
         found: list[StoredMessage] = []
-        offset = 0
-        while len(found) < limit:
-            batch = scored(
-                await self._redis.zrange(
-                    key, high, low, desc=True, byscore=True, offset=offset, num=_CHUNK,
-                    withscores=True,
-                )
-            )  # fmt: skip
-            if not batch:
+        last: tuple[float, str] | None = None
+        async for batch in newest_first(
+            self._redis, self._keys.messages(facet), since=since, until=until, cursor=cursor
+        ):
+            if len(found) == limit:
                 break
-            offset += len(batch)
-            if after is not None:
-                batch = [(m, s) for m, s in batch if not (s == after[0] and m >= after[1])]
             raws = await self._redis.mget([self._keys.message(m) for m, _ in batch])
             for (_, score), raw in zip(batch, raws, strict=True):
                 if raw is None:
@@ -211,11 +194,11 @@ class MessageStore:
                 if status and stored.resolution.status != status:
                     continue
                 found.append(stored)
+                last = (score, stored.id)
                 if len(found) == limit:
-                    after = (int(score), stored.id)
                     break
-        more = len(found) == limit and after is not None
-        next_cursor = encode_cursor(after[0], after[1]) if more and after else None
+        more = last is not None and len(found) == limit
+        next_cursor = encode_cursor(last[0], last[1]) if more and last else None
         return MessagePage(messages=found, next_cursor=next_cursor)
 
     async def of_customer(self, customer_id: str) -> list[StoredMessage]:
