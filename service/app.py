@@ -12,6 +12,7 @@ from redis.backoff import ExponentialBackoff
 
 from service.api import (
     ops,
+    v1_conversations,
     v1_customers,
     v1_history,
     v1_identities,
@@ -19,13 +20,16 @@ from service.api import (
     v1_keys,
     v1_lookup,
     v1_messages,
+    v1_reps,
     v1_resolve,
+    v1_stream,
     webhooks,
     webhooks_email,
 )
 from service.appkeys import (
     API_KEYS,
     AUDIT,
+    CONVERSATIONS,
     CUSTOMERS,
     DELIVERIES,
     EMBEDDED,
@@ -34,6 +38,7 @@ from service.appkeys import (
     IMPORTER,
     KEYS,
     LINKS,
+    LIVE,
     MESSAGES,
     METRICS,
     REDIS,
@@ -41,6 +46,7 @@ from service.appkeys import (
     RESOLVER,
     SETTINGS,
 )
+from service.conversations.live import LiveHub
 from service.embedded import EmbeddedRedis
 from service.ingest.runner import build_worker, graph_names, running
 from service.keyschema import KeySchema
@@ -106,6 +112,10 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     app[IMPORTER] = stores.importer
     app[DELIVERIES] = stores.deliveries
     app[MESSAGES] = stores.messages
+    app[CONVERSATIONS] = stores.conversations
+    hub = LiveHub(client, stores.keys.live_channel())
+    app[LIVE] = hub
+    hub.start()
     settings = app[SETTINGS]
     try:
         await stores.deliveries.check_fsync()
@@ -119,7 +129,14 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
             async with running(worker, grace=settings.shutdown_timeout):
                 yield
     finally:
+        await hub.stop()
         await client.aclose()
+
+
+async def end_streams(app: web.Application) -> None:
+    """Live streams never end on their own: end them before shutdown waits for them."""
+    if LIVE in app:
+        await app[LIVE].stop()
 
 
 # Each channel and the settings it needs before its webhook answers anything but 404.
@@ -156,9 +173,11 @@ def create_app(settings: Settings) -> web.Application:
     log_channels(settings)
     app.cleanup_ctx.append(embedded_store_ctx)
     app.cleanup_ctx.append(redis_ctx)
+    app.on_shutdown.append(end_streams)
     # v1_resolve first: /v1/customers/search must win over /v1/customers/{customer_id}.
     modules = (ops, v1_keys, v1_resolve, v1_customers, v1_history, v1_identities, v1_import,
-               v1_lookup, v1_messages, webhooks, webhooks_email)  # fmt: skip
+               v1_lookup, v1_messages, v1_conversations, v1_reps, v1_stream, webhooks,
+               webhooks_email)  # fmt: skip
     for module in modules:
         app.router.add_routes(module.routes)
     return app

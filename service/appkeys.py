@@ -7,6 +7,8 @@ from aiohttp import web
 
 from service.apikeys import ApiKeyStore, Principal
 from service.audit import AuditLog
+from service.conversations.live import LiveHub
+from service.conversations.store import ConversationStore
 from service.customers import CustomerStore
 from service.embedded import EmbeddedRedis
 from service.history import HistoryStore
@@ -34,6 +36,8 @@ IMPORTER = web.AppKey("importer", Importer)
 RESOLVER = web.AppKey("resolver", Resolver)
 LINKS = web.AppKey("links", IdentityLinks)
 DELIVERIES = web.AppKey("deliveries", DeliveryStore)
+CONVERSATIONS = web.AppKey("conversations", ConversationStore)
+LIVE = web.AppKey("live", LiveHub)
 MESSAGES = web.AppKey("messages", MessageStore)
 GRAPH_NAMES = web.AppKey("graph_names", GraphNames)
 

@@ -224,6 +224,43 @@ class KeySchema:
     def conversation(self, conversation_id: str) -> str:
         return f"{self.prefix}:conv:{conversation_id}"
 
+    def conversation_log(self, conversation_id: str) -> str:
+        """Stream of everything that happened in the conversation, in order: inbound
+        messages, replies, notes, claims, releases, hand-offs, closes and reopens."""
+        return f"{self.prefix}:conv:{conversation_id}:log"
+
+    def team_queue(self, team: str) -> str:
+        """Sorted set of the team's conversations not closed, scored by SLA due (ms)."""
+        return f"{self.prefix}:queue:{quote(team)}"
+
+    def rep(self, rep_id: str) -> str:
+        """Hash: a rep's name, team and whether on shift."""
+        return f"{self.prefix}:rep:{rep_id}"
+
+    def rep_conversations(self, rep_id: str) -> str:
+        """Set of the conversations a rep owns."""
+        return f"{self.prefix}:rep:{rep_id}:convs"
+
+    def reps(self) -> str:
+        return f"{self.prefix}:reps"
+
+    def conversations_by_status(self, status: str) -> str:
+        """Sorted set of conversations in a status, scored by last activity (ms)."""
+        return f"{self.prefix}:convs:st:{status}"
+
+    def live_channel(self) -> str:
+        """Pub/sub channel of conversation events (the SSE stream listens to it)."""
+        return f"{self.prefix}:live"
+
+    def key_prefixes(self) -> dict[str, str]:
+        """Name prefixes of keys the conversation scripts derive from stored values (a
+        conversation's team, its last owner): the scripts append the value."""
+        return {
+            "queue": self.team_queue(""),
+            "rep": self.rep(""),
+            "status": self.conversations_by_status(""),
+        }
+
     def conversation_messages(self, conversation_id: str) -> str:
         """Sorted set of the conversation's message ids by time sent."""
         return f"{self.prefix}:conv:{conversation_id}:msgs"

@@ -20,6 +20,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from service.apikeys import Scope
 from service.appkeys import API_KEYS, METRICS, PRINCIPAL, REQUEST_ID
+from service.conversations.store import ConversationError
 from service.customers import Contended, IdentityConflict, PreconditionFailed
 from service.links import LinkError
 from service.logs import get_logger
@@ -109,6 +110,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         )
     except LinkError as exc:
         error = ProblemError(exc.status, exc.detail, slug=exc.slug)
+    except ConversationError as exc:
+        error = ProblemError(exc.status, exc.detail, slug=exc.slug, extensions=exc.extensions)
     except PreconditionFailed:
         error = ProblemError(
             412, "The customer changed since you read it (If-Match).", slug="precondition-failed"

@@ -55,6 +55,12 @@ PROBLEM_TYPES: dict[str, str] = {
     "dead-letter-not-found": "No dead letter has this id (it may have been replayed).",
     "still-unreadable": "The dead letter still cannot be parsed; `detail` says why. It stays "
     "in the dead letters.",
+    "conversation-conflict": "Someone else changed the conversation first: another rep owns "
+    "it (`owner`), or its `version` moved on. Read it again and decide.",
+    "not-owner": "Only the rep who owns the conversation may reply or add notes: claim it first.",
+    "rep-not-found": "No rep has this id: create the rep with PUT /v1/reps/{id}.",
+    "bad-transition": "The conversation is not in a state that allows this (closing a closed "
+    "one, reopening an open one).",
     "store-unavailable": "Redis is not answering. Retry after the Retry-After delay.",
     "internal-error": "An unexpected error. Quote the request_id when reporting it.",
 }
@@ -90,6 +96,7 @@ class ProblemError(Exception):
         title: str | None = None,
         errors: list[FieldError] | None = None,
         headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         phrase = HTTPStatus(status).phrase
@@ -103,6 +110,9 @@ class ProblemError(Exception):
         self.title = title or phrase
         self.errors = errors
         self.headers = headers or {}
+        # Members of the problem object beyond RFC 9457's (the current owner of a
+        # conversation another rep claimed first).
+        self.extensions = extensions or {}
 
 
 # Parts of pydantic's error locations that name its validators, not the request's fields.
@@ -152,7 +162,7 @@ def problem_response(
         request_id=request_id,
         errors=error.errors,
     )
-    body: dict[str, Any] = problem.model_dump(exclude_none=True)
+    body: dict[str, Any] = {**error.extensions, **problem.model_dump(exclude_none=True)}
     return web.Response(
         status=error.status,
         body=json.dumps(body).encode(),

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from matchers.decide import Thresholds
 from service.context.card import CardSettings
 from service.context.flags import FlagThresholds
+from service.conversations.lua import Routing
 
 ENV_PREFIX = "SOCIALID_"
 
@@ -139,6 +140,22 @@ class Settings(BaseSettings):
         default=5, ge=1, description="Attempts before a delivery goes to the dead letters."
     )
 
+    # -- conversations ------------------------------------------------------------------
+    default_team: str = Field(
+        default="social",
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+        description="The team whose queue a new conversation joins.",
+    )
+    channel_teams: dict[str, str] = Field(
+        default_factory=dict,
+        description='Teams by channel, as JSON: {"email": "care"}; others go to default_team.',
+    )
+    sla_minutes: dict[str, int] = Field(
+        default_factory=lambda: {"urgent": 15, "high": 60, "normal": 240, "low": 1440},
+        description='Minutes a conversation may wait for a rep, by "priority" or '
+        '"team:priority", as JSON.',
+    )
+
     @field_validator("redis_url")
     @classmethod
     def _known_scheme(cls, value: str | None) -> str | None:
@@ -174,6 +191,14 @@ class Settings(BaseSettings):
             review=self.match_review_threshold,
             margin=self.match_margin_bits,
             max_candidates=self.match_max_candidates,
+        )
+
+    @property
+    def routing(self) -> Routing:
+        return Routing(
+            default_team=self.default_team,
+            channel_teams=dict(self.channel_teams),
+            sla_ms={k: v * 60_000 for k, v in self.sla_minutes.items()},
         )
 
     @property

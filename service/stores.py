@@ -12,6 +12,7 @@ import redis.asyncio as aioredis
 
 from service.apikeys import ApiKeyStore
 from service.audit import AuditLog
+from service.conversations.store import ConversationStore
 from service.customers import CustomerStore
 from service.history import HistoryStore
 from service.importer import Importer
@@ -37,6 +38,7 @@ class Stores:
     api_keys: ApiKeyStore
     deliveries: DeliveryStore
     messages: MessageStore
+    conversations: ConversationStore
 
 
 def build_stores(
@@ -80,5 +82,8 @@ def build_stores(
         deliveries=DeliveryStore(
             client, keys, dedup_days=settings.dedup_days, fsync=settings.ingest_fsync
         ),
-        messages=MessageStore(client, keys, thread_days=settings.thread_days),
+        messages=MessageStore(
+            client, keys, thread_days=settings.thread_days, routing=settings.routing
+        ),
+        conversations=ConversationStore(client, keys, settings.routing),
     )

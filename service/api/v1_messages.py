@@ -20,7 +20,6 @@ from service.problems import ProblemError
 routes = web.RouteTableDef()
 _STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
 _MESSAGE_ID = re.compile(r"^msg_[0-9a-f]{24}$")
-_CONVERSATION_ID = re.compile(r"^conv_[0-9a-f]{24}$")
 
 
 class MessageQuery(Strict):
@@ -59,20 +58,6 @@ async def get_message(request: web.Request) -> web.Response:
     found = await request.app[MESSAGES].get(message_id) if _MESSAGE_ID.match(message_id) else None
     if found is None:
         raise ProblemError(404, "No processed message has this id.", slug="message-not-found")
-    return json_model(found)
-
-
-@routes.get("/v1/conversations/{conversation_id}")
-@requires(Scope.REP, Scope.INTEGRATION)
-async def get_conversation(request: web.Request) -> web.Response:
-    conversation_id = request.match_info["conversation_id"]
-    found = (
-        await request.app[MESSAGES].conversation(conversation_id)
-        if _CONVERSATION_ID.match(conversation_id)
-        else None
-    )
-    if found is None:
-        raise ProblemError(404, "No conversation has this id.", slug="conversation-not-found")
     return json_model(found)
 
 

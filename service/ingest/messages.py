@@ -12,12 +12,13 @@ from redis.asyncio.client import Pipeline
 from redis.exceptions import NoScriptError
 
 from adapters.message import Channel, InboundMessage
+from service.conversations.lua import Routing, prelude_args
 from service.history import event_record
 from service.ingest.scripts import RECORD, THREAD
 from service.keyschema import KeySchema
 from service.models import EventIn, StoreIntegrityError, describe
 from service.paging import encode_cursor, ms, newest_first
-from service.redistypes import members, text_map
+from service.redistypes import members
 from service.resolve import Resolution
 
 ResolutionStatus = Literal["matched", "ambiguous", "no_match"]
@@ -48,15 +49,6 @@ class MessagePage(BaseModel):
     next_cursor: str | None = None
 
 
-class Conversation(BaseModel):
-    id: str
-    channel: str
-    customer_id: str | None = None
-    created_at: datetime
-    last_inbound_at: datetime
-    message_ids: list[str]
-
-
 Done = tuple[StoredMessage, EventIn | None]
 
 
@@ -66,7 +58,15 @@ def new_conversation_id(message_id: str) -> str:
 
 
 class MessageStore:
-    def __init__(self, redis: aioredis.Redis, keys: KeySchema, *, thread_days: int) -> None:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        keys: KeySchema,
+        *,
+        thread_days: int,
+        routing: Routing | None = None,
+    ) -> None:
+        self._routing = routing or Routing()
         self._redis = redis
         self._keys = keys
         self._thread_ttl = thread_days * 86_400
@@ -125,7 +125,8 @@ class MessageStore:
     ) -> tuple[list[str], list[str | int]]:
         k = self._keys
         keys: list[str] = [stream]
-        args: list[str | int] = [group, entry_id, len(done)]
+        args: list[str | int] = [group, entry_id, len(done),
+                                 *prelude_args(k, self._routing.sla_ms)]  # fmt: skip
         for stored, event in done:
             msg, res = stored.message, stored.resolution
             conv, cid = stored.conversation_id, res.customer_id or ""
@@ -140,6 +141,7 @@ class MessageStore:
                 k.conversation_messages(conv),
                 *((k.customer_messages(cid), k.customer(cid), k.customer_events(cid),
                    k.history(cid)) if cid else (own,) * 4),
+                k.conversation_log(conv),
             ]  # fmt: skip
             event_args = event_record(event) if cid and event is not None else ("", "", "")
             args += [
@@ -151,6 +153,8 @@ class MessageStore:
                 msg.sent_at.isoformat(timespec="milliseconds"),
                 cid,
                 *event_args,
+                self._routing.team_of(msg.channel.value),
+                conv,
             ]
         return keys, args
 
@@ -227,15 +231,7 @@ class MessageStore:
             await pipe.execute()
         return len(ids)
 
-    async def conversation(self, conversation_id: str) -> Conversation | None:
-        k = self._keys
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(k.conversation(conversation_id))
-            pipe.zrange(k.conversation_messages(conversation_id), 0, -1)
-            head, ids = await pipe.execute()
-        record = text_map(head)
-        if not record:
-            return None
-        return Conversation.model_validate(
-            {**record, "id": conversation_id, "message_ids": members(ids)}
-        )
+    async def many(self, ids: list[str]) -> dict[str, StoredMessage]:
+        """The stored messages among ``ids``, by id."""
+        raws = await self._redis.mget([self._keys.message(i) for i in ids]) if ids else []
+        return {i: self._read(r) for i, r in zip(ids, raws, strict=True) if r is not None}

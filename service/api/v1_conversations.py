@@ -1,0 +1,202 @@
+"""Conversations for reps: read, queue, claim, release, close, reopen, reply, note, brief."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import UTC, datetime
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from service.api.common import context_card, if_match
+from service.apikeys import Scope
+from service.appkeys import CONVERSATIONS, CUSTOMERS, HISTORY, MESSAGES
+from service.bodies import json_model, query_model, read_model
+from service.conversations.brief import build_brief
+from service.conversations.models import (
+    Act,
+    Conversation,
+    ConversationDetail,
+    ConversationList,
+    Status,
+    TeamName,
+    WithText,
+)
+from service.conversations.store import ConversationError, ConversationStore
+from service.middleware import requires
+from service.models import EventIn, Strict
+from service.problems import ProblemError
+
+routes = web.RouteTableDef()
+_ID = re.compile(r"^conv_[0-9a-f]{24}$")
+_PATH = "/v1/conversations/{conversation_id}"
+
+
+class ListQuery(Strict):
+    owner: str | None = Field(default=None, max_length=64)
+    status: Status | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+
+
+class QueueQuery(Strict):
+    team: TeamName
+    limit: int = Field(default=50, ge=1, le=500)
+
+
+class Recorded(BaseModel):
+    id: str
+    conversation: Conversation
+
+
+def _store(request: web.Request) -> ConversationStore:
+    return request.app[CONVERSATIONS]
+
+
+def _conversation_id(request: web.Request) -> str:
+    conversation_id = request.match_info["conversation_id"]
+    if not _ID.match(conversation_id):
+        raise ProblemError(404, "No conversation has this id.", slug="conversation-not-found")
+    return conversation_id
+
+
+async def _detail(request: web.Request, conversation_id: str) -> ConversationDetail:
+    found = await _store(request).get(conversation_id)
+    if found is None:
+        raise ProblemError(404, "No conversation has this id.", slug="conversation-not-found")
+    return found
+
+
+def _version(request: web.Request, body: Act) -> int | None:
+    """The version the caller read: the body's, else If-Match's."""
+    if body.version is not None:
+        return body.version
+    given = if_match(request)
+    if given is None:
+        return None
+    try:
+        return int(given.removeprefix("W/").strip('"'))
+    except ValueError:
+        raise ProblemError(
+            412, "If-Match must carry the conversation's version.", slug="precondition-failed"
+        ) from None
+
+
+async def _acting(request: web.Request, model: type[Act]) -> Act:
+    body = await read_model(request, model)
+    try:
+        await _store(request).existing_rep(body.rep)
+    except ConversationError as exc:
+        raise ProblemError(422, exc.detail, slug="rep-not-found") from None
+    return body
+
+
+@routes.get("/v1/conversations")
+@requires(Scope.REP, Scope.INTEGRATION)
+async def list_conversations(request: web.Request) -> web.Response:
+    q = query_model(request, ListQuery)
+    found = await _store(request).listed(q.owner, q.status, q.limit)
+    return json_model(ConversationList(conversations=found))
+
+
+@routes.get("/v1/queue")
+@requires(Scope.REP, Scope.INTEGRATION)
+async def team_queue(request: web.Request) -> web.Response:
+    q = query_model(request, QueueQuery)
+    return json_model(ConversationList(conversations=await _store(request).queue(q.team, q.limit)))
+
+
+@routes.get(_PATH)
+@requires(Scope.REP, Scope.INTEGRATION)
+async def get_conversation(request: web.Request) -> web.Response:
+    found = await _detail(request, _conversation_id(request))
+    response = json_model(found)
+    response.headers["ETag"] = f'"{found.version}"'
+    return response
+
+
+async def _act(request: web.Request, op: str) -> web.Response:
+    conversation_id = _conversation_id(request)
+    body = await _acting(request, Act)
+    await _store(request).act(conversation_id, op, body.rep, version=_version(request, body))
+    found = await _detail(request, conversation_id)
+    response = json_model(Conversation(**found.model_dump(exclude={"log"})))
+    response.headers["ETag"] = f'"{found.version}"'
+    return response
+
+
+@routes.post(_PATH + "/claim")
+@requires(Scope.REP, Scope.INTEGRATION)
+async def claim(request: web.Request) -> web.Response:
+    return await _act(request, "claim")
+
+
+@routes.post(_PATH + "/release")
+@requires(Scope.REP, Scope.INTEGRATION)
+async def release(request: web.Request) -> web.Response:
+    return await _act(request, "release")
+
+
+@routes.post(_PATH + "/close")
+@requires(Scope.REP, Scope.INTEGRATION)
+async def close(request: web.Request) -> web.Response:
+    return await _act(request, "close")
+
+
+@routes.post(_PATH + "/reopen")
+@requires(Scope.REP, Scope.INTEGRATION)
+async def reopen(request: web.Request) -> web.Response:
+    return await _act(request, "reopen")
+
+
+async def _write(request: web.Request, op: str) -> web.Response:
+    conversation_id = _conversation_id(request)
+    body = await _acting(request, WithText)
+    assert isinstance(body, WithText)
+    entry_id = f"{op}_{secrets.token_hex(8)}"
+    store = _store(request)
+    await store.act(
+        conversation_id, op, body.rep, version=_version(request, body), text_=body.text,
+        ref=entry_id,
+    )  # fmt: skip
+    found = await _detail(request, conversation_id)
+    if op == "reply" and found.customer_id:
+        # The customer's history shows what the company said, on which channel.
+        reply = EventIn(
+            id=entry_id, type="interaction", at=datetime.now(UTC), kind="reply",
+            channel=found.channel, direction="outbound", summary=body.text, by=body.rep,
+        )  # fmt: skip
+        await request.app[HISTORY].add(found.customer_id, [reply])
+    conversation = Conversation(**found.model_dump(exclude={"log"}))
+    return json_model(Recorded(id=entry_id, conversation=conversation), status=201)
+
+
+@routes.post(_PATH + "/replies")
+@requires(Scope.REP, Scope.INTEGRATION)
+async def reply(request: web.Request) -> web.Response:
+    return await _write(request, "reply")
+
+
+@routes.post(_PATH + "/notes")
+@requires(Scope.REP, Scope.INTEGRATION)
+async def note(request: web.Request) -> web.Response:
+    return await _write(request, "note")
+
+
+@routes.get(_PATH + "/brief")
+@requires(Scope.REP, Scope.INTEGRATION)
+async def brief(request: web.Request) -> web.Response:
+    found = await _detail(request, _conversation_id(request))
+    ids = [e.message_id for e in found.log if e.type == "inbound" and e.message_id]
+    messages = await request.app[MESSAGES].many(ids)
+    card, since = None, []
+    if found.customer_id:
+        customer = await request.app[CUSTOMERS].get(found.customer_id)
+        if customer is not None:
+            card = await context_card(request, customer)
+            page = await request.app[HISTORY].page(
+                found.customer_id, limit=100, types=frozenset({"interaction"}),
+                since=found.created_at,
+            )  # fmt: skip
+            since = page.events
+    return json_model(build_brief(found, messages, card, since))

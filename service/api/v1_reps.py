@@ -1,0 +1,53 @@
+"""Reps and their shifts: ending a shift hands every open conversation over."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from service.apikeys import Scope
+from service.appkeys import CONVERSATIONS
+from service.bodies import json_model, read_model
+from service.conversations.models import RepIn, ShiftEnd
+from service.middleware import requires
+from service.problems import ProblemError
+
+routes = web.RouteTableDef()
+_PATH = "/v1/reps/{rep_id}"
+
+
+def _rep_id(request: web.Request) -> str:
+    rep_id = request.match_info["rep_id"]
+    if not rep_id or len(rep_id) > 64 or not all(c.isalnum() or c in "._@-" for c in rep_id):
+        raise ProblemError(404, "No rep can have this id.", slug="rep-not-found")
+    return rep_id
+
+
+@routes.put(_PATH)
+@requires(Scope.REP, Scope.ADMIN)
+async def put_rep(request: web.Request) -> web.Response:
+    rep_id = _rep_id(request)
+    body = await read_model(request, RepIn)
+    store = request.app[CONVERSATIONS]
+    existed = await store.rep(rep_id) is not None
+    return json_model(await store.put_rep(rep_id, body), status=200 if existed else 201)
+
+
+@routes.get(_PATH)
+@requires(Scope.REP, Scope.INTEGRATION, Scope.ADMIN)
+async def get_rep(request: web.Request) -> web.Response:
+    return json_model(await request.app[CONVERSATIONS].existing_rep(_rep_id(request)))
+
+
+@routes.post(_PATH + "/shift/start")
+@requires(Scope.REP, Scope.ADMIN)
+async def shift_start(request: web.Request) -> web.Response:
+    return json_model(await request.app[CONVERSATIONS].shift_start(_rep_id(request)))
+
+
+@routes.post(_PATH + "/shift/end")
+@requires(Scope.REP, Scope.ADMIN)
+async def shift_end(request: web.Request) -> web.Response:
+    rep_id = _rep_id(request)
+    body = await read_model(request, ShiftEnd) if request.can_read_body else ShiftEnd()
+    ended = await request.app[CONVERSATIONS].shift_end(rep_id, body.handoff_to, body.note)
+    return json_model(ended)

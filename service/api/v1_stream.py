@@ -1,0 +1,56 @@
+"""``GET /v1/stream?team=``: conversation events as server-sent events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from aiohttp import web
+from pydantic import Field
+
+from service.apikeys import Scope
+from service.appkeys import LIVE
+from service.bodies import query_model
+from service.conversations.models import TeamName
+from service.middleware import requires
+from service.models import Strict
+
+routes = web.RouteTableDef()
+HEARTBEAT = 15.0
+
+
+class StreamQuery(Strict):
+    team: TeamName | None = Field(default=None, description="Only this team's conversations.")
+
+
+@routes.get("/v1/stream")
+@requires(Scope.REP, Scope.INTEGRATION)
+async def stream(request: web.Request) -> web.StreamResponse:
+    q = query_model(request, StreamQuery)
+    hub = request.app[LIVE]
+    queue = hub.join()
+    response = web.StreamResponse(
+        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+    )
+    try:
+        await response.prepare(request)
+        await response.write(b": connected\n\n")
+        while True:
+            try:
+                event = await asyncio.wait_for(queue.get(), timeout=HEARTBEAT)
+            except TimeoutError:
+                await response.write(b": keep-alive\n\n")  # proxies close silent streams
+                continue
+            if event is None:
+                break  # the service is stopping
+            if q.team is not None and event.get("team") != q.team:
+                continue
+            data = json.dumps(event, separators=(",", ":"))
+            await response.write(
+                f"event: {event.get('type', 'message')}\ndata: {data}\n\n".encode()
+            )
+    except (ConnectionResetError, asyncio.CancelledError):
+        pass  # the client went away
+    finally:
+        hub.leave(queue)
+    return response

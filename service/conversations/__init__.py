@@ -1,0 +1,1 @@
+"""Conversations worked by reps: ownership, queues, shifts and hand-offs."""

@@ -1,0 +1,93 @@
+"""What an incoming rep needs to carry a conversation on without asking the customer to
+repeat anything: the context card, the thread so far in short form, the notes left by
+earlier owners, and what the customer said elsewhere since the conversation opened."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from service.context import ContextCard
+from service.conversations.models import ConversationDetail
+from service.ingest.messages import StoredMessage
+from service.models import Event
+
+SHORT = 280
+
+
+def short(value: str | None) -> str:
+    value = " ".join((value or "").split())
+    return value if len(value) <= SHORT else value[: SHORT - 1] + "…"
+
+
+class ThreadLine(BaseModel):
+    at: datetime
+    direction: Literal["inbound", "outbound"]
+    by: str | None = Field(default=None, description="The rep who replied.")
+    text: str
+
+
+class BriefNote(BaseModel):
+    at: datetime
+    by: str | None
+    kind: Literal["note", "handoff"]
+    to: str | None = None
+    text: str
+
+
+class Elsewhere(BaseModel):
+    at: datetime
+    channel: str | None
+    text: str
+
+
+class Brief(BaseModel):
+    conversation: ConversationDetail
+    context: ContextCard | None = None
+    thread: list[ThreadLine]
+    notes: list[BriefNote]
+    elsewhere: list[Elsewhere] = Field(
+        description="What the customer said on other channels since this conversation opened."
+    )
+
+
+def build_brief(
+    conversation: ConversationDetail,
+    messages: dict[str, StoredMessage],
+    card: ContextCard | None,
+    since_opened: list[Event],
+) -> Brief:
+    """Pure: the brief from the conversation's log, its messages and the customer's
+    history since it opened."""
+    thread: list[ThreadLine] = []
+    notes: list[BriefNote] = []
+    for entry in conversation.log:
+        if entry.type == "inbound" and entry.message_id in messages:
+            msg = messages[entry.message_id].message
+            thread.append(ThreadLine(at=msg.sent_at, direction="inbound", text=short(msg.text)))
+        elif entry.type == "reply":
+            thread.append(
+                ThreadLine(at=entry.at, direction="outbound", by=entry.by, text=short(entry.text))
+            )
+        elif entry.type == "note" or (entry.type == "handed_off" and entry.text):
+            notes.append(
+                BriefNote(
+                    at=entry.at,
+                    by=entry.by,
+                    kind="note" if entry.type == "note" else "handoff",
+                    to=entry.to,
+                    text=entry.text or "",
+                )
+            )
+    elsewhere = [
+        Elsewhere(at=e.at, channel=e.channel, text=short(e.summary))
+        for e in since_opened
+        if e.type == "interaction"
+        and e.direction != "outbound"
+        and (e.channel or "").lower() != conversation.channel
+    ]
+    return Brief(
+        conversation=conversation, context=card, thread=thread, notes=notes, elsewhere=elsewhere
+    )
