@@ -1,0 +1,241 @@
+"""Conversations across shift changes: ownership races, replies, hand-offs, reopening,
+the brief and the live stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from service.ingest.runner import build_worker
+from service.settings import Settings
+from service.stores import build_stores
+from tests import channels as ch
+from tests.helpers import AppClient, MakeClient, admin
+
+DANA = {
+    "given_name": "Dana", "family_name": "King", "emails": ["dana@example.net"],
+    "identities": [{"channel": "twitter", "external_id": "555123", "handle": "dana_k"}],
+}  # fmt: skip
+Drain = Callable[[], Any]
+
+
+@pytest.fixture
+async def client(make_client: MakeClient) -> AppClient:
+    client = await make_client(**ch.CHANNEL_SETTINGS)
+    resp = await client.put("/v1/customers/c-dana", json=DANA, headers=admin())
+    assert resp.status == 201
+    for rep, team in (("ana", "social"), ("ben", "social"), ("cy", "billing")):
+        resp = await client.put(f"/v1/reps/{rep}", json={"name": rep.title(), "team": team},
+                                headers=admin())  # fmt: skip
+        assert resp.status == 201, await resp.text()
+    return client
+
+
+@pytest.fixture
+def drain(make_settings: Callable[..., Settings], redis: aioredis.Redis) -> Drain:
+    async def run() -> None:
+        settings = make_settings(**ch.CHANNEL_SETTINGS)
+        worker = build_worker(redis, settings, build_stores(redis, settings), names=None,
+                              metrics=None)  # fmt: skip
+        await worker.setup()
+        while await worker.run_once():
+            pass
+
+    return run
+
+
+async def _tweet(client: AppClient, tweet_id: str, user: str, text: str, **kw: Any) -> str:
+    raw = ch.body(ch.tweet(tweet_id, user, text, **kw))
+    resp = await client.post("/webhooks/twitter", data=raw, headers=ch.twitter_headers(raw))
+    [message_id] = (await resp.json())["accepted"]
+    return str(message_id)
+
+
+async def _conversation_of(client: AppClient, message_id: str) -> str:
+    stored = await (await client.get(f"/v1/messages/{message_id}", headers=admin())).json()
+    return str(stored["conversation_id"])
+
+
+async def _post(client: AppClient, path: str, body: dict[str, Any], status: int = 200) -> Any:
+    resp = await client.post(path, json=body, headers=admin())
+    assert resp.status == status, await resp.text()
+    return await resp.json()
+
+
+async def test_two_reps_racing_for_one_conversation_one_wins(
+    client: AppClient, drain: Drain
+) -> None:
+    message = await _tweet(client, "1", "555123", "@acme router down")
+    await drain()
+    conv = await _conversation_of(client, message)
+    detail = await (await client.get(f"/v1/conversations/{conv}", headers=admin())).json()
+    assert (detail["status"], detail["team"]) == ("new", "social")
+    queue = await (await client.get("/v1/queue", params={"team": "social"}, headers=admin())).json()
+    assert [c["id"] for c in queue["conversations"]] == [conv]
+    version = detail["version"]
+    path = f"/v1/conversations/{conv}/claim"
+    answers = await asyncio.gather(
+        client.post(path, json={"rep": "ana", "version": version}, headers=admin()),
+        client.post(path, json={"rep": "ben", "version": version}, headers=admin()),
+    )
+    statuses = sorted(a.status for a in answers)
+    assert statuses == [200, 409]
+    winner = next(a for a in answers if a.status == 200)
+    loser = next(a for a in answers if a.status == 409)
+    owner = (await winner.json())["owner"]
+    problem = await loser.json()
+    assert problem["owner"] == owner
+    assert problem["type"] == "/problems/conversation-conflict"
+    # Claiming without a version is refused the same way while someone owns it.
+    other = "ben" if owner == "ana" else "ana"
+    late = await client.post(path, json={"rep": other}, headers=admin())
+    assert late.status == 409
+    # If-Match with a stale version is a conflict too.
+    stale = await client.post(f"/v1/conversations/{conv}/release", json={"rep": owner},
+                              headers={**admin(), "If-Match": f'"{version}"'})  # fmt: skip
+    assert stale.status == 409
+
+
+async def test_only_the_owner_replies_and_a_reply_waits_on_the_customer(
+    client: AppClient, drain: Drain
+) -> None:
+    message = await _tweet(client, "2", "555123", "@acme bill wrong")
+    await drain()
+    conv = await _conversation_of(client, message)
+    await _post(client, f"/v1/conversations/{conv}/claim", {"rep": "ana"})
+    resp = await client.post(f"/v1/conversations/{conv}/replies",
+                             json={"rep": "ben", "text": "Hi!"}, headers=admin())  # fmt: skip
+    assert resp.status == 409
+    problem = await resp.json()
+    assert (problem["type"], problem["owner"]) == ("/problems/not-owner", "ana")
+    note = await client.post(f"/v1/conversations/{conv}/notes",
+                             json={"rep": "ben", "text": "psst"}, headers=admin())  # fmt: skip
+    assert note.status == 409
+    done = await _post(client, f"/v1/conversations/{conv}/replies",
+                       {"rep": "ana", "text": "Sorry, refund on its way."}, 201)  # fmt: skip
+    assert done["conversation"]["status"] == "waiting_on_customer"
+    history = await (await client.get("/v1/customers/c-dana/history", headers=admin())).json()
+    outbound = [e for e in history["events"] if e.get("direction") == "outbound"]
+    assert [e["summary"] for e in outbound] == ["Sorry, refund on its way."]
+    unknown = await client.post(f"/v1/conversations/{conv}/notes",
+                                json={"rep": "nobody", "text": "x"}, headers=admin())  # fmt: skip
+    assert unknown.status == 422
+
+
+async def test_a_shift_end_hands_fifty_conversations_over_with_the_note(
+    client: AppClient, drain: Drain
+) -> None:
+    messages = [await _tweet(client, f"3{n:03d}", f"u{n}", f"help {n}") for n in range(50)]
+    await drain()
+    conversations = [await _conversation_of(client, m) for m in messages]
+    assert len(set(conversations)) == 50
+    await _post(client, "/v1/reps/ana/shift/start", {})
+    for conv in conversations:
+        await _post(client, f"/v1/conversations/{conv}/claim", {"rep": "ana"})
+    ended = await _post(client, "/v1/reps/ana/shift/end",
+                        {"handoff_to": "ben", "note": "All waiting on engineering."})  # fmt: skip
+    assert sorted(ended["handed_off"]) == sorted(conversations)
+    ben = await (await client.get("/v1/reps/ben", headers=admin())).json()
+    assert sorted(ben["conversations"]) == sorted(conversations)
+    ana = await (await client.get("/v1/reps/ana", headers=admin())).json()
+    assert ana["conversations"] == []
+    assert not ana["on_shift"]
+    for conv in conversations:
+        detail = await (await client.get(f"/v1/conversations/{conv}", headers=admin())).json()
+        assert detail["owner"] == "ben"
+        [handoff] = [e for e in detail["log"] if e["type"] == "handed_off"]
+        assert (handoff["by"], handoff["to"], handoff["text"]) == (
+            "ana", "ben", "All waiting on engineering."
+        )  # fmt: skip
+    # To a team: the conversations wait in that team's queue, owned by nobody.
+    ended = await _post(client, "/v1/reps/ben/shift/end", {"handoff_to": "team:billing"})
+    assert len(ended["handed_off"]) == 50
+    queue = await (
+        await client.get("/v1/queue", params={"team": "billing"}, headers=admin())
+    ).json()
+    assert len(queue["conversations"]) == 50
+    assert all(c.get("owner") is None for c in queue["conversations"])
+
+
+async def test_a_reopened_conversation_goes_to_the_off_shift_owners_team(
+    client: AppClient, drain: Drain
+) -> None:
+    first = await _tweet(client, "40", "555123", "@acme no signal")
+    await drain()
+    conv = await _conversation_of(client, first)
+    await _post(client, "/v1/reps/ana/shift/start", {})
+    await _post(client, f"/v1/conversations/{conv}/claim", {"rep": "ana"})
+    await _post(client, f"/v1/conversations/{conv}/close", {"rep": "ana"})
+    # While ana is on shift, the customer writing again brings it back to her.
+    await _tweet(client, "41", "555123", "@acme still no signal", reply_to="40")
+    await drain()
+    back = await (await client.get(f"/v1/conversations/{conv}", headers=admin())).json()
+    assert (back["status"], back["owner"]) == ("open", "ana")
+    await _post(client, f"/v1/conversations/{conv}/close", {"rep": "ana"})
+    await _post(client, "/v1/reps/ana/shift/end", {})
+    await _tweet(client, "42", "555123", "@acme hello??", reply_to="41")
+    await drain()
+    reopened = await (await client.get(f"/v1/conversations/{conv}", headers=admin())).json()
+    assert reopened["status"] == "new"
+    assert reopened.get("owner") is None
+    assert reopened["last_owner"] == "ana"
+    queue = await (await client.get("/v1/queue", params={"team": "social"}, headers=admin())).json()
+    assert conv in [c["id"] for c in queue["conversations"]]
+    assert [e["type"] for e in reopened["log"]].count("reopened") == 2
+
+
+async def test_the_brief_shows_notes_and_what_was_said_on_another_channel(
+    client: AppClient, drain: Drain
+) -> None:
+    first = await _tweet(client, "50", "555123", "@acme my bill doubled this month")
+    await drain()
+    conv = await _conversation_of(client, first)
+    await _post(client, f"/v1/conversations/{conv}/claim", {"rep": "ana"})
+    await _post(client, f"/v1/conversations/{conv}/notes",
+                {"rep": "ana", "text": "Checked: duplicate charge."}, 201)  # fmt: skip
+    await _post(client, f"/v1/conversations/{conv}/replies",
+                {"rep": "ana", "text": "Looking into it."}, 201)  # fmt: skip
+    mail = ch.raw_mail("dana@example.net", "Also, the router light is red.")
+    resp = await client.post("/webhooks/email/raw", data=mail,
+                             headers={**admin(), "Content-Type": "message/rfc822"})  # fmt: skip
+    assert resp.status == 200
+    await drain()
+    brief = await (await client.get(f"/v1/conversations/{conv}/brief", headers=admin())).json()
+    assert [(t["direction"], t["text"]) for t in brief["thread"]] == [
+        ("inbound", "@acme my bill doubled this month"),
+        ("outbound", "Looking into it."),
+    ]
+    assert [n["text"] for n in brief["notes"]] == ["Checked: duplicate charge."]
+    assert [(e["channel"], e["text"]) for e in brief["elsewhere"]] == [
+        ("email", "Also, the router light is red.")
+    ]
+    assert brief["context"]["customer_id"] == "c-dana"
+
+
+async def test_the_live_stream_sees_a_handoff(client: AppClient, drain: Drain) -> None:
+    message = await _tweet(client, "60", "555123", "@acme help")
+    await drain()
+    conv = await _conversation_of(client, message)
+    await _post(client, f"/v1/conversations/{conv}/claim", {"rep": "ana"})
+    resp = await client.get("/v1/stream", params={"team": "social"}, headers=admin())
+    assert resp.status == 200
+    assert resp.headers["Content-Type"].startswith("text/event-stream")
+    assert (await resp.content.readline()).startswith(b": connected")
+    await asyncio.sleep(0.3)  # the hub's subscription is live before the hand-off
+    await _post(client, "/v1/reps/ana/shift/end", {"handoff_to": "ben", "note": "over to you"})
+    event = data = None
+    async with asyncio.timeout(5):
+        while data is None:
+            line = (await resp.content.readline()).decode().strip()
+            if line.startswith("event: "):
+                event = line.removeprefix("event: ")
+            elif line.startswith("data: ") and event == "handed_off":
+                data = json.loads(line.removeprefix("data: "))
+    assert data["conversation_id"] == conv
+    assert (data["by"], data["to"], data["team"]) == ("ana", "ben", "social")
+    resp.close()
