@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from adapters import discourse, email, email_providers, facebook, twitter
+from adapters import discourse, email, email_providers, facebook, lookup, twitter
 from adapters.message import Channel, InboundMessage
 from adapters.payload import json_object
 
@@ -25,6 +25,7 @@ class Format(StrEnum):
     MAILGUN = "mailgun"
     SENDGRID = "sendgrid"
     POSTMARK = "postmark"
+    LOOKUP = "lookup"  # a chat tool's lookup with "record": true
 
 
 CHANNEL_OF = {
@@ -77,3 +78,5 @@ def parse_delivery(delivery: Delivery) -> list[InboundMessage]:
             return [email_providers.sendgrid(_form(body), at)]
         case Format.POSTMARK:
             return [email_providers.postmark(body, at)]
+        case Format.LOOKUP:
+            return lookup.parse(body, at)

@@ -18,8 +18,8 @@ from redis.exceptions import BusyLoadingError, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from service.apikeys import Scope
-from service.appkeys import API_KEYS, METRICS, PRINCIPAL, REQUEST_ID
+from service.apikeys import Principal, Scope
+from service.appkeys import API_KEYS, KEYS, METRICS, PRINCIPAL, REDIS, REQUEST_ID, SETTINGS
 from service.conversations.store import ConversationError
 from service.customers import Contended, IdentityConflict, PreconditionFailed
 from service.links import LinkError
@@ -27,6 +27,7 @@ from service.logs import get_logger
 from service.paging import BadCursor
 from service.problems import FieldError, ProblemError, from_validation_error, problem_response
 from service.resolve import QueryError
+from service.signedcalls import SIGNATURE_HEADER, SIGNED_PRINCIPAL, TIMESTAMP_HEADER, check_signed
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -180,6 +181,11 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if not request.path.startswith("/v1/") and not declared:
         return await handler(request)
     metrics = request.app[METRICS]
+    if SIGNATURE_HEADER in request.headers and request.path == "/v1/lookup":
+        signed = await _signed(request)
+        request[PRINCIPAL] = signed
+        with structlog.contextvars.bound_contextvars(principal=signed.key_id):
+            return await handler(request)
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip() or not token.isascii():
@@ -205,6 +211,26 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         raise ProblemError(403, f"This call needs the {needed} scope.", slug="missing-scope")
     with structlog.contextvars.bound_contextvars(principal=principal.key_id):
         return await handler(request)
+
+
+async def _signed(request: web.Request) -> Principal:
+    settings = request.app[SETTINGS]
+    secret = settings.lookup_signing_secret
+    if secret is None:
+        raise _unauthorized("Signed calls are off: SOCIALID_LOOKUP_SIGNING_SECRET is not set.")
+    reason = await check_signed(
+        request.app[REDIS],
+        request.app[KEYS],
+        secret=secret.get_secret_value(),
+        timestamp=request.headers.get(TIMESTAMP_HEADER),
+        signature=request.headers[SIGNATURE_HEADER],
+        body=await request.read(),  # kept by aiohttp: the handler reads it again
+        max_age=settings.lookup_signature_max_age,
+    )
+    if reason is not None:
+        request.app[METRICS].auth_failures.labels("signature").inc()
+        raise _unauthorized(f"The signature is {reason}.")
+    return SIGNED_PRINCIPAL
 
 
 def _unauthorized(detail: str) -> ProblemError:

@@ -119,6 +119,12 @@ class Settings(BaseSettings):
         default=None, description="user:password Postmark sends as HTTP Basic credentials."
     )
 
+    lookup_signing_secret: SecretStr | None = Field(
+        default=None,
+        description="Chat tools may sign /v1/lookup with it instead of sending a token.",
+    )
+    lookup_signature_max_age: int = Field(default=300, ge=10, le=3600)
+
     # -- ingestion ----------------------------------------------------------------------
     dedup_days: int = Field(
         default=7, ge=1, le=365, description="How long a delivery's keys refuse a repeat."
@@ -169,7 +175,7 @@ class Settings(BaseSettings):
         "admin_token", "twitter_consumer_secret", "facebook_app_secret",
         "facebook_verify_token", "facebook_page_token", "discourse_secret",
         "mailgun_signing_key", "sendgrid_path_secret", "postmark_basic_auth",
-        mode="before",
+        "lookup_signing_secret", mode="before",
     )  # fmt: skip
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:

@@ -13,7 +13,7 @@ from service.api.common import context_card, if_match
 from service.apikeys import Scope
 from service.appkeys import CONVERSATIONS, CUSTOMERS, HISTORY, MESSAGES
 from service.bodies import json_model, query_model, read_model
-from service.conversations.brief import build_brief
+from service.conversations.brief import Brief, build_brief
 from service.conversations.models import (
     Act,
     Conversation,
@@ -187,6 +187,11 @@ async def note(request: web.Request) -> web.Response:
 @requires(Scope.REP, Scope.INTEGRATION)
 async def brief(request: web.Request) -> web.Response:
     found = await _detail(request, _conversation_id(request))
+    return json_model(await conversation_brief(request, found))
+
+
+async def conversation_brief(request: web.Request, found: ConversationDetail) -> Brief:
+    """The brief of a conversation (also part of a chat tool's lookup)."""
     ids = [e.message_id for e in found.log if e.type == "inbound" and e.message_id]
     messages = await request.app[MESSAGES].many(ids)
     card, since = None, []
@@ -199,4 +204,4 @@ async def brief(request: web.Request) -> web.Response:
                 since=found.created_at,
             )  # fmt: skip
             since = page.events
-    return json_model(build_brief(found, messages, card, since))
+    return build_brief(found, messages, card, since)

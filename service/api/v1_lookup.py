@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from adapters.delivery import Delivery, Format
 from service.api.common import context_card
+from service.api.v1_conversations import conversation_brief
 from service.apikeys import Scope
-from service.appkeys import CUSTOMERS, RESOLVER
+from service.appkeys import CONVERSATIONS, CUSTOMERS, DELIVERIES, KEYS, REDIS, RESOLVER
 from service.bodies import json_model, read_model
 from service.context import ContextCard
+from service.conversations.brief import Brief
+from service.conversations.models import ConversationDetail
+from service.ingest.deliveries import Accepted
 from service.logs import get_logger
 from service.middleware import requires
 from service.models import LookupRequest
@@ -24,6 +31,21 @@ class LookupResponse(BaseModel):
     context: ContextCard | None = Field(
         default=None, description="The context card, when the sender resolved to a customer."
     )
+    brief: Brief | None = Field(
+        default=None, description="The conversation's brief, when the thread is known."
+    )
+    recorded: Accepted | None = Field(
+        default=None, description='With "record": true, what was stored for processing.'
+    )
+
+
+async def _thread(request: web.Request, channel: str, thread: str) -> ConversationDetail | None:
+    """A conversation named by its id, or by the tool's thread key (recorded lookups)."""
+    store = request.app[CONVERSATIONS]
+    if thread.startswith("conv_"):
+        return await store.get(thread)
+    found = await request.app[REDIS].get(request.app[KEYS].thread(f"lookup:{channel}:{thread}"))
+    return await store.get(str(found)) if found else None
 
 
 @routes.post("/v1/lookup")
@@ -47,6 +69,17 @@ async def lookup(request: web.Request) -> web.Response:
         customer = await request.app[CUSTOMERS].get(resolution.customer_id)
         if customer is not None:
             answer.context = await context_card(request, customer)
+    if query.thread:
+        conversation = await _thread(request, query.channel.value, query.thread)
+        if conversation is not None:
+            answer.brief = await conversation_brief(request, conversation)
+    if query.record:
+        delivery = Delivery(
+            format=Format.LOOKUP,
+            received_at=datetime.now(UTC),
+            body=query.model_dump_json(exclude_none=True).encode(),
+        )
+        answer.recorded = await request.app[DELIVERIES].receive(delivery)
     # The sender's handle and text are masked by the log processor; logged for tracing.
     log.info(
         "lookup",

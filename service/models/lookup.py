@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import AwareDatetime, Field
+
 from service.models.common import Channel, ExternalId, LongText, ShortText, Strict
 
 
@@ -17,4 +19,15 @@ class LookupRequest(Strict):
     channel: Channel
     sender: Sender
     text: LongText | None = None
-    thread: ShortText | None = None
+    thread: ShortText | None = Field(
+        default=None,
+        description="A conversation id, or the tool's own thread key: the answer then "
+        "carries the conversation's brief.",
+    )
+    record: bool = Field(
+        default=False, description="Store the message as ingestion does (resolved, threaded)."
+    )
+    message_id: ShortText | None = Field(
+        default=None, description="The tool's id of the message: a resend is stored once."
+    )
+    sent_at: AwareDatetime | None = None
