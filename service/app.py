@@ -11,6 +11,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
 from service.api import (
+    docs,
     ops,
     v1_conversations,
     v1_customers,
@@ -41,6 +42,7 @@ from service.appkeys import (
     LIVE,
     MESSAGES,
     METRICS,
+    OPENAPI,
     REDIS,
     REDIS_URL,
     RESOLVER,
@@ -170,6 +172,7 @@ def create_app(settings: Settings) -> web.Application:
     app[SETTINGS] = settings
     app[KEYS] = KeySchema(settings.key_prefix)
     app[METRICS] = Metrics()
+    app[OPENAPI] = {}
     log_channels(settings)
     app.cleanup_ctx.append(embedded_store_ctx)
     app.cleanup_ctx.append(redis_ctx)
@@ -177,7 +180,7 @@ def create_app(settings: Settings) -> web.Application:
     # v1_resolve first: /v1/customers/search must win over /v1/customers/{customer_id}.
     modules = (ops, v1_keys, v1_resolve, v1_customers, v1_history, v1_identities, v1_import,
                v1_lookup, v1_messages, v1_conversations, v1_reps, v1_stream, webhooks,
-               webhooks_email)  # fmt: skip
+               webhooks_email, docs)  # fmt: skip
     for module in modules:
         app.router.add_routes(module.routes)
     return app

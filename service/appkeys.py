@@ -38,6 +38,7 @@ LINKS = web.AppKey("links", IdentityLinks)
 DELIVERIES = web.AppKey("deliveries", DeliveryStore)
 CONVERSATIONS = web.AppKey("conversations", ConversationStore)
 LIVE = web.AppKey("live", LiveHub)
+OPENAPI = web.AppKey("openapi", dict)
 MESSAGES = web.AppKey("messages", MessageStore)
 GRAPH_NAMES = web.AppKey("graph_names", GraphNames)
 

@@ -174,6 +174,12 @@ def requires(*scopes: Scope) -> Callable[[Handler], Handler]:
     return mark
 
 
+def scopes_of(handler: object) -> frozenset[Scope] | None:
+    """The scopes a handler declared with ``requires`` (None: it declared none)."""
+    scopes: frozenset[Scope] | None = getattr(handler, _SCOPES_ATTR, None)
+    return scopes
+
+
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     # /v1 is all protected; elsewhere only routes that declare scopes (raw e-mail).

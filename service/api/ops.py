@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 
 from service.appkeys import DELIVERIES, KEYS, METRICS, REDIS, SETTINGS
 from service.bodies import json_model
+from service.openapi import documented
 from service.problems import PROBLEM_TYPES
 from service.redistypes import text_map
 
@@ -30,11 +31,15 @@ class Health(BaseModel):
 
 
 @routes.get("/health/live")
+@documented("Liveness: the process answers.", responses={200: Health})
 async def live(_request: web.Request) -> web.Response:
     return json_model(Health(status="live"))
 
 
 @routes.get("/health/ready")
+@documented(
+    "Readiness: the store answers a PING within the timeout.", responses={200: Health, 503: Health}
+)
 async def ready(request: web.Request) -> web.Response:
     timeout = request.app[SETTINGS].redis_timeout
     started = time.perf_counter()

@@ -26,6 +26,7 @@ from service.conversations.models import (
 from service.conversations.store import ConversationError, ConversationStore
 from service.middleware import requires
 from service.models import EventIn, Strict
+from service.openapi import documented
 from service.problems import ProblemError
 
 routes = web.RouteTableDef()
@@ -92,6 +93,9 @@ async def _acting(request: web.Request, model: type[Act]) -> Act:
 
 
 @routes.get("/v1/conversations")
+@documented(
+    "Conversations by owner and/or status.", query=ListQuery, responses={200: ConversationList}
+)
 @requires(Scope.REP, Scope.INTEGRATION)
 async def list_conversations(request: web.Request) -> web.Response:
     q = query_model(request, ListQuery)
@@ -100,6 +104,11 @@ async def list_conversations(request: web.Request) -> web.Response:
 
 
 @routes.get("/v1/queue")
+@documented(
+    "A team's queue: conversations not closed, SLA due first.",
+    query=QueueQuery,
+    responses={200: ConversationList},
+)
 @requires(Scope.REP, Scope.INTEGRATION)
 async def team_queue(request: web.Request) -> web.Response:
     q = query_model(request, QueueQuery)
@@ -107,6 +116,7 @@ async def team_queue(request: web.Request) -> web.Response:
 
 
 @routes.get(_PATH)
+@documented("A conversation with its log.", responses={200: ConversationDetail})
 @requires(Scope.REP, Scope.INTEGRATION)
 async def get_conversation(request: web.Request) -> web.Response:
     found = await _detail(request, _conversation_id(request))
@@ -126,24 +136,34 @@ async def _act(request: web.Request, op: str) -> web.Response:
 
 
 @routes.post(_PATH + "/claim")
+@documented(
+    "Claim: the rep becomes the owner (409 with the owner if someone was first).",
+    body=Act,
+    responses={200: Conversation},
+)
 @requires(Scope.REP, Scope.INTEGRATION)
 async def claim(request: web.Request) -> web.Response:
     return await _act(request, "claim")
 
 
 @routes.post(_PATH + "/release")
+@documented("Release: back to the team's queue.", body=Act, responses={200: Conversation})
 @requires(Scope.REP, Scope.INTEGRATION)
 async def release(request: web.Request) -> web.Response:
     return await _act(request, "release")
 
 
 @routes.post(_PATH + "/close")
+@documented("Close the conversation.", body=Act, responses={200: Conversation})
 @requires(Scope.REP, Scope.INTEGRATION)
 async def close(request: web.Request) -> web.Response:
     return await _act(request, "close")
 
 
 @routes.post(_PATH + "/reopen")
+@documented(
+    "Reopen a closed conversation, owned by the rep.", body=Act, responses={200: Conversation}
+)
 @requires(Scope.REP, Scope.INTEGRATION)
 async def reopen(request: web.Request) -> web.Response:
     return await _act(request, "reopen")
@@ -172,18 +192,21 @@ async def _write(request: web.Request, op: str) -> web.Response:
 
 
 @routes.post(_PATH + "/replies")
+@documented("Record the owner's reply to the customer.", body=WithText, responses={201: Recorded})
 @requires(Scope.REP, Scope.INTEGRATION)
 async def reply(request: web.Request) -> web.Response:
     return await _write(request, "reply")
 
 
 @routes.post(_PATH + "/notes")
+@documented("Add an internal note (owner only).", body=WithText, responses={201: Recorded})
 @requires(Scope.REP, Scope.INTEGRATION)
 async def note(request: web.Request) -> web.Response:
     return await _write(request, "note")
 
 
 @routes.get(_PATH + "/brief")
+@documented("What the incoming rep needs to carry on.", responses={200: Brief})
 @requires(Scope.REP, Scope.INTEGRATION)
 async def brief(request: web.Request) -> web.Response:
     found = await _detail(request, _conversation_id(request))

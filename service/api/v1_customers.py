@@ -18,8 +18,9 @@ from service.bodies import json_model, read_json_object
 from service.customers import Contended, Erasure, PreconditionFailed
 from service.ingest.messages import StoredMessage
 from service.middleware import requires
-from service.models import Customer, Event
+from service.models import Customer, CustomerIn, Event
 from service.models.customer import REGION
+from service.openapi import documented
 from service.problems import FieldError, ProblemError
 
 routes = web.RouteTableDef()
@@ -58,6 +59,9 @@ async def _store(request: web.Request, customer: Customer, expected: str | None)
 
 
 @routes.put("/v1/customers/{customer_id}")
+@documented(
+    "Create or replace a customer.", body=CustomerIn, responses={200: Customer, 201: Customer}
+)
 @requires(Scope.ADMIN, Scope.INTEGRATION)
 async def put_customer(request: web.Request) -> web.Response:
     body = await read_json_object(request)
@@ -78,6 +82,7 @@ def merge_patch(target: Any, patch: Any) -> Any:
 
 
 @routes.patch("/v1/customers/{customer_id}")
+@documented("Change some fields (JSON Merge Patch).", responses={200: Customer})
 @requires(Scope.ADMIN, Scope.INTEGRATION)
 async def patch_customer(request: web.Request) -> web.Response:
     patch = await read_json_object(request)
@@ -99,6 +104,7 @@ async def patch_customer(request: web.Request) -> web.Response:
 
 
 @routes.get("/v1/customers/{customer_id}")
+@documented("A customer.", responses={200: Customer})
 @requires(Scope.REP, Scope.ADMIN, Scope.INTEGRATION)
 async def get_customer(request: web.Request) -> web.Response:
     customer, etag = await existing_customer(request)
@@ -108,6 +114,7 @@ async def get_customer(request: web.Request) -> web.Response:
 
 
 @routes.delete("/v1/customers/{customer_id}")
+@documented("Erase a customer and everything leading to them.", responses={200: Erasure})
 @requires(Scope.ADMIN)
 async def erase_customer(request: web.Request) -> web.Response:
     cid = customer_id(request)
@@ -125,6 +132,7 @@ async def erase_customer(request: web.Request) -> web.Response:
 
 
 @routes.get("/v1/customers/{customer_id}/export")
+@documented("Everything held on a customer.", responses={200: Export})
 @requires(Scope.ADMIN)
 async def export_customer(request: web.Request) -> web.Response:
     cid = customer_id(request)

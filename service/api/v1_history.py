@@ -9,8 +9,10 @@ from service.api.common import context_card, customer_id, existing_customer
 from service.apikeys import Scope
 from service.appkeys import HISTORY
 from service.bodies import json_model, query_model, read_as
+from service.context import ContextCard
 from service.middleware import requires
-from service.models import EventIn, EventType, Strict
+from service.models import EventIn, EventType, HistoryPage, Strict
+from service.openapi import documented
 from service.problems import ProblemError
 
 routes = web.RouteTableDef()
@@ -40,6 +42,7 @@ class HistoryQuery(Strict):
 
 
 @routes.post("/v1/customers/{customer_id}/events")
+@documented("Add events to the customer's history (one or a list).", responses={201: EventsAdded})
 @requires(Scope.ADMIN, Scope.INTEGRATION)
 async def post_events(request: web.Request) -> web.Response:
     # One event or a list: validate as whichever was sent, so errors point into it.
@@ -56,6 +59,7 @@ async def post_events(request: web.Request) -> web.Response:
 
 
 @routes.get("/v1/customers/{customer_id}/history")
+@documented("The history, newest first.", query=HistoryQuery, responses={200: HistoryPage})
 @requires(Scope.REP, Scope.ADMIN, Scope.INTEGRATION)
 async def get_history(request: web.Request) -> web.Response:
     query = query_model(request, HistoryQuery, lists=frozenset({"type", "channel"}))
@@ -73,6 +77,7 @@ async def get_history(request: web.Request) -> web.Response:
 
 
 @routes.get("/v1/customers/{customer_id}/context")
+@documented("The context card.", responses={200: ContextCard})
 @requires(Scope.REP, Scope.ADMIN, Scope.INTEGRATION)
 async def get_context(request: web.Request) -> web.Response:
     customer, _ = await existing_customer(request)

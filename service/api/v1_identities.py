@@ -11,6 +11,7 @@ from service.bodies import json_model, query_model, read_model
 from service.links import IdentityState, LinkIn, RejectionIn, UnlinkIn
 from service.middleware import requires
 from service.models.common import Channel
+from service.openapi import documented
 from service.problems import ProblemError
 
 routes = web.RouteTableDef()
@@ -46,6 +47,7 @@ async def _audit(
 
 
 @routes.get(_PATH)
+@documented("A channel identity's link, rejections and history.", responses={200: IdentityState})
 @requires(Scope.REP, Scope.INTEGRATION)
 async def get_identity(request: web.Request) -> web.Response:
     channel, external_id = _identity(request)
@@ -53,6 +55,11 @@ async def get_identity(request: web.Request) -> web.Response:
 
 
 @routes.put(_PATH)
+@documented(
+    "Link a channel identity to a customer.",
+    body=LinkIn,
+    responses={200: IdentityState, 201: IdentityState},
+)
 @requires(Scope.REP, Scope.INTEGRATION)
 async def link_identity(request: web.Request) -> web.Response:
     channel, external_id = _identity(request)
@@ -64,6 +71,7 @@ async def link_identity(request: web.Request) -> web.Response:
 
 
 @routes.delete(_PATH)
+@documented("Undo a link, with a reason.", body=UnlinkIn, responses={200: IdentityState})
 @requires(Scope.REP, Scope.INTEGRATION)
 async def unlink_identity(request: web.Request) -> web.Response:
     channel, external_id = _identity(request)
@@ -82,6 +90,11 @@ async def unlink_identity(request: web.Request) -> web.Response:
 
 
 @routes.post(_PATH + "/rejections")
+@documented(
+    "Rule a customer out for this identity.",
+    body=RejectionIn,
+    responses={200: IdentityState, 201: IdentityState},
+)
 @requires(Scope.REP, Scope.INTEGRATION)
 async def reject_candidate(request: web.Request) -> web.Response:
     channel, external_id = _identity(request)
@@ -95,6 +108,7 @@ async def reject_candidate(request: web.Request) -> web.Response:
 
 
 @routes.delete(_PATH + "/rejections/{customer_id}")
+@documented("Withdraw a rejection.", responses={200: IdentityState})
 @requires(Scope.REP, Scope.INTEGRATION)
 async def withdraw_rejection(request: web.Request) -> web.Response:
     channel, external_id = _identity(request)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from service.apikeys import ALL_SCOPES, ApiKeyInfo, Scope
+from service.apikeys import ALL_SCOPES, ApiKeyInfo, IssuedKey, Principal, Scope
 from service.appkeys import API_KEYS, PRINCIPAL
 from service.bodies import json_model, read_model
 from service.middleware import requires
 from service.models import ShortText, Strict
+from service.openapi import documented
 from service.problems import ProblemError
 
 routes = web.RouteTableDef()
@@ -25,12 +26,14 @@ class KeyList(BaseModel):
 
 
 @routes.get("/v1/me")
+@documented("The caller's key and scopes.", responses={200: Principal})
 @requires(*ALL_SCOPES)
 async def me(request: web.Request) -> web.Response:
     return web.Response(body=request[PRINCIPAL].model_dump_json(), content_type="application/json")
 
 
 @routes.post("/v1/keys")
+@documented("Issue an API key (its token shown once).", body=KeyRequest, responses={201: IssuedKey})
 @requires(Scope.ADMIN)
 async def create_key(request: web.Request) -> web.Response:
     body = await read_model(request, KeyRequest)
@@ -39,6 +42,7 @@ async def create_key(request: web.Request) -> web.Response:
 
 
 @routes.get("/v1/keys")
+@documented("The API keys (never their tokens).", responses={200: KeyList})
 @requires(Scope.ADMIN)
 async def list_keys(request: web.Request) -> web.Response:
     return json_model(KeyList(keys=await request.app[API_KEYS].list_keys()))

@@ -20,6 +20,7 @@ from service.ingest.deliveries import Accepted
 from service.logs import get_logger
 from service.middleware import requires
 from service.models import LookupRequest
+from service.openapi import documented
 from service.resolve import Resolution, ResolveQuery
 
 routes = web.RouteTableDef()
@@ -49,6 +50,11 @@ async def _thread(request: web.Request, channel: str, thread: str) -> Conversati
 
 
 @routes.post("/v1/lookup")
+@documented(
+    "Who is this sender, and what must the rep know.",
+    body=LookupRequest,
+    responses={200: LookupResponse},
+)
 @requires(Scope.INTEGRATION, Scope.REP)
 async def lookup(request: web.Request) -> web.Response:
     query = await read_model(request, LookupRequest)

@@ -11,10 +11,11 @@ from adapters.message import PayloadError
 from service.apikeys import Scope
 from service.appkeys import DELIVERIES, MESSAGES
 from service.bodies import json_model, query_model
-from service.ingest.deliveries import NotFound
-from service.ingest.messages import ResolutionStatus
+from service.ingest.deliveries import Accepted, DeadLetterPage, NotFound
+from service.ingest.messages import MessagePage, ResolutionStatus, StoredMessage
 from service.middleware import requires
 from service.models import Channel, Strict
+from service.openapi import documented
 from service.problems import ProblemError
 
 routes = web.RouteTableDef()
@@ -37,6 +38,7 @@ class DeadLetterQuery(Strict):
 
 
 @routes.get("/v1/messages")
+@documented("Processed messages, newest first.", query=MessageQuery, responses={200: MessagePage})
 @requires(Scope.REP, Scope.INTEGRATION)
 async def list_messages(request: web.Request) -> web.Response:
     q = query_model(request, MessageQuery)
@@ -52,6 +54,7 @@ async def list_messages(request: web.Request) -> web.Response:
 
 
 @routes.get("/v1/messages/{message_id}")
+@documented("A processed message with its resolution.", responses={200: StoredMessage})
 @requires(Scope.REP, Scope.INTEGRATION)
 async def get_message(request: web.Request) -> web.Response:
     message_id = request.match_info["message_id"]
@@ -62,6 +65,9 @@ async def get_message(request: web.Request) -> web.Response:
 
 
 @routes.get("/v1/ingest/dead-letters")
+@documented(
+    "Deliveries that could not be read.", query=DeadLetterQuery, responses={200: DeadLetterPage}
+)
 @requires(Scope.ADMIN)
 async def dead_letters(request: web.Request) -> web.Response:
     q = query_model(request, DeadLetterQuery)
@@ -69,6 +75,7 @@ async def dead_letters(request: web.Request) -> web.Response:
 
 
 @routes.post("/v1/ingest/dead-letters/{dead_id}/replay")
+@documented("Parse a dead letter again and store it.", responses={200: Accepted})
 @requires(Scope.ADMIN)
 async def replay(request: web.Request) -> web.Response:
     dead_id = request.match_info["dead_id"]

@@ -7,8 +7,9 @@ from aiohttp import web
 from service.apikeys import Scope
 from service.appkeys import CONVERSATIONS
 from service.bodies import json_model, read_model
-from service.conversations.models import RepIn, ShiftEnd
+from service.conversations.models import Rep, RepIn, ShiftEnd, ShiftEnded
 from service.middleware import requires
+from service.openapi import documented
 from service.problems import ProblemError
 
 routes = web.RouteTableDef()
@@ -23,6 +24,7 @@ def _rep_id(request: web.Request) -> str:
 
 
 @routes.put(_PATH)
+@documented("Create or change a rep.", body=RepIn, responses={200: Rep, 201: Rep})
 @requires(Scope.REP, Scope.ADMIN)
 async def put_rep(request: web.Request) -> web.Response:
     rep_id = _rep_id(request)
@@ -33,18 +35,25 @@ async def put_rep(request: web.Request) -> web.Response:
 
 
 @routes.get(_PATH)
+@documented("A rep, on shift or not, and what they own.", responses={200: Rep})
 @requires(Scope.REP, Scope.INTEGRATION, Scope.ADMIN)
 async def get_rep(request: web.Request) -> web.Response:
     return json_model(await request.app[CONVERSATIONS].existing_rep(_rep_id(request)))
 
 
 @routes.post(_PATH + "/shift/start")
+@documented("Start the rep's shift.", responses={200: Rep})
 @requires(Scope.REP, Scope.ADMIN)
 async def shift_start(request: web.Request) -> web.Response:
     return json_model(await request.app[CONVERSATIONS].shift_start(_rep_id(request)))
 
 
 @routes.post(_PATH + "/shift/end")
+@documented(
+    "End the shift: every conversation handed over with the note.",
+    body=ShiftEnd,
+    responses={200: ShiftEnded},
+)
 @requires(Scope.REP, Scope.ADMIN)
 async def shift_end(request: web.Request) -> web.Response:
     rep_id = _rep_id(request)

@@ -15,12 +15,16 @@ from service.appkeys import CUSTOMERS, RESOLVER, SETTINGS
 from service.bodies import json_model, query_model, read_model
 from service.middleware import requires
 from service.models import Strict
-from service.resolve import AddressQuery, Candidate, ResolveQuery
+from service.openapi import documented
+from service.resolve import AddressQuery, Candidate, Resolution, ResolveQuery
 
 routes = web.RouteTableDef()
 
 
 @routes.post("/v1/resolve")
+@documented(
+    "Resolve a structured query to a customer.", body=ResolveQuery, responses={200: Resolution}
+)
 @requires(Scope.REP, Scope.INTEGRATION)
 async def resolve(request: web.Request) -> web.Response:
     query = await read_model(request, ResolveQuery)
@@ -104,6 +108,7 @@ def search_query(q: str, region: str, account_pattern: str) -> ResolveQuery:
 
 
 @routes.get("/v1/customers/search")
+@documented("One search box for reps.", query=SearchQuery, responses={200: SearchResults})
 @requires(Scope.REP, Scope.INTEGRATION, Scope.ADMIN)
 async def search(request: web.Request) -> web.Response:
     params = query_model(request, SearchQuery)

@@ -14,6 +14,7 @@ from service.bodies import query_model
 from service.conversations.models import TeamName
 from service.middleware import requires
 from service.models import Strict
+from service.openapi import documented
 
 routes = web.RouteTableDef()
 HEARTBEAT = 15.0
@@ -24,6 +25,11 @@ class StreamQuery(Strict):
 
 
 @routes.get("/v1/stream")
+@documented(
+    "Conversation events as server-sent events (text/event-stream).",
+    query=StreamQuery,
+    responses={200: None},
+)
 @requires(Scope.REP, Scope.INTEGRATION)
 async def stream(request: web.Request) -> web.StreamResponse:
     q = query_model(request, StreamQuery)

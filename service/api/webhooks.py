@@ -10,6 +10,8 @@ from adapters.delivery import Format
 from adapters.signatures import matches, sha256_hex
 from service.api.webhook_common import receive, refuse, secret_of, signed_json
 from service.appkeys import SETTINGS
+from service.ingest.deliveries import Accepted
+from service.openapi import documented
 from service.problems import ProblemError
 
 routes = web.RouteTableDef()
@@ -26,6 +28,7 @@ async def twitter_crc(request: web.Request) -> web.Response:
 
 
 @routes.post("/webhooks/twitter")
+@documented("X Account Activity deliveries (signed).", responses={200: Accepted})
 async def twitter_events(request: web.Request) -> web.Response:
     secret = secret_of(request.app[SETTINGS].twitter_consumer_secret, "TWITTER_CONSUMER_SECRET")
     body = await signed_json(
@@ -44,6 +47,7 @@ async def facebook_hub(request: web.Request) -> web.Response:
 
 
 @routes.post("/webhooks/facebook")
+@documented("Meta deliveries: Messenger, Page feed, Instagram (signed).", responses={200: Accepted})
 async def facebook_events(request: web.Request) -> web.Response:
     secret = secret_of(request.app[SETTINGS].facebook_app_secret, "FACEBOOK_APP_SECRET")
     body = await signed_json(
@@ -53,6 +57,7 @@ async def facebook_events(request: web.Request) -> web.Response:
 
 
 @routes.post("/webhooks/forum")
+@documented("Discourse or generic forum deliveries (signed).", responses={200: Accepted})
 async def forum_events(request: web.Request) -> web.Response:
     """Discourse (recognised by its X-Discourse-Event header) or the generic forum JSON,
     signed the same way: ``sha256=`` + hex HMAC-SHA256 of the body."""

@@ -15,7 +15,9 @@ from adapters.email_providers import mailgun_verify
 from service.api.webhook_common import receive, refuse, require_type, secret_of
 from service.apikeys import Scope
 from service.appkeys import KEYS, REDIS, SETTINGS
+from service.ingest.deliveries import Accepted
 from service.middleware import requires
+from service.openapi import documented
 from service.problems import ProblemError
 
 routes = web.RouteTableDef()
@@ -38,6 +40,7 @@ def _as_body(fields: dict[str, str]) -> bytes:
 
 
 @routes.post("/webhooks/email/raw")
+@documented("A raw RFC 5322 message.", responses={200: Accepted})
 @requires(Scope.INTEGRATION)
 async def raw_email(request: web.Request) -> web.Response:
     require_type(request, "message/rfc822")
@@ -45,6 +48,7 @@ async def raw_email(request: web.Request) -> web.Response:
 
 
 @routes.post("/webhooks/email/mailgun")
+@documented("Mailgun route posts (signed).", responses={200: Accepted})
 async def mailgun(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     key = secret_of(settings.mailgun_signing_key, "MAILGUN_SIGNING_KEY")
@@ -67,6 +71,7 @@ async def mailgun(request: web.Request) -> web.Response:
 
 
 @routes.post("/webhooks/email/sendgrid/{secret}")
+@documented("SendGrid Inbound Parse posts.", responses={200: Accepted})
 async def sendgrid(request: web.Request) -> web.Response:
     expected = secret_of(request.app[SETTINGS].sendgrid_path_secret, "SENDGRID_PATH_SECRET")
     given = request.match_info["secret"]
@@ -76,6 +81,7 @@ async def sendgrid(request: web.Request) -> web.Response:
 
 
 @routes.post("/webhooks/email/postmark")
+@documented("Postmark inbound JSON.", responses={200: Accepted})
 async def postmark(request: web.Request) -> web.Response:
     expected = secret_of(request.app[SETTINGS].postmark_basic_auth, "POSTMARK_BASIC_AUTH")
     scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
