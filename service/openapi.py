@@ -34,6 +34,7 @@ class Doc:
     query: type[BaseModel] | None = None
     responses: dict[int, type[BaseModel] | None] = field(default_factory=dict)
     tag: str | None = None
+    produces: str | None = None  # the media type of a 2xx answer without a model
 
 
 def documented(
@@ -44,9 +45,10 @@ def documented(
     query: type[BaseModel] | None = None,
     responses: dict[int, type[BaseModel] | None] | None = None,
     tag: str | None = None,
+    produces: str | None = None,
 ) -> Callable[[Handler], Handler]:
     def mark(handler: Handler) -> Handler:
-        doc = Doc(summary, body, body_type, query, responses or {200: None}, tag)
+        doc = Doc(summary, body, body_type, query, responses or {200: None}, tag, produces)
         setattr(handler, _DOC_ATTR, doc)
         return handler
 
@@ -85,6 +87,11 @@ def build_openapi(app: web.Application) -> dict[str, Any]:
         [(m, mode[m]) for m in sorted(models, key=lambda m: m.__name__)],
         ref_template="#/components/schemas/{model}",
     )
+    components = schema.get("$defs", {})
+    for name, component in components.items():
+        model = _by_name(models, name)
+        if model is not None and mode.get(model) == "serialization":
+            _optional_nulls(component)
     paths: dict[str, dict[str, Any]] = {}
     for path, method, handler, doc in docs:
         paths.setdefault(path, {})[method] = _operation(path, method, handler, doc, refs, mode)
@@ -97,10 +104,26 @@ def build_openapi(app: web.Application) -> dict[str, Any]:
         },
         "paths": paths,
         "components": {
-            "schemas": schema.get("$defs", {}),
+            "schemas": components,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+def _by_name(models: set[type[BaseModel]], name: str) -> type[BaseModel] | None:
+    return next((m for m in models if m.__name__ == name), None)
+
+
+def _optional_nulls(component: dict[str, Any]) -> None:
+    """Answers leave out fields that are None (``exclude_none``): such a field is not
+    required in the description of an answer."""
+    properties = component.get("properties", {})
+    nullable = {
+        name for name, spec in properties.items()
+        if any(option.get("type") == "null" for option in spec.get("anyOf", []))
+    }  # fmt: skip
+    if "required" in component:
+        component["required"] = [r for r in component["required"] if r not in nullable]
 
 
 def _operation(
@@ -115,14 +138,21 @@ def _operation(
         for name in _PARAM.findall(path)
     ]
     if doc.query is not None:
-        properties = doc.query.model_json_schema()["properties"]
+        properties = doc.query.model_json_schema(ref_template="#/components/schemas/{model}")[
+            "properties"
+        ]
         for name, info in doc.query.model_fields.items():
             params.append({"name": name, "in": "query", "required": info.is_required(),
                            "schema": properties.get(name, {})})  # fmt: skip
     problem = {"application/problem+json": {"schema": ref(Problem)}}
     responses: dict[str, Any] = {}
     for status, model in doc.responses.items():
-        content = {"application/json": {"schema": ref(model)}} if model is not None else None
+        content: dict[str, Any] | None = None
+        if model is not None:
+            content = {"application/json": {"schema": ref(model)}}
+        elif doc.produces and status < 300:
+            content = {doc.produces: {"schema": {"type": "string"} if "json" not in doc.produces
+                                      else {"type": "object"}}}  # fmt: skip
         responses[str(status)] = {"description": "OK" if status < 300 else "See detail",
                                   **({"content": content} if content else {})}  # fmt: skip
     responses["default"] = {"description": "A problem (RFC 9457)", "content": problem}

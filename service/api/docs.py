@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from service.appkeys import OPENAPI
-from service.openapi import build_openapi
+from service.openapi import build_openapi, documented
 
 routes = web.RouteTableDef()
 
@@ -22,12 +22,14 @@ def _document(app: web.Application) -> dict[str, Any]:
 
 
 @routes.get("/openapi.json")
+@documented("The OpenAPI 3.1 description of this service.", produces="application/json")
 async def openapi(request: web.Request) -> web.Response:
     """The OpenAPI 3.1 description of this service."""
     return web.json_response(_document(request.app))
 
 
 @routes.get("/docs")
+@documented("The API reference, readable in a browser.", produces="text/html")
 async def docs(request: web.Request) -> web.Response:
     """The API reference, readable in a browser."""
     document = _document(request.app)

@@ -57,6 +57,7 @@ async def ready(request: web.Request) -> web.Response:
 
 
 @routes.get("/problems/{slug}")
+@documented("What a problem type means and what to do about it.", produces="text/plain")
 async def problem_type(request: web.Request) -> web.Response:
     slug = request.match_info["slug"]
     if slug not in PROBLEM_TYPES:
@@ -85,6 +86,7 @@ async def _store_gauges(request: web.Request) -> None:
 
 
 @routes.get("/metrics")
+@documented("Prometheus metrics.", produces="text/plain")
 async def metrics(request: web.Request) -> web.Response:
     await _store_gauges(request)
     m = request.app[METRICS]

@@ -49,6 +49,7 @@ async def list_keys(request: web.Request) -> web.Response:
 
 
 @routes.delete("/v1/keys/{key_id}")
+@documented("Revoke an API key.", responses={204: None})
 @requires(Scope.ADMIN)
 async def revoke_key(request: web.Request) -> web.Response:
     if not await request.app[API_KEYS].revoke(request.match_info["key_id"]):

@@ -19,6 +19,7 @@ GENERIC_FORUM_SIGNATURE = "X-Socialid-Signature"
 
 
 @routes.get("/webhooks/twitter")
+@documented("X's CRC challenge: the signed response token.", produces="application/json")
 async def twitter_crc(request: web.Request) -> web.Response:
     secret = secret_of(request.app[SETTINGS].twitter_consumer_secret, "TWITTER_CONSUMER_SECRET")
     token = request.query.get("crc_token")
@@ -38,6 +39,7 @@ async def twitter_events(request: web.Request) -> web.Response:
 
 
 @routes.get("/webhooks/facebook")
+@documented("Meta's hub verification: the challenge echoed.", produces="text/plain")
 async def facebook_hub(request: web.Request) -> web.Response:
     token = secret_of(request.app[SETTINGS].facebook_verify_token, "FACEBOOK_VERIFY_TOKEN")
     answer = facebook.challenge(request.query, token)
