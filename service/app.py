@@ -30,6 +30,7 @@ from service.api import (
 from service.appkeys import (
     API_KEYS,
     AUDIT,
+    CARD_SOURCE,
     CONVERSATIONS,
     CUSTOMERS,
     DELIVERIES,
@@ -48,6 +49,7 @@ from service.appkeys import (
     RESOLVER,
     SETTINGS,
 )
+from service.cardsource import CardSource
 from service.conversations.live import LiveHub
 from service.embedded import EmbeddedRedis
 from service.ingest.runner import build_worker, graph_names, running
@@ -115,6 +117,7 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     app[DELIVERIES] = stores.deliveries
     app[MESSAGES] = stores.messages
     app[CONVERSATIONS] = stores.conversations
+    app[CARD_SOURCE] = CardSource(client, stores.keys, app[SETTINGS].context_history_limit)
     hub = LiveHub(client, stores.keys.live_channel())
     app[LIVE] = hub
     hub.start()

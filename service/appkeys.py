@@ -7,6 +7,7 @@ from aiohttp import web
 
 from service.apikeys import ApiKeyStore, Principal
 from service.audit import AuditLog
+from service.cardsource import CardSource
 from service.conversations.live import LiveHub
 from service.conversations.store import ConversationStore
 from service.customers import CustomerStore
@@ -38,6 +39,7 @@ LINKS = web.AppKey("links", IdentityLinks)
 DELIVERIES = web.AppKey("deliveries", DeliveryStore)
 CONVERSATIONS = web.AppKey("conversations", ConversationStore)
 LIVE = web.AppKey("live", LiveHub)
+CARD_SOURCE = web.AppKey("card_source", CardSource)
 OPENAPI = web.AppKey("openapi", dict)
 MESSAGES = web.AppKey("messages", MessageStore)
 GRAPH_NAMES = web.AppKey("graph_names", GraphNames)

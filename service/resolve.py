@@ -114,6 +114,16 @@ class Resolution(BaseModel):
         default=None, description="The model parameters that scored the candidates."
     )
 
+    @classmethod
+    def linked(cls, customer_id: str) -> Resolution:
+        """A sender whose identity is linked: known, not inferred."""
+        return cls(
+            status="matched",
+            method="linked_identity",
+            customer_id=customer_id,
+            match_probability=1.0,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class KnownSender:
@@ -228,12 +238,7 @@ class Resolver:
             else:
                 owner = known.owner
             if owner is not None:
-                return Resolution(
-                    status="matched",
-                    method="linked_identity",
-                    customer_id=owner,
-                    match_probability=1.0,
-                )
+                return Resolution.linked(owner)
             ruled_out = (
                 known.ruled_out
                 if known is not None

@@ -50,6 +50,9 @@ async def test_a_signed_lookup_a_stale_one_and_a_replayed_one(client: AppClient)
     answer = await ok.json()
     assert answer["resolution"]["customer_id"] == "c-dana"
     assert answer["context"]["customer_id"] == "c-dana"
+    # The one-read path of a linked sender gives the card the context call gives.
+    card = await (await client.get("/v1/customers/c-dana/context", headers=admin())).json()
+    assert answer["context"] == card
     replayed = await client.post("/v1/lookup", data=body, headers=headers)
     assert replayed.status == 401
     assert "replayed" in (await replayed.json())["detail"]

@@ -10,7 +10,7 @@ from aiohttp import web
 from service.appkeys import CUSTOMERS, HISTORY, PRINCIPAL, SETTINGS
 from service.context import ContextCard, build_card
 from service.keyschema import CUSTOMER_ID_PATTERN
-from service.models import Customer
+from service.models import Customer, Event
 from service.problems import ProblemError
 
 
@@ -31,6 +31,12 @@ async def context_card(request: web.Request, customer: Customer) -> ContextCard:
     """The card from the customer's newest events, with today's date and the settings."""
     settings = request.app[SETTINGS]
     events = await request.app[HISTORY].recent(customer.id, settings.context_history_limit)
+    return card_of(request, customer, events)
+
+
+def card_of(request: web.Request, customer: Customer, events: list[Event]) -> ContextCard:
+    """The card from events already read (newest first)."""
+    settings = request.app[SETTINGS]
     return build_card(customer, events, datetime.now(UTC).date(), settings.card_settings)
 
 

@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import structlog
 from aiohttp import web
 from pydantic import BaseModel, Field
 
 from adapters.delivery import Delivery, Format
-from service.api.common import context_card
+from service.api.common import card_of, context_card
 from service.api.v1_conversations import conversation_brief
 from service.apikeys import Scope
-from service.appkeys import CONVERSATIONS, CUSTOMERS, DELIVERIES, KEYS, REDIS, RESOLVER
+from service.appkeys import (
+    CARD_SOURCE,
+    CONVERSATIONS,
+    CUSTOMERS,
+    DELIVERIES,
+    KEYS,
+    REDIS,
+    RESOLVER,
+)
 from service.bodies import json_model, read_model
 from service.context import ContextCard
 from service.conversations.brief import Brief
@@ -59,22 +68,34 @@ async def _thread(request: web.Request, channel: str, thread: str) -> Conversati
 async def lookup(request: web.Request) -> web.Response:
     query = await read_model(request, LookupRequest)
     sender = query.sender
-    resolution = await request.app[RESOLVER].resolve(
-        ResolveQuery(
-            channel=query.channel,
-            external_id=sender.external_id,
-            handle=sender.handle,
-            name=sender.display_name,
-            email=sender.email,
-            phone=sender.phone,
-            text=query.text,
-        )
+    # A sender already linked (the common case): link, record and history in one read.
+    known = (
+        await request.app[CARD_SOURCE].linked(query.channel.value, sender.external_id)
+        if sender.external_id
+        else None
     )
-    answer = LookupResponse(resolution=resolution)
-    if resolution.customer_id is not None:
-        customer = await request.app[CUSTOMERS].get(resolution.customer_id)
+    if known is not None:
+        owner, customer, events = known
+        answer = LookupResponse(resolution=Resolution.linked(owner))
         if customer is not None:
-            answer.context = await context_card(request, customer)
+            answer.context = card_of(request, customer, events)
+    else:
+        resolution = await request.app[RESOLVER].resolve(
+            ResolveQuery(
+                channel=query.channel,
+                external_id=sender.external_id,
+                handle=sender.handle,
+                name=sender.display_name,
+                email=sender.email,
+                phone=sender.phone,
+                text=query.text,
+            )
+        )
+        answer = LookupResponse(resolution=resolution)
+        if resolution.customer_id is not None:
+            found = await request.app[CUSTOMERS].get(resolution.customer_id)
+            if found is not None:
+                answer.context = await context_card(request, found)
     if query.thread:
         conversation = await _thread(request, query.channel.value, query.thread)
         if conversation is not None:
@@ -86,13 +107,11 @@ async def lookup(request: web.Request) -> web.Response:
             body=query.model_dump_json(exclude_none=True).encode(),
         )
         answer.recorded = await request.app[DELIVERIES].receive(delivery)
-    # The sender's handle and text are masked by the log processor; logged for tracing.
-    log.info(
-        "lookup",
-        channel=query.channel,
-        handle=sender.handle,
-        text=query.text,
-        outcome=resolution.status,
-        method=resolution.method,
+    # On the request's canonical line, not a line of its own (the lookup is the busiest
+    # call there is); nothing that names the sender.
+    structlog.contextvars.bind_contextvars(
+        channel=query.channel.value,
+        outcome=answer.resolution.status,
+        method=answer.resolution.method,
     )
     return json_model(answer)
