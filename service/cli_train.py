@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from matchers.calibration import Calibration
 from matchers.model import DEFAULT_PARAMS, ModelParams
+from service.calibration import model_calibration
 from service.keyschema import KeySchema
 from service.modelstore import ModelStore, UnknownVersion
 from service.settings import Settings
@@ -26,6 +28,9 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     msub.add_parser("list", help="stored versions; * marks the active one")
     use = msub.add_parser("activate", help=f"activate a version ({DEFAULTS}: shipped values)")
     use.add_argument("version")
+    msub.add_parser(
+        "calibration", help="the model's probabilities against reps' confirmed and rejected links"
+    )
 
 
 def print_training(result: Training, shipped: ModelParams) -> None:
@@ -68,8 +73,27 @@ async def run_train(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def print_calibration(result: Calibration) -> None:
+    if not result.pairs:
+        print("no labels yet: no model answer names a candidate a rep confirmed or rejected")
+        return
+    print(
+        f"{result.pairs:,} labelled candidates ({result.positives:,} confirmed); "
+        f"Brier score {result.brier:.4f} (0 is perfect)"
+    )
+    print(f"{'predicted':>14} {'count':>7} {'mean predicted':>15} {'confirmed':>10}")
+    for b in result.bins:
+        print(f"{b.low:6.1f} - {b.high:4.1f} {b.count:7,} {b.predicted:15.3f} {b.observed:10.3f}")
+
+
 async def run_model(settings: Settings, args: argparse.Namespace) -> int:
     async with cli_redis(settings) as client:
+        if args.model_command == "calibration":
+            stores = build_stores(client, settings, KeySchema(settings.key_prefix))
+            print_calibration(
+                await model_calibration(client, stores.keys, stores.messages, stores.links)
+            )
+            return 0
         models = ModelStore(client, KeySchema(settings.key_prefix))
         active = await models.active_version()
         if args.model_command == "list":
