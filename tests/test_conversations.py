@@ -239,3 +239,22 @@ async def test_the_live_stream_sees_a_handoff(client: AppClient, drain: Drain) -
     assert data["conversation_id"] == conv
     assert (data["by"], data["to"], data["team"]) == ("ana", "ben", "social")
     resp.close()
+
+
+async def test_priority_sets_the_sla_and_the_queue_order(client: AppClient, drain: Drain) -> None:
+    first = await _tweet(client, "70", "u70", "@acme question")
+    second = await _tweet(client, "71", "u71", "@acme outage, business line down")
+    await drain()
+    calm, urgent = [await _conversation_of(client, m) for m in (first, second)]
+    queue = await (await client.get("/v1/queue", params={"team": "social"}, headers=admin())).json()
+    assert sorted(c["id"] for c in queue["conversations"]) == sorted([calm, urgent])
+    answer = await _post(client, f"/v1/conversations/{urgent}/priority",
+                         {"rep": "ana", "priority": "urgent"})  # fmt: skip
+    assert answer["priority"] == "urgent"
+    queue = await (await client.get("/v1/queue", params={"team": "social"}, headers=admin())).json()
+    assert [c["id"] for c in queue["conversations"]] == [urgent, calm]
+    due = {c["id"]: c["sla_due"] for c in queue["conversations"]}
+    assert due[urgent] < due[calm]
+    bad = await client.post(f"/v1/conversations/{urgent}/priority",
+                            json={"rep": "ana", "priority": "asap"}, headers=admin())  # fmt: skip
+    assert bad.status == 422

@@ -19,6 +19,7 @@ from service.conversations.models import (
     Conversation,
     ConversationDetail,
     ConversationList,
+    SetPriority,
     Status,
     TeamName,
     WithText,
@@ -167,6 +168,23 @@ async def close(request: web.Request) -> web.Response:
 @requires(Scope.REP, Scope.INTEGRATION)
 async def reopen(request: web.Request) -> web.Response:
     return await _act(request, "reopen")
+
+
+@routes.post(_PATH + "/priority")
+@documented(
+    "Set the priority: the SLA due time follows (SOCIALID_SLA_MINUTES).",
+    body=SetPriority,
+    responses={200: Conversation},
+)
+@requires(Scope.REP, Scope.INTEGRATION)
+async def priority(request: web.Request) -> web.Response:
+    conversation_id = _conversation_id(request)
+    body = await _acting(request, SetPriority)
+    assert isinstance(body, SetPriority)
+    await _store(request).act(conversation_id, "priority", body.rep,
+                              version=_version(request, body), text_=body.priority)  # fmt: skip
+    found = await _detail(request, conversation_id)
+    return json_model(Conversation(**found.model_dump(exclude={"log"})))
 
 
 async def _write(request: web.Request, op: str) -> web.Response:

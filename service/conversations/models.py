@@ -37,7 +37,15 @@ class LogEntry(BaseModel):
 
     id: str
     type: Literal[
-        "inbound", "reply", "note", "claimed", "released", "handed_off", "closed", "reopened"
+        "inbound",
+        "reply",
+        "note",
+        "claimed",
+        "released",
+        "handed_off",
+        "closed",
+        "reopened",
+        "priority",
     ]
     at: datetime
     by: str | None = None
@@ -78,6 +86,10 @@ class Act(Strict):
 
 class WithText(Act):
     text: LongText = Field(min_length=1)
+
+
+class SetPriority(Act):
+    priority: Priority
 
 
 class ShiftEnd(Strict):

@@ -71,6 +71,11 @@ elseif op == 'handoff' then
   end
   local to = to_rep ~= '' and to_rep or ('team:' .. team)
   log(logkey, id, team, {type = 'handed_off', by = rep, at = at, to = to, text = text})
+elseif op == 'priority' then
+  -- Anyone may raise or lower it; the SLA clock restarts from now at the new priority.
+  redis.call('HSET', conv, 'priority', text)
+  if status == 'new' or status == 'open' then queue(conv, id, team, text) end
+  log(logkey, id, team, {type = 'priority', by = rep, at = at, text = text})
 else
   return redis.error_reply('unknown operation ' .. op)
 end
