@@ -13,6 +13,7 @@ from matchers.decide import Thresholds
 from service.context.card import CardSettings
 from service.context.flags import FlagThresholds
 from service.conversations.lua import Routing
+from service.conversations.models import TEAM_PATTERN
 
 ENV_PREFIX = "SOCIALID_"
 
@@ -149,7 +150,7 @@ class Settings(BaseSettings):
     # -- conversations ------------------------------------------------------------------
     default_team: str = Field(
         default="social",
-        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
+        pattern=TEAM_PATTERN,
         description="The team whose queue a new conversation joins.",
     )
     channel_teams: dict[str, str] = Field(

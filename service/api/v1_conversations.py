@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, Field
@@ -31,6 +32,7 @@ from service.openapi import documented
 from service.problems import ProblemError
 
 routes = web.RouteTableDef()
+A = TypeVar("A", bound=Act)
 _ID = re.compile(r"^conv_[0-9a-f]{24}$")
 _PATH = "/v1/conversations/{conversation_id}"
 
@@ -84,7 +86,7 @@ def _version(request: web.Request, body: Act) -> int | None:
         ) from None
 
 
-async def _acting(request: web.Request, model: type[Act]) -> Act:
+async def _acting(request: web.Request, model: type[A]) -> A:
     body = await read_model(request, model)
     try:
         await _store(request).existing_rep(body.rep)
@@ -180,7 +182,6 @@ async def reopen(request: web.Request) -> web.Response:
 async def priority(request: web.Request) -> web.Response:
     conversation_id = _conversation_id(request)
     body = await _acting(request, SetPriority)
-    assert isinstance(body, SetPriority)
     await _store(request).act(conversation_id, "priority", body.rep,
                               version=_version(request, body), text_=body.priority)  # fmt: skip
     found = await _detail(request, conversation_id)
@@ -190,7 +191,6 @@ async def priority(request: web.Request) -> web.Response:
 async def _write(request: web.Request, op: str) -> web.Response:
     conversation_id = _conversation_id(request)
     body = await _acting(request, WithText)
-    assert isinstance(body, WithText)
     entry_id = f"{op}_{secrets.token_hex(8)}"
     store = _store(request)
     await store.act(

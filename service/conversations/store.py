@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from pydantic import ValidationError
 
 from service.conversations.lua import Routing, prelude_args
 from service.conversations.models import (
+    TEAM_PATTERN,
     Conversation,
     ConversationDetail,
     LogEntry,
@@ -23,6 +25,7 @@ from service.models import StoreIntegrityError, describe
 from service.redistypes import members, stream_entries, text, text_map, texts
 
 _LIST_LIMIT = 500
+TEAM = re.compile(TEAM_PATTERN)
 
 
 class ConversationError(Exception):
@@ -245,7 +248,7 @@ class ConversationStore:
             return "", rep.team
         if handoff_to.startswith("team:"):
             team = handoff_to.removeprefix("team:")
-            if not team or not team.replace("-", "").replace("_", "").replace(".", "").isalnum():
+            if not TEAM.match(team):
                 raise ConversationError(
                     422, "validation-failed", "handoff_to: team:<name>, letters and digits."
                 )
