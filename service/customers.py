@@ -66,6 +66,7 @@ class Erasure(BaseModel):
     identity_links: int
     index_entries: int
     messages: int = Field(default=0, description="Inbound messages resolved to them.")
+    conversations: int = Field(default=0, description="Conversations that were theirs.")
 
 
 def etag_of(raw: str | bytes) -> str:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from service.api.common import actor, customer_id, existing_customer, if_match, quoted
 from service.apikeys import Scope
-from service.appkeys import AUDIT, CUSTOMERS, HISTORY, MESSAGES, SETTINGS
+from service.appkeys import AUDIT, CONVERSATIONS, CUSTOMERS, HISTORY, MESSAGES, SETTINGS
 from service.audit import AuditEntry, link_actions
 from service.bodies import json_model, read_json_object
 from service.customers import Contended, Erasure, PreconditionFailed
@@ -118,11 +118,15 @@ async def get_customer(request: web.Request) -> web.Response:
 @requires(Scope.ADMIN)
 async def erase_customer(request: web.Request) -> web.Response:
     cid = customer_id(request)
-    # Messages first: should the erasure stop half-way, a retry still finds the customer.
+    # Messages and conversations first: should the erasure stop half-way, a retry still
+    # finds the customer.
+    conversations = {m.conversation_id for m in await request.app[MESSAGES].of_customer(cid)}
+    erased_conversations = await request.app[CONVERSATIONS].erase_of(cid, conversations)
     messages = await request.app[MESSAGES].erase_customer(cid)
     erased: Erasure | None = await request.app[CUSTOMERS].erase(cid)
     if erased is not None:
         erased.messages = messages
+        erased.conversations = erased_conversations
     if erased is None:
         raise ProblemError(404, "No customer with this id.", slug="customer-not-found")
     await request.app[AUDIT].record_erasure(

@@ -174,6 +174,33 @@ class ConversationStore:
             {"status": reply[1], "version": int(reply[2])},
         )
 
+    async def erase_of(self, customer_id: str, conversation_ids: set[str]) -> int:
+        """Delete the conversations that are the customer's (erasure): their state, log
+        (replies and notes may repeat what the customer said) and every listing."""
+        k = self._keys
+        ids = sorted(conversation_ids)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for conversation_id in ids:
+                pipe.hmget(k.conversation(conversation_id), "customer_id", "team", "owner",
+                           "status")  # fmt: skip
+            heads = await pipe.execute()
+        theirs = [(c, h) for c, h in zip(ids, heads, strict=True) if h[0] == customer_id]
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for conversation_id, (_, team, owner, status) in theirs:
+                pipe.delete(
+                    k.conversation(conversation_id),
+                    k.conversation_log(conversation_id),
+                    k.conversation_messages(conversation_id),
+                )
+                if team:
+                    pipe.zrem(k.team_queue(team), conversation_id)
+                if owner:
+                    pipe.srem(k.rep_conversations(owner), conversation_id)
+                if status:
+                    pipe.zrem(k.conversations_by_status(status), conversation_id)
+            await pipe.execute()
+        return len(theirs)
+
     # -- reps and shifts -------------------------------------------------------------
     async def put_rep(self, rep_id: str, rep: RepIn) -> Rep:
         k = self._keys
