@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import redis.asyncio as aioredis
 from aiohttp import FormData
 
+from service.keyschema import KeySchema
 from tests import channels as ch
 from tests.helpers import AppClient, MakeClient, admin
 
@@ -36,7 +38,9 @@ async def _processed(client: AppClient, message_id: str) -> Any:
     raise AssertionError(f"{message_id} was not processed within 5 s")
 
 
-async def test_four_channels_one_history(make_client: MakeClient) -> None:
+async def test_four_channels_one_history(
+    make_client: MakeClient, redis: aioredis.Redis, keys: KeySchema
+) -> None:
     client = await make_client(**{**ch.CHANNEL_SETTINGS, "worker": True})
     resp = await client.put("/v1/customers/c-dana", json=DANA, headers=admin())
     assert resp.status == 201
@@ -82,7 +86,10 @@ async def test_four_channels_one_history(make_client: MakeClient) -> None:
     # Her export holds the messages; her erasure removes them and unlinks the threads.
     export = await (await client.get("/v1/customers/c-dana/export", headers=admin())).json()
     assert sorted(m["id"] for m in export["messages"]) == sorted([*ids, reply])
+    name_key = keys.sender_name("facebook", "7700112233")
+    await redis.set(name_key, "Dana King")  # as the Graph API lookup would have cached it
     erased = await (await client.delete("/v1/customers/c-dana", headers=admin())).json()
+    assert await redis.get(name_key) is None
     assert (erased["messages"], erased["conversations"]) == (5, 4)
     for message_id in [*ids, reply]:
         gone = await client.get(f"/v1/messages/{message_id}", headers=admin())

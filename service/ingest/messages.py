@@ -222,6 +222,9 @@ class MessageStore:
         async with self._redis.pipeline(transaction=True) as pipe:
             for s in stored:
                 pipe.delete(k.message(s.id))
+                # A name looked up for the sender (Messenger) goes with them.
+                sender = s.message.sender.external_id
+                pipe.delete(k.sender_name(s.message.channel.value, sender))
                 pipe.zrem(k.conversation_messages(s.conversation_id), s.id)
                 pipe.hdel(k.conversation(s.conversation_id), "customer_id")
             if ids:
