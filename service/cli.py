@@ -66,6 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench_lookup.add_argument("--concurrency", type=int, default=16)
     bench_lookup.add_argument("--events", type=int, default=20, help="history per customer")
 
+    bench_resolve = bsub.add_parser("resolve", help="POST /v1/resolve latency on a large book")
+    bench_resolve.add_argument("--customers", type=int, default=1_000_000)
     bench_ingest = bsub.add_parser("ingest", help="signed webhook deliveries, rate and delay")
     bench_ingest.add_argument("--customers", type=int, default=10_000)
     bench_ingest.add_argument("--burst", type=int, default=20_000, help="deliveries, max rate")
@@ -169,6 +171,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             if args.bench_command == "quality":
                 return asyncio.run(bench.bench_quality(settings, args.customers, args.fitted))
+            if args.bench_command == "resolve":
+                from service.bench_resolve import bench_resolve
+
+                return asyncio.run(bench_resolve(settings, args.customers))
             if args.bench_command == "ingest":
                 from service.bench_ingest import bench_ingest
 

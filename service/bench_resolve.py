@@ -1,0 +1,108 @@
+"""``socialid bench resolve``: ``POST /v1/resolve`` latency through HTTP on a large book.
+
+The book is imported straight into a private embedded store (the import has its own
+benchmark), then a real ``socialid serve`` in another process answers queries sent one at
+a time, so that the figures are service time, not queueing: a name with a postcode (the
+model scores candidates) and an e-mail address (an exact key).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import secrets
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from service.app import redis_client
+from service.bench import wait_ready
+from service.demo import free_port
+from service.embedded import EmbeddedRedis
+from service.importer import Record
+from service.settings import Settings
+from service.stores import build_stores
+from service.synthetic import book
+
+
+async def _lines(count: int, sample: list[dict[str, Any]]) -> AsyncIterator[tuple[int, Record]]:
+    rng = random.Random(11)  # noqa: S311 - which customers are queried, not secrets
+    for number, line in enumerate(book(count), start=1):
+        if rng.random() < 2_000 / count and len(sample) < 2_000:
+            sample.append(json.loads(line))
+        yield number, line
+
+
+def _queries(sample: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    by_name = [
+        {"name": f"{d['given_name']} {d['family_name']}",
+         "address": {"postcode": d["addresses"][0]["postcode"]}}
+        for d in sample
+    ]  # fmt: skip
+    by_email = [{"email": d["emails"][0]} for d in sample if d.get("emails")]
+    return {"name + postcode": by_name, "e-mail": by_email}
+
+
+def _pct(values: list[float], q: float) -> float:
+    return values[min(len(values) - 1, int(len(values) * q))] * 1000
+
+
+async def bench_resolve(settings: Settings, customers: int) -> int:
+    sample: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="socialid-bench-") as tmp:
+        server = EmbeddedRedis(Path(tmp), appendfsync="no")
+        await asyncio.to_thread(server.start)
+        try:
+            client = redis_client(server.url, settings.model_copy(update={"redis_timeout": 30.0}))
+            stores = build_stores(client, settings.model_copy(update={"key_prefix": "sid"}))
+            started = time.perf_counter()
+            await stores.importer.customers(_lines(customers, sample))
+            print(f"{customers:,} customers imported in {time.perf_counter() - started:,.0f} s")
+            await client.aclose()
+            return await _serve_and_query(server.url, _queries(sample))
+        finally:
+            await asyncio.to_thread(server.stop)
+
+
+async def _serve_and_query(url: str, queries: dict[str, list[dict[str, Any]]]) -> int:
+    port, token = free_port(), secrets.token_urlsafe(24)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SOCIALID_")},
+        "SOCIALID_REDIS_URL": url, "SOCIALID_PORT": str(port), "SOCIALID_ADMIN_TOKEN": token,
+        "SOCIALID_WORKER": "false",
+    }  # fmt: skip
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "service", "serve", env=env, stderr=asyncio.subprocess.DEVNULL
+    )
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        async with aiohttp.ClientSession(f"http://127.0.0.1:{port}", headers=headers) as http:
+            await wait_ready(http, proc)
+            for kind, batch in queries.items():
+                for warm in batch[:50]:  # first queries load the model and fill caches
+                    async with http.post("/v1/resolve", json=warm) as resp:
+                        await resp.read()
+                latencies: list[float] = []
+                statuses: dict[str, int] = {}
+                for query in batch:
+                    t = time.perf_counter()
+                    async with http.post("/v1/resolve", json=query) as resp:
+                        answer = await resp.json()
+                    latencies.append(time.perf_counter() - t)
+                    statuses[answer["status"]] = statuses.get(answer["status"], 0) + 1
+                latencies.sort()
+                print(
+                    f"{kind}: {len(batch):,} queries one at a time: p50 {_pct(latencies, 0.5):.2f} "
+                    f"ms, p99 {_pct(latencies, 0.99):.2f} ms; {statuses}"
+                )
+    finally:
+        proc.terminate()
+        await proc.wait()
+    return 0
