@@ -5,10 +5,7 @@ with a ``socialid worker`` process draining the stream."""
 from __future__ import annotations
 
 import asyncio
-import base64
 import gc
-import hashlib
-import hmac
 import json
 import os
 import secrets
@@ -21,6 +18,7 @@ from pathlib import Path
 import aiohttp
 from redis.asyncio import Redis
 
+from adapters.signatures import sha256_base64
 from service.app import redis_client
 from service.bench import wait_ready
 from service.demo import free_port
@@ -41,10 +39,9 @@ def _tweet(n: int, sender: str, text: str) -> tuple[bytes, dict[str, str]]:
         }],
     }  # fmt: skip
     body = json.dumps(payload).encode()
-    digest = hmac.new(SECRET.encode(), body, hashlib.sha256).digest()
     headers = {
         "Content-Type": "application/json",
-        "x-twitter-webhooks-signature": "sha256=" + base64.b64encode(digest).decode(),
+        "x-twitter-webhooks-signature": sha256_base64(SECRET, body),
     }
     return body, headers
 

@@ -14,14 +14,19 @@ T = TypeVar("T")
 _OBJECT: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
 
 
-def _require_json(request: web.Request) -> None:
+def require_type(request: web.Request, *types: str) -> None:
+    """415 unless the body is one of ``types`` (``+json`` types count as JSON)."""
     ctype = request.content_type
-    if ctype != "application/json" and not ctype.endswith("+json"):
+    if ctype not in types and not (ctype.endswith("+json") and "application/json" in types):
         raise ProblemError(
             415,
-            f"Send the body as application/json (got {ctype or 'no content type'}).",
+            f"Send the body as {' or '.join(types)} (got {ctype or 'no content type'}).",
             slug="unsupported-media-type",
         )
+
+
+def _require_json(request: web.Request) -> None:
+    require_type(request, "application/json")
 
 
 async def read_model(

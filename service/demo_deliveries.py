@@ -6,15 +6,13 @@ the demo goes through the same path as real traffic (verify, store, worker, hist
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate
 
+from adapters.signatures import sha256_base64, sha256_hex
 from service.models import LookupRequest
 
 FORUM_SITE = "https://forum.example.com"
@@ -28,10 +26,6 @@ class DemoSecrets:
     facebook: str
     forum: str
     token: str  # a bearer token with the integration scope (raw e-mail)
-
-
-def _hex(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def delivery(
@@ -48,8 +42,7 @@ def delivery(
                 "user": {"id_str": external, "screen_name": sender.handle,
                          "name": sender.display_name},
             }]}).encode()  # fmt: skip
-            digest = hmac.new(secrets.twitter.encode(), body, hashlib.sha256).digest()
-            signature = "sha256=" + base64.b64encode(digest).decode()
+            signature = sha256_base64(secrets.twitter, body)
             return "/webhooks/twitter", body, {"x-twitter-webhooks-signature": signature}
         case "facebook":
             event = {
@@ -58,7 +51,11 @@ def delivery(
             }  # fmt: skip
             entry = {"id": PAGE_ID, "time": now_ms, "messaging": [event]}
             body = json.dumps({"object": "page", "entry": [entry]}).encode()
-            return "/webhooks/facebook", body, {"X-Hub-Signature-256": _hex(secrets.facebook, body)}
+            return (
+                "/webhooks/facebook",
+                body,
+                {"X-Hub-Signature-256": sha256_hex(secrets.facebook, body)},
+            )
         case "forum":
             stamp = f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime())}.000Z"
             body = json.dumps({"post": {
@@ -71,7 +68,7 @@ def delivery(
                 "/webhooks/forum",
                 body,
                 {
-                    "X-Discourse-Event-Signature": _hex(secrets.forum, body),
+                    "X-Discourse-Event-Signature": sha256_hex(secrets.forum, body),
                     "X-Discourse-Event": "post_created",
                     "X-Discourse-Instance": FORUM_SITE,
                 },

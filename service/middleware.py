@@ -183,8 +183,8 @@ def scopes_of(handler: object) -> frozenset[Scope] | None:
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     # /v1 is all protected; elsewhere only routes that declare scopes (raw e-mail).
-    declared = hasattr(request.match_info.handler, _SCOPES_ATTR)
-    if not request.path.startswith("/v1/") and not declared:
+    declared = scopes_of(request.match_info.handler)
+    if not request.path.startswith("/v1/") and declared is None:
         return await handler(request)
     metrics = request.app[METRICS]
     if SIGNATURE_HEADER in request.headers and request.path == "/v1/lookup":
@@ -208,9 +208,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if missing is not None:
         raise missing
     # Routes declare their scopes; one that forgot is admin-only rather than open.
-    allowed: frozenset[Scope] = getattr(
-        request.match_info.handler, _SCOPES_ATTR, frozenset({Scope.ADMIN})
-    )
+    allowed = declared if declared is not None else frozenset({Scope.ADMIN})
     if not principal.scopes & allowed:
         metrics.auth_failures.labels("scope").inc()
         needed = " or ".join(sorted(allowed))

@@ -7,12 +7,11 @@ age, or seen before, is refused: a captured request cannot be sent again.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 
 import redis.asyncio as aioredis
 
+from adapters.signatures import matches, sha256_hex
 from service.apikeys import Principal, Scope
 from service.keyschema import KeySchema
 
@@ -24,8 +23,7 @@ SIGNED_PRINCIPAL = Principal(
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
-    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
-    return "sha256=" + digest.hexdigest()
+    return sha256_hex(secret, timestamp.encode() + b"." + body)
 
 
 async def check_signed(
@@ -46,7 +44,7 @@ async def check_signed(
         return "missing or unreadable timestamp"
     if abs(age) > max_age:
         return "stale"
-    if not hmac.compare_digest(sign(secret, str(timestamp), body).encode(), signature.encode()):
+    if not matches(sign(secret, str(timestamp), body), signature):
         return "mismatch"
     nonce = keys.webhook_nonce("lookup", signature)
     if not await redis.set(nonce, "1", nx=True, ex=2 * max_age):

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import re
+
 from aiohttp import web
 
 from service.apikeys import Scope
 from service.appkeys import CONVERSATIONS
 from service.bodies import json_model, read_model
-from service.conversations.models import Rep, RepIn, ShiftEnd, ShiftEnded
+from service.conversations.models import REP_ID_PATTERN, Rep, RepIn, ShiftEnd, ShiftEnded
 from service.middleware import requires
 from service.openapi import documented
 from service.problems import ProblemError
 
 routes = web.RouteTableDef()
+_REP_ID = re.compile(REP_ID_PATTERN)
 _PATH = "/v1/reps/{rep_id}"
 
 
 def _rep_id(request: web.Request) -> str:
     rep_id = request.match_info["rep_id"]
-    if not rep_id or len(rep_id) > 64 or not all(c.isalnum() or c in "._@-" for c in rep_id):
+    if not _REP_ID.match(rep_id):
         raise ProblemError(404, "No rep can have this id.", slug="rep-not-found")
     return rep_id
 

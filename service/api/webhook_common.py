@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from adapters.delivery import CHANNEL_OF, Delivery, Format
 from service.appkeys import DELIVERIES, METRICS
-from service.bodies import json_model
+from service.bodies import json_model, require_type
 from service.logs import get_logger
 from service.problems import ProblemError
 
@@ -37,16 +37,6 @@ def refuse(request: web.Request, channel: str, reason: str) -> ProblemError:
     log.warning("webhook_refused", channel=channel, reason=reason)
     status = 401 if reason == "missing" else 403
     return ProblemError(status, f"The delivery's signature is {reason}.", slug="bad-signature")
-
-
-def require_type(request: web.Request, *types: str) -> None:
-    ctype = request.content_type
-    if ctype not in types and not (ctype.endswith("+json") and "application/json" in types):
-        raise ProblemError(
-            415,
-            f"Send the body as {' or '.join(types)} (got {ctype or 'no content type'}).",
-            slug="unsupported-media-type",
-        )
 
 
 async def signed_json(

@@ -12,9 +12,10 @@ from multidict import MultiDictProxy
 
 from adapters.delivery import Format
 from adapters.email_providers import mailgun_verify
-from service.api.webhook_common import receive, refuse, require_type, secret_of
+from service.api.webhook_common import receive, refuse, secret_of
 from service.apikeys import Scope
 from service.appkeys import KEYS, REDIS, SETTINGS
+from service.bodies import require_type
 from service.ingest.deliveries import Accepted
 from service.middleware import requires
 from service.openapi import documented

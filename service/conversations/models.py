@@ -12,7 +12,8 @@ from service.models.common import LongText, ShortText, Strict
 Status = Literal["new", "open", "waiting_on_customer", "closed"]
 Priority = Literal["low", "normal", "high", "urgent"]
 # Names that become part of key names: no separators, braces or spaces.
-RepId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")]
+REP_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
+RepId = Annotated[str, StringConstraints(pattern=REP_ID_PATTERN)]
 TEAM_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 TeamName = Annotated[str, StringConstraints(pattern=TEAM_PATTERN)]
 

@@ -208,8 +208,7 @@ class MessageStore:
     async def of_customer(self, customer_id: str) -> list[StoredMessage]:
         """Every message resolved to the customer, oldest first (data-subject export)."""
         ids = members(await self._redis.zrange(self._keys.customer_messages(customer_id), 0, -1))
-        raws = await self._redis.mget([self._keys.message(i) for i in ids]) if ids else []
-        return [self._read(r) for r in raws if r is not None]
+        return list((await self.many(ids)).values())
 
     async def erase_customer(self, customer_id: str) -> int:
         """Remove the messages resolved to the customer (their text is personal data) and

@@ -54,7 +54,6 @@ class Worker:
         block_ms: int = 500,
     ) -> None:
         self._redis = redis
-        self._keys = keys
         self._stream = keys.ingest_stream()
         self._deliveries = deliveries
         self._messages = messages
