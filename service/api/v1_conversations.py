@@ -128,12 +128,14 @@ async def get_conversation(request: web.Request) -> web.Response:
     return response
 
 
-async def _act(request: web.Request, op: str) -> web.Response:
+async def _act(request: web.Request, op: str, model: type[Act] = Act) -> web.Response:
     conversation_id = _conversation_id(request)
-    body = await _acting(request, Act)
-    await _store(request).act(conversation_id, op, body.rep, version=_version(request, body))
+    body = await _acting(request, model)
+    await _store(request).act(
+        conversation_id, op, body.rep, version=_version(request, body), text_=body.argument()
+    )
     found = await _detail(request, conversation_id)
-    response = json_model(Conversation(**found.model_dump(exclude={"log"})))
+    response = json_model(found.head())
     response.headers["ETag"] = f'"{found.version}"'
     return response
 
@@ -180,12 +182,7 @@ async def reopen(request: web.Request) -> web.Response:
 )
 @requires(Scope.REP, Scope.INTEGRATION)
 async def priority(request: web.Request) -> web.Response:
-    conversation_id = _conversation_id(request)
-    body = await _acting(request, SetPriority)
-    await _store(request).act(conversation_id, "priority", body.rep,
-                              version=_version(request, body), text_=body.priority)  # fmt: skip
-    found = await _detail(request, conversation_id)
-    return json_model(Conversation(**found.model_dump(exclude={"log"})))
+    return await _act(request, "priority", SetPriority)
 
 
 async def _write(request: web.Request, op: str) -> web.Response:
@@ -194,7 +191,7 @@ async def _write(request: web.Request, op: str) -> web.Response:
     entry_id = f"{op}_{secrets.token_hex(8)}"
     store = _store(request)
     await store.act(
-        conversation_id, op, body.rep, version=_version(request, body), text_=body.text,
+        conversation_id, op, body.rep, version=_version(request, body), text_=body.argument(),
         ref=entry_id,
     )  # fmt: skip
     found = await _detail(request, conversation_id)
@@ -205,8 +202,7 @@ async def _write(request: web.Request, op: str) -> web.Response:
             channel=found.channel, direction="outbound", summary=body.text, by=body.rep,
         )  # fmt: skip
         await request.app[HISTORY].add(found.customer_id, [reply])
-    conversation = Conversation(**found.model_dump(exclude={"log"}))
-    return json_model(Recorded(id=entry_id, conversation=conversation), status=201)
+    return json_model(Recorded(id=entry_id, conversation=found.head()), status=201)
 
 
 @routes.post(_PATH + "/replies")

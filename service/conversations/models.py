@@ -60,6 +60,10 @@ class LogEntry(BaseModel):
 class ConversationDetail(Conversation):
     log: list[LogEntry]
 
+    def head(self) -> Conversation:
+        """The conversation without its log (what an action answers with)."""
+        return Conversation(**self.model_dump(exclude={"log"}))
+
 
 class ConversationList(BaseModel):
     conversations: list[Conversation]
@@ -85,13 +89,23 @@ class Act(Strict):
     rep: RepId
     version: int | None = None
 
+    def argument(self) -> str:
+        """What the operation carries besides who acts (a text, a priority)."""
+        return ""
+
 
 class WithText(Act):
     text: LongText = Field(min_length=1)
 
+    def argument(self) -> str:
+        return self.text
+
 
 class SetPriority(Act):
     priority: Priority
+
+    def argument(self) -> str:
+        return self.priority
 
 
 class ShiftEnd(Strict):
