@@ -98,6 +98,11 @@ def _print_floor(lines: list[bytes], region: str) -> None:
     )
 
 
+def percentile(ordered: list[float], q: float) -> float:
+    """The value below which a share ``q`` of the sorted values lie."""
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
 async def wait_ready(http: aiohttp.ClientSession, proc: asyncio.subprocess.Process) -> None:
     for _ in range(300):
         if proc.returncode is not None:
@@ -165,8 +170,8 @@ async def bench_lookup(customers: int, lookups: int, concurrency: int, events: i
     wall = max(total / concurrency, 1e-9)
     print(
         f"{len(latencies):,} lookups, {concurrency} concurrent: "
-        f"p50 {latencies[len(latencies) // 2] * 1000:.2f} ms, "
-        f"p99 {latencies[int(len(latencies) * 0.99)] * 1000:.2f} ms, "
+        f"p50 {percentile(latencies, 0.5) * 1000:.2f} ms, "
+        f"p99 {percentile(latencies, 0.99) * 1000:.2f} ms, "
         f"~{len(latencies) / wall:,.0f} lookups/s (client in this process, server in another)"
     )
     return 0

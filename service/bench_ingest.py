@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 
 from adapters.signatures import sha256_base64
 from service.app import redis_client
-from service.bench import wait_ready
+from service.bench import percentile, wait_ready
 from service.demo import free_port
 from service.embedded import running_server_url
 from service.keyschema import KeySchema
@@ -147,10 +147,6 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _pct(values: list[float], q: float) -> float:
-    return values[min(len(values) - 1, int(len(values) * q))]
-
-
 async def bench_ingest(
     settings: Settings, customers: int, burst: int, rate: int, seconds: float, concurrency: int
 ) -> int:
@@ -225,8 +221,8 @@ async def bench_ingest(
                     await proc.wait()
     print(
         f"sustained {sent_rate:,.0f} deliveries/s for {seconds:.0f} s: acknowledgement to "
-        f"resolved message p50 {_pct(delays, 0.5) * 1000:.1f} ms, "
-        f"p99 {_pct(delays, 0.99) * 1000:.1f} ms, max {delays[-1] * 1000:.1f} ms"
+        f"resolved message p50 {percentile(delays, 0.5) * 1000:.1f} ms, "
+        f"p99 {percentile(delays, 0.99) * 1000:.1f} ms, max {delays[-1] * 1000:.1f} ms"
     )
     return 0
 

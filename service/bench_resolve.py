@@ -23,7 +23,7 @@ from typing import Any
 import aiohttp
 
 from service.app import redis_client
-from service.bench import wait_ready
+from service.bench import percentile, wait_ready
 from service.demo import free_port
 from service.embedded import EmbeddedRedis
 from service.importer import Record
@@ -48,10 +48,6 @@ def _queries(sample: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     ]  # fmt: skip
     by_email = [{"email": d["emails"][0]} for d in sample if d.get("emails")]
     return {"name + postcode": by_name, "e-mail": by_email}
-
-
-def _pct(values: list[float], q: float) -> float:
-    return values[min(len(values) - 1, int(len(values) * q))] * 1000
 
 
 async def bench_resolve(settings: Settings, customers: int) -> int:
@@ -98,9 +94,10 @@ async def _serve_and_query(url: str, queries: dict[str, list[dict[str, Any]]]) -
                     latencies.append(time.perf_counter() - t)
                     statuses[answer["status"]] = statuses.get(answer["status"], 0) + 1
                 latencies.sort()
+                p50, p99 = (percentile(latencies, q) * 1000 for q in (0.5, 0.99))
                 print(
-                    f"{kind}: {len(batch):,} queries one at a time: p50 {_pct(latencies, 0.5):.2f} "
-                    f"ms, p99 {_pct(latencies, 0.99):.2f} ms; {statuses}"
+                    f"{kind}: {len(batch):,} queries one at a time: p50 {p50:.2f} ms, "
+                    f"p99 {p99:.2f} ms; {statuses}"
                 )
     finally:
         proc.terminate()
