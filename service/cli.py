@@ -7,6 +7,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
+import uvloop
 from aiohttp import web
 
 from service import __version__, cli_train, cli_worker
@@ -105,6 +106,7 @@ def serve(settings: Settings) -> int:
         shutdown_timeout=settings.shutdown_timeout,
         access_log=None,
         print=None,
+        loop=uvloop.new_event_loop(),
     )
     log.info("stopped")
     return 0
@@ -190,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "train":
             return asyncio.run(cli_train.run_train(settings, args))
         if args.command == "worker":
-            return asyncio.run(cli_worker.run_worker(settings))
+            return uvloop.run(cli_worker.run_worker(settings))
         if args.command == "model":
             return asyncio.run(cli_train.run_model(settings, args))
         return asyncio.run(_keys(settings, args))

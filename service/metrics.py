@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import platform
 from dataclasses import dataclass, field
+from typing import TypeVar, cast
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -14,8 +15,11 @@ from prometheus_client import (
     Info,
     generate_latest,
 )
+from prometheus_client.metrics import MetricWrapperBase
 
 from service import __version__
+
+M = TypeVar("M", bound=MetricWrapperBase)
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
@@ -23,6 +27,9 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 @dataclass
 class Metrics:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    _children: dict[tuple[int, tuple[str, ...]], MetricWrapperBase] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     def __post_init__(self) -> None:
         r = self.registry
@@ -96,6 +103,15 @@ class Metrics:
         )
         build = Info("socialid_build", "Version of socialid and of its runtime.", registry=r)
         build.info({"version": __version__, "python": platform.python_version()})
+
+    def child(self, metric: M, *labels: str) -> M:
+        """``metric.labels(*labels)``, kept after the first call: ``labels()`` takes a
+        lock and checks its arguments every time, and every request asks."""
+        key = (id(metric), labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return cast(M, found)
 
     content_type = CONTENT_TYPE_LATEST
 

@@ -6,9 +6,10 @@ Every error response in the service is produced by ``error_middleware`` and nowh
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
+import secrets
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 
 import structlog
@@ -33,6 +34,10 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 log = get_logger("socialid.http")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+# Our request ids: random per process, then counted (a random id per request costs a
+# system call on the busiest path). Unique across processes and restarts all the same.
+_ID_PREFIX = secrets.token_hex(8)
+_ID_COUNT = itertools.count()
 _QUIET_PREFIXES = ("/health/", "/metrics")
 _SCOPES_ATTR = "__socialid_scopes__"
 # Only these mean "the store is away": retrying helps. Any other Redis error is a bug.
@@ -47,7 +52,7 @@ def route_template(request: web.Request) -> str:
 @web.middleware
 async def context_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     given = request.headers.get("X-Request-ID", "")
-    request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+    request_id = given if _REQUEST_ID.match(given) else f"{_ID_PREFIX}{next(_ID_COUNT):016x}"
     request[REQUEST_ID] = request_id
     route = route_template(request)
     started = time.perf_counter()
@@ -68,8 +73,8 @@ async def context_middleware(request: web.Request, handler: Handler) -> web.Stre
             elapsed = time.perf_counter() - started
             metrics = request.app[METRICS]
             labels = (route, request.method, str(status))
-            metrics.requests.labels(*labels).inc()
-            metrics.latency.labels(*labels).observe(elapsed)
+            metrics.child(metrics.requests, *labels).inc()
+            metrics.child(metrics.latency, *labels).observe(elapsed)
             quiet = request.path.startswith(_QUIET_PREFIXES) and status < 400
             level = "debug" if quiet else ("error" if status >= 500 else "info")
             principal = request.get(PRINCIPAL)
