@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import date
 
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
@@ -33,6 +34,15 @@ class Comparison:
     field: str
     applies: Test  # False: the pair says nothing about this field (level "null")
     levels: tuple[tuple[str, Test], ...]
+    # Whether a query side alone can let the comparison apply: a query without e-mail
+    # never reaches an e-mail level, whatever the candidate, so it is not asked.
+    query_side: Callable[[Profile], bool] = lambda _p: True
+    outcomes: dict[str, Outcome] = dataclass_field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # One Outcome per label, shared by every pair: a query compares hundreds.
+        shared = {label: Outcome(self.field, label) for label in self.labels}
+        object.__setattr__(self, "outcomes", shared)
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -40,15 +50,22 @@ class Comparison:
 
     def compare(self, a: Profile, b: Profile) -> Outcome:
         if not self.applies(a, b):
-            return Outcome(self.field, NULL)
+            return self.outcomes[NULL]
         for label, test in self.levels:
             if test(a, b):
-                return Outcome(self.field, label)
-        return Outcome(self.field, ELSE)
+                return self.outcomes[label]
+        return self.outcomes[ELSE]
 
 
 def both(present: Callable[[Profile], object]) -> Test:
     return lambda a, b: bool(present(a)) and bool(present(b))
+
+
+def _field(
+    name: str, present: Callable[[Profile], object], levels: tuple[tuple[str, Test], ...]
+) -> Comparison:
+    """A comparison that applies when both sides have the field."""
+    return Comparison(name, both(present), levels, query_side=lambda p: bool(present(p)))
 
 
 def _query_handle(a: Profile, b: Profile) -> bool:
@@ -148,9 +165,9 @@ def _mentioned(kind: str) -> Test:
 
 
 COMPARISONS: tuple[Comparison, ...] = (
-    Comparison(
+    _field(
         "given_name",
-        both(lambda p: p.given),
+        lambda p: p.given,
         (
             ("exact", lambda a, b: a.given == b.given),
             ("nickname", lambda a, b: nickname_match(a.given or "", b.given or "")),
@@ -158,9 +175,9 @@ COMPARISONS: tuple[Comparison, ...] = (
             ("initial", _given_initial),
         ),
     ),
-    Comparison(
+    _field(
         "family_name",
-        both(lambda p: p.family),
+        lambda p: p.family,
         (
             ("exact", lambda a, b: a.family == b.family),
             ("jaro-winkler >= 0.92", lambda a, b: _jw(a.family, b.family, 0.92)),
@@ -169,42 +186,42 @@ COMPARISONS: tuple[Comparison, ...] = (
             ("initial", lambda a, b: _initial(a.family, b.family)),
         ),
     ),
-    Comparison(
+    _field(
         "email",
-        both(lambda p: p.emails),
+        lambda p: p.emails,
         (
             ("same mailbox", lambda a, b: bool(a.emails & b.emails)),
             ("same local part", _email_local),
         ),
     ),
-    Comparison(
+    _field(
         "phone",
-        both(lambda p: p.phones),
+        lambda p: p.phones,
         (
             ("exact", lambda a, b: bool(a.phones & b.phones)),
             ("last 8 digits", _phone_tail),
         ),
     ),
-    Comparison(
+    _field(
         "date_of_birth",
-        both(lambda p: p.dob),
+        lambda p: p.dob,
         (
             ("exact", lambda a, b: a.dob == b.dob),
             ("day and month swapped", lambda a, b: _dates(transposed, a, b)),
             ("one part off", lambda a, b: _dates(one_part_off, a, b)),
         ),
     ),
-    Comparison(
+    _field(
         "postcode",
-        both(lambda p: p.postcodes),
+        lambda p: p.postcodes,
         (
             ("exact", lambda a, b: bool(a.postcodes & b.postcodes)),
             ("same district", lambda a, b: bool(a.districts & b.districts)),
         ),
     ),
-    Comparison(
+    _field(
         "account_number",
-        both(lambda p: p.accounts),
+        lambda p: p.accounts,
         (("exact", lambda a, b: bool(a.accounts & b.accounts)),),
     ),
     Comparison(
@@ -215,6 +232,7 @@ COMPARISONS: tuple[Comparison, ...] = (
             ("spells the name", _handle_is_name),
             ("contains the given name", _handle_has_given),
         ),
+        query_side=lambda p: bool(p.handles or p.handle_ids),
     ),
     Comparison(
         "mentioned",
@@ -230,3 +248,10 @@ COMPARISONS: tuple[Comparison, ...] = (
 
 def compare(a: Profile, b: Profile) -> list[Outcome]:
     return [c.compare(a, b) for c in COMPARISONS]
+
+
+def comparer(query: Profile) -> Callable[[Profile], list[Outcome]]:
+    """``compare(query, b)`` for many ``b``: what the query lacks is null for every
+    candidate, so it is decided once."""
+    plan = [(c, c.query_side(query)) for c in COMPARISONS]
+    return lambda b: [c.compare(query, b) if asked else c.outcomes[NULL] for c, asked in plan]

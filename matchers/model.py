@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 from matchers.compare import NULL, Outcome
 
@@ -37,8 +38,58 @@ class ModelParams(BaseModel, frozen=True):
     # cannot outweigh everything else.
     tf_floor: float = Field(default=1e-6, gt=0)
 
+    _table: WeightTable | None = PrivateAttr(default=None)
+
+    @property
+    def table(self) -> WeightTable:
+        """The weights as a plain lookup table, built once per parameter set."""
+        if self._table is None:
+            self._table = WeightTable(
+                levels={
+                    (f, label): (p.weight, p.m, p.u)
+                    for f, levels in self.levels.items()
+                    for label, p in levels.items()
+                },
+                prior_weight=math.log2(self.prior / (1 - self.prior)),
+                tf_floor=self.tf_floor,
+            )
+        return self._table
+
     def level(self, outcome: Outcome) -> LevelParams | None:
         return self.levels.get(outcome.field, {}).get(outcome.level)
+
+
+@dataclass(frozen=True, slots=True)
+class WeightTable:
+    """(field, level) -> (weight, m, u): a candidate's score is a sum of these, and a
+    query may score hundreds of candidates."""
+
+    levels: dict[tuple[str, str], tuple[float, float, float]]
+    prior_weight: float
+    tf_floor: float
+
+    def weight(
+        self,
+        outcome: Outcome,
+        family_tf: Mapping[str, float] | None = None,
+        family_value: str | None = None,
+    ) -> float | None:
+        """The level's match weight (None: a level without parameters). ``family_tf``
+        (value -> share of the book) replaces u for an exact family-name agreement:
+        "Smith" says less than "Okonkwo"."""
+        found = self.levels.get((outcome.field, outcome.level))
+        if found is None:
+            return None
+        weight, m, u = found
+        if (
+            family_tf is not None
+            and family_value is not None
+            and outcome.field == "family_name"
+            and outcome.level == "exact"
+        ):
+            share = max(family_tf.get(family_value, u), self.tf_floor)
+            weight = math.log2(m / share)
+        return weight
 
 
 # Starting values in the spirit of published record-linkage defaults; `socialid train`
@@ -102,6 +153,24 @@ def probability(weight: float) -> float:
     return odds / (1.0 + odds)
 
 
+def match_weight(
+    outcomes: list[Outcome],
+    table: WeightTable,
+    *,
+    family_tf: Mapping[str, float] | None = None,
+    family_value: str | None = None,
+) -> float:
+    """The candidate's total weight, without the evidence: enough to rank candidates,
+    most of which are never shown."""
+    total = table.prior_weight
+    for outcome in outcomes:
+        if outcome.level != NULL:
+            weight = table.weight(outcome, family_tf, family_value)
+            if weight is not None:
+                total += weight
+    return total
+
+
 def score(
     outcomes: list[Outcome],
     params: ModelParams = DEFAULT_PARAMS,
@@ -109,25 +178,16 @@ def score(
     family_tf: Mapping[str, float] | None = None,
     family_value: str | None = None,
 ) -> Score:
-    """Sum the weights of the levels reached. ``family_tf`` (value -> share of the book)
-    replaces u for an exact family-name agreement: "Smith" says less than "Okonkwo"."""
-    total = math.log2(params.prior / (1 - params.prior))
+    """Sum the weights of the levels reached, keeping each as evidence."""
+    table = params.table
+    total = table.prior_weight
     evidence = []
     for outcome in outcomes:
         if outcome.level == NULL:
             continue
-        level = params.level(outcome)
-        if level is None:
+        weight = table.weight(outcome, family_tf, family_value)
+        if weight is None:
             continue
-        weight = level.weight
-        if (
-            outcome.field == "family_name"
-            and outcome.level == "exact"
-            and family_tf is not None
-            and family_value is not None
-        ):
-            share = max(family_tf.get(family_value, level.u), params.tf_floor)
-            weight = math.log2(level.m / share)
         total += weight
         evidence.append(Evidence(field=outcome.field, level=outcome.level, weight=round(weight, 3)))
     return Score(

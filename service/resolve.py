@@ -15,11 +15,11 @@ from typing import Literal
 import redis.asyncio as aioredis
 from pydantic import BaseModel, Field
 
-from matchers.compare import compare
+from matchers.compare import comparer
 from matchers.contact import normalize_dob, normalize_email, normalize_phone
 from matchers.decide import Thresholds, decide
 from matchers.extract import extract
-from matchers.model import DEFAULT_PARAMS, Evidence, ModelParams, Score, score
+from matchers.model import DEFAULT_PARAMS, Evidence, ModelParams, Score, match_weight, score
 from matchers.postcodes import normalize_postcode
 from matchers.profile import Profile, build_profile
 from service.autopipeline import ScriptBatcher
@@ -245,8 +245,10 @@ class Resolver:
                 else await self._links.rejected(query.channel, query.external_id)
             )
         profile = self.profile(query)
-        ranked, skipped, complete = await self.rank(profile)
-        status, shown = decide(ranked, thresholds or self._thresholds, complete=complete)
+        rule = thresholds or self._thresholds
+        # decide() looks at the runner-up and shows at most max_candidates.
+        ranked, skipped, complete = await self.rank(profile, keep=max(rule.max_candidates, 2))
+        status, shown = decide(ranked, rule, complete=complete)
         if ruled_out:
             # A customer a rep ruled out for this sender is never suggested again. The
             # decision still counts them: ruling out one twin says nothing in favour of
@@ -275,17 +277,28 @@ class Resolver:
             model_version=self.params.version,
         )
 
-    async def rank(self, profile: Profile) -> tuple[list[tuple[str, Score]], int, bool]:
-        """Scored candidates, best first; how many blocking keys were too common to use;
-        and whether every candidate was scored (False when the total cap cut some off)."""
+    async def rank(
+        self, profile: Profile, *, keep: int
+    ) -> tuple[list[tuple[str, Score]], int, bool]:
+        """The best ``keep`` candidates with their evidence, best first; how many
+        blocking keys were too common to use; and whether every candidate was scored
+        (False when the total cap cut some off). The others are weighed but never shown,
+        so their evidence is not built."""
         found = await self.fetch(profile)
-        scored = [
-            (cid, score(compare(profile, candidate), self.params, family_tf=found.tf,
-                        family_value=profile.family))
-            for cid, candidate in found.candidates
-        ]  # fmt: skip
-        scored.sort(key=lambda item: -item[1].match_weight)
-        return scored, found.skipped, found.complete
+        tf, family, params = found.tf, profile.family, self.params
+        table, against = params.table, comparer(profile)
+        weighed = []
+        for cid, candidate in found.candidates:
+            outcomes = against(candidate)
+            weight = match_weight(outcomes, table, family_tf=tf, family_value=family)
+            weighed.append((round(weight, 3), cid, outcomes))
+        # Stable: equal weights keep the blocking order (identifiers' candidates first).
+        weighed.sort(key=lambda item: -item[0])
+        best = [
+            (cid, score(outcomes, params, family_tf=tf, family_value=family))
+            for _, cid, outcomes in weighed[:keep]
+        ]
+        return best, found.skipped, found.complete
 
     async def fetch(self, profile: Profile) -> Fetched:
         """The candidates the blocking index gives for a profile, with their profiles."""
