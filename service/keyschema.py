@@ -28,6 +28,9 @@ INDEX_BUCKETS = 1 << 14
 # Kinds whose entries only count customers (term frequency), never list them.
 COUNTED_KINDS = frozenset({"fn"})
 
+_IDENTIFIER_KINDS = frozenset({"em", "ph", "ac", "hd"})
+# More than all name and place entries of one query together.
+IDENTIFIER_VOTE = 100
 _BLOCKING_ORDER = {k: i for i, k in enumerate(("em", "ph", "ac", "hd", "dob", "pc", "nm", "gd"))}
 
 
@@ -171,6 +174,11 @@ class KeySchema:
         """Order of blocking entries by how much they narrow: identifiers first, names
         last."""
         return _BLOCKING_ORDER.get(self.index_kind(entry), len(_BLOCKING_ORDER))
+
+    def index_vote(self, entry: str) -> int:
+        """How much sharing the entry counts for when candidates must be cut: an
+        identifier (e-mail, phone, account, handle) outweighs any number of names."""
+        return IDENTIFIER_VOTE if self.index_kind(entry) in _IDENTIFIER_KINDS else 1
 
     def customer_count(self) -> str:
         """How many customers the book holds (term frequencies need the total)."""

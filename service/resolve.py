@@ -25,7 +25,7 @@ from matchers.profile import Profile, build_profile
 from service.autopipeline import ScriptBatcher
 from service.customers import CustomerStore
 from service.indexing import blocking_keys, profile_of, surname_key
-from service.keyschema import KeySchema
+from service.keyschema import IDENTIFIER_VOTE, KeySchema
 from service.links import IdentityLinks
 from service.logs import get_logger
 from service.models import Channel, ExternalId, LongText, ShortText, Strict, read_stored
@@ -309,11 +309,11 @@ class Resolver:
             return Fetched([], None, 0, True)
         surname = surname_key(self._keys, profile)
         keys: list[str] = []
-        fields: list[str] = []
+        fields: list[str | int] = []
         for entry in blocking:
             bucket, field, spill = self._keys.index_location(entry)
             keys += (bucket, spill)
-            fields.append(field)
+            fields += (field, self._keys.index_vote(entry))
         if surname:
             bucket, field, _ = self._keys.index_location(surname)
             keys.append(bucket)
@@ -322,7 +322,7 @@ class Resolver:
             keys=[*keys, self._keys.model_active(), self._keys.customer_count()],
             args=[
                 self._doc_prefix, self._doc_suffix, self._key_cap, self._candidate_cap,
-                "1" if surname else "0", *fields,
+                "1" if surname else "0", IDENTIFIER_VOTE, *fields,
             ],
         )  # fmt: skip
         surname_count, total = int(reply[0]), max(int(reply[1]), 1)

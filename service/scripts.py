@@ -225,21 +225,27 @@ return replies
 # blocking entry, then (optionally) the bucket of the surname's counter (term
 # frequency), then the active model version, then the customer counter.
 # ARGV: doc key prefix, doc key suffix, cap per entry, cap in total, 1 if a surname
-# counter is given, then the field of each blocking entry, then the surname's field.
+# counter is given, an identifier's vote, then the field and the vote of each blocking
+# entry, then the surname's field.
 # An entry shared by more customers than the cap is skipped: one common value ("Smith")
-# must not make a query score thousands of records.
-# Reply: {surname count, customer count, 1 if the total cap cut candidates off,
+# must not make a query score thousands of records. Past the total cap, the candidates
+# with the most votes are kept (an identifier's entry votes more than a name's; a
+# customer found by name and by postcode has two votes), ties in blocking order: those
+# cut off are the ones that agree on least. Only when one found by an identifier is cut
+# could the cut have hidden a match: then the reply says the candidates are incomplete.
+# Reply: {surname count, customer count, 1 if the total cap cut an identifier's candidate,
 #         active model version ("" for the shipped defaults), skipped fields..., "",
 #         id, doc, id, doc, ...}
 CANDIDATES = """
 local prefix, suffix = ARGV[1], ARGV[2]
 local cap, total_cap = tonumber(ARGV[3]), tonumber(ARGV[4])
 local has_tf = ARGV[5] == '1'
+local identifier_vote = tonumber(ARGV[6])
 local n_blocking = (#KEYS - 2 - (has_tf and 1 or 0)) / 2
 local seen, ids, skipped = {}, {}, {}
-local truncated = 0
 for i = 1, n_blocking do
-  local bucket, spill, field = KEYS[2 * i - 1], KEYS[2 * i], ARGV[5 + i]
+  local bucket, spill = KEYS[2 * i - 1], KEYS[2 * i]
+  local field, vote = ARGV[5 + 2 * i], tonumber(ARGV[6 + 2 * i])
   local list = redis.call('HGET', bucket, field)
   local members = {}
   if list == '*' then
@@ -253,16 +259,26 @@ for i = 1, n_blocking do
     skipped[#skipped + 1] = field
   else
     for _, id in ipairs(members) do
-      if not seen[id] then
-        if #ids < total_cap then
-          seen[id] = true
-          ids[#ids + 1] = id
-        else
-          truncated = 1
-        end
+      local known = seen[id]
+      if known then
+        known[1] = known[1] + vote
+      else
+        ids[#ids + 1] = id
+        seen[id] = {vote, #ids}
       end
     end
   end
+end
+local truncated = 0
+if #ids > total_cap then
+  table.sort(ids, function(a, b)
+    local x, y = seen[a], seen[b]
+    if x[1] ~= y[1] then return x[1] > y[1] end
+    return x[2] < y[2]
+  end)
+  -- Only a cut candidate found by an identifier could have been linked.
+  if seen[ids[total_cap + 1]][1] >= identifier_vote then truncated = 1 end
+  for k = #ids, total_cap + 1, -1 do ids[k] = nil end
 end
 local reply = {0, tonumber(redis.call('GET', KEYS[#KEYS]) or '0'), truncated,
                redis.call('GET', KEYS[#KEYS - 1]) or ''}

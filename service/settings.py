@@ -83,7 +83,11 @@ class Settings(BaseSettings):
     blocking_key_cap: int = Field(
         default=500, ge=1, description="A blocking value shared by more customers is skipped."
     )
-    candidate_cap: int = Field(default=2000, ge=1, description="Most candidates one query scores.")
+    candidate_cap: int = Field(
+        default=200,
+        ge=1,
+        description="Most candidates one query scores; past it, those that agree on least are cut.",
+    )
     account_pattern: str = Field(
         default=r"\b\d{2}-\d{4}-\d{2}\b", description="Regex of account numbers in free text."
     )

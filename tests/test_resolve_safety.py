@@ -69,6 +69,30 @@ async def test_a_cut_off_candidate_list_never_links(make_client: MakeClient) -> 
     assert answer["status"] != "matched"
 
 
+async def test_the_cap_keeps_the_candidates_that_agree_on_most(make_client: MakeClient) -> None:
+    client = await make_client(candidate_cap=2)
+    # Blocking order alone would keep the two strangers born that day and cut the one
+    # who also has the name.
+    for cid, given in (("x1", "Olive"), ("x2", "Priya"), ("john", "John")):
+        await _put(client, cid, {"given_name": given, "family_name": "Smith",
+                                 "date_of_birth": "1980-01-01"})  # fmt: skip
+    answer = await _resolve(client, name="John Smith", date_of_birth="1980-01-01")
+    assert answer["candidates"][0]["customer_id"] == "john"
+    assert len(answer["candidates"]) <= 2
+
+
+async def test_name_only_candidates_cut_by_the_cap_do_not_stop_an_identifier_link(
+    make_client: MakeClient,
+) -> None:
+    client = await make_client(candidate_cap=2)
+    for cid in ("s1", "s2", "s3"):
+        await _put(client, cid, {"given_name": "John", "family_name": "Smith"})
+    await _put(client, "js", {"given_name": "John", "family_name": "Smith",
+                              "phones": ["0113 496 0123"]})  # fmt: skip
+    answer = await _resolve(client, name="John Smith", phone="0113 496 0123")
+    assert (answer["status"], answer["customer_id"]) == ("matched", "js")
+
+
 async def test_unreadable_query_fields_are_422_not_ignored(client: AppClient) -> None:
     for query in (
         {"name": "Dana King", "date_of_birth": "15/06/1990"},
