@@ -15,7 +15,13 @@ from typing import Any
 import redis.asyncio as aioredis
 from pydantic import BaseModel, Field
 
-from service.indexing import owned_keys, owned_keys_of_raw, recorded_entries, set_entries
+from service.indexing import (
+    index_record,
+    owned_keys,
+    owned_keys_of_raw,
+    recorded_entries,
+    set_entries,
+)
 from service.keyschema import COUNTED_KINDS, KeySchema
 from service.models import Customer, StoreIntegrityError, lenient_customer, read_stored
 from service.redistypes import text, text_or_none, texts
@@ -98,7 +104,7 @@ class CustomerStore:
         new_owned = owned_keys(self._keys, customer)
         # The old record's links need only its identities, not a full validation.
         old_owned = owned_keys_of_raw(self._keys, old_raw) if old_raw is not None else []
-        new_entries = set_entries(self._keys, customer, self._region)
+        new_entries, index = index_record(self._keys, customer, self._region)
         # The entries written last time, as recorded; for a record written before the
         # list existed, what the record implies.
         if old_index:
@@ -120,7 +126,7 @@ class CustomerStore:
         args: list[Any] = [
             customer.id,
             serialise(customer),
-            "\n".join(new_entries),
+            index,
             etag_of(old_raw) if old_raw is not None else "-",
             len(new_owned),
             len(stale_owned),

@@ -11,7 +11,7 @@ import json
 import re
 
 from matchers.names import canonical_forms, phonetic
-from matchers.profile import Profile, build_profile
+from matchers.profile import Profile, build_profile, pack
 from service.keyschema import KeySchema
 from service.models import Customer
 
@@ -44,7 +44,18 @@ def set_entries(keys: KeySchema, customer: Customer | None, region: str = "GB") 
     by, and their surname's count."""
     if customer is None:
         return []
+    return entries_of(keys, profile_of(customer, region))
+
+
+def index_record(keys: KeySchema, customer: Customer, region: str = "GB") -> tuple[list[str], str]:
+    """The customer's entries, and what their index key holds: the packed matching
+    profile (candidates are scored from it, not from the record), then the entries."""
     profile = profile_of(customer, region)
+    entries = entries_of(keys, profile)
+    return entries, "\n".join([pack(profile), *entries])
+
+
+def entries_of(keys: KeySchema, profile: Profile) -> list[str]:
     entries = blocking_keys(keys, profile)
     surname = surname_key(keys, profile)
     if surname:
@@ -57,7 +68,8 @@ _ENTRY = re.compile(r"[a-z]+:[A-Za-z0-9_-]{12}")
 
 def recorded_entries(index: str) -> list[str]:
     """The entries of a customer's index list, as the put script wrote them. Lines in
-    another form (an index written by an older release) are not entries of this one."""
+    another form (the packed profile, an index written by an older release) are not
+    entries of this one."""
     return [line for line in index.split("\n") if _ENTRY.fullmatch(line)]
 
 

@@ -57,35 +57,38 @@ async def context_middleware(request: web.Request, handler: Handler) -> web.Stre
     route = route_template(request)
     started = time.perf_counter()
     status = 500
-    with structlog.contextvars.bound_contextvars(
+    # Bound by hand rather than with bound_contextvars(): a generator-based context
+    # manager per request shows in the profile of the webhook path.
+    bound = structlog.contextvars.bind_contextvars(
         request_id=request_id, method=request.method, route=route
-    ):
-        try:
-            response = await handler(request)
-            status = response.status
-            response.headers["X-Request-ID"] = request_id
-            return response
-        except web.HTTPException as exc:  # redirects and the like pass through as raised
-            status = exc.status
-            exc.headers["X-Request-ID"] = request_id
-            raise
-        finally:
-            elapsed = time.perf_counter() - started
-            metrics = request.app[METRICS]
-            labels = (route, request.method, str(status))
-            metrics.child(metrics.requests, *labels).inc()
-            metrics.child(metrics.latency, *labels).observe(elapsed)
-            quiet = request.path.startswith(_QUIET_PREFIXES) and status < 400
-            level = "debug" if quiet else ("error" if status >= 500 else "info")
-            principal = request.get(PRINCIPAL)
-            log.log(
-                _LEVELS[level],
-                "request",
-                status=status,
-                duration_ms=round(elapsed * 1000, 2),
-                path=request.path,
-                principal=principal.key_id if principal else None,
-            )
+    )
+    try:
+        response = await handler(request)
+        status = response.status
+        response.headers["X-Request-ID"] = request_id
+        return response
+    except web.HTTPException as exc:  # redirects and the like pass through as raised
+        status = exc.status
+        exc.headers["X-Request-ID"] = request_id
+        raise
+    finally:
+        elapsed = time.perf_counter() - started
+        metrics = request.app[METRICS]
+        labels = (route, request.method, str(status))
+        metrics.child(metrics.requests, *labels).inc()
+        metrics.child(metrics.latency, *labels).observe(elapsed)
+        quiet = request.path.startswith(_QUIET_PREFIXES) and status < 400
+        level = "debug" if quiet else ("error" if status >= 500 else "info")
+        principal = request.get(PRINCIPAL)
+        log.log(
+            _LEVELS[level],
+            "request",
+            status=status,
+            duration_ms=round(elapsed * 1000, 2),
+            path=request.path,
+            principal=principal.key_id if principal else None,
+        )
+        structlog.contextvars.reset_contextvars(**bound)
 
 
 _LEVELS = {"debug": 10, "info": 20, "error": 40}

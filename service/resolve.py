@@ -21,14 +21,22 @@ from matchers.decide import Thresholds, decide
 from matchers.extract import extract
 from matchers.model import DEFAULT_PARAMS, Evidence, ModelParams, Score, match_weight, score
 from matchers.postcodes import normalize_postcode
-from matchers.profile import Profile, build_profile
+from matchers.profile import PACK_FORMAT, Profile, build_profile, unpack
 from service.autopipeline import ScriptBatcher
 from service.customers import CustomerStore
 from service.indexing import blocking_keys, profile_of, surname_key
 from service.keyschema import IDENTIFIER_VOTE, KeySchema
 from service.links import IdentityLinks
 from service.logs import get_logger
-from service.models import Channel, ExternalId, LongText, ShortText, Strict, read_stored
+from service.models import (
+    Channel,
+    ExternalId,
+    LongText,
+    ShortText,
+    StoreIntegrityError,
+    Strict,
+    read_stored,
+)
 from service.modelstore import ModelStore, UnknownVersion
 from service.redistypes import text
 from service.scripts import CANDIDATES
@@ -180,6 +188,7 @@ class Resolver:
         # Documents live at prefix + id + suffix; the script builds the names.
         doc = keys.customer("\0")
         self._doc_prefix, _, self._doc_suffix = doc.partition("\0")
+        self._ix_suffix = keys.customer_index("\0").partition("\0")[2]
 
     def profile(self, query: ResolveQuery) -> Profile:
         address = query.address
@@ -321,7 +330,8 @@ class Resolver:
         reply = await self._candidates(
             keys=[*keys, self._keys.model_active(), self._keys.customer_count()],
             args=[
-                self._doc_prefix, self._doc_suffix, self._key_cap, self._candidate_cap,
+                self._doc_prefix, self._doc_suffix, self._ix_suffix, PACK_FORMAT,
+                self._key_cap, self._candidate_cap,
                 "1" if surname else "0", IDENTIFIER_VOTE, *fields,
             ],
         )  # fmt: skip
@@ -329,13 +339,23 @@ class Resolver:
         complete = int(reply[2]) == 0
         await self._use_model(text(reply[3]))
         separator = next(i for i in range(4, len(reply)) if text(reply[i]) == "")
-        pairs = reply[separator + 1 :]
+        rest = reply[separator + 1 :]
         tf = {profile.family: surname_count / total} if profile.family and surname_count else None
         candidates = [
-            (text(cid), self._profiles.get(raw))
-            for cid, raw in zip(pairs[0::2], pairs[1::2], strict=True)
+            (text(cid), self._candidate(text(kind), raw))
+            for cid, kind, raw in zip(rest[0::3], rest[1::3], rest[2::3], strict=True)
         ]
         return Fetched(candidates, tf, separator - 4, complete)
+
+    def _candidate(self, kind: str, raw: bytes | str) -> Profile:
+        """A candidate's profile: unpacked as stored beside the record, or (a record
+        written before profiles were packed, or under another packing) built from it."""
+        if kind != "p":
+            return self._profiles.get(raw)
+        packed = unpack(raw)
+        if packed is None:  # the script checked the tag: the line itself is damaged
+            raise StoreIntegrityError("a stored matching profile cannot be read")
+        return packed
 
     async def _use_model(self, version: str) -> None:
         if version != self._version:

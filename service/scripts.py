@@ -73,7 +73,8 @@ end
 # KEYS[1]: the customer counter. Then per customer, in order:
 #   KEYS: doc, index list, new owned..., then each old owned key and its link record,
 #         then bucket and spill set of each added entry, then of each removed entry
-#   ARGV: customer id, document JSON, index list (its entries, one per line),
+#   ARGV: customer id, document JSON, index list (the packed matching profile, then
+#         its entries, one per line),
 #         expected etag ("" any, "-" must not exist),
 #         count of new owned, count of old owned, count of added entries, count of
 #         removed entries, then field and mode ("l" list, "c" count) of each added
@@ -224,9 +225,9 @@ return replies
 # Candidates for one query in one round trip. KEYS: bucket and spill set of each
 # blocking entry, then (optionally) the bucket of the surname's counter (term
 # frequency), then the active model version, then the customer counter.
-# ARGV: doc key prefix, doc key suffix, cap per entry, cap in total, 1 if a surname
-# counter is given, an identifier's vote, then the field and the vote of each blocking
-# entry, then the surname's field.
+# ARGV: doc key prefix, doc key suffix, index key suffix, packed profile tag, cap per
+# entry, cap in total, 1 if a surname counter is given, an identifier's vote, then the
+# field and the vote of each blocking entry, then the surname's field.
 # An entry shared by more customers than the cap is skipped: one common value ("Smith")
 # must not make a query score thousands of records. Past the total cap, the candidates
 # with the most votes are kept (an identifier's entry votes more than a name's; a
@@ -235,17 +236,19 @@ return replies
 # could the cut have hidden a match: then the reply says the candidates are incomplete.
 # Reply: {surname count, customer count, 1 if the total cap cut an identifier's candidate,
 #         active model version ("" for the shipped defaults), skipped fields..., "",
-#         id, doc, id, doc, ...}
+#         then per candidate: id, "p" and its packed profile (the first line of its
+#         index list) or, for a record written before profiles were packed, "d" and
+#         the record}
 CANDIDATES = """
-local prefix, suffix = ARGV[1], ARGV[2]
-local cap, total_cap = tonumber(ARGV[3]), tonumber(ARGV[4])
-local has_tf = ARGV[5] == '1'
-local identifier_vote = tonumber(ARGV[6])
+local prefix, suffix, ix_suffix, tag = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local cap, total_cap = tonumber(ARGV[5]), tonumber(ARGV[6])
+local has_tf = ARGV[7] == '1'
+local identifier_vote = tonumber(ARGV[8])
 local n_blocking = (#KEYS - 2 - (has_tf and 1 or 0)) / 2
 local seen, ids, skipped = {}, {}, {}
 for i = 1, n_blocking do
   local bucket, spill = KEYS[2 * i - 1], KEYS[2 * i]
-  local field, vote = ARGV[5 + 2 * i], tonumber(ARGV[6 + 2 * i])
+  local field, vote = ARGV[7 + 2 * i], tonumber(ARGV[8 + 2 * i])
   local list = redis.call('HGET', bucket, field)
   local members = {}
   if list == '*' then
@@ -286,10 +289,23 @@ if has_tf then reply[1] = tonumber(redis.call('HGET', KEYS[#KEYS - 2], ARGV[#ARG
 for _, field in ipairs(skipped) do reply[#reply + 1] = field end
 reply[#reply + 1] = ''
 for _, id in ipairs(ids) do
-  local doc = redis.call('GET', prefix .. id .. suffix)
-  if doc then
+  local index = redis.call('GET', prefix .. id .. ix_suffix)
+  local packed = nil
+  if index and string.sub(index, 1, #tag) == tag then
+    local eol = string.find(index, '\\n', 1, true)
+    packed = eol and string.sub(index, 1, eol - 1) or index
+  end
+  if packed then
     reply[#reply + 1] = id
-    reply[#reply + 1] = doc
+    reply[#reply + 1] = 'p'
+    reply[#reply + 1] = packed
+  else
+    local doc = redis.call('GET', prefix .. id .. suffix)
+    if doc then
+      reply[#reply + 1] = id
+      reply[#reply + 1] = 'd'
+      reply[#reply + 1] = doc
+    end
   end
 end
 return reply

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from matchers.compare import COMPARISONS, NULL, compare
+from matchers.compare import COMPARISONS, NULL, compare, comparer
 from matchers.contact import canonical_email, phone_tail
 from matchers.decide import Thresholds, decide, has_strong_identifier
 from matchers.model import DEFAULT_PARAMS, Evidence, probability, score
-from matchers.profile import Profile, build_profile
+from matchers.profile import Profile, build_profile, pack, unpack
 
 DANA = build_profile(
     given="Dana", family="King", emails=["dana.king@gmail.com"], phones=["07911 123456"],
@@ -164,3 +164,32 @@ def test_the_same_handle_elsewhere_is_evidence_but_not_strong() -> None:
     outcome = {o.field: o.level for o in compare(query, record)}
     assert outcome["handle"] == "same handle"
     assert decide([("C-1", score(compare(query, record)))])[0] != "matched"
+
+
+def test_a_packed_profile_reads_back_equal() -> None:
+    full = build_profile(
+        name="Dr Dana K. King", emails=["Dana.King+x@gmail.com"], phones=["07911 123456"],
+        date_of_birth="1984-05-03", postcodes=["LS6 3AG"], accounts=["55-1234-88"],
+        handles=["@dana_king84"], mentioned=[("account_number", "55-1234-88")],
+    )  # fmt: skip
+    for profile in (full, Profile()):
+        line = pack(profile)
+        assert "\n" not in line
+        assert unpack(line) == profile
+        assert unpack(line.encode()) == profile
+
+
+@pytest.mark.parametrize("line", ["p0[null]", "p1[1, 2", "p1[]", "p1{}", "", "dana"])
+def test_a_profile_packed_otherwise_or_damaged_is_not_read(line: str) -> None:
+    assert unpack(line) is None
+
+
+def test_comparing_many_against_one_query_agrees_with_compare() -> None:
+    records = [DANA, build_profile(given="Dan", family="Kingston", postcodes=["LS6 1AA"]),
+               build_profile(handles=["dana_k"]), Profile()]  # fmt: skip
+    for query in (build_profile(name="Dana King", postcodes=["LS6 3AG"]),
+                  build_profile(handles=["@dana_k"], mentioned=[("account_number", "55123488")]),
+                  Profile()):  # fmt: skip
+        against = comparer(query)
+        for record in records:
+            assert against(record) == compare(query, record)
