@@ -85,13 +85,19 @@ async def context_middleware(request: web.Request, handler: Handler) -> web.Stre
             "request",
             status=status,
             duration_ms=round(elapsed * 1000, 2),
-            path=request.path,
+            path=_loggable_path(request),
             principal=principal.key_id if principal else None,
         )
         structlog.contextvars.reset_contextvars(**bound)
 
 
 _LEVELS = {"debug": 10, "info": 20, "error": 40}
+
+
+def _loggable_path(request: web.Request) -> str:
+    """The path, unless a part of it is a credential (SendGrid's URL secret, right or
+    guessed): then the route's template."""
+    return route_template(request) if "secret" in request.match_info else request.path
 
 
 @web.middleware

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
+import structlog
 from aiohttp import FormData
+from structlog.testing import capture_logs
 
 from adapters.delivery import Delivery, Format
 from service.embedded import EmbeddedRedis
@@ -209,10 +211,19 @@ async def test_sendgrid_path_secret_and_postmark_basic_auth(make_client: MakeCli
         "headers": "Message-ID: <sg-1@mail.example.net>\nFrom: Dana <dana@example.net>\n",
         "from": "Dana <dana@example.net>", "subject": "Bill", "text": "Why $300?",
     }  # fmt: skip
-    wrong = await client.post("/webhooks/email/sendgrid/guess", data=FormData(fields))
-    assert wrong.status == 403
-    resp = await client.post(f"/webhooks/email/sendgrid/{ch.SENDGRID_PATH}", data=FormData(fields))
-    assert len((await resp.json())["accepted"]) == 1
+    with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
+        wrong = await client.post("/webhooks/email/sendgrid/guess", data=FormData(fields))
+        assert wrong.status == 403
+        url = f"/webhooks/email/sendgrid/{ch.SENDGRID_PATH}"
+        resp = await client.post(url, data=FormData(fields))
+        assert len((await resp.json())["accepted"]) == 1
+    # The secret in the URL (or a guess at it) never reaches a log line.
+    logged = json.dumps(logs)
+    assert "guess" not in logged
+    assert ch.SENDGRID_PATH not in logged
+    assert [e["path"] for e in logs if e["event"] == "request"] == [
+        "/webhooks/email/sendgrid/{secret}"
+    ] * 2
     pm = {
         "FromFull": {"Email": "dana@example.net", "Name": "Dana K"}, "Subject": "Re: Ticket 42",
         "MessageID": "7f3c0a1e", "TextBody": "Still broken.\n\n> On Mon, Acme wrote:",
