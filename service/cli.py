@@ -159,7 +159,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         settings = load_settings()
-        configure_logging(settings.log_level, settings.resolved_log_format)
+        # Loggers are kept once built only by the long-running commands: a command run
+        # in-process (tests, the CLI's own) must leave logging as it found it.
+        long_running = args.command in ("serve", "worker")
+        configure_logging(settings.log_level, settings.resolved_log_format, cache=long_running)
         if args.command == "serve":
             return serve(settings)
         if args.command == "demo":

@@ -33,7 +33,12 @@ _FINAL: list[structlog.types.Processor] = [
 ]
 
 
-def configure_logging(level: str, fmt: LogFormat, stream: TextIO | None = None) -> None:
+def configure_logging(
+    level: str, fmt: LogFormat, stream: TextIO | None = None, *, cache: bool = False
+) -> None:
+    """``cache``: each module's logger is built on its first line and kept for the life
+    of the process (structlog's performance advice; rebuilding it per line shows on the
+    webhook path). Only for a process that configures logging once and for good."""
     out = stream if stream is not None else sys.stderr
     renderer: structlog.types.Processor
     if fmt == "json":
@@ -48,7 +53,7 @@ def configure_logging(level: str, fmt: LogFormat, stream: TextIO | None = None) 
         processors=[_logger_name, *_SHARED, *_FINAL, renderer],
         logger_factory=_writer(stream),
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelNamesMapping()[level]),
-        cache_logger_on_first_use=False,
+        cache_logger_on_first_use=cache,
     )
     formatter = structlog.stdlib.ProcessorFormatter(
         foreign_pre_chain=[*_SHARED, structlog.stdlib.add_logger_name],
