@@ -79,7 +79,9 @@ def delivery(
             mail["From"] = f"{name} <{sender.email or external}>" if name else external
             mail["To"] = "help@acme.example"
             mail["Subject"] = "My account"
-            mail["Date"] = formatdate(now_ms / 1000)
+            # Date has whole seconds: rounded up, so that the mail is not dated before a
+            # message the demo posted a moment earlier (the card shows the latest).
+            mail["Date"] = formatdate(-(-now_ms // 1000))
             mail["Message-ID"] = f"<demo-{n}-{now_ms}@mail.example.net>"
             mail.set_content(text)
             return (
