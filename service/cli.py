@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import uvloop
 from aiohttp import web
 
-from service import __version__, cli_train, cli_worker
+from service import __version__, cli_reindex, cli_train, cli_worker
 from service.apikeys import ApiKeyStore, Scope
 from service.cli_import import BadHeader, detect_format, open_source, print_summary, run_import
 from service.embedded import EmbeddedStoreError
@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_train.add_parsers(sub)
     cli_worker.add_parser(sub)
+    cli_reindex.add_parser(sub)
 
     keys = sub.add_parser("keys", help="manage API keys")
     ksub = keys.add_subparsers(dest="keys_command", required=True)
@@ -196,6 +197,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(cli_train.run_train(settings, args))
         if args.command == "worker":
             return uvloop.run(cli_worker.run_worker(settings))
+        if args.command == "reindex":
+            return asyncio.run(cli_reindex.run_reindex(settings))
         if args.command == "model":
             return asyncio.run(cli_train.run_model(settings, args))
         return asyncio.run(_keys(settings, args))

@@ -219,6 +219,45 @@ class CustomerStore:
                 results.append(exc)
         return results
 
+    async def reindex_many(self, customer_ids: list[str]) -> tuple[int, int]:
+        """Write the index of each customer again from their stored record, as this
+        release computes it (after an upgrade that changed the blocking values or the
+        packed profile). A record that changed since it was read here, or that no longer
+        validates, is left as it is: the former was indexed by its own write. Answers
+        how many were rewritten and how many left."""
+        stored = await self._redis.mget(
+            [
+                k
+                for cid in customer_ids
+                for k in (self._keys.customer(cid), self._keys.customer_index(cid))
+            ]
+        )
+        calls: list[_Call] = []
+        left = 0
+        for raw, index in zip(stored[0::2], stored[1::2], strict=True):
+            doc = text_or_none(raw)
+            if doc is None:
+                continue  # erased in between
+            try:
+                calls.append(self._put_call(read_stored(doc), doc, text_or_none(index)))
+            except StoreIntegrityError:
+                left += 1
+        if not calls:
+            return 0, left
+        replies = await self._put_script(
+            keys=[self._keys.customer_count(), *(k for call in calls for k in call.keys)],
+            args=[a for call in calls for a in call.args],
+        )
+        rewritten = 0
+        for call, reply in zip(calls, replies, strict=True):
+            try:
+                done = self._outcome(reply, call) is not None
+            except IdentityConflict:
+                done = False
+            rewritten += done
+            left += not done
+        return rewritten, left
+
     async def erase(self, customer_id: str) -> Erasure | None:
         """Remove the customer, their history and every index entry leading to them."""
         for _ in range(_RETRIES):

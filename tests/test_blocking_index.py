@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import pytest
 import redis.asyncio as aioredis
 
 from matchers.profile import unpack
+from service.cli import main
 from service.indexing import profile_of, recorded_entries
 from service.keyschema import KeySchema
 from service.models import read_stored
-from service.redistypes import text_or_none
+from service.redistypes import text, text_or_none
 from tests.helpers import AppClient, MakeClient, admin
 
 
@@ -142,3 +145,26 @@ async def test_candidates_are_scored_from_the_profile_stored_with_the_record(
     for older in (entries, f'p0["dana"]\n{entries}'):
         await redis.set(keys.customer_index("C-1"), older)
         assert await _resolve(client, **query) == expected
+
+
+async def test_reindex_packs_the_profiles_of_records_written_before(
+    client: AppClient,
+    redis: aioredis.Redis,
+    keys: KeySchema,
+    redis_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for cid, given in (("C-1", "Dana"), ("C-2", "Olu")):
+        await _put(client, cid, {"given_name": given, "family_name": "King",
+                                 "emails": [f"{given.lower()}@example.com"]})  # fmt: skip
+    current = {cid: await redis.get(keys.customer_index(cid)) for cid in ("C-1", "C-2")}
+    for cid, index in current.items():  # as an older release wrote them
+        assert index is not None
+        await redis.set(keys.customer_index(cid), text(index).partition("\n")[2])
+    monkeypatch.setenv("SOCIALID_REDIS_URL", redis_url)
+    monkeypatch.setenv("SOCIALID_KEY_PREFIX", keys.prefix)
+    assert await asyncio.to_thread(main, ["reindex"]) == 0
+    assert "reindexed 2 customers" in capsys.readouterr().out
+    for cid, index in current.items():
+        assert await redis.get(keys.customer_index(cid)) == index
