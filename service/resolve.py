@@ -183,7 +183,7 @@ class Resolver:
         self._version = ""
         # Concurrent resolutions (a worker's batch, simultaneous lookups) fetch their
         # candidates in one round trip.
-        self._candidates = ScriptBatcher(redis, redis.register_script(CANDIDATES))
+        self._candidates = ScriptBatcher(redis, CANDIDATES)
         self._profiles = ProfileCache(region, profile_cache_size)
         # Documents live at prefix + id + suffix; the script builds the names.
         doc = keys.customer("\0")

@@ -95,7 +95,7 @@ class DeliveryStore:
         self._keys = keys
         self._ttl = dedup_days * 86_400
         self._fsync = fsync
-        self._accept = ScriptBatcher(redis, redis.register_script(ACCEPT))
+        self._accept = ScriptBatcher(redis, ACCEPT)
 
     async def receive(self, delivery: Delivery) -> Accepted:
         """Parse, then store the delivery unless every message in it was seen before.
