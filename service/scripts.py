@@ -245,7 +245,7 @@ local cap, total_cap = tonumber(ARGV[5]), tonumber(ARGV[6])
 local has_tf = ARGV[7] == '1'
 local identifier_vote = tonumber(ARGV[8])
 local n_blocking = (#KEYS - 2 - (has_tf and 1 or 0)) / 2
-local seen, ids, skipped = {}, {}, {}
+local votes, ids, skipped = {}, {}, {}
 for i = 1, n_blocking do
   local bucket, spill = KEYS[2 * i - 1], KEYS[2 * i]
   local field, vote = ARGV[7 + 2 * i], tonumber(ARGV[8 + 2 * i])
@@ -262,26 +262,48 @@ for i = 1, n_blocking do
     skipped[#skipped + 1] = field
   else
     for _, id in ipairs(members) do
-      local known = seen[id]
+      local known = votes[id]
       if known then
-        known[1] = known[1] + vote
+        votes[id] = known + vote
       else
         ids[#ids + 1] = id
-        seen[id] = {vote, #ids}
+        votes[id] = vote
       end
     end
   end
 end
 local truncated = 0
 if #ids > total_cap then
-  table.sort(ids, function(a, b)
-    local x, y = seen[a], seen[b]
-    if x[1] ~= y[1] then return x[1] > y[1] end
-    return x[2] < y[2]
-  end)
-  -- Only a cut candidate found by an identifier could have been linked.
-  if seen[ids[total_cap + 1]][1] >= identifier_vote then truncated = 1 end
-  for k = #ids, total_cap + 1, -1 do ids[k] = nil end
+  -- Grouped by vote (a handful of distinct values), not sorted: a common name brings
+  -- hundreds of ids, and a sort with a Lua comparator is what that would cost.
+  local groups, distinct = {}, {}
+  for _, id in ipairs(ids) do
+    local v = votes[id]
+    local group = groups[v]
+    if not group then
+      group = {}
+      groups[v] = group
+      distinct[#distinct + 1] = v
+    end
+    group[#group + 1] = id
+  end
+  table.sort(distinct, function(a, b) return a > b end)
+  local kept = {}
+  for _, v in ipairs(distinct) do
+    if #kept == total_cap then
+      -- Only a cut candidate found by an identifier could have been linked.
+      if v >= identifier_vote then truncated = 1 end
+      break
+    end
+    for _, id in ipairs(groups[v]) do
+      if #kept == total_cap then
+        if v >= identifier_vote then truncated = 1 end
+        break
+      end
+      kept[#kept + 1] = id
+    end
+  end
+  ids = kept
 end
 local reply = {0, tonumber(redis.call('GET', KEYS[#KEYS]) or '0'), truncated,
                redis.call('GET', KEYS[#KEYS - 1]) or ''}
