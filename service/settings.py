@@ -84,7 +84,7 @@ class Settings(BaseSettings):
         default=500, ge=1, description="A blocking value shared by more customers is skipped."
     )
     candidate_cap: int = Field(
-        default=100,
+        default=50,
         ge=1,
         description="Most candidates one query scores; past it, those that agree on least are cut.",
     )
