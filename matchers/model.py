@@ -55,9 +55,6 @@ class ModelParams(BaseModel, frozen=True):
             )
         return self._table
 
-    def level(self, outcome: Outcome) -> LevelParams | None:
-        return self.levels.get(outcome.field, {}).get(outcome.level)
-
 
 @dataclass(frozen=True, slots=True)
 class WeightTable:

@@ -37,19 +37,14 @@ return reply
 _EVENTS: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
 
 
-def _split(template: str) -> tuple[str, str]:
-    prefix, _, suffix = template.partition("\0")
-    return prefix, suffix
-
-
 class CardSource:
     def __init__(self, redis: aioredis.Redis, keys: KeySchema, limit: int) -> None:
         self._keys = keys
         self._limit = limit
         self._script = redis.register_script(LINKED_CARD)
-        prefix, doc = _split(keys.customer("\0"))
-        self._args: list[str | int] = [prefix, doc, _split(keys.history("\0"))[1],
-                      _split(keys.customer_events("\0"))[1], limit]  # fmt: skip
+        prefix, doc = keys.around_id(keys.customer)
+        self._args: list[str | int] = [prefix, doc, keys.around_id(keys.history)[1],
+                      keys.around_id(keys.customer_events)[1], limit]  # fmt: skip
 
     async def linked(
         self, channel: str, external_id: str

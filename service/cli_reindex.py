@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import time
 
+from service.redistypes import text
 from service.settings import Settings
 from service.storecli import cli_redis
 from service.stores import build_stores
@@ -26,12 +27,12 @@ async def run_reindex(settings: Settings) -> int:
     async with cli_redis(settings) as client:
         stores = build_stores(client, settings)
         keys = stores.keys
-        head, _, tail = keys.customer("\0").partition("\0")
+        head, tail = keys.around_id(keys.customer)
         started = time.perf_counter()
         rewritten = left = 0
         batch: list[str] = []
         async for key in client.scan_iter(match=keys.customer("*"), count=1000):
-            name = key.decode() if isinstance(key, bytes) else key
+            name = text(key)
             batch.append(name[len(head) : len(name) - len(tail)])
             if len(batch) >= BATCH:
                 done, skipped = await stores.customers.reindex_many(batch)

@@ -142,6 +142,14 @@ class CustomerStore:
             unlinked=tuple(sorted(channel(k) for k in stale_owned)),
         )
 
+    async def _apply(self, calls: list[_Call]) -> list[Any]:
+        """Run the put script once for the calls; one reply each, in order."""
+        replies: list[Any] = await self._put_script(
+            keys=[self._keys.customer_count(), *(k for call in calls for k in call.keys)],
+            args=[a for call in calls for a in call.args],
+        )
+        return replies
+
     def _entries(self, entries: list[str]) -> tuple[list[str], list[str]]:
         """Script KEYS (bucket, spill set) and ARGV (field, mode) for index entries."""
         keys: list[str] = []
@@ -180,9 +188,7 @@ class CustomerStore:
             ):
                 raise PreconditionFailed
             call = self._put_call(customer, old_raw, old_index)
-            [reply] = await self._put_script(
-                keys=[self._keys.customer_count(), *call.keys], args=call.args
-            )
+            [reply] = await self._apply([call])
             result = self._outcome(reply, call)
             if result is not None:
                 return result
@@ -206,10 +212,7 @@ class CustomerStore:
                 customers, stored[0::2], stored[1::2], strict=True
             )
         ]
-        replies = await self._put_script(
-            keys=[self._keys.customer_count(), *(k for call in calls for k in call.keys)],
-            args=[a for call in calls for a in call.args],
-        )
+        replies = await self._apply(calls)
         results: list[PutResult | Exception] = []
         for customer, call, reply in zip(customers, calls, replies, strict=True):
             try:
@@ -244,10 +247,7 @@ class CustomerStore:
                 left += 1
         if not calls:
             return 0, left
-        replies = await self._put_script(
-            keys=[self._keys.customer_count(), *(k for call in calls for k in call.keys)],
-            args=[a for call in calls for a in call.args],
-        )
+        replies = await self._apply(calls)
         rewritten = 0
         for call, reply in zip(calls, replies, strict=True):
             try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -73,6 +74,13 @@ class KeySchema:
     # -- customers -------------------------------------------------------------------
     def customer(self, customer_id: str) -> str:
         return f"{self.prefix}:{{c:{customer_id}}}:doc"
+
+    @staticmethod
+    def around_id(name: Callable[[str], str]) -> tuple[str, str]:
+        """What one kind of per-customer key has before and after the customer id (for
+        scripts that name the keys of many customers themselves)."""
+        prefix, _, suffix = name("\0").partition("\0")
+        return prefix, suffix
 
     def history(self, customer_id: str) -> str:
         """Sorted set of the customer's event ids, scored by event time (ms)."""

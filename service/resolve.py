@@ -186,9 +186,8 @@ class Resolver:
         self._candidates = ScriptBatcher(redis, CANDIDATES)
         self._profiles = ProfileCache(region, profile_cache_size)
         # Documents live at prefix + id + suffix; the script builds the names.
-        doc = keys.customer("\0")
-        self._doc_prefix, _, self._doc_suffix = doc.partition("\0")
-        self._ix_suffix = keys.customer_index("\0").partition("\0")[2]
+        self._doc_prefix, self._doc_suffix = keys.around_id(keys.customer)
+        self._ix_suffix = keys.around_id(keys.customer_index)[1]
 
     def profile(self, query: ResolveQuery) -> Profile:
         address = query.address

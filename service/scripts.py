@@ -288,22 +288,14 @@ if #ids > total_cap then
     group[#group + 1] = id
   end
   table.sort(distinct, function(a, b) return a > b end)
-  local kept = {}
+  local ordered = {}
   for _, v in ipairs(distinct) do
-    if #kept == total_cap then
-      -- Only a cut candidate found by an identifier could have been linked.
-      if v >= identifier_vote then truncated = 1 end
-      break
-    end
-    for _, id in ipairs(groups[v]) do
-      if #kept == total_cap then
-        if v >= identifier_vote then truncated = 1 end
-        break
-      end
-      kept[#kept + 1] = id
-    end
+    for _, id in ipairs(groups[v]) do ordered[#ordered + 1] = id end
   end
-  ids = kept
+  -- Only a cut candidate found by an identifier could have been linked.
+  if votes[ordered[total_cap + 1]] >= identifier_vote then truncated = 1 end
+  for k = #ordered, total_cap + 1, -1 do ordered[k] = nil end
+  ids = ordered
 end
 local reply = {0, tonumber(redis.call('GET', KEYS[#KEYS]) or '0'), truncated,
                redis.call('GET', KEYS[#KEYS - 1]) or ''}
