@@ -60,8 +60,10 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
 
 def json_model(model: BaseModel, status: int = 200) -> web.Response:
     """Serialise a response model with pydantic (fields that are None left out)."""
+    # As bytes: aiohttp sends bytes as they are, but wraps a str in a payload object
+    # first, which showed in the profile of the webhook path.
     return web.Response(
-        body=model.model_dump_json(exclude_none=True),
+        body=model.model_dump_json(exclude_none=True).encode(),
         status=status,
         content_type="application/json",
     )

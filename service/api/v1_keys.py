@@ -29,7 +29,8 @@ class KeyList(BaseModel):
 @documented("The caller's key and scopes.", responses={200: Principal})
 @requires(*ALL_SCOPES)
 async def me(request: web.Request) -> web.Response:
-    return web.Response(body=request[PRINCIPAL].model_dump_json(), content_type="application/json")
+    body = request[PRINCIPAL].model_dump_json().encode()
+    return web.Response(body=body, content_type="application/json")
 
 
 @routes.post("/v1/keys")
