@@ -46,3 +46,5 @@ GRAPH_NAMES = web.AppKey("graph_names", GraphNames)
 
 REQUEST_ID = web.RequestKey("request_id", str)
 PRINCIPAL = web.RequestKey("principal", Principal)
+# Facts a handler adds to the request's canonical log line (the delivery's outcome).
+LOG_FIELDS = web.RequestKey("log_fields", dict[str, object])

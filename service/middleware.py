@@ -20,7 +20,16 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from service.apikeys import Principal, Scope
-from service.appkeys import API_KEYS, KEYS, METRICS, PRINCIPAL, REDIS, REQUEST_ID, SETTINGS
+from service.appkeys import (
+    API_KEYS,
+    KEYS,
+    LOG_FIELDS,
+    METRICS,
+    PRINCIPAL,
+    REDIS,
+    REQUEST_ID,
+    SETTINGS,
+)
 from service.conversations.store import ConversationError
 from service.customers import Contended, IdentityConflict, PreconditionFailed
 from service.links import LinkError
@@ -87,6 +96,7 @@ async def context_middleware(request: web.Request, handler: Handler) -> web.Stre
             duration_ms=round(elapsed * 1000, 2),
             path=_loggable_path(request),
             principal=principal.key_id if principal else None,
+            **request.get(LOG_FIELDS, {}),
         )
         structlog.contextvars.reset_contextvars(**bound)
 

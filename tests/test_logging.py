@@ -114,7 +114,10 @@ async def test_personal_data_never_appears_in_clear(
     output = log_lines.getvalue()
     lines = _parsed(log_lines)
     lookups = [line for line in lines if line.get("route") == "/v1/lookup"]
-    assert [(line["event"], line.get("outcome")) for line in lookups] == [("request", "matched")]
+    assert [(line["event"], line["method"], line.get("outcome")) for line in lookups] == [
+        ("request", "POST", "matched")
+    ]
+    assert lookups[0]["resolution_method"]
     assert any(line.get("event") == "unhandled_error" for line in lines)
     for secret in (EMAIL, PHONE, PHONE_DIGITS, HANDLE, TEXT, "router"):
         assert secret not in output, f"{secret!r} leaked into the logs"

@@ -54,14 +54,22 @@ async def test_twitter_crc_and_a_signed_tweet_stored_once(
     assert (await client.get("/webhooks/twitter")).status == 400
 
     raw = ch.body(ch.tweet("1800000000000000001", "555123", "@acme_help order 4411 lost"))
-    first = await client.post("/webhooks/twitter", data=raw, headers=ch.twitter_headers(raw))
-    assert first.status == 200, await first.text()
-    answer = await first.json()
-    assert len(answer["accepted"]) == 1
-    assert answer["duplicates"] == 0
-    assert answer["accepted"][0].startswith("msg_")
-    again = await client.post("/webhooks/twitter", data=raw, headers=ch.twitter_headers(raw))
-    assert await again.json() == {"accepted": [], "duplicates": 1}
+    with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
+        first = await client.post("/webhooks/twitter", data=raw, headers=ch.twitter_headers(raw))
+        assert first.status == 200, await first.text()
+        answer = await first.json()
+        assert len(answer["accepted"]) == 1
+        assert answer["duplicates"] == 0
+        assert answer["accepted"][0].startswith("msg_")
+        again = await client.post("/webhooks/twitter", data=raw, headers=ch.twitter_headers(raw))
+        assert await again.json() == {"accepted": [], "duplicates": 1}
+    # Each delivery's outcome is on its request's one canonical line.
+    said = [
+        (e["method"], e["channel"], e["delivery"], e["accepted"], e["duplicates"])
+        for e in logs
+        if e["event"] == "request" and e["route"] == "/webhooks/twitter"
+    ]
+    assert said == [("POST", "twitter", "accepted", 1, 0), ("POST", "twitter", "duplicate", 0, 1)]
     assert await redis.xlen(keys.ingest_stream()) == 1
     line = 'socialid_webhook_deliveries_total{channel="twitter",outcome="duplicate"}'
     assert await _metric(client, line) == 1
