@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench_ingest.add_argument("--customers", type=int, default=10_000)
     bench_ingest.add_argument("--burst", type=int, default=20_000, help="deliveries, max rate")
     bench_ingest.add_argument("--rate", type=int, default=1000, help="sustained deliveries/s")
-    bench_ingest.add_argument("--seconds", type=float, default=10.0)
+    bench_ingest.add_argument("--seconds", type=float, default=30.0)
     bench_ingest.add_argument("--concurrency", type=int, default=64)
 
     cli_train.add_parsers(sub)
