@@ -56,8 +56,15 @@ def mask_text(value: str) -> str:
     return value
 
 
+# Tuples, not "int | float" unions: a union in isinstance() is built on every call, and
+# this runs for every field of every line.
+_PLAIN_TYPES = (bool, int, float)
+_SEQUENCES = (list, tuple, set, frozenset)
+_BYTES = (bytes, bytearray)
+
+
 def _mask_value(key: str, value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float):
+    if value is None or isinstance(value, _PLAIN_TYPES):
         return value
     if key.lower() in SENSITIVE_KEYS:
         if isinstance(value, str):
@@ -69,9 +76,9 @@ def _mask_value(key: str, value: Any) -> Any:
         value = value.model_dump(mode="json")
     if isinstance(value, Mapping):
         return {k: _mask_value(str(k), v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
+    if isinstance(value, _SEQUENCES):
         return [_mask_value(key, v) for v in value]
-    if isinstance(value, bytes | bytearray):
+    if isinstance(value, _BYTES):
         value = bytes(value).decode("utf-8", "replace")
     # Anything else (exceptions, enums, dates, objects) is rendered as text: mask that.
     return mask_text(str(value))
@@ -80,8 +87,6 @@ def _mask_value(key: str, value: Any) -> Any:
 def redact_processor(
     _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
 ) -> MutableMapping[str, Any]:
-    for key, value in event_dict.items():
-        if key in TRUSTED_KEYS:
-            continue
-        event_dict[key] = _mask_value(key, value)
+    for key in event_dict.keys() - TRUSTED_KEYS:
+        event_dict[key] = _mask_value(key, event_dict[key])
     return event_dict
