@@ -102,19 +102,25 @@ class CustomerStore:
 
     def _put_call(self, customer: Customer, old_raw: str | None, old_index: str | None) -> _Call:
         new_owned = owned_keys(self._keys, customer)
-        # The old record's links need only its identities, not a full validation.
-        old_owned = owned_keys_of_raw(self._keys, old_raw) if old_raw is not None else []
         new_entries, index = index_record(self._keys, customer, self._region)
-        # The entries written last time, as recorded; for a record written before the
-        # list existed, what the record implies.
-        if old_index:
-            old_entries = recorded_entries(old_index)
+        if old_raw is None and not old_index:
+            # A new customer (most of a first import): nothing to compare with.
+            old_owned: list[str] = []
+            stale_owned: list[str] = []
+            added, removed = new_entries, []
         else:
-            old = read_stored(old_raw) if old_raw is not None else None
-            old_entries = set_entries(self._keys, old, self._region)
-        stale_owned = sorted(set(old_owned) - set(new_owned))
-        added = sorted(set(new_entries) - set(old_entries))
-        removed = sorted(set(old_entries) - set(new_entries))
+            # The old record's links need only its identities, not a full validation.
+            old_owned = owned_keys_of_raw(self._keys, old_raw) if old_raw is not None else []
+            # The entries written last time, as recorded; for a record written before
+            # the list existed, what the record implies.
+            if old_index:
+                old_entries = recorded_entries(old_index)
+            else:
+                old = read_stored(old_raw) if old_raw is not None else None
+                old_entries = set_entries(self._keys, old, self._region)
+            stale_owned = sorted(set(old_owned) - set(new_owned))
+            added = sorted(set(new_entries) - set(old_entries))
+            removed = sorted(set(old_entries) - set(new_entries))
         entry_keys, entry_args = self._entries(added + removed)
         keys = [
             self._keys.customer(customer.id),

@@ -9,7 +9,7 @@ Customer ids are restricted (see ``CUSTOMER_ID_PATTERN``) so they cannot contain
 
 from __future__ import annotations
 
-import base64
+import binascii
 import hashlib
 import string
 from collections.abc import Callable
@@ -40,11 +40,15 @@ _B64 = {
 }
 
 
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
 @lru_cache(maxsize=131_072)
 def _index_entry(kind: str, value: str) -> str:
     # Cached: birthdays, postcodes and name keys repeat across a book.
     digest = hashlib.blake2b(f"{kind}:{value}".encode(), digest_size=9).digest()
-    return f"{kind}:{base64.urlsafe_b64encode(digest).decode()}"
+    # base64.urlsafe_b64encode, without its two Python-level calls per entry.
+    return f"{kind}:{binascii.b2a_base64(digest, newline=False).translate(_URLSAFE).decode()}"
 
 
 def _digest(value: str) -> str:

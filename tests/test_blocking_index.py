@@ -168,3 +168,10 @@ async def test_reindex_packs_the_profiles_of_records_written_before(
     assert "reindexed 2 customers" in capsys.readouterr().out
     for cid, index in current.items():
         assert await redis.get(keys.customer_index(cid)) == index
+
+
+def test_entry_names_keep_their_stored_form(keys: KeySchema) -> None:
+    # Entry names are field names in the store: a change of encoding would orphan every
+    # index written before it (until `socialid reindex`), so the form is pinned.
+    assert keys.index_entry("em", "dana.king@example.com") == "em:zDAB3v8YO_wv"
+    assert keys.index_entry("nm", "K520:d") == "nm:1_2CPirTlbSu"
