@@ -56,6 +56,19 @@ class PutResult:
 
 
 @dataclass(frozen=True, slots=True)
+class Prepared:
+    """What writing a customer needs that does not depend on what is stored: the bulk of
+    the work (profile, index entries, serialised record), done before the write. The
+    importer prepares a batch while the one before it is being written."""
+
+    customer: Customer
+    doc: str
+    owned: list[str]
+    entries: list[str]
+    index: str
+
+
+@dataclass(frozen=True, slots=True)
 class _Call:
     """One customer's share of a PUT_CUSTOMERS script call."""
 
@@ -100,9 +113,14 @@ class CustomerStore:
         raw = await self._redis.get(self._keys.customer(customer_id))
         return (read_stored(raw), etag_of(raw)) if raw is not None else None
 
-    def _put_call(self, customer: Customer, old_raw: str | None, old_index: str | None) -> _Call:
-        new_owned = owned_keys(self._keys, customer)
-        new_entries, index = index_record(self._keys, customer, self._region)
+    def prepare(self, customer: Customer) -> Prepared:
+        entries, index = index_record(self._keys, customer, self._region)
+        return Prepared(
+            customer, serialise(customer), owned_keys(self._keys, customer), entries, index
+        )
+
+    def _put_call(self, put: Prepared, old_raw: str | None, old_index: str | None) -> _Call:
+        customer, new_owned, new_entries = put.customer, put.owned, put.entries
         if old_raw is None and not old_index:
             # A new customer (most of a first import): nothing to compare with.
             old_owned: list[str] = []
@@ -131,8 +149,8 @@ class CustomerStore:
         ]
         args: list[Any] = [
             customer.id,
-            serialise(customer),
-            index,
+            put.doc,
+            put.index,
             etag_of(old_raw) if old_raw is not None else "-",
             len(new_owned),
             len(stale_owned),
@@ -182,6 +200,10 @@ class CustomerStore:
 
     async def put(self, customer: Customer, if_match: str | None = None) -> PutResult:
         """Create or replace. ``if_match``: the etag the caller last saw ("*" any)."""
+        return await self._put(self.prepare(customer), if_match)
+
+    async def _put(self, put: Prepared, if_match: str | None = None) -> PutResult:
+        customer = put.customer
         for _ in range(_RETRIES):
             old_raw, old_index = (
                 text_or_none(v)
@@ -193,7 +215,7 @@ class CustomerStore:
                 old_raw is None or (if_match != "*" and etag_of(old_raw) != if_match)
             ):
                 raise PreconditionFailed
-            call = self._put_call(customer, old_raw, old_index)
+            call = self._put_call(put, old_raw, old_index)
             [reply] = await self._apply([call])
             result = self._outcome(reply, call)
             if result is not None:
@@ -202,28 +224,29 @@ class CustomerStore:
                 raise PreconditionFailed
         raise Contended
 
-    async def put_many(self, customers: list[Customer]) -> list[PutResult | Exception]:
-        """Upsert a batch in two round trips (read, then one script call for all); a
-        document that changed in between is retried on its own."""
+    async def put_many(self, puts: list[Prepared]) -> list[PutResult | Exception]:
+        """Upsert a batch of prepared customers in two round trips (read, then one script
+        call for all); a document that changed in between is retried on its own."""
         stored = await self._redis.mget(
             [
                 k
-                for c in customers
-                for k in (self._keys.customer(c.id), self._keys.customer_index(c.id))
+                for p in puts
+                for k in (
+                    self._keys.customer(p.customer.id),
+                    self._keys.customer_index(p.customer.id),
+                )
             ]
         )
         calls = [
-            self._put_call(customer, text_or_none(old_raw), text_or_none(old_index))
-            for customer, old_raw, old_index in zip(
-                customers, stored[0::2], stored[1::2], strict=True
-            )
+            self._put_call(put, text_or_none(old_raw), text_or_none(old_index))
+            for put, old_raw, old_index in zip(puts, stored[0::2], stored[1::2], strict=True)
         ]
         replies = await self._apply(calls)
         results: list[PutResult | Exception] = []
-        for customer, call, reply in zip(customers, calls, replies, strict=True):
+        for put, call, reply in zip(puts, calls, replies, strict=True):
             try:
                 result = self._outcome(reply, call)
-                results.append(result if result is not None else await self.put(customer))
+                results.append(result if result is not None else await self._put(put))
             except (IdentityConflict, Contended) as exc:
                 results.append(exc)
         return results
@@ -248,7 +271,9 @@ class CustomerStore:
             if doc is None:
                 continue  # erased in between
             try:
-                calls.append(self._put_call(read_stored(doc), doc, text_or_none(index)))
+                calls.append(
+                    self._put_call(self.prepare(read_stored(doc)), doc, text_or_none(index))
+                )
             except StoreIntegrityError:
                 left += 1
         if not calls:

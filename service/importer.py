@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from service.audit import AuditLog, link_actions
 from service.csvmap import customer_from_row, event_from_row
-from service.customers import CustomerStore, IdentityConflict, PutResult
+from service.customers import CustomerStore, IdentityConflict, Prepared, PutResult
 from service.history import HistoryStore
 from service.models import Customer, EventIn, ImportEvent, describe
 from service.models.customer import REGION
@@ -38,6 +38,7 @@ class ImportAborted(Exception):
 
 MAX_REPORTED = 20
 MAX_DEFERRED = 10_000  # identity claims retried at the end of a file; more are rejected
+_YIELD_EVERY = 20  # records parsed between chances for the write in flight to go on
 
 
 class Rejected(BaseModel):
@@ -103,11 +104,17 @@ class Importer:
         self._context = {REGION: default_region}
         self._batch_size = batch_size
 
-    def _customer(self, record: Record) -> Customer:
+    def _customer(self, record: Record) -> Prepared:
+        # Prepared as it is read: the profile and index entries of this batch are built
+        # while the previous batch is in the store's hands.
         if isinstance(record, bytes):
-            return Customer.model_validate_json(record.removeprefix(_BOM), context=self._context)
-        assert record is not None
-        return Customer.model_validate(customer_from_row(record), context=self._context)
+            customer = Customer.model_validate_json(
+                record.removeprefix(_BOM), context=self._context
+            )
+        else:
+            assert record is not None
+            customer = Customer.model_validate(customer_from_row(record), context=self._context)
+        return self._customers.prepare(customer)
 
     @staticmethod
     def _event(record: Record) -> ImportEvent:
@@ -150,6 +157,11 @@ class Importer:
                     batch.append((number, parse(record)))
                 except (ValidationError, ValueError, OverflowError) as exc:
                     summary.reject(number, reason(exc))
+                if writing is not None and len(batch) % _YIELD_EVERY == 0:
+                    # A source that never waits (a file read ahead, a list) would otherwise
+                    # keep the write from taking its next step until this batch is full:
+                    # yielding now and then lets the store work while this loop parses.
+                    await asyncio.sleep(0)
                 if len(batch) >= self._batch_size:
                     if writing is not None:
                         await writing
@@ -187,9 +199,9 @@ class Importer:
         # same customer is written first, it supersedes the waiting one (the last line
         # wins). So the outcome does not depend on line order or batch boundaries, and a
         # second run of the same file changes nothing.
-        deferred: dict[str, tuple[int, Customer]] = {}
+        deferred: dict[str, tuple[int, Prepared]] = {}
 
-        async def flush(batch: list[tuple[int, Customer]], summary: ImportSummary) -> None:
+        async def flush(batch: list[tuple[int, Prepared]], summary: ImportSummary) -> None:
             await self._write_customers(batch, summary, deferred)
 
         async def finish(summary: ImportSummary) -> None:
@@ -203,9 +215,9 @@ class Importer:
 
     async def _write_customers(
         self,
-        batch: list[tuple[int, Customer]],
+        batch: list[tuple[int, Prepared]],
         summary: ImportSummary,
-        deferred: dict[str, tuple[int, Customer]] | None = None,
+        deferred: dict[str, tuple[int, Prepared]] | None = None,
     ) -> None:
         if not batch:
             return
@@ -213,13 +225,13 @@ class Importer:
         await self._audit.record_many(
             [
                 action
-                for (_, customer), result in zip(batch, results, strict=True)
+                for (_, put), result in zip(batch, results, strict=True)
                 if isinstance(result, PutResult)
-                for action in link_actions(customer.id, "import", result)
+                for action in link_actions(put.customer.id, "import", result)
             ]
         )
         for line, result in zip(batch, results, strict=True):
-            customer = line[1]
+            customer = line[1].customer
             superseded = deferred.pop(customer.id, None) if deferred is not None else None
             if superseded is not None:
                 summary.accepted += 1  # a later line of this customer decides
