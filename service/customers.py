@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -169,8 +170,9 @@ class CustomerStore:
     async def _apply(self, calls: list[_Call]) -> list[Any]:
         """Run the put script once for the calls; one reply each, in order."""
         replies: list[Any] = await self._put_script(
-            keys=[self._keys.customer_count(), *(k for call in calls for k in call.keys)],
-            args=[a for call in calls for a in call.args],
+            # chain() flattens in C: a batch of 500 carries some 20,000 keys and arguments.
+            keys=[self._keys.customer_count(), *chain.from_iterable(c.keys for c in calls)],
+            args=list(chain.from_iterable(c.args for c in calls)),
         )
         return replies
 
