@@ -174,3 +174,10 @@ async def test_the_big_body_helper_streams(client: AppClient) -> None:
     body = io.BytesIO(ndjson(*({"id": f"C-{i}"} for i in range(50))))
     summary = await (await client.post("/v1/import/customers", data=body, headers=NDJSON)).json()
     assert summary["accepted"] == 50
+
+
+async def test_data_issues_sent_by_a_client_are_replaced_by_the_servers(client: AppClient) -> None:
+    sent = {"emails": ["x@example.com"], "data_issues": [{"pointer": "/emails/0", "reason": "x"}]}
+    stored = await (await _put(client, "C-1", sent)).json()
+    assert stored["emails"] == ["x@example.com"]
+    assert stored.get("data_issues", []) == []

@@ -98,16 +98,22 @@ class CustomerIn(Strict):
             return self
         region = str(context.get(REGION, "GB"))
         issues: list[DataIssue] = []
-        self.emails = _normalised(
+        # Assigned only when changed: each assignment goes through pydantic's __setattr__,
+        # and a bulk import validates tens of thousands of records.
+        emails = _normalised(
             self.emails, normalize_email, "emails", "not a valid e-mail address", issues
         )
-        self.phones = _normalised(
+        if emails != self.emails:
+            self.emails = emails
+        phones = _normalised(
             self.phones,
             lambda raw: normalize_phone(raw, region),
             "phones",
             f"not a phone number libphonenumber can parse (default region {region})",
             issues,
         )
+        if phones != self.phones:
+            self.phones = phones
         if self.date_of_birth is not None:
             dob = normalize_dob(self.date_of_birth)
             if dob is None:
@@ -117,9 +123,10 @@ class CustomerIn(Strict):
                         reason="not a date as YYYY-MM-DD or YYYYMMDD, or in the future",
                     )
                 )
-            else:
+            elif dob != self.date_of_birth:
                 self.date_of_birth = dob
-        self.data_issues = issues
+        if issues or self.data_issues:
+            self.data_issues = issues
         return self
 
 
