@@ -14,7 +14,7 @@ from service import __version__, cli_reindex, cli_train, cli_worker
 from service.apikeys import ApiKeyStore, Scope
 from service.cli_import import BadHeader, detect_format, open_source, print_summary, run_import
 from service.embedded import EmbeddedStoreError
-from service.heap import freeze_startup_heap
+from service.heap import bulk_allocation, freeze_startup_heap
 from service.importer import ImportAborted, ImportSummary
 from service.ingest.deliveries import FsyncUnavailable
 from service.keyschema import KeySchema
@@ -139,7 +139,7 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
     raw, size = open_source(args.file)
     fmt = detect_format(args.file, args.format)
     try:
-        with raw:
+        with raw, bulk_allocation():
             summary = asyncio.run(
                 run_import(settings, args.kind, raw, size, fmt, args.from_line, latest)
             )
@@ -192,13 +192,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return asyncio.run(
                     bench.bench_lookup(args.customers, args.lookups, args.concurrency, args.events)
                 )
-            return asyncio.run(bench.bench_import(settings, args.customers))
+            with bulk_allocation():  # as `socialid import` runs
+                return asyncio.run(bench.bench_import(settings, args.customers))
         if args.command == "train":
             return asyncio.run(cli_train.run_train(settings, args))
         if args.command == "worker":
             return uvloop.run(cli_worker.run_worker(settings))
         if args.command == "reindex":
-            return asyncio.run(cli_reindex.run_reindex(settings))
+            with bulk_allocation():
+                return asyncio.run(cli_reindex.run_reindex(settings))
         if args.command == "model":
             return asyncio.run(cli_train.run_model(settings, args))
         return asyncio.run(_keys(settings, args))

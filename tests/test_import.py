@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
@@ -12,6 +13,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from service.heap import YOUNG_THRESHOLD, bulk_allocation
 from service.keyschema import KeySchema
 from service.redistypes import stream_entries, text
 from tests.helpers import AppClient, MakeClient, admin
@@ -269,3 +271,10 @@ async def test_cli_imports_events_from_csv(
     assert "4 lines, 2 accepted, 1 rejected" in result.stdout.decode()
     history = await (await client.get("/v1/customers/C-1/history", headers=admin())).json()
     assert [e["id"] for e in history["events"]] == ["e2", "e1"]
+
+
+def test_a_bulk_command_tunes_the_collector_only_while_it_runs() -> None:
+    before = gc.get_threshold()
+    with bulk_allocation():
+        assert gc.get_threshold()[0] >= YOUNG_THRESHOLD
+    assert gc.get_threshold() == before
