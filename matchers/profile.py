@@ -82,6 +82,7 @@ def build_profile(
     book (the values that could not be are skipped rather than parsed again)."""
     person = name_of(given, family, name)
     codes = frozenset(p for p in (normalize_postcode(c, region) for c in postcodes) if p)
+    split = [split_handle(h) for h in handles]
     return Profile(
         given=person.given,
         family=person.family,
@@ -91,8 +92,8 @@ def build_profile(
         postcodes=codes,
         districts=frozenset(district(c, region) for c in codes),
         accounts=frozenset(a for a in map(_account, accounts) if a),
-        handles=tuple(t for t in (split_handle(h).tokens for h in handles) if t),
-        handle_ids=frozenset(s.handle for s in (split_handle(h) for h in handles) if s.handle),
+        handles=tuple(s.tokens for s in split if s.tokens),
+        handle_ids=frozenset(s.handle for s in split if s.handle),
         mentioned=frozenset(_mention(kind, value) for kind, value in mentioned),
     )
 

@@ -43,12 +43,21 @@ _B64 = {
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
-@lru_cache(maxsize=131_072)
-def _index_entry(kind: str, value: str) -> str:
-    # Cached: birthdays, postcodes and name keys repeat across a book.
+def _entry_of(kind: str, value: str) -> str:
     digest = hashlib.blake2b(f"{kind}:{value}".encode(), digest_size=9).digest()
     # base64.urlsafe_b64encode, without its two Python-level calls per entry.
     return f"{kind}:{binascii.b2a_base64(digest, newline=False).translate(_URLSAFE).decode()}"
+
+
+# Birthdays, postcodes and name keys repeat across a book: cached. E-mails, phones,
+# accounts and handles are one customer's each: a cache would only hold them and miss.
+_entry_of_repeating = lru_cache(maxsize=131_072)(_entry_of)
+
+
+def _index_entry(kind: str, value: str) -> str:
+    if kind in _IDENTIFIER_KINDS:
+        return _entry_of(kind, value)
+    return _entry_of_repeating(kind, value)
 
 
 def _digest(value: str) -> str:
