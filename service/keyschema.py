@@ -175,8 +175,8 @@ class KeySchema:
     # A value shared by more customers than fit in 64 bytes spills to a set of its own.
     # Digests keep the keyspace free of e-mails and phones in clear and of any length.
     # The compact name of one blocking value: its kind and digest ("em:Xq3..."). The
-    # cached function itself, without a method around it: an import calls it 8 times per
-    # customer.
+    # module function itself, without a method around it: an import calls it 8 times
+    # per customer.
     index_entry = staticmethod(_index_entry)
 
     def index_location(self, entry: str) -> tuple[str, str, str]:

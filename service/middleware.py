@@ -104,6 +104,13 @@ async def context_middleware(request: web.Request, handler: Handler) -> web.Stre
 _LEVELS = {"debug": 10, "info": 20, "error": 40}
 
 
+def on_request_line(request: web.Request, **fields: object) -> None:
+    """Facts a handler adds to its request's canonical log line (one line per request,
+    not one more of the handler's own). Handed over on the request rather than bound as
+    context variables, which cost 5% of an accepted webhook delivery."""
+    request[LOG_FIELDS] = fields
+
+
 def _loggable_path(request: web.Request) -> str:
     """The path, unless a part of it is a credential (SendGrid's URL secret, right or
     guessed): then the route's template."""

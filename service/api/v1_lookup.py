@@ -17,7 +17,6 @@ from service.appkeys import (
     CUSTOMERS,
     DELIVERIES,
     KEYS,
-    LOG_FIELDS,
     REDIS,
     RESOLVER,
 )
@@ -27,7 +26,7 @@ from service.conversations.brief import Brief
 from service.conversations.models import ConversationDetail
 from service.ingest.deliveries import Accepted
 from service.logs import get_logger
-from service.middleware import requires
+from service.middleware import on_request_line, requires
 from service.models import LookupRequest
 from service.openapi import documented
 from service.resolve import Resolution, ResolveQuery
@@ -109,10 +108,10 @@ async def lookup(request: web.Request) -> web.Response:
         answer.recorded = await request.app[DELIVERIES].receive(delivery)
     # On the request's canonical line, not a line of its own (the lookup is the busiest
     # call there is); nothing that names the sender.
-    said: dict[str, object] = {
-        "channel": query.channel.value,
-        "outcome": answer.resolution.status,
-        "resolution_method": answer.resolution.method,
-    }
-    request[LOG_FIELDS] = said
+    on_request_line(
+        request,
+        channel=query.channel.value,
+        outcome=answer.resolution.status,
+        resolution_method=answer.resolution.method,
+    )
     return json_model(answer)
