@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from itertools import chain
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -18,9 +17,11 @@ from pydantic import BaseModel, Field
 
 from service.indexing import (
     index_record,
-    owned_keys,
-    owned_keys_of_raw,
+    owned_identities,
+    owned_identities_of_raw,
+    previous_index,
     recorded_entries,
+    records_owned,
     set_entries,
 )
 from service.keyschema import COUNTED_KINDS, KeySchema
@@ -64,19 +65,16 @@ class Prepared:
 
     customer: Customer
     doc: str
-    owned: list[str]
-    entries: list[str]
     index: str
 
 
 @dataclass(frozen=True, slots=True)
-class _Call:
+class _Put:
     """One customer's share of a PUT_CUSTOMERS script call."""
 
-    keys: list[str]
-    args: list[Any]
-    linked: tuple[str, ...]
-    unlinked: tuple[str, ...]
+    put: Prepared
+    expected: str = ""  # any; "-" must not exist, "*" must exist, else an etag
+    previous: str = ""  # the stored index list
 
 
 class Erasure(BaseModel):
@@ -87,6 +85,11 @@ class Erasure(BaseModel):
     index_entries: int
     messages: int = Field(default=0, description="Inbound messages resolved to them.")
     conversations: int = Field(default=0, description="Conversations that were theirs.")
+
+
+def _channel(identity: Any) -> str:
+    """The channel of an identity in ``identity_suffix`` form."""
+    return text(identity).partition(":")[0]
 
 
 def etag_of(raw: str | bytes) -> str:
@@ -103,6 +106,13 @@ class CustomerStore:
         self._redis = redis
         self._keys = keys
         self._region = region
+        self._doc_key = keys.around_id(keys.customer)
+        self._index_key = keys.around_id(keys.customer_index)
+        self._header = [
+            keys.identity_prefix(),
+            keys.identity_link_prefix(),
+            *keys.index_location_args(),
+        ]
         self._put_script = redis.register_script(PUT_CUSTOMERS)
         self._erase_script = redis.register_script(ERASE_CUSTOMER)
 
@@ -115,96 +125,65 @@ class CustomerStore:
         return (read_stored(raw), etag_of(raw)) if raw is not None else None
 
     def prepare(self, customer: Customer) -> Prepared:
-        entries, index = index_record(self._keys, customer, self._region)
         return Prepared(
-            customer, serialise(customer), owned_keys(self._keys, customer), entries, index
+            customer, serialise(customer), index_record(self._keys, customer, self._region)
         )
 
-    def _put_call(self, put: Prepared, old_raw: str | None, old_index: str | None) -> _Call:
-        customer, new_owned, new_entries = put.customer, put.owned, put.entries
-        if old_raw is None and not old_index:
-            # A new customer (most of a first import): nothing to compare with.
-            old_owned: list[str] = []
-            stale_owned: list[str] = []
-            added, removed = new_entries, []
+    def _previous(self, old_raw: str | None, old_index: str | None) -> str:
+        """The index list a write moves from, for a record whose stored list does not
+        say which identities it owns: from the record, and the entries written last
+        time as recorded or, before the list existed, as the record implies them."""
+        if old_raw is None or records_owned(old_index):
+            return ""
+        if old_index:
+            entries = recorded_entries(old_index)
         else:
-            # The old record's links need only its identities, not a full validation.
-            old_owned = owned_keys_of_raw(self._keys, old_raw) if old_raw is not None else []
-            # The entries written last time, as recorded; for a record written before
-            # the list existed, what the record implies.
-            if old_index:
-                old_entries = recorded_entries(old_index)
-            else:
-                old = read_stored(old_raw) if old_raw is not None else None
-                old_entries = set_entries(self._keys, old, self._region)
-            stale_owned = sorted(set(old_owned) - set(new_owned))
-            added = sorted(set(new_entries) - set(old_entries))
-            removed = sorted(set(old_entries) - set(new_entries))
-        entry_keys, entry_args = self._entries(added + removed)
-        keys = [
-            self._keys.customer(customer.id),
-            self._keys.customer_index(customer.id),
-            *new_owned,
-            *(k for key in stale_owned for k in (key, self._keys.identity_link_of(key))),
-            *entry_keys,
-        ]
-        args: list[Any] = [
-            customer.id,
-            put.doc,
-            put.index,
-            etag_of(old_raw) if old_raw is not None else "-",
-            len(new_owned),
-            len(stale_owned),
-            len(added),
-            len(removed),
-            *entry_args,
-        ]
-        channel = self._keys.identity_channel
-        return _Call(
-            keys,
-            args,
-            linked=tuple(sorted(channel(k) for k in set(new_owned) - set(old_owned))),
-            unlinked=tuple(sorted(channel(k) for k in stale_owned)),
-        )
+            entries = set_entries(self._keys, read_stored(old_raw), self._region)
+        return previous_index(entries, owned_identities_of_raw(old_raw))
 
-    async def _apply(self, calls: list[_Call]) -> list[Any]:
-        """Run the put script once for the calls; one reply each, in order."""
-        replies: list[Any] = await self._put_script(
-            # chain() flattens in C: a batch of 500 carries some 20,000 keys and arguments.
-            keys=[self._keys.customer_count(), *chain.from_iterable(c.keys for c in calls)],
-            args=list(chain.from_iterable(c.args for c in calls)),
-        )
+    async def _apply(self, puts: list[_Put]) -> list[Any]:
+        """Run the put script once for the puts; one reply each, in order."""
+        doc, ix = self._doc_key, self._index_key
+        keys = [self._keys.customer_count()]
+        args = [*self._header]
+        for p in puts:
+            cid = p.put.customer.id
+            keys += (f"{doc[0]}{cid}{doc[1]}", f"{ix[0]}{cid}{ix[1]}")
+            args += (cid, p.put.doc, p.put.index, p.expected, p.previous)
+        replies: list[Any] = await self._put_script(keys=keys, args=args)
         return replies
 
-    def _entries(self, entries: list[str]) -> tuple[list[str], list[str]]:
-        """Script KEYS (bucket, spill set) and ARGV (field, mode) for index entries."""
-        keys: list[str] = []
-        args: list[str] = []
-        for entry in entries:
-            bucket, field, spill = self._keys.index_location(entry)
-            keys += (bucket, spill)
-            args += (field, "c" if self._keys.index_kind(entry) in COUNTED_KINDS else "l")
-        return keys, args
-
-    def _outcome(self, reply: list[Any], call: _Call) -> PutResult | None:
+    def _outcome(self, reply: list[Any]) -> PutResult | str:
+        """The result, or what stopped the write: "precondition" or "stale"."""
         status = text(reply[0])
-        if status == "precondition":
-            return None
+        if status in ("precondition", "stale"):
+            return status
         if status == "conflict":
             key = text(reply[1])
             raise IdentityConflict(self._keys.identity_channel(key), text(reply[2]))
+        linked = 3 + int(reply[2])
         return PutResult(
             created=status == "created",
             etag=text(reply[1]),
-            linked=call.linked,
-            unlinked=call.unlinked,
+            linked=tuple(sorted(_channel(s) for s in reply[3:linked])),
+            unlinked=tuple(sorted(_channel(s) for s in reply[linked:])),
         )
 
     async def put(self, customer: Customer, if_match: str | None = None) -> PutResult:
         """Create or replace. ``if_match``: the etag the caller last saw ("*" any)."""
-        return await self._put(self.prepare(customer), if_match)
+        put = self.prepare(customer)
+        [reply] = await self._apply([_Put(put, if_match or "")])
+        outcome = self._outcome(reply)
+        if outcome == "precondition":
+            raise PreconditionFailed
+        if outcome == "stale":
+            return await self._put_read_first(put, if_match)
+        assert isinstance(outcome, PutResult)
+        return outcome
 
-    async def _put(self, put: Prepared, if_match: str | None = None) -> PutResult:
+    async def _put_read_first(self, put: Prepared, if_match: str | None) -> PutResult:
+        """The write of a record whose stored index list is an older release's: read it
+        and say what to move from, on condition that it has not changed meanwhile."""
         customer = put.customer
         for _ in range(_RETRIES):
             old_raw, old_index = (
@@ -217,38 +196,25 @@ class CustomerStore:
                 old_raw is None or (if_match != "*" and etag_of(old_raw) != if_match)
             ):
                 raise PreconditionFailed
-            call = self._put_call(put, old_raw, old_index)
-            [reply] = await self._apply([call])
-            result = self._outcome(reply, call)
-            if result is not None:
-                return result
-            if if_match is not None and if_match != "*":
-                raise PreconditionFailed
+            expected = etag_of(old_raw) if old_raw is not None else "-"
+            previous = self._previous(old_raw, old_index)
+            [reply] = await self._apply([_Put(put, expected, previous)])
+            outcome = self._outcome(reply)
+            if isinstance(outcome, PutResult):
+                return outcome
         raise Contended
 
     async def put_many(self, puts: list[Prepared]) -> list[PutResult | Exception]:
-        """Upsert a batch of prepared customers in two round trips (read, then one script
-        call for all); a document that changed in between is retried on its own."""
-        stored = await self._redis.mget(
-            [
-                k
-                for p in puts
-                for k in (
-                    self._keys.customer(p.customer.id),
-                    self._keys.customer_index(p.customer.id),
-                )
-            ]
-        )
-        calls = [
-            self._put_call(put, text_or_none(old_raw), text_or_none(old_index))
-            for put, old_raw, old_index in zip(puts, stored[0::2], stored[1::2], strict=True)
-        ]
-        replies = await self._apply(calls)
+        """Upsert a batch of prepared customers in one script call; a record whose
+        stored index list is an older release's is written on its own."""
+        replies = await self._apply([_Put(put) for put in puts])
         results: list[PutResult | Exception] = []
-        for put, call, reply in zip(puts, calls, replies, strict=True):
+        for put, reply in zip(puts, replies, strict=True):
             try:
-                result = self._outcome(reply, call)
-                results.append(result if result is not None else await self._put(put))
+                outcome = self._outcome(reply)
+                if not isinstance(outcome, PutResult):
+                    outcome = await self._put_read_first(put, None)
+                results.append(outcome)
             except (IdentityConflict, Contended) as exc:
                 results.append(exc)
         return results
@@ -266,25 +232,23 @@ class CustomerStore:
                 for k in (self._keys.customer(cid), self._keys.customer_index(cid))
             ]
         )
-        calls: list[_Call] = []
+        puts: list[_Put] = []
         left = 0
         for raw, index in zip(stored[0::2], stored[1::2], strict=True):
             doc = text_or_none(raw)
             if doc is None:
                 continue  # erased in between
             try:
-                calls.append(
-                    self._put_call(self.prepare(read_stored(doc)), doc, text_or_none(index))
-                )
+                put = self.prepare(read_stored(doc))
+                puts.append(_Put(put, etag_of(doc), self._previous(doc, text_or_none(index))))
             except StoreIntegrityError:
                 left += 1
-        if not calls:
+        if not puts:
             return 0, left
-        replies = await self._apply(calls)
         rewritten = 0
-        for call, reply in zip(calls, replies, strict=True):
+        for reply in await self._apply(puts):
             try:
-                done = self._outcome(reply, call) is not None
+                done = isinstance(self._outcome(reply), PutResult)
             except IdentityConflict:
                 done = False
             rewritten += done
@@ -307,11 +271,10 @@ class CustomerStore:
             except StoreIntegrityError:
                 # Erasure must work on a record that no longer validates: read what can be.
                 customer = lenient_customer(raw)
-            owned = (
-                owned_keys(self._keys, customer)
-                if customer is not None
-                else owned_keys_of_raw(self._keys, raw)
+            identities = (
+                owned_identities(customer) if customer is not None else owned_identities_of_raw(raw)
             )
+            owned = [self._keys.identity_prefix() + suffix for suffix in identities]
             recorded = recorded_entries(index) if index else []
             implied = set_entries(self._keys, customer, self._region)
             # What was recorded and what the record implies today, so that nothing
@@ -321,7 +284,6 @@ class CustomerStore:
                 set(recorded)
                 | {e for e in implied if self._keys.index_kind(e) not in COUNTED_KINDS}
             )
-            entry_keys, entry_args = self._entries(entries)
             linked_by_api = sorted(
                 texts(await self._redis.smembers(self._keys.customer_identities(customer_id)))
             )
@@ -331,11 +293,17 @@ class CustomerStore:
                 self._keys.customer_count(),
                 *owned,
                 *(k for member in linked_by_api for k in self._keys.identity_keys(member)),
-                *entry_keys,
             ]
             reply = await self._erase_script(
                 keys=keys,
-                args=[customer_id, etag_of(raw), len(owned), len(linked_by_api), *entry_args],
+                args=[
+                    customer_id,
+                    etag_of(raw),
+                    len(owned),
+                    len(linked_by_api),
+                    *self._keys.index_location_args(),
+                    *entries,
+                ],
             )
             status = text(reply[0])
             if status == "missing":

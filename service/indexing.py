@@ -12,25 +12,29 @@ import re
 
 from matchers.names import canonical_forms, phonetic
 from matchers.profile import Profile, build_profile, pack
-from service.keyschema import KeySchema
+from service.keyschema import KeySchema, identity_suffix
 from service.models import Customer
 
+# In an index list, the line between the entries and the identities the record owns.
+OWNED_MARK = "~"
 
-def owned_keys(keys: KeySchema, customer: Customer | None) -> list[str]:
+
+def owned_identities(customer: Customer | None) -> list[str]:
+    """The identities the record links to the customer, as ``identity_suffix`` forms."""
     if customer is None:
         return []
-    return sorted({keys.identity(i.channel, i.external_id) for i in customer.identities})
+    return sorted({identity_suffix(i.channel, i.external_id) for i in customer.identities})
 
 
-def owned_keys_of_raw(keys: KeySchema, raw: str) -> list[str]:
-    """Identity keys from a stored document that may no longer validate (erasure must
-    still find every link)."""
+def owned_identities_of_raw(raw: str) -> list[str]:
+    """The same from a stored document that may no longer validate (erasure must still
+    find every link)."""
     try:
         doc = json.loads(raw)
         identities = doc.get("identities", []) if isinstance(doc, dict) else []
         return sorted(
             {
-                keys.identity(str(i["channel"]), str(i["external_id"]))
+                identity_suffix(str(i["channel"]), str(i["external_id"]))
                 for i in identities
                 if isinstance(i, dict) and "channel" in i and "external_id" in i
             }
@@ -47,12 +51,20 @@ def set_entries(keys: KeySchema, customer: Customer | None, region: str = "GB") 
     return entries_of(keys, profile_of(customer, region))
 
 
-def index_record(keys: KeySchema, customer: Customer, region: str = "GB") -> tuple[list[str], str]:
-    """The customer's entries, and what their index key holds: the packed matching
-    profile (candidates are scored from it, not from the record), then the entries."""
+def index_record(keys: KeySchema, customer: Customer, region: str = "GB") -> str:
+    """What the customer's index key holds: the packed matching profile (candidates are
+    scored from it, not from the record), the entries, then the identities the record
+    owns (so that the next write can move both without reading the record)."""
     profile = profile_of(customer, region)
-    entries = entries_of(keys, profile)
-    return entries, "\n".join([pack(profile), *entries])
+    return "\n".join(
+        [pack(profile), *entries_of(keys, profile), OWNED_MARK, *owned_identities(customer)]
+    )
+
+
+def previous_index(entries: list[str], owned: list[str]) -> str:
+    """An index list for a write to move from, where the stored one does not say what
+    it needs (written by an older release): no profile, then entries and identities."""
+    return "\n".join(["-", *entries, OWNED_MARK, *owned])
 
 
 def entries_of(keys: KeySchema, profile: Profile) -> list[str]:
@@ -70,7 +82,14 @@ def recorded_entries(index: str) -> list[str]:
     """The entries of a customer's index list, as the put script wrote them. Lines in
     another form (the packed profile, an index written by an older release) are not
     entries of this one."""
-    return [line for line in index.split("\n") if _ENTRY.fullmatch(line)]
+    entries = index.partition(f"\n{OWNED_MARK}\n")[0].split("\n")
+    return [line for line in entries if _ENTRY.fullmatch(line)]
+
+
+def records_owned(index: str | None) -> bool:
+    """Whether the index list says which identities the record owns (older releases
+    wrote none)."""
+    return index is not None and (f"\n{OWNED_MARK}\n" in index or index.endswith(f"\n{OWNED_MARK}"))
 
 
 def profile_of(customer: Customer, region: str = "GB") -> Profile:

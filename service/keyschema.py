@@ -54,6 +54,33 @@ def _entry_of(kind: str, value: str) -> str:
 _entry_of_repeating = lru_cache(maxsize=131_072)(_entry_of)
 
 
+# KeySchema.index_location in Lua, for the scripts that write index entries (so that an
+# entry travels to the store as the single string it is). The script calls
+# index_setup(first argument index) once, with the arguments of index_location_args().
+INDEX_LOCATION_LUA = """
+local B64 = {}
+do
+  local alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+  for i = 1, 64 do B64[string.byte(alphabet, i)] = i - 1 end
+end
+local INDEX_PREFIX, INDEX_BUCKETS, COUNTED, IDENTIFIER = '', 1, {}, {}
+local function index_setup(at)
+  INDEX_PREFIX, INDEX_BUCKETS = ARGV[at], tonumber(ARGV[at + 1])
+  for kind in string.gmatch(ARGV[at + 2], '%S+') do COUNTED[kind] = true end
+  for kind in string.gmatch(ARGV[at + 3], '%S+') do IDENTIFIER[kind] = true end
+end
+-- bucket hash, field, spill set and kind of an entry ("kind:digest")
+local function index_location(entry)
+  local colon = string.find(entry, ':', 1, true)
+  local kind, field = string.sub(entry, 1, colon - 1), string.sub(entry, colon + 1)
+  local b1, b2, b3 = string.byte(field, 1, 3)
+  local bits = B64[b1] * 4096 + B64[b2] * 64 + B64[b3]
+  local bucket = INDEX_PREFIX .. kind .. ':' .. string.format('%x', bits % INDEX_BUCKETS)
+  return bucket, field, bucket .. ':' .. field, kind
+end
+"""
+
+
 def _index_entry(kind: str, value: str) -> str:
     if kind in _IDENTIFIER_KINDS:
         return _entry_of(kind, value)
@@ -111,6 +138,14 @@ class KeySchema:
         or spaces in a provider's id cannot form a tag or break a SCAN pattern.
         """
         return f"{self.prefix}:idn:{identity_suffix(channel, external_id)}"
+
+    def identity_prefix(self) -> str:
+        """What every identity link key has before ``identity_suffix``."""
+        return f"{self.prefix}:idn:"
+
+    def identity_link_prefix(self) -> str:
+        """What every link record key has before ``identity_suffix``."""
+        return f"{self.prefix}:lnk:"
 
     def identity_channel(self, key: str) -> str:
         """The channel named in an identity key (for messages that must not show the id)."""
@@ -180,12 +215,24 @@ class KeySchema:
     index_entry = staticmethod(_index_entry)
 
     def index_location(self, entry: str) -> tuple[str, str, str]:
-        """Where an entry lives: its bucket hash, its field there, its spill-over set."""
+        """Where an entry lives: its bucket hash, its field there, its spill-over set.
+        The scripts that write entries place them with ``INDEX_LOCATION_LUA``, the same
+        rule in Lua, given ``index_location_args()``."""
         kind, _, field = entry.partition(":")
         # The first three base64 characters are 18 bits of the digest.
         bits = _B64[field[0]] << 12 | _B64[field[1]] << 6 | _B64[field[2]]
         bucket_key = f"{self.prefix}:bk:{kind}:{bits % INDEX_BUCKETS:x}"
         return bucket_key, field, f"{bucket_key}:{field}"
+
+    def index_location_args(self) -> list[str]:
+        """What ``index_location`` in Lua is set up with: the bucket key prefix, the
+        number of buckets, the counted kinds and the identifier kinds."""
+        return [
+            f"{self.prefix}:bk:",
+            str(INDEX_BUCKETS),
+            " ".join(sorted(COUNTED_KINDS)),
+            " ".join(sorted(_IDENTIFIER_KINDS)),
+        ]
 
     @staticmethod
     def index_kind(entry: str) -> str:

@@ -12,19 +12,26 @@ caller retries with the new state. So the index always matches the document.
 
 from __future__ import annotations
 
+from service.keyschema import INDEX_LOCATION_LUA
+
 # Blocking index entries (see KeySchema.index_location): in a bucket hash, a field holds
 # the space-separated ids of the customers with that value, or "*" once they spilled to
 # the entry's own set; or, for counted kinds, how many customers have the value.
-INDEX_FUNCTIONS = """
+INDEX_FUNCTIONS = (
+    INDEX_LOCATION_LUA
+    + """
 local MAX_INLINE = 64
 local function has_id(list, id)
   return string.find(' ' .. list .. ' ', ' ' .. id .. ' ', 1, true) ~= nil
 end
-local function index_add(bucket, spill, field, mode, id)
-  if mode == 'c' then
+local function index_add(entry, id)
+  local bucket, field, spill, kind = index_location(entry)
+  if COUNTED[kind] then
     redis.call('HINCRBY', bucket, field, 1)
     return
   end
+  -- An identifier is almost always one customer's alone: one call where it is new.
+  if IDENTIFIER[kind] and redis.call('HSETNX', bucket, field, id) == 1 then return end
   local list = redis.call('HGET', bucket, field)
   if not list then
     redis.call('HSET', bucket, field, id)
@@ -42,8 +49,9 @@ local function index_add(bucket, spill, field, mode, id)
     end
   end
 end
-local function index_remove(bucket, spill, field, mode, id)
-  if mode == 'c' then
+local function index_remove(entry, id)
+  local bucket, field, spill, kind = index_location(entry)
+  if COUNTED[kind] then
     if not redis.call('HGET', bucket, field) then return 0 end
     if redis.call('HINCRBY', bucket, field, -1) <= 0 then redis.call('HDEL', bucket, field) end
     return 1
@@ -68,69 +76,107 @@ local function index_remove(bucket, spill, field, mode, id)
   return 1
 end
 """
+)
 
-# Upserts a batch of customers in one call (one round trip, one reply to parse).
-# KEYS[1]: the customer counter. Then per customer, in order:
-#   KEYS: doc, index list, new owned..., then each old owned key and its link record,
-#         then bucket and spill set of each added entry, then of each removed entry
-#   ARGV: customer id, document JSON, index list (the packed matching profile, then
-#         its entries, one per line),
-#         expected etag ("" any, "-" must not exist),
-#         count of new owned, count of old owned, count of added entries, count of
-#         removed entries, then field and mode ("l" list, "c" count) of each added
-#         entry, then of each removed entry
-# Reply per customer: {"created"|"updated", etag} | {"precondition"} | {"conflict", key, owner}
+# Upserts a batch of customers in one call (one round trip, one reply to parse). The
+# script reads what the customer's last write recorded (their index list: the packed
+# profile, the entries, a "~" line, then the identities the record owns) and moves
+# entries and identity links from that to the new list; so a caller need not read first.
+# KEYS[1]: the customer counter; then per customer: doc, index list.
+# ARGV: identity key prefix, link record key prefix, index_location_args (4); then per
+#   customer: customer id, document JSON, new index list, expected etag ("" any, "-"
+#   must not exist, "*" must exist), and the previous index list in the same form ("" to
+#   read the stored one).
+# Reply per customer: {"created"|"updated", etag, count of linked identities, linked...,
+#   unlinked...} | {"precondition"} | {"conflict", key, owner} | {"stale"}: the stored
+#   list does not say which identities the record owns (written by an older release);
+#   the caller reads the record and passes the previous list itself.
 PUT_CUSTOMERS = (
     INDEX_FUNCTIONS
     + """
-local function put_one(k, a, id, doc, index, expected, n_new, n_old, n_add, n_rem)
-  local current = redis.call('GET', KEYS[k])
-  if expected ~= '' then
-    if expected == '-' then
-      if current then return {'precondition'} end
-    elseif (not current) or redis.sha1hex(current) ~= expected then
-      return {'precondition'}
+local function parse(list)
+  local entries, owned, recorded, first = {}, {}, false, true
+  for line in string.gmatch(list, '[^\\n]+') do
+    if first then
+      first = false  -- the packed profile
+    elseif line == '~' then
+      recorded = true
+    elseif recorded then
+      owned[#owned + 1] = line
+    else
+      entries[#entries + 1] = line
     end
   end
-  local first_new = k + 2
-  local first_old = first_new + n_new
-  local first_entry = first_old + 2 * n_old
-  for i = first_new, first_old - 1 do
-    local owner = redis.call('GET', KEYS[i])
-    if owner and owner ~= id then return {'conflict', KEYS[i], owner} end
+  return entries, owned, recorded
+end
+local function set_of(list)
+  local set = {}
+  for _, v in ipairs(list) do set[v] = true end
+  return set
+end
+
+local idn, lnk = ARGV[1], ARGV[2]
+index_setup(3)
+
+local function put_one(kd, kx, id, doc, index, expected, previous)
+  local current = redis.call('GET', kd)
+  if expected == '-' then
+    if current then return {'precondition'} end
+  elseif expected == '*' then
+    if not current then return {'precondition'} end
+  elseif expected ~= '' then
+    if (not current) or redis.sha1hex(current) ~= expected then return {'precondition'} end
   end
+  local old_entries, old_owned, recorded = parse(previous)
+  if previous == '' then
+    old_entries, old_owned, recorded = parse(redis.call('GET', kx) or '')
+    if current and not recorded then return {'stale'} end
+  end
+  local new_entries, new_owned = parse(index)
+  local owners = {}
+  for i, suffix in ipairs(new_owned) do
+    local owner = redis.call('GET', idn .. suffix)
+    if owner and owner ~= id then return {'conflict', idn .. suffix, owner} end
+    owners[i] = owner
+  end
+  local was, now = set_of(old_owned), set_of(new_owned)
+  local linked, unlinked = {}, {}
   -- A link a rep made through the API (it has a link record) outlives the record
   -- dropping the identity: only an explicit unlink removes it.
-  for i = first_old, first_entry - 1, 2 do
-    if redis.call('GET', KEYS[i]) == id and redis.call('EXISTS', KEYS[i + 1]) == 0 then
-      redis.call('DEL', KEYS[i])
+  for _, suffix in ipairs(old_owned) do
+    if not now[suffix] then
+      unlinked[#unlinked + 1] = suffix
+      if redis.call('GET', idn .. suffix) == id and redis.call('EXISTS', lnk .. suffix) == 0 then
+        redis.call('DEL', idn .. suffix)
+      end
     end
   end
-  for i = first_new, first_old - 1 do redis.call('SET', KEYS[i], id) end
-  for j = n_add, n_add + n_rem - 1 do
-    local kk, aa = first_entry + 2 * j, a + 2 * j
-    index_remove(KEYS[kk], KEYS[kk + 1], ARGV[aa], ARGV[aa + 1], id)
+  for i, suffix in ipairs(new_owned) do
+    if not owners[i] then redis.call('SET', idn .. suffix, id) end
+    if not was[suffix] then linked[#linked + 1] = suffix end
   end
-  for j = 0, n_add - 1 do
-    local kk, aa = first_entry + 2 * j, a + 2 * j
-    index_add(KEYS[kk], KEYS[kk + 1], ARGV[aa], ARGV[aa + 1], id)
+  local had, has = set_of(old_entries), set_of(new_entries)
+  for _, entry in ipairs(old_entries) do
+    if not has[entry] then index_remove(entry, id) end
   end
-  redis.call('SET', KEYS[k], doc)
-  redis.call('SET', KEYS[k + 1], index)
-  if current then return {'updated', redis.sha1hex(doc)} end
-  redis.call('INCR', KEYS[1])
-  return {'created', redis.sha1hex(doc)}
+  for _, entry in ipairs(new_entries) do
+    if not had[entry] then index_add(entry, id) end
+  end
+  redis.call('SET', kd, doc)
+  redis.call('SET', kx, index)
+  local reply = {current and 'updated' or 'created', redis.sha1hex(doc), #linked}
+  for _, suffix in ipairs(linked) do reply[#reply + 1] = suffix end
+  for _, suffix in ipairs(unlinked) do reply[#reply + 1] = suffix end
+  if not current then redis.call('INCR', KEYS[1]) end
+  return reply
 end
 
 local replies = {}
-local k, a = 2, 1
-while a <= #ARGV do
-  local n_new, n_old = tonumber(ARGV[a + 4]), tonumber(ARGV[a + 5])
-  local n_add, n_rem = tonumber(ARGV[a + 6]), tonumber(ARGV[a + 7])
-  replies[#replies + 1] = put_one(k, a + 8, ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3],
-                                  n_new, n_old, n_add, n_rem)
-  k = k + 2 + n_new + 2 * n_old + 2 * (n_add + n_rem)
-  a = a + 8 + 2 * (n_add + n_rem)
+local a = 7
+for k = 2, #KEYS, 2 do
+  replies[#replies + 1] = put_one(KEYS[k], KEYS[k + 1], ARGV[a], ARGV[a + 1], ARGV[a + 2],
+                                  ARGV[a + 3], ARGV[a + 4])
+  a = a + 5
 end
 return replies
 """
@@ -138,9 +184,9 @@ return replies
 
 # KEYS: doc, history, events, audit index, index list, API identities set, customer
 #       counter, owned..., then link, link record, history and rejections of each
-#       identity in the API identities set, then bucket and spill set of each entry
-# ARGV: customer id, expected etag, count of owned keys, count of API identities, then
-#       field and mode of each entry
+#       identity in the API identities set
+# ARGV: customer id, expected etag, count of owned keys, count of API identities,
+#       index_location_args (4), then the entries
 ERASE_CUSTOMER = (
     INDEX_FUNCTIONS
     + """
@@ -181,11 +227,8 @@ for g = 0, n_api - 1 do
     if #kept > 0 then redis.call('RPUSH', history, unpack(kept)) end
   end
 end
-local a = 5
-for i = base + 4 * n_api, #KEYS, 2 do
-  entries = entries + index_remove(KEYS[i], KEYS[i + 1], ARGV[a], ARGV[a + 1], id)
-  a = a + 2
-end
+index_setup(5)
+for a = 9, #ARGV do entries = entries + index_remove(ARGV[a], id) end
 local events = redis.call('HLEN', KEYS[3])
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])
 redis.call('DECR', KEYS[7])

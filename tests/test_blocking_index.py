@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
@@ -10,10 +11,10 @@ import redis.asyncio as aioredis
 
 from matchers.profile import unpack
 from service.cli import main
-from service.indexing import profile_of, recorded_entries
-from service.keyschema import KeySchema
+from service.indexing import OWNED_MARK, profile_of, recorded_entries, records_owned
+from service.keyschema import INDEX_LOCATION_LUA, KeySchema
 from service.models import read_stored
-from service.redistypes import text, text_or_none
+from service.redistypes import text, text_or_none, texts
 from tests.helpers import AppClient, MakeClient, admin
 
 
@@ -175,3 +176,63 @@ def test_entry_names_keep_their_stored_form(keys: KeySchema) -> None:
     # index written before it (until `socialid reindex`), so the form is pinned.
     assert keys.index_entry("em", "dana.king@example.com") == "em:zDAB3v8YO_wv"
     assert keys.index_entry("nm", "K520:d") == "nm:1_2CPirTlbSu"
+
+
+async def test_the_scripts_place_entries_where_queries_look_for_them(
+    redis: aioredis.Redis, keys: KeySchema
+) -> None:
+    entries = [
+        keys.index_entry(kind, f"value {i}") for kind in ("em", "nm", "fn") for i in range(300)
+    ]
+    script = (
+        INDEX_LOCATION_LUA
+        + """
+index_setup(1)
+local out = {}
+for a = 5, #ARGV do
+  local bucket, field, spill = index_location(ARGV[a])
+  out[#out + 1] = bucket; out[#out + 1] = field; out[#out + 1] = spill
+end
+return out
+"""
+    )
+    placed = texts(await redis.eval(script, 0, *keys.index_location_args(), *entries))
+    expected = [part for entry in entries for part in keys.index_location(entry)]
+    assert placed == expected
+
+
+def _as_an_older_release_wrote_it(index: str) -> str:
+    # The packed profile and the entries, without the identities the record owns.
+    return index.partition(f"\n{OWNED_MARK}")[0]
+
+
+@pytest.mark.parametrize("via", ["put", "import"])
+async def test_a_write_over_an_older_release_index_moves_links_and_entries(
+    client: AppClient, redis: aioredis.Redis, keys: KeySchema, via: str
+) -> None:
+    before = {"given_name": "Dana", "family_name": "King", "emails": ["dana@example.com"],
+              "identities": [{"channel": "twitter", "external_id": "tw-1"}]}  # fmt: skip
+    after = {"given_name": "Dana", "family_name": "King", "emails": ["dk@example.com"]}
+    await _put(client, "C-1", before)
+    index = text_or_none(await redis.get(keys.customer_index("C-1")))
+    assert index is not None
+    assert OWNED_MARK in index.split("\n")
+    await redis.set(keys.customer_index("C-1"), _as_an_older_release_wrote_it(index))
+    if via == "put":
+        await _put(client, "C-1", after)
+    else:
+        resp = await client.post(
+            "/v1/import/customers",
+            data=json.dumps({"id": "C-1", **after}).encode() + b"\n",
+            headers={**admin(), "Content-Type": "application/x-ndjson"},
+        )
+        assert (await resp.json())["accepted"] == 1
+    assert await redis.get(keys.identity("twitter", "tw-1")) is None
+    old, new = keys.index_entry("em", "dana@example.com"), keys.index_entry("em", "dk@example.com")
+    for entry, holder in ((old, None), (new, "C-1")):
+        bucket, field, _ = keys.index_location(entry)
+        assert await redis.hget(bucket, field) == holder
+    # And the list says again what the record owns: the next write needs no read.
+    index = text_or_none(await redis.get(keys.customer_index("C-1")))
+    assert index is not None
+    assert records_owned(index)
