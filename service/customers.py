@@ -61,9 +61,11 @@ class PutResult:
 class Prepared:
     """What writing a customer needs that does not depend on what is stored: the bulk of
     the work (profile, index entries, serialised record), done before the write. The
-    importer prepares a batch while the one before it is being written."""
+    importer prepares a batch while the one before it is being written. It holds no
+    model: a batch of validated records kept alive until written would cost more to
+    allocate than to serialise."""
 
-    customer: Customer
+    customer_id: str
     doc: str
     index: str
 
@@ -126,7 +128,7 @@ class CustomerStore:
 
     def prepare(self, customer: Customer) -> Prepared:
         return Prepared(
-            customer, serialise(customer), index_record(self._keys, customer, self._region)
+            customer.id, serialise(customer), index_record(self._keys, customer, self._region)
         )
 
     def _previous(self, old_raw: str | None, old_index: str | None) -> str:
@@ -147,7 +149,7 @@ class CustomerStore:
         keys = [self._keys.customer_count()]
         args = [*self._header]
         for p in puts:
-            cid = p.put.customer.id
+            cid = p.put.customer_id
             keys += (f"{doc[0]}{cid}{doc[1]}", f"{ix[0]}{cid}{ix[1]}")
             args += (cid, p.put.doc, p.put.index, p.expected, p.previous)
         replies: list[Any] = await self._put_script(keys=keys, args=args)
@@ -184,12 +186,12 @@ class CustomerStore:
     async def _put_read_first(self, put: Prepared, if_match: str | None) -> PutResult:
         """The write of a record whose stored index list is an older release's: read it
         and say what to move from, on condition that it has not changed meanwhile."""
-        customer = put.customer
+        customer_id = put.customer_id
         for _ in range(_RETRIES):
             old_raw, old_index = (
                 text_or_none(v)
                 for v in await self._redis.mget(
-                    [self._keys.customer(customer.id), self._keys.customer_index(customer.id)]
+                    [self._keys.customer(customer_id), self._keys.customer_index(customer_id)]
                 )
             )
             if if_match is not None and (

@@ -227,12 +227,12 @@ class Importer:
                 action
                 for (_, put), result in zip(batch, results, strict=True)
                 if isinstance(result, PutResult)
-                for action in link_actions(put.customer.id, "import", result)
+                for action in link_actions(put.customer_id, "import", result)
             ]
         )
         for line, result in zip(batch, results, strict=True):
-            customer = line[1].customer
-            superseded = deferred.pop(customer.id, None) if deferred is not None else None
+            customer_id = line[1].customer_id
+            superseded = deferred.pop(customer_id, None) if deferred is not None else None
             if superseded is not None:
                 summary.accepted += 1  # a later line of this customer decides
             if isinstance(result, PutResult):
@@ -243,7 +243,7 @@ class Importer:
                 and deferred is not None
                 and len(deferred) < MAX_DEFERRED
             ):
-                deferred[customer.id] = line
+                deferred[customer_id] = line
             else:
                 summary.reject(line[0], reason(result))
 
