@@ -52,7 +52,7 @@ class Contended(Exception):
 @dataclass(frozen=True, slots=True)
 class PutResult:
     created: bool
-    etag: str
+    etag: str  # "" from put_many and reindex_many, which need none
     linked: tuple[str, ...] = ()
     unlinked: tuple[str, ...] = ()
 
@@ -143,11 +143,11 @@ class CustomerStore:
             entries = set_entries(self._keys, read_stored(old_raw), self._region)
         return previous_index(entries, owned_identities_of_raw(old_raw))
 
-    async def _apply(self, puts: list[_Put]) -> list[Any]:
+    async def _apply(self, puts: list[_Put], *, etags: bool = True) -> list[Any]:
         """Run the put script once for the puts; one reply each, in order."""
         doc, ix = self._doc_key, self._index_key
         keys = [self._keys.customer_count()]
-        args = [*self._header]
+        args = [*self._header, "1" if etags else "0"]
         for p in puts:
             cid = p.put.customer_id
             keys += (f"{doc[0]}{cid}{doc[1]}", f"{ix[0]}{cid}{ix[1]}")
@@ -208,8 +208,9 @@ class CustomerStore:
 
     async def put_many(self, puts: list[Prepared]) -> list[PutResult | Exception]:
         """Upsert a batch of prepared customers in one script call; a record whose
-        stored index list is an older release's is written on its own."""
-        replies = await self._apply([_Put(put) for put in puts])
+        stored index list is an older release's is written on its own. The results
+        carry no etag (a bulk import reports none)."""
+        replies = await self._apply([_Put(put) for put in puts], etags=False)
         results: list[PutResult | Exception] = []
         for put, reply in zip(puts, replies, strict=True):
             try:
@@ -248,7 +249,7 @@ class CustomerStore:
         if not puts:
             return 0, left
         rewritten = 0
-        for reply in await self._apply(puts):
+        for reply in await self._apply(puts, etags=False):
             try:
                 done = isinstance(self._outcome(reply), PutResult)
             except IdentityConflict:

@@ -83,14 +83,14 @@ end
 # profile, the entries, a "~" line, then the identities the record owns) and moves
 # entries and identity links from that to the new list; so a caller need not read first.
 # KEYS[1]: the customer counter; then per customer: doc, index list.
-# ARGV: identity key prefix, link record key prefix, index_location_args (4); then per
-#   customer: customer id, document JSON, new index list, expected etag ("" any, "-"
-#   must not exist, "*" must exist), and the previous index list in the same form ("" to
-#   read the stored one).
-# Reply per customer: {"created"|"updated", etag, count of linked identities, linked...,
-#   unlinked...} | {"precondition"} | {"conflict", key, owner} | {"stale"}: the stored
-#   list does not say which identities the record owns (written by an older release);
-#   the caller reads the record and passes the previous list itself.
+# ARGV: identity key prefix, link record key prefix, index_location_args (4), "1" to
+#   answer etags (a bulk import needs none: "0"); then per customer: customer id,
+#   document JSON, new index list, expected etag ("" any, "-" must not exist, "*" must
+#   exist), and the previous index list in the same form ("" to read the stored one).
+# Reply per customer: {"created"|"updated", etag or "", count of linked identities,
+#   linked..., unlinked...} | {"precondition"} | {"conflict", key, owner} | {"stale"}:
+#   the stored list does not say which identities the record owns (written by an older
+#   release); the caller reads the record and passes the previous list itself.
 PUT_CUSTOMERS = (
     INDEX_FUNCTIONS
     + """
@@ -117,6 +117,7 @@ end
 
 local idn, lnk = ARGV[1], ARGV[2]
 index_setup(3)
+local with_etags = ARGV[7] == '1'
 
 local function put_one(kd, kx, id, doc, index, expected, previous)
   local current = redis.call('GET', kd)
@@ -128,9 +129,10 @@ local function put_one(kd, kx, id, doc, index, expected, previous)
     if (not current) or redis.sha1hex(current) ~= expected then return {'precondition'} end
   end
   local old_entries, old_owned, recorded = parse(previous)
-  if previous == '' then
+  -- Written and erased with the record: no record, no list to read.
+  if previous == '' and current then
     old_entries, old_owned, recorded = parse(redis.call('GET', kx) or '')
-    if current and not recorded then return {'stale'} end
+    if not recorded then return {'stale'} end
   end
   local new_entries, new_owned = parse(index)
   local owners = {}
@@ -164,20 +166,23 @@ local function put_one(kd, kx, id, doc, index, expected, previous)
   end
   redis.call('SET', kd, doc)
   redis.call('SET', kx, index)
-  local reply = {current and 'updated' or 'created', redis.sha1hex(doc), #linked}
+  local reply = {current and 'updated' or 'created', with_etags and redis.sha1hex(doc) or '',
+                 #linked}
   for _, suffix in ipairs(linked) do reply[#reply + 1] = suffix end
   for _, suffix in ipairs(unlinked) do reply[#reply + 1] = suffix end
-  if not current then redis.call('INCR', KEYS[1]) end
   return reply
 end
 
-local replies = {}
-local a = 7
+local replies, created = {}, 0
+local a = 8
 for k = 2, #KEYS, 2 do
-  replies[#replies + 1] = put_one(KEYS[k], KEYS[k + 1], ARGV[a], ARGV[a + 1], ARGV[a + 2],
-                                  ARGV[a + 3], ARGV[a + 4])
+  local reply = put_one(KEYS[k], KEYS[k + 1], ARGV[a], ARGV[a + 1], ARGV[a + 2],
+                        ARGV[a + 3], ARGV[a + 4])
+  if reply[1] == 'created' then created = created + 1 end
+  replies[#replies + 1] = reply
   a = a + 5
 end
+if created > 0 then redis.call('INCRBY', KEYS[1], created) end
 return replies
 """
 )
