@@ -56,14 +56,22 @@ async def bench_import(settings: Settings, customers: int) -> int:
     async with _bench_store(settings) as (client, keys):
         importer = build_stores(client, settings, keys).importer
         before = int((await client.info("memory"))["used_memory"])
+        store0 = await _store_cpu(client)
         cpu0, wall0 = time.process_time(), time.perf_counter()
         summary = await importer.customers(_records(lines))
         cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+        store_cpu = await _store_cpu(client) - store0
         after = int((await client.info("memory"))["used_memory"])
         print(f"accepted {summary.accepted:,}, rejected {summary.rejected:,}")
         print(
             f"import: {summary.accepted / wall:,.0f} customers/s "
             f"({wall:.2f} s wall, {cpu:.2f} s CPU in this process)"
+        )
+        # Both sides run at once, each on a core of its own: the slower one sets the pace.
+        print(
+            f"CPU per customer: importer {cpu / customers * 1e6:,.0f} us, "
+            f"store {store_cpu / customers * 1e6:,.0f} us (the server's whole CPU "
+            "meanwhile: its own clients' too, if it is shared)"
         )
         print(
             f"redis memory: {(after - before) / customers:,.0f} bytes/customer "
@@ -79,6 +87,13 @@ async def bench_import(settings: Settings, customers: int) -> int:
             f"customers/s, created {second.created or 0}"
         )
     return 0
+
+
+async def _store_cpu(client: Redis) -> float:
+    """Seconds of CPU the store's server has used, its forks included."""
+    cpu = await client.info("cpu")
+    parts = ("used_cpu_sys", "used_cpu_user", "used_cpu_sys_children", "used_cpu_user_children")
+    return float(sum(cpu.get(part, 0.0) for part in parts))
 
 
 def _print_floor(lines: list[bytes], region: str) -> None:
