@@ -58,25 +58,42 @@ _entry_of_repeating = lru_cache(maxsize=131_072)(_entry_of)
 # entry travels to the store as the single string it is). The script calls
 # index_setup(first argument index) once, with the arguments of index_location_args().
 INDEX_LOCATION_LUA = """
+local find, sub, byte, format = string.find, string.sub, string.byte, string.format
 local B64 = {}
 do
   local alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
-  for i = 1, 64 do B64[string.byte(alphabet, i)] = i - 1 end
+  for i = 1, 64 do B64[byte(alphabet, i)] = i - 1 end
 end
 local INDEX_PREFIX, INDEX_BUCKETS, COUNTED, IDENTIFIER = '', 1, {}, {}
+-- Bucket key names by kind and number, made once per call: a batch places thousands
+-- of entries in a few hundred buckets of each kind.
+local BUCKETS = {}
 local function index_setup(at)
   INDEX_PREFIX, INDEX_BUCKETS = ARGV[at], tonumber(ARGV[at + 1])
   for kind in string.gmatch(ARGV[at + 2], '%S+') do COUNTED[kind] = true end
   for kind in string.gmatch(ARGV[at + 3], '%S+') do IDENTIFIER[kind] = true end
 end
--- bucket hash, field, spill set and kind of an entry ("kind:digest")
+-- bucket hash, field and kind of an entry ("kind:digest")
 local function index_location(entry)
-  local colon = string.find(entry, ':', 1, true)
-  local kind, field = string.sub(entry, 1, colon - 1), string.sub(entry, colon + 1)
-  local b1, b2, b3 = string.byte(field, 1, 3)
-  local bits = B64[b1] * 4096 + B64[b2] * 64 + B64[b3]
-  local bucket = INDEX_PREFIX .. kind .. ':' .. string.format('%x', bits % INDEX_BUCKETS)
-  return bucket, field, bucket .. ':' .. field, kind
+  local colon = find(entry, ':', 1, true)
+  local kind = sub(entry, 1, colon - 1)
+  local b1, b2, b3 = byte(entry, colon + 1, colon + 3)
+  local n = (B64[b1] * 4096 + B64[b2] * 64 + B64[b3]) % INDEX_BUCKETS
+  local of_kind = BUCKETS[kind]
+  if not of_kind then
+    of_kind = {}
+    BUCKETS[kind] = of_kind
+  end
+  local bucket = of_kind[n]
+  if not bucket then
+    bucket = INDEX_PREFIX .. kind .. ':' .. format('%x', n)
+    of_kind[n] = bucket
+  end
+  return bucket, sub(entry, colon + 1), kind
+end
+-- the set an entry's ids spill to
+local function index_spill(bucket, field)
+  return bucket .. ':' .. field
 end
 """
 

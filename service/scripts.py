@@ -21,46 +21,48 @@ INDEX_FUNCTIONS = (
     INDEX_LOCATION_LUA
     + """
 local MAX_INLINE = 64
+local call = redis.call
 local function has_id(list, id)
-  return string.find(' ' .. list .. ' ', ' ' .. id .. ' ', 1, true) ~= nil
+  return find(' ' .. list .. ' ', ' ' .. id .. ' ', 1, true) ~= nil
 end
 local function index_add(entry, id)
-  local bucket, field, spill, kind = index_location(entry)
+  local bucket, field, kind = index_location(entry)
   if COUNTED[kind] then
-    redis.call('HINCRBY', bucket, field, 1)
+    call('HINCRBY', bucket, field, 1)
     return
   end
   -- An identifier is almost always one customer's alone: one call where it is new.
-  if IDENTIFIER[kind] and redis.call('HSETNX', bucket, field, id) == 1 then return end
-  local list = redis.call('HGET', bucket, field)
+  if IDENTIFIER[kind] and call('HSETNX', bucket, field, id) == 1 then return end
+  local list = call('HGET', bucket, field)
   if not list then
-    redis.call('HSET', bucket, field, id)
+    call('HSET', bucket, field, id)
   elseif list == '*' then
-    redis.call('SADD', spill, id)
+    call('SADD', index_spill(bucket, field), id)
   elseif not has_id(list, id) then
     local longer = list .. ' ' .. id
     if #longer <= MAX_INLINE then
-      redis.call('HSET', bucket, field, longer)
+      call('HSET', bucket, field, longer)
     else
       local ids = {id}
       for member in string.gmatch(list, '%S+') do ids[#ids + 1] = member end
-      redis.call('SADD', spill, unpack(ids))
-      redis.call('HSET', bucket, field, '*')
+      call('SADD', index_spill(bucket, field), unpack(ids))
+      call('HSET', bucket, field, '*')
     end
   end
 end
 local function index_remove(entry, id)
-  local bucket, field, spill, kind = index_location(entry)
+  local bucket, field, kind = index_location(entry)
   if COUNTED[kind] then
-    if not redis.call('HGET', bucket, field) then return 0 end
-    if redis.call('HINCRBY', bucket, field, -1) <= 0 then redis.call('HDEL', bucket, field) end
+    if not call('HGET', bucket, field) then return 0 end
+    if call('HINCRBY', bucket, field, -1) <= 0 then call('HDEL', bucket, field) end
     return 1
   end
-  local list = redis.call('HGET', bucket, field)
+  local list = call('HGET', bucket, field)
   if not list then return 0 end
   if list == '*' then
-    local removed = redis.call('SREM', spill, id)
-    if redis.call('EXISTS', spill) == 0 then redis.call('HDEL', bucket, field) end
+    local spill = index_spill(bucket, field)
+    local removed = call('SREM', spill, id)
+    if call('EXISTS', spill) == 0 then call('HDEL', bucket, field) end
     return removed
   end
   if not has_id(list, id) then return 0 end
@@ -69,9 +71,9 @@ local function index_remove(entry, id)
     if member ~= id then rest[#rest + 1] = member end
   end
   if #rest == 0 then
-    redis.call('HDEL', bucket, field)
+    call('HDEL', bucket, field)
   else
-    redis.call('HSET', bucket, field, table.concat(rest, ' '))
+    call('HSET', bucket, field, table.concat(rest, ' '))
   end
   return 1
 end
@@ -94,9 +96,11 @@ end
 PUT_CUSTOMERS = (
     INDEX_FUNCTIONS
     + """
+local gmatch, sha1hex = string.gmatch, redis.sha1hex
+local NONE = {}  -- shared, never written: most records have nothing to move from
 local function parse(list)
   local entries, owned, recorded, first = {}, {}, false, true
-  for line in string.gmatch(list, '[^\\n]+') do
+  for line in gmatch(list, '[^\\n]+') do
     if first then
       first = false  -- the packed profile
     elseif line == '~' then
@@ -110,6 +114,7 @@ local function parse(list)
   return entries, owned, recorded
 end
 local function set_of(list)
+  if #list == 0 then return NONE end
   local set = {}
   for _, v in ipairs(list) do set[v] = true end
   return set
@@ -120,42 +125,45 @@ index_setup(3)
 local with_etags = ARGV[7] == '1'
 
 local function put_one(kd, kx, id, doc, index, expected, previous)
-  local current = redis.call('GET', kd)
+  local current = call('GET', kd)
   if expected == '-' then
     if current then return {'precondition'} end
   elseif expected == '*' then
     if not current then return {'precondition'} end
   elseif expected ~= '' then
-    if (not current) or redis.sha1hex(current) ~= expected then return {'precondition'} end
+    if (not current) or sha1hex(current) ~= expected then return {'precondition'} end
   end
-  local old_entries, old_owned, recorded = parse(previous)
-  -- Written and erased with the record: no record, no list to read.
-  if previous == '' and current then
-    old_entries, old_owned, recorded = parse(redis.call('GET', kx) or '')
+  local old_entries, old_owned = NONE, NONE
+  if previous ~= '' then
+    old_entries, old_owned = parse(previous)
+  elseif current then  -- written and erased with the record: no record, no list
+    local recorded
+    old_entries, old_owned, recorded = parse(call('GET', kx) or '')
     if not recorded then return {'stale'} end
   end
   local new_entries, new_owned = parse(index)
   local owners = {}
   for i, suffix in ipairs(new_owned) do
-    local owner = redis.call('GET', idn .. suffix)
+    local owner = call('GET', idn .. suffix)
     if owner and owner ~= id then return {'conflict', idn .. suffix, owner} end
     owners[i] = owner
   end
   local was, now = set_of(old_owned), set_of(new_owned)
-  local linked, unlinked = {}, {}
+  local reply = {current and 'updated' or 'created', with_etags and sha1hex(doc) or '', 0}
+  for i, suffix in ipairs(new_owned) do
+    if not owners[i] then call('SET', idn .. suffix, id) end
+    if not was[suffix] then reply[#reply + 1] = suffix end
+  end
+  reply[3] = #reply - 3  -- linked, then unlinked
   -- A link a rep made through the API (it has a link record) outlives the record
   -- dropping the identity: only an explicit unlink removes it.
   for _, suffix in ipairs(old_owned) do
     if not now[suffix] then
-      unlinked[#unlinked + 1] = suffix
-      if redis.call('GET', idn .. suffix) == id and redis.call('EXISTS', lnk .. suffix) == 0 then
-        redis.call('DEL', idn .. suffix)
+      reply[#reply + 1] = suffix
+      if call('GET', idn .. suffix) == id and call('EXISTS', lnk .. suffix) == 0 then
+        call('DEL', idn .. suffix)
       end
     end
-  end
-  for i, suffix in ipairs(new_owned) do
-    if not owners[i] then redis.call('SET', idn .. suffix, id) end
-    if not was[suffix] then linked[#linked + 1] = suffix end
   end
   local had, has = set_of(old_entries), set_of(new_entries)
   for _, entry in ipairs(old_entries) do
@@ -164,12 +172,8 @@ local function put_one(kd, kx, id, doc, index, expected, previous)
   for _, entry in ipairs(new_entries) do
     if not had[entry] then index_add(entry, id) end
   end
-  redis.call('SET', kd, doc)
-  redis.call('SET', kx, index)
-  local reply = {current and 'updated' or 'created', with_etags and redis.sha1hex(doc) or '',
-                 #linked}
-  for _, suffix in ipairs(linked) do reply[#reply + 1] = suffix end
-  for _, suffix in ipairs(unlinked) do reply[#reply + 1] = suffix end
+  call('SET', kd, doc)
+  call('SET', kx, index)
   return reply
 end
 
@@ -182,7 +186,7 @@ for k = 2, #KEYS, 2 do
   replies[#replies + 1] = reply
   a = a + 5
 end
-if created > 0 then redis.call('INCRBY', KEYS[1], created) end
+if created > 0 then call('INCRBY', KEYS[1], created) end
 return replies
 """
 )

@@ -190,7 +190,8 @@ async def test_the_scripts_place_entries_where_queries_look_for_them(
 index_setup(1)
 local out = {}
 for a = 5, #ARGV do
-  local bucket, field, spill = index_location(ARGV[a])
+  local bucket, field = index_location(ARGV[a])
+  local spill = index_spill(bucket, field)
   out[#out + 1] = bucket; out[#out + 1] = field; out[#out + 1] = spill
 end
 return out
