@@ -32,7 +32,7 @@ local function index_add(entry, id)
     return
   end
   -- An identifier is almost always one customer's alone: one call where it is new.
-  if IDENTIFIER[kind] and call('HSETNX', bucket, field, id) == 1 then return end
+  if SELDOM_SHARED[kind] and call('HSETNX', bucket, field, id) == 1 then return end
   local list = call('HGET', bucket, field)
   if not list then
     call('HSET', bucket, field, id)
@@ -172,8 +172,7 @@ local function put_one(kd, kx, id, doc, index, expected, previous)
   for _, entry in ipairs(new_entries) do
     if not had[entry] then index_add(entry, id) end
   end
-  call('SET', kd, doc)
-  call('SET', kx, index)
+  call('MSET', kd, doc, kx, index)
   return reply
 end
 
