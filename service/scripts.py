@@ -389,8 +389,9 @@ for k = 2, #KEYS do
   local n = tonumber(ARGV[a])
   local id = redis.call('XADD', KEYS[1], 'MAXLEN', '~', max_stream, '*',
                         unpack(ARGV, a + 1, a + 2 * n))
-  redis.call('LPUSH', KEYS[k], id)
-  redis.call('LTRIM', KEYS[k], 0, max_index - 1)
+  if redis.call('LPUSH', KEYS[k], id) > max_index then
+    redis.call('LTRIM', KEYS[k], 0, max_index - 1)
+  end
   ids[#ids + 1] = id
   a = a + 1 + 2 * n
 end

@@ -9,6 +9,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from service.audit import Action, AuditLog
 from service.keyschema import KeySchema
 from tests.helpers import PROBLEM, AppClient, MakeClient, admin
 from tests.test_import import NDJSON, ndjson, snapshot
@@ -181,3 +182,14 @@ async def test_data_issues_sent_by_a_client_are_replaced_by_the_servers(client: 
     stored = await (await _put(client, "C-1", sent)).json()
     assert stored["emails"] == ["x@example.com"]
     assert stored.get("data_issues", []) == []
+
+
+async def test_a_customers_audit_index_keeps_the_newest_thousand(
+    redis: aioredis.Redis, keys: KeySchema
+) -> None:
+    log = AuditLog(redis, keys)
+    await log.record_many([Action("note", "C-1", "rep", {"n": n}) for n in range(1001)])
+    await log.record_many([Action("note", "C-1", "rep", {"n": 1001})])
+    entries = await log.about("C-1")  # oldest first
+    assert len(entries) == 1000
+    assert [entries[0].detail, entries[-1].detail] == [{"n": 2}, {"n": 1001}]
