@@ -84,7 +84,9 @@ end
 # script reads what the customer's last write recorded (their index list: the packed
 # profile, the entries, a "~" line, then the identities the record owns) and moves
 # entries and identity links from that to the new list; so a caller need not read first.
-# KEYS[1]: the customer counter; then per customer: doc, index list.
+# KEYS[1]: the customer counter; then per customer: doc, index list. The identity links
+# and index buckets it names itself, from the lists: undeclared keys, which a single
+# primary allows (socialid needs one, see service/keyschema.py).
 # ARGV: identity key prefix, link record key prefix, index_location_args (4), "1" to
 #   answer etags (a bulk import needs none: "0"); then per customer: customer id,
 #   document JSON, new index list, expected etag ("" any, "-" must not exist, "*" must
