@@ -1,0 +1,138 @@
+"""After any mix of writes, the index is exactly what the records imply.
+
+The put script moves a customer's index entries and identity links from the list it
+stored last time, not from the record: this checks, after random sequences of creates,
+updates, batch imports with repeated ids, erasures and lists left as an older release
+wrote them, that no entry or link is missing, stale or counted twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from collections import Counter
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+
+from service.customers import CustomerStore, IdentityConflict
+from service.indexing import OWNED_MARK, owned_identities, set_entries
+from service.keyschema import COUNTED_KINDS, KeySchema
+from service.models import Customer, read_stored
+from service.models.customer import REGION
+from service.redistypes import text, texts
+
+# Few values, shared by many: entries spill past the inline limit and come back, and
+# identities are claimed by one customer while another holds them.
+_IDS = [f"CUST-{n:02d}" for n in range(14)]
+_GIVEN = ["Dana", "Bill", "William"]
+_FAMILY = ["King", "Kyng", "Okafor"]
+_EMAILS = ["d.king@gmail.com", "dking@gmail.com", "dk@example.com", "o@example.com"]
+_PHONES = ["07700 900123", "+44 7700 900456"]
+_DOBS = ["1980-01-01", "19800101", "1990-02-02"]
+_POSTCODES = ["LS6 3AG", "ls63ag", "M1 1AE"]
+_TWITTER = ["tw-1", "tw-2", "tw-3"]
+
+
+def _customer(rng: random.Random, cid: str) -> Customer:
+    doc: dict[str, Any] = {"id": cid, "given_name": rng.choice(_GIVEN)}
+    if rng.random() < 0.8:
+        doc["family_name"] = rng.choice(_FAMILY)
+    doc["emails"] = rng.sample(_EMAILS, rng.randint(0, 2))
+    doc["phones"] = rng.sample(_PHONES, rng.randint(0, 1))
+    if rng.random() < 0.9:
+        doc["date_of_birth"] = rng.choice(_DOBS)
+    doc["addresses"] = [{"postcode": rng.choice(_POSTCODES)}]
+    doc["accounts"] = [{"number": f"AC-{rng.randint(1, 3)}"}]
+    doc["identities"] = [
+        {"channel": "twitter", "external_id": tw, "handle": f"dana_{tw}"}
+        for tw in rng.sample(_TWITTER, rng.randint(0, 1))
+    ]
+    return Customer.model_validate(doc, context={REGION: "GB"})
+
+
+async def _as_an_older_release_wrote_it(
+    redis: aioredis.Redis, keys: KeySchema, rng: random.Random
+) -> None:
+    """A customer's list without the identities it owns, or only its entries."""
+    cid = rng.choice(_IDS)
+    index = await redis.get(keys.customer_index(cid))
+    if index is None:
+        return
+    older = text(index).partition(f"\n{OWNED_MARK}")[0]
+    if rng.random() < 0.5:
+        older = older.partition("\n")[2]  # before profiles were packed, too
+    await redis.set(keys.customer_index(cid), older)
+
+
+async def _bucket_contents(redis: aioredis.Redis, keys: KeySchema) -> Counter[tuple[str, str, str]]:
+    """(bucket, field, id or "#") -> how often the store lists it ("#": a counter's value)."""
+    found: Counter[tuple[str, str, str]] = Counter()
+    async for key in redis.scan_iter(match=f"{keys.prefix}:bk:*"):
+        name = text(key)
+        if await redis.type(name) != "hash":
+            continue  # a spill set, read through its field
+        kind = name.split(":")[-2]
+        for raw_field, raw_value in (await redis.hgetall(name)).items():
+            field, value = text(raw_field), text(raw_value)
+            if kind in COUNTED_KINDS:
+                found[(name, field, "#")] += int(value)
+            elif value == "*":
+                spill = keys.index_location(f"{kind}:{field}")[2]
+                for member in texts(await redis.smembers(spill)):
+                    found[(name, field, member)] += 1
+            else:
+                for member in value.split(" "):
+                    found[(name, field, member)] += 1
+    return found
+
+
+async def _assert_index_matches_records(redis: aioredis.Redis, keys: KeySchema) -> None:
+    expected: Counter[tuple[str, str, str]] = Counter()
+    links: dict[str, str] = {}
+    customers = 0
+    for cid in _IDS:
+        raw = await redis.get(keys.customer(cid))
+        if raw is None:
+            assert await redis.get(keys.customer_index(cid)) is None
+            continue
+        customers += 1
+        record = read_stored(raw)
+        for entry in set_entries(keys, record):
+            bucket, field, _ = keys.index_location(entry)
+            counted = keys.index_kind(entry) in COUNTED_KINDS
+            expected[(bucket, field, "#" if counted else cid)] += 1
+        for suffix in owned_identities(record):
+            links[f"{keys.identity_prefix()}{suffix}"] = cid
+    assert await _bucket_contents(redis, keys) == expected
+    stored_links = {
+        text(k): text(v)
+        async for k in redis.scan_iter(match=f"{keys.identity_prefix()}*")
+        if (v := await redis.get(k)) is not None
+    }
+    assert stored_links == links
+    assert int(await redis.get(keys.customer_count()) or 0) == customers
+
+
+@pytest.mark.parametrize("seed", range(6))
+async def test_the_index_is_what_the_records_imply_after_any_writes(
+    redis: aioredis.Redis, keys: KeySchema, seed: int
+) -> None:
+    rng = random.Random(seed)  # noqa: S311 - test data
+    store = CustomerStore(redis, keys)
+    for step in range(60):
+        roll = rng.random()
+        if roll < 0.4:
+            with contextlib.suppress(IdentityConflict):  # refused, nothing written
+                await store.put(_customer(rng, rng.choice(_IDS)))
+        elif roll < 0.7:
+            batch = [store.prepare(_customer(rng, rng.choice(_IDS))) for _ in range(5)]
+            await store.put_many(batch)
+        elif roll < 0.85:
+            await store.erase(rng.choice(_IDS))
+        else:
+            await _as_an_older_release_wrote_it(redis, keys, rng)
+        if step % 10 == 9:
+            await _assert_index_matches_records(redis, keys)
+    await _assert_index_matches_records(redis, keys)
