@@ -150,7 +150,8 @@ local function put_one(kd, kx, id, doc, index, expected, previous)
     if owner and owner ~= id then return {'conflict', idn .. suffix, owner} end
     owners[i] = owner
   end
-  local was, now = set_of(old_owned), set_of(new_owned)
+  local was = set_of(old_owned)
+  local now = #old_owned > 0 and set_of(new_owned) or NONE
   local reply = {current and 'updated' or 'created', with_etags and sha1hex(doc) or '', 0}
   for i, suffix in ipairs(new_owned) do
     if not owners[i] then call('SET', idn .. suffix, id) end
@@ -167,7 +168,8 @@ local function put_one(kd, kx, id, doc, index, expected, previous)
       end
     end
   end
-  local had, has = set_of(old_entries), set_of(new_entries)
+  local had = set_of(old_entries)
+  local has = #old_entries > 0 and set_of(new_entries) or NONE
   for _, entry in ipairs(old_entries) do
     if not has[entry] then index_remove(entry, id) end
   end
