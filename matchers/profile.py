@@ -42,6 +42,10 @@ class Profile(NamedTuple):
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 
+# The helpers below loop rather than use generator expressions: an import profiles every
+# customer it reads, and in Python 3.11 each generator expression is a frame of its own.
+
+
 def _emails(values: Iterable[str], normalised: bool) -> frozenset[str]:
     out = set()
     for raw in values:
@@ -52,9 +56,15 @@ def _emails(values: Iterable[str], normalised: bool) -> frozenset[str]:
 
 
 def _phones(values: Iterable[str], region: str, normalised: bool) -> frozenset[str]:
-    if normalised:  # the book's own values: E.164 already, or kept raw because unparseable
-        return frozenset(v for v in values if _E164.fullmatch(v))
-    return frozenset(p for p in (normalize_phone(v, region) for v in values) if p)
+    out = set()
+    for raw in values:
+        if normalised:  # the book's own values: E.164 already, or kept raw as unparseable
+            phone = raw if _E164.fullmatch(raw) else None
+        else:
+            phone = normalize_phone(raw, region)
+        if phone:
+            out.add(phone)
+    return frozenset(out)
 
 
 # Everything but letters and digits (``\w`` is exactly ``str.isalnum`` plus "_").
@@ -83,20 +93,39 @@ def build_profile(
     """``normalised``: e-mails and phones were normalised on the way into the customer
     book (the values that could not be are skipped rather than parsed again)."""
     person = name_of(given, family, name)
-    codes = frozenset(p for p in (normalize_postcode(c, region) for c in postcodes) if p)
-    split = [split_handle(h) for h in handles]
+    codes, districts = set(), set()
+    for raw in postcodes:
+        code = normalize_postcode(raw, region)
+        if code:
+            codes.add(code)
+            districts.add(district(code, region))
+    numbers = set()
+    for raw in accounts:
+        number = _account(raw)
+        if number:
+            numbers.add(number)
+    tokens, handle_ids = [], set()
+    for raw in handles:
+        split = split_handle(raw)
+        if split.tokens:
+            tokens.append(split.tokens)
+        if split.handle:
+            handle_ids.add(split.handle)
+    mentions = set()
+    for kind, value in mentioned:
+        mentions.add(_mention(kind, value))
     return Profile(
         given=person.given,
         family=person.family,
         emails=_emails(emails, normalised),
         phones=_phones(phones, region, normalised),
         dob=parse_iso(date_of_birth),
-        postcodes=codes,
-        districts=frozenset(district(c, region) for c in codes),
-        accounts=frozenset(a for a in map(_account, accounts) if a),
-        handles=tuple(s.tokens for s in split if s.tokens),
-        handle_ids=frozenset(s.handle for s in split if s.handle),
-        mentioned=frozenset(_mention(kind, value) for kind, value in mentioned),
+        postcodes=frozenset(codes),
+        districts=frozenset(districts),
+        accounts=frozenset(numbers),
+        handles=tuple(tokens),
+        handle_ids=frozenset(handle_ids),
+        mentioned=frozenset(mentions),
     )
 
 

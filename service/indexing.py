@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 
 from matchers.names import canonical_forms, phonetic
 from matchers.profile import Profile, build_profile, pack
@@ -113,33 +114,49 @@ def blocking_keys(keys: KeySchema, profile: Profile) -> set[str]:
     """Exact identifiers, date of birth, postcode, and name keys (sound of the surname
     with the given initial; each formal form of the given name within the district).
     Identifiers mentioned in text are looked up where the record keeps them."""
-    out = {keys.index_entry("em", e) for e in profile.emails}
-    out |= {keys.index_entry("ph", p) for p in profile.phones}
-    out |= {keys.index_entry("ac", a) for a in profile.accounts}
-    out |= {keys.index_entry("pc", p) for p in profile.postcodes}
+    # Loops, not comprehensions: each comprehension is a frame of its own in Python 3.11,
+    # and an import computes these for every customer.
+    entry = keys.index_entry
+    out = set()
+    for kind, values in (
+        ("em", profile.emails),
+        ("ph", profile.phones),
+        ("ac", profile.accounts),
+        ("pc", profile.postcodes),
+        ("hd", profile.handle_ids),
+    ):
+        for value in values:
+            out.add(entry(kind, value))
     if profile.dob is not None:
-        out.add(keys.index_entry("dob", profile.dob.isoformat()))
+        out.add(entry("dob", profile.dob.isoformat()))
     if profile.family:
         sound = phonetic(profile.family)
         if sound:
-            out.add(keys.index_entry("nm", f"{sound}:{profile.given[0] if profile.given else ''}"))
+            out.add(entry("nm", f"{sound}:{profile.given[0] if profile.given else ''}"))
     if profile.given:
-        # The name itself, and one formal name it may stand for (Bill: William).
-        formal = sorted(canonical_forms(profile.given) - {profile.given})[:1]
-        for form in [profile.given, *formal]:
-            out |= {keys.index_entry("gd", f"{form}:{d}") for d in profile.districts}
-    out |= {keys.index_entry("hd", h) for h in profile.handle_ids}
+        for form in blocking_forms(profile.given):
+            for d in profile.districts:
+                out.add(entry("gd", f"{form}:{d}"))
     for tokens in profile.handles:
         if len(tokens) >= 2 and not profile.family:
             # A handle like "dana_king" or "DanaKing84" stands in for a name.
             sound = phonetic(tokens[-1])
             if sound:
-                out.add(keys.index_entry("nm", f"{sound}:{tokens[0][0]}"))
+                out.add(entry("nm", f"{sound}:{tokens[0][0]}"))
     for kind, value in profile.mentioned:
-        tag = {"email": "em", "phone": "ph", "account_number": "ac"}.get(kind)
+        tag = _MENTIONED_KINDS.get(kind)
         if tag:
-            out.add(keys.index_entry(tag, value))
+            out.add(entry(tag, value))
     return out
+
+
+_MENTIONED_KINDS = {"email": "em", "phone": "ph", "account_number": "ac"}
+
+
+@lru_cache(maxsize=65_536)
+def blocking_forms(given: str) -> tuple[str, ...]:
+    """The given name itself, and one formal name it may stand for (Bill: William)."""
+    return (given, *sorted(canonical_forms(given) - {given})[:1])
 
 
 def surname_key(keys: KeySchema, profile: Profile) -> str | None:
