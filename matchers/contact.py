@@ -133,6 +133,15 @@ _DOB_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 
 def normalize_dob(raw: str, today: date | None = None) -> str | None:
     """``YYYY-MM-DD`` or ``YYYYMMDD`` to ISO; None for anything else or an impossible date."""
+    born = _date_of_birth(raw)
+    if born is None or born > (today or date.today()):
+        return None
+    return born.isoformat()
+
+
+@lru_cache(maxsize=65_536)
+def _date_of_birth(raw: str) -> date | None:
+    # A book of a million holds some 30,000 distinct birthdays: parsed once each.
     value = raw.strip()
     compact = _DOB_COMPACT.match(value)
     if compact:
@@ -141,9 +150,7 @@ def normalize_dob(raw: str, today: date | None = None) -> str | None:
         born = date.fromisoformat(value)
     except ValueError:
         return None
-    if len(value) != 10 or born.year < 1900 or born > (today or date.today()):
-        return None
-    return born.isoformat()
+    return born if len(value) == 10 and born.year >= 1900 else None
 
 
 # Providers whose mailboxes ignore dots in the local part and/or take "+tag" suffixes.

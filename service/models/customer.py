@@ -100,29 +100,18 @@ class CustomerIn(Strict):
         issues: list[DataIssue] = []
         # Assigned only when changed: each assignment goes through pydantic's __setattr__,
         # and a bulk import validates tens of thousands of records.
-        emails = _normalised(
-            self.emails, normalize_email, "emails", "not a valid e-mail address", issues
-        )
-        if emails != self.emails:
-            self.emails = emails
-        phones = _normalised(
-            self.phones,
-            lambda raw: normalize_phone(raw, region),
-            "phones",
-            f"not a phone number libphonenumber can parse (default region {region})",
-            issues,
-        )
-        if phones != self.phones:
-            self.phones = phones
+        if self.emails:
+            emails = _normalised(self.emails, normalize_email, None, "emails", issues)
+            if emails != self.emails:
+                self.emails = emails
+        if self.phones:
+            phones = _normalised(self.phones, normalize_phone, region, "phones", issues)
+            if phones != self.phones:
+                self.phones = phones
         if self.date_of_birth is not None:
             dob = normalize_dob(self.date_of_birth)
             if dob is None:
-                issues.append(
-                    DataIssue(
-                        pointer="/date_of_birth",
-                        reason="not a date as YYYY-MM-DD or YYYYMMDD, or in the future",
-                    )
-                )
+                issues.append(DataIssue(pointer="/date_of_birth", reason=_REASONS["dob"]))
             elif dob != self.date_of_birth:
                 self.date_of_birth = dob
         if issues or self.data_issues:
@@ -130,22 +119,31 @@ class CustomerIn(Strict):
         return self
 
 
+_REASONS = {
+    "emails": "not a valid e-mail address",
+    "phones": "not a phone number libphonenumber can parse (default region {region})",
+    "dob": "not a date as YYYY-MM-DD or YYYYMMDD, or in the future",
+}
+
+
 def _normalised(
     values: list[str],
     normalise: Any,
+    region: str | None,
     field: str,
-    reason: str,
     issues: list[DataIssue],
 ) -> list[str]:
-    """Normal forms in the order given, duplicates removed; unparseable values kept."""
+    """Normal forms in the order given, duplicates removed; unparseable values kept.
+    ``region``: the default phone region, passed on to ``normalise`` when given."""
     out: list[str] = []
     for raw in values:
-        value = normalise(raw)
+        value = normalise(raw) if region is None else normalise(raw, region)
         bad = value is None
         value = raw if value is None else value
         if value in out:
             continue
         if bad:
+            reason = _REASONS[field].format(region=region)
             issues.append(DataIssue(pointer=f"/{field}/{len(out)}", reason=reason))
         out.append(value)
     return out
