@@ -22,7 +22,7 @@ OWNED_MARK = "~"
 
 def owned_identities(customer: Customer | None) -> list[str]:
     """The identities the record links to the customer, as ``identity_suffix`` forms."""
-    if customer is None:
+    if customer is None or not customer.identities:
         return []
     return sorted({identity_suffix(i.channel, i.external_id) for i in customer.identities})
 
