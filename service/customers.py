@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import redis.asyncio as aioredis
 from pydantic import BaseModel, Field
@@ -49,8 +49,9 @@ class Contended(Exception):
     """The document kept changing under us; the caller may retry later."""
 
 
-@dataclass(frozen=True, slots=True)
-class PutResult:
+class PutResult(NamedTuple):
+    """Immutable; a named tuple because an import makes one per customer."""
+
     created: bool
     etag: str  # "" from put_many and reindex_many, which need none
     linked: tuple[str, ...] = ()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterable, Awaitable, Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
@@ -77,17 +77,6 @@ def reason(exc: Exception) -> str:
 Progress = Callable[[ImportSummary], None]
 
 
-async def _until_broken(
-    records: AsyncIterable[tuple[int, Record]], summary: ImportSummary
-) -> AsyncIterator[tuple[int, Record]]:
-    """The records, ending early (and saying why) when the input itself breaks."""
-    try:
-        async for item in records:
-            yield item
-    except ImportAborted as exc:
-        summary.aborted = str(exc)
-
-
 class Importer:
     def __init__(
         self,
@@ -146,30 +135,34 @@ class Importer:
             summary.committed_through_line = through
 
         try:
-            async for number, record in _until_broken(records, summary):
-                lines = number
-                if number < from_line or (isinstance(record, bytes) and not record.strip()):
-                    continue
-                if record is None:
-                    summary.reject(number, "line longer than 1 MiB")
-                    continue
-                try:
-                    batch.append((number, parse(record)))
-                except (ValidationError, ValueError, OverflowError) as exc:
-                    summary.reject(number, reason(exc))
-                if writing is not None and len(batch) % _YIELD_EVERY == 0:
-                    # A source that never waits (a file read ahead, a list) would otherwise
-                    # keep the write from taking its next step until this batch is full:
-                    # yielding now and then lets the store work while this loop parses.
-                    await asyncio.sleep(0)
-                if len(batch) >= self._batch_size:
-                    if writing is not None:
-                        await writing
-                    writing = asyncio.create_task(write(batch, number))
-                    batch = []
-                    if progress is not None:
-                        summary.lines = lines
-                        progress(summary)
+            try:
+                async for number, record in records:
+                    lines = number
+                    if number < from_line or (isinstance(record, bytes) and not record.strip()):
+                        continue
+                    if record is None:
+                        summary.reject(number, "line longer than 1 MiB")
+                        continue
+                    try:
+                        batch.append((number, parse(record)))
+                    except (ValidationError, ValueError, OverflowError) as exc:
+                        summary.reject(number, reason(exc))
+                    if writing is not None and len(batch) % _YIELD_EVERY == 0:
+                        # A source that never waits (a file read ahead, a list) would otherwise
+                        # keep the write from taking its next step until this batch is full:
+                        # yielding now and then lets the store work while this loop parses.
+                        await asyncio.sleep(0)
+                    if len(batch) >= self._batch_size:
+                        if writing is not None:
+                            await writing
+                        writing = asyncio.create_task(write(batch, number))
+                        batch = []
+                        if progress is not None:
+                            summary.lines = lines
+                            progress(summary)
+            except ImportAborted as exc:
+                # The input itself broke: what came before is written; the summary says why.
+                summary.aborted = str(exc)
             if writing is not None:
                 await writing
                 writing = None
@@ -230,14 +223,16 @@ class Importer:
                 for action in link_actions(put.customer_id, "import", result)
             ]
         )
+        # Counted here and added once: the summary is a pydantic model, whose every
+        # assignment is a Python-level call.
+        accepted = written = created = 0
         for line, result in zip(batch, results, strict=True):
             customer_id = line[1].customer_id
-            superseded = deferred.pop(customer_id, None) if deferred is not None else None
-            if superseded is not None:
-                summary.accepted += 1  # a later line of this customer decides
+            if deferred and deferred.pop(customer_id, None) is not None:
+                accepted += 1  # a later line of this customer decides
             if isinstance(result, PutResult):
-                summary.accepted += 1
-                summary.created = (summary.created or 0) + int(result.created)
+                written += 1
+                created += result.created
             elif (
                 isinstance(result, IdentityConflict)
                 and deferred is not None
@@ -246,6 +241,9 @@ class Importer:
                 deferred[customer_id] = line
             else:
                 summary.reject(line[0], reason(result))
+        summary.accepted += accepted + written
+        if written:
+            summary.created = (summary.created or 0) + created
 
     async def events(
         self,
