@@ -131,10 +131,20 @@ def _normalize_phone_libphonenumber(raw: str, default_region: str) -> str | None
 _DOB_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 
 
+# A date before the day this module was loaded is in the past for good: only a later one
+# needs today's date, which costs a clock read and a time zone conversion per record.
+_LOADED_ON = date.today()
+
+
 def normalize_dob(raw: str, today: date | None = None) -> str | None:
     """``YYYY-MM-DD`` or ``YYYYMMDD`` to ISO; None for anything else or an impossible date."""
     born = _date_of_birth(raw)
-    if born is None or born > (today or date.today()):
+    if born is None:
+        return None
+    if today is not None:
+        if born > today:
+            return None
+    elif born >= _LOADED_ON and born > date.today():
         return None
     return born.isoformat()
 

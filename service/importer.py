@@ -77,6 +77,11 @@ def reason(exc: Exception) -> str:
 Progress = Callable[[ImportSummary], None]
 
 
+def _blank(line: bytes) -> bool:
+    # Not line.strip(), which copies every line of the file to find the few blank ones.
+    return not line or line.isspace()
+
+
 class Importer:
     def __init__(
         self,
@@ -138,7 +143,7 @@ class Importer:
             try:
                 async for number, record in records:
                     lines = number
-                    if number < from_line or (isinstance(record, bytes) and not record.strip()):
+                    if number < from_line or (isinstance(record, bytes) and _blank(record)):
                         continue
                     if record is None:
                         summary.reject(number, "line longer than 1 MiB")
