@@ -86,6 +86,15 @@ class Erasure(BaseModel):
     conversations: int = Field(default=0, description="Conversations that were theirs.")
 
 
+def _expected(if_match: str | None) -> str:
+    """The put script's condition for an If-Match value: none, any ("*"), or an etag. A
+    value the script would read as another condition ("" any, "-" absent) can match no
+    stored record, so it becomes one that cannot."""
+    if if_match is None:
+        return ""
+    return "!" if if_match in ("", "-") else if_match
+
+
 def _channel(identity: Any) -> str:
     """The channel of an identity in ``identity_suffix`` form."""
     return text(identity).partition(":")[0]
@@ -173,7 +182,7 @@ class CustomerStore:
     async def put(self, customer: Customer, if_match: str | None = None) -> PutResult:
         """Create or replace. ``if_match``: the etag the caller last saw ("*" any)."""
         put = self.prepare(customer)
-        [reply] = await self._apply([_Put(put, if_match or "")])
+        [reply] = await self._apply([_Put(put, _expected(if_match))])
         outcome = self._outcome(reply)
         if outcome == "precondition":
             raise PreconditionFailed

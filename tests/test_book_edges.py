@@ -193,3 +193,15 @@ async def test_a_customers_audit_index_keeps_the_newest_thousand(
     entries = await log.about("C-1")  # oldest first
     assert len(entries) == 1000
     assert [entries[0].detail, entries[-1].detail] == [{"n": 2}, {"n": 1001}]
+
+
+async def test_an_if_match_that_names_no_etag_matches_nothing(client: AppClient) -> None:
+    await _put(client, "C-1", {"given_name": "Dana"})
+    for cid, value in (("C-1", '""'), ("C-1", ""), ("C-2", "-"), ("C-2", '"-"')):
+        resp = await client.put(
+            f"/v1/customers/{cid}",
+            json={"given_name": "D"},
+            headers={**admin(), "If-Match": value},
+        )
+        assert resp.status == 412, (cid, value)
+    assert (await client.get("/v1/customers/C-2", headers=admin())).status == 404
