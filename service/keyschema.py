@@ -168,7 +168,7 @@ class KeySchema:
         No hash tag: identities spread over the cluster; the id is quoted so that braces
         or spaces in a provider's id cannot form a tag or break a SCAN pattern.
         """
-        return f"{self.prefix}:idn:{identity_suffix(channel, external_id)}"
+        return self.identity_prefix() + identity_suffix(channel, external_id)
 
     def identity_prefix(self) -> str:
         """What every identity link key has before ``identity_suffix``."""
@@ -180,15 +180,12 @@ class KeySchema:
 
     def identity_channel(self, key: str) -> str:
         """The channel named in an identity key (for messages that must not show the id)."""
-        return key.removeprefix(f"{self.prefix}:idn:").split(":", 1)[0]
+        return key.removeprefix(self.identity_prefix()).split(":", 1)[0]
 
     def identity_link(self, channel: str, external_id: str) -> str:
         """Hash: who linked the identity through the API, how, when and why. Absent
         for a link that comes from the customer's own record (its ``identities``)."""
-        return f"{self.prefix}:lnk:{identity_suffix(channel, external_id)}"
-
-    def identity_link_of(self, identity_key: str) -> str:
-        return f"{self.prefix}:lnk:{identity_key.removeprefix(f'{self.prefix}:idn:')}"
+        return self.identity_link_prefix() + identity_suffix(channel, external_id)
 
     def identity_history(self, channel: str, external_id: str) -> str:
         """List of the identity's link changes made through the API, newest first."""
@@ -206,7 +203,12 @@ class KeySchema:
     def identity_keys(self, member: str) -> tuple[str, str, str, str]:
         """Link, link record, history and rejections of a ``customer_identities`` member."""
         p = self.prefix
-        return f"{p}:idn:{member}", f"{p}:lnk:{member}", f"{p}:idh:{member}", f"{p}:rej:{member}"
+        return (
+            self.identity_prefix() + member,
+            self.identity_link_prefix() + member,
+            f"{p}:idh:{member}",
+            f"{p}:rej:{member}",
+        )
 
     def customer_messages(self, customer_id: str) -> str:
         """Sorted set of the inbound messages resolved to this customer (for erasure)."""

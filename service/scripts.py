@@ -31,7 +31,7 @@ local function index_add(entry, id)
     call('HINCRBY', bucket, field, 1)
     return
   end
-  -- An identifier is almost always one customer's alone: one call where it is new.
+  -- A value seldom shared (an identifier, a postcode) is usually new: one call then.
   if SELDOM_SHARED[kind] and call('HSETNX', bucket, field, id) == 1 then return end
   local list = call('HGET', bucket, field)
   if not list then
