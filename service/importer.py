@@ -230,11 +230,11 @@ class Importer:
         )
         # Counted here and added once: the summary is a pydantic model, whose every
         # assignment is a Python-level call.
-        accepted = written = created = 0
+        superseded = written = created = 0
         for line, result in zip(batch, results, strict=True):
             customer_id = line[1].customer_id
             if deferred and deferred.pop(customer_id, None) is not None:
-                accepted += 1  # a later line of this customer decides
+                superseded += 1  # accepted: a later line of this customer decides
             if isinstance(result, PutResult):
                 written += 1
                 created += result.created
@@ -246,7 +246,7 @@ class Importer:
                 deferred[customer_id] = line
             else:
                 summary.reject(line[0], reason(result))
-        summary.accepted += accepted + written
+        summary.accepted += superseded + written
         if written:
             summary.created = (summary.created or 0) + created
 
