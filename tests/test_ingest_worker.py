@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
@@ -15,6 +16,7 @@ from aiohttp.test_utils import TestServer
 
 from adapters.delivery import Delivery, Format
 from service.ingest.deliveries import encode
+from service.ingest.names import GraphNames
 from service.ingest.runner import build_worker, graph_names
 from service.ingest.worker import GROUP, Worker
 from service.keyschema import KeySchema
@@ -224,6 +226,17 @@ async def graph_api() -> AsyncIterator[tuple[str, list[str]]]:
         yield str(server.make_url("/v21.0")), calls
     finally:
         await server.close()
+
+
+async def test_one_senders_messages_at_once_share_one_graph_lookup(
+    redis: aioredis.Redis, keys: KeySchema, graph_api: tuple[str, list[str]]
+) -> None:
+    url, calls = graph_api
+    async with aiohttp.ClientSession() as session:
+        names = GraphNames(redis, keys, session, base_url=url, token="page-token")
+        found = await asyncio.gather(*(names.name("facebook", "7700112233") for _ in range(3)))
+    assert found == ["Dana King"] * 3
+    assert calls == ["7700112233"]
 
 
 async def test_messenger_senders_are_named_from_the_graph_api(

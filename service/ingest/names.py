@@ -7,6 +7,7 @@ links and the identifiers in its text).
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import quote
 
 import aiohttp
@@ -35,12 +36,26 @@ class GraphNames:
         self._session = session
         self._base = base_url.rstrip("/")
         self._token = token
+        self._pending: dict[str, asyncio.Future[str | None]] = {}
 
     async def name(self, channel: str, psid: str) -> str | None:
         key = self._keys.sender_name(channel, psid)
-        cached = await self._redis.get(key)
-        if cached is not None:
-            return str(cached) or None
+        # The worker handles a batch's messages at once: the messages of one sender in a
+        # burst share one lookup, rather than each missing the cache and asking again.
+        pending = self._pending.get(key)
+        if pending is None:
+            cached = await self._redis.get(key)
+            if cached is not None:
+                return str(cached) or None
+            pending = self._pending.get(key)  # another began while the cache was read
+        if pending is None:
+            pending = asyncio.ensure_future(self._lookup(key, psid))
+            self._pending[key] = pending
+            pending.add_done_callback(lambda _: self._pending.pop(key, None))
+        # Shielded: a caller cancelled while waiting leaves the lookup to the others.
+        return await asyncio.shield(pending)
+
+    async def _lookup(self, key: str, psid: str) -> str | None:
         found = await self._fetch(psid)
         await self._redis.set(key, found or "", ex=NAME_TTL if found else MISS_TTL)
         return found
