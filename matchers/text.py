@@ -39,9 +39,23 @@ def _fold_short(value: str) -> str:
     return _fold(value)
 
 
+# The ASCII characters strip_symbols drops: controls that are not spaces, and the math and
+# modifier symbols (+ < = > ^ ` | ~).
+_ASCII_DROPPED = {
+    code: None
+    for code in range(128)
+    if not chr(code).isspace() and unicodedata.category(chr(code)) in _DROP_CATEGORIES
+}
+
+
 def _fold(value: str) -> str:
     # Apostrophes join rather than split: O'Brien, OBrien and O Brien are one name.
-    ascii_text = anyascii(strip_symbols(value)).lower().replace("'", "")
+    if value.isascii():
+        # Most handles and names: the same result without a Python-level pass over each
+        # character (anyascii leaves ASCII as it is).
+        ascii_text = value[:MAX_TEXT].translate(_ASCII_DROPPED).lower().replace("'", "")
+    else:
+        ascii_text = anyascii(strip_symbols(value)).lower().replace("'", "")
     return _NON_WORD.sub(" ", ascii_text).strip()
 
 

@@ -25,10 +25,16 @@ local call = redis.call
 local function has_id(list, id)
   return find(' ' .. list .. ' ', ' ' .. id .. ' ', 1, true) ~= nil
 end
+-- Counted entries' changes, when the script adds them up (see count_later); else nil.
+local COUNTS = nil
 local function index_add(entry, id)
   local bucket, field, kind = index_location(entry)
   if COUNTED[kind] then
-    call('HINCRBY', bucket, field, 1)
+    if COUNTS then
+      COUNTS[entry] = (COUNTS[entry] or 0) + 1
+    else
+      call('HINCRBY', bucket, field, 1)
+    end
     return
   end
   -- A value seldom shared (an identifier, a postcode) is usually new: one call then.
@@ -53,6 +59,10 @@ end
 local function index_remove(entry, id)
   local bucket, field, kind = index_location(entry)
   if COUNTED[kind] then
+    if COUNTS then
+      COUNTS[entry] = (COUNTS[entry] or 0) - 1
+      return 1
+    end
     if not call('HGET', bucket, field) then return 0 end
     if call('HINCRBY', bucket, field, -1) <= 0 then call('HDEL', bucket, field) end
     return 1
@@ -76,6 +86,20 @@ local function index_remove(entry, id)
     call('HSET', bucket, field, table.concat(rest, ' '))
   end
   return 1
+end
+-- A batch names the common surnames many times: their counters change by one sum each.
+-- A counter is never kept at zero or below, whatever the order of the changes.
+local function count_later()
+  COUNTS = {}
+end
+local function write_counts()
+  for entry, change in pairs(COUNTS) do
+    if change ~= 0 then
+      local bucket, field = index_location(entry)
+      if call('HINCRBY', bucket, field, change) <= 0 then call('HDEL', bucket, field) end
+    end
+  end
+  COUNTS = nil
 end
 """
 )
@@ -124,10 +148,21 @@ end
 
 local idn, lnk = ARGV[1], ARGV[2]
 index_setup(3)
+count_later()
 local with_etags = ARGV[7] == '1'
 
+-- The records and lists of the whole batch, read in one call rather than one each. What
+-- this call writes replaces what it read: a batch may name a customer twice.
+local STORED = {}
+for from = 2, #KEYS, 1000 do  -- unpack takes a bounded number of values
+  local upto = math.min(from + 999, #KEYS)
+  for i, value in ipairs(call('MGET', unpack(KEYS, from, upto))) do
+    STORED[KEYS[from + i - 1]] = value  -- false: no such key
+  end
+end
+
 local function put_one(kd, kx, id, doc, index, expected, previous)
-  local current = call('GET', kd)
+  local current = STORED[kd]
   if expected == '-' then
     if current then return {'precondition'} end
   elseif expected == '*' then
@@ -140,7 +175,7 @@ local function put_one(kd, kx, id, doc, index, expected, previous)
     old_entries, old_owned = parse(previous)
   elseif current then  -- written and erased with the record: no record, no list
     local recorded
-    old_entries, old_owned, recorded = parse(call('GET', kx) or '')
+    old_entries, old_owned, recorded = parse(STORED[kx] or '')
     if not recorded then return {'stale'} end
   end
   local new_entries, new_owned = parse(index)
@@ -177,6 +212,7 @@ local function put_one(kd, kx, id, doc, index, expected, previous)
     if not had[entry] then index_add(entry, id) end
   end
   call('MSET', kd, doc, kx, index)
+  STORED[kd], STORED[kx] = doc, index
   return reply
 end
 
@@ -189,6 +225,7 @@ for k = 2, #KEYS, 2 do
   replies[#replies + 1] = reply
   a = a + 5
 end
+write_counts()
 if created > 0 then call('INCRBY', KEYS[1], created) end
 return replies
 """

@@ -25,6 +25,23 @@ def test_fold(raw: str, expected: str) -> None:
 
 def test_fold_is_bounded() -> None:
     assert len(fold("a" * (MAX_TEXT * 3))) == MAX_TEXT
+    assert len(fold("é" * (MAX_TEXT * 3))) == MAX_TEXT
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("dana+king", "danaking"),  # a math symbol is dropped, not a separator
+        ("a^b`c|d~e<f>g=h", "abcdefgh"),
+        ("dana\x00\x1bking", "danaking"),  # controls dropped, as in any other text
+        ("dana\x1fking", "dana king"),  # ...except those Python counts as spaces
+        ("O'Brien-Smith_2", "obrien smith 2"),
+    ],
+)
+def test_fold_ascii_drops_the_same_symbols_as_any_text(raw: str, expected: str) -> None:
+    # ASCII takes a shorter path; the result must not depend on it.
+    assert fold(raw) == expected
+    assert fold(raw + "é") == expected + "e"
 
 
 @pytest.mark.parametrize(
