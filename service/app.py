@@ -91,11 +91,17 @@ async def embedded_store_ctx(app: web.Application) -> AsyncIterator[None]:
         log.info("store", kind="external")
         yield
         return
-    server = EmbeddedRedis(settings.data_dir, appendfsync=settings.embedded_appendfsync)
+    server = EmbeddedRedis.configured(settings.data_dir, settings)
     await asyncio.to_thread(server.start)
     app[EMBEDDED] = server
     app[REDIS_URL] = server.url
-    log.info("store", kind="embedded", data_dir=str(settings.data_dir), pid=server.pid)
+    log.info(
+        "store",
+        kind="embedded",
+        data_dir=str(settings.data_dir),
+        pid=server.pid,
+        allocator=server.allocator,
+    )
     try:
         yield
     finally:

@@ -273,7 +273,7 @@ async def _bench_store(
     tmp = tempfile.TemporaryDirectory(prefix="socialid-bench-")
     url = settings.redis_url
     if url is None:
-        server = EmbeddedRedis(Path(tmp.name), appendfsync=settings.embedded_appendfsync)
+        server = EmbeddedRedis.configured(Path(tmp.name), settings)
         await asyncio.to_thread(server.start)
         url = server.url
     client = redis_client(url, settings.model_copy(update={"redis_timeout": 30.0}))

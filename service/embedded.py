@@ -4,6 +4,11 @@ It listens on a unix socket only (``port 0``), keeps an append-only file in the 
 directory, and dies with its parent on Linux so a crashed service leaves no orphan.
 A lock file stops two services from sharing (and corrupting) one data directory; a
 second process that finds the lock taken may still talk to the running server.
+
+On Linux the server runs with mimalloc (from the cmeel-mimalloc wheel, preloaded): the
+wheel's server is built with the C library's malloc, in which a bulk write spent a third
+of its time (an import of 100,000 customers: 35% of the server's samples in malloc and
+free, 7-17% with jemalloc or mimalloc), as Redis itself avoids by shipping jemalloc.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import importlib.metadata
 import os
 import signal
 import subprocess
@@ -18,15 +24,20 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import IO
+from typing import IO, Literal
 
 import redis
+
+from service.settings import Settings
 
 _SOCKET_NAME = "valkey.sock"
 _LOCK_NAME = "socialid.lock"
 _LOG_NAME = "valkey.log"
 # sockaddr_un.sun_path is 108 bytes on Linux, 104 on macOS.
 _MAX_SOCKET_PATH = 100
+
+
+Allocator = Literal["mimalloc", "libc"]
 
 
 class EmbeddedStoreError(RuntimeError):
@@ -49,6 +60,26 @@ def server_binary() -> Path:
             f"no embedded valkey-server for this platform ({exc}); set SOCIALID_REDIS_URL"
         ) from exc
     return path
+
+
+_MIMALLOC_OPTIONS = {"MIMALLOC_PURGE_DELAY": "0", "MIMALLOC_ARENA_EAGER_COMMIT": "0"}
+
+
+def mimalloc_library() -> Path | None:
+    """The mimalloc shared library of the cmeel-mimalloc wheel, where the server can
+    preload it (Linux); None elsewhere or when the wheel is missing."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        files = importlib.metadata.distribution("cmeel-mimalloc").files or []
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    for file in files:
+        if file.name.startswith("libmimalloc.so"):
+            path = Path(str(file.locate())).resolve()
+            if path.is_file():
+                return path
+    return None
 
 
 def socket_path_for(data_dir: Path) -> Path:
@@ -76,12 +107,25 @@ class EmbeddedRedis:
     ``start``/``stop`` in a thread.
     """
 
-    def __init__(self, data_dir: Path, *, appendfsync: str = "everysec") -> None:
+    def __init__(
+        self, data_dir: Path, *, appendfsync: str = "everysec", allocator: Allocator = "mimalloc"
+    ) -> None:
         self.data_dir = data_dir
         self.appendfsync = appendfsync
+        self.wanted_allocator = allocator
+        # What the running server got: mimalloc falls back to libc where it cannot load.
+        self.allocator: Allocator = "libc"
         self.socket_path = socket_path_for(data_dir)
         self._proc: subprocess.Popen[bytes] | None = None
         self._lock: IO[str] | None = None
+
+    @classmethod
+    def configured(cls, data_dir: Path, settings: Settings) -> EmbeddedRedis:
+        return cls(
+            data_dir,
+            appendfsync=settings.embedded_appendfsync,
+            allocator=settings.embedded_allocator,
+        )
 
     @property
     def url(self) -> str:
@@ -145,8 +189,10 @@ class EmbeddedRedis:
             "--logfile", _LOG_NAME,
             "--protected-mode", "yes",
         ]  # fmt: skip
+        env, self.allocator = self._environment()
         self._proc = subprocess.Popen(  # noqa: S603 - fixed binary, no shell
             args,
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -166,6 +212,16 @@ class EmbeddedRedis:
             time.sleep(0.02)
         self.stop()
         raise EmbeddedStoreError(f"embedded server did not answer within {timeout:.0f}s")
+
+    def _environment(self) -> tuple[dict[str, str] | None, Allocator]:
+        library = mimalloc_library() if self.wanted_allocator == "mimalloc" else None
+        if library is None:
+            return None, "libc"
+        preload = " ".join(p for p in (str(library), os.environ.get("LD_PRELOAD")) if p)
+        # Freed pages go back to the system at once and arenas commit as they fill: the
+        # server's resident memory then stays within 3% of libc's (17% over it with
+        # mimalloc's defaults, importing 100,000 customers) at the same speed.
+        return {**_MIMALLOC_OPTIONS, **os.environ, "LD_PRELOAD": preload}, "mimalloc"
 
     def ping(self) -> bool:
         if not self.socket_path.exists():

@@ -49,6 +49,11 @@ class Settings(BaseSettings):
     embedded_appendfsync: Literal["always", "everysec", "no"] = Field(
         default="everysec", description="fsync policy of the embedded server's append-only file."
     )
+    embedded_allocator: Literal["mimalloc", "libc"] = Field(
+        default="mimalloc",
+        description="Allocator of the embedded server: mimalloc (Linux, from the "
+        "cmeel-mimalloc wheel; falls back to libc where it cannot load) or the C library's.",
+    )
 
     default_region: str = Field(
         default="GB",

@@ -20,7 +20,7 @@ async def cli_redis(settings: Settings) -> AsyncIterator[aioredis.Redis]:
     server: EmbeddedRedis | None = None
     url = settings.redis_url or running_server_url(settings.data_dir)
     if url is None:
-        server = EmbeddedRedis(settings.data_dir, appendfsync=settings.embedded_appendfsync)
+        server = EmbeddedRedis.configured(settings.data_dir, settings)
         await asyncio.to_thread(server.start)
         url = server.url
     client = redis_client(url, settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,23 @@ def test_data_survives_a_stop_and_start(tmp_path: Path) -> None:
     with EmbeddedRedis(tmp_path) as again:
         assert redis.Redis.from_url(again.url).get("greeting") == b"hello"
     assert (tmp_path / "appendonlydir").is_dir()
+
+
+def _mapped_libraries(pid: int | None) -> str:
+    return Path(f"/proc/{pid}/maps").read_text()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="preloaded on Linux only")
+def test_the_server_allocates_with_mimalloc_unless_told_otherwise(tmp_path: Path) -> None:
+    with EmbeddedRedis(tmp_path / "default") as server:
+        assert server.allocator == "mimalloc"
+        assert "libmimalloc" in _mapped_libraries(server.pid)
+        client = redis.Redis.from_url(server.url)
+        client.set("k", "v" * 10_000)
+        assert client.get("k") == b"v" * 10_000
+    with EmbeddedRedis(tmp_path / "libc", allocator="libc") as server:
+        assert server.allocator == "libc"
+        assert "libmimalloc" not in _mapped_libraries(server.pid)
 
 
 def test_the_data_dir_is_private(tmp_path: Path) -> None:
