@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from itertools import repeat
 from typing import Any, NamedTuple
 
 import redis.asyncio as aioredis
@@ -60,20 +61,18 @@ class Prepared(NamedTuple):
     the work (profile, index entries, serialised record), done before the write. The
     importer prepares a batch while the one before it is being written. It holds no
     model: a batch of validated records kept alive until written would cost more to
-    allocate than to serialise. Named tuples, this and the two below: one of each is
-    made per customer imported."""
+    allocate than to serialise. A named tuple, as is PutResult: one of each is made
+    per customer imported."""
 
     customer_id: str
     doc: str
     index_list: str
 
 
-class _Put(NamedTuple):
-    """One customer's share of a PUT_CUSTOMERS script call."""
-
-    put: Prepared
-    expected: str = ""  # any; "-" must not exist, "*" must exist, else an etag
-    previous: str = ""  # the stored index list
+# What a write of one customer is conditional on: the etag expected ("" any, "-" must not
+# exist, "*" must exist) and the index list to move from ("": the stored one).
+_Condition = tuple[str, str]
+_UNCONDITIONAL: _Condition = ("", "")
 
 
 class Erasure(BaseModel):
@@ -149,15 +148,23 @@ class CustomerStore:
             entries = set_entries(self._keys, read_stored(old_raw), self._region)
         return previous_index(entries, owned_identities_of_raw(old_raw))
 
-    async def _apply(self, puts: list[_Put], *, etags: bool = True) -> list[Any]:
-        """Run the put script once for the puts; one reply each, in order."""
+    async def _apply(
+        self,
+        puts: list[Prepared],
+        conditions: list[_Condition] | None = None,
+        *,
+        etags: bool = True,
+    ) -> list[Any]:
+        """Run the put script once for the puts (each unconditional unless ``conditions``
+        says otherwise); one reply each, in order."""
         doc, ix = self._doc_key, self._index_key
         keys = [self._keys.customer_count()]
         args = [*self._header, "1" if etags else "0"]
-        for p in puts:
-            cid = p.put.customer_id
+        for (cid, document, index_list), (expected, previous) in zip(
+            puts, conditions or repeat(_UNCONDITIONAL, len(puts)), strict=True
+        ):
             keys += (f"{doc[0]}{cid}{doc[1]}", f"{ix[0]}{cid}{ix[1]}")
-            args += (cid, p.put.doc, p.put.index_list, p.expected, p.previous)
+            args += (cid, document, index_list, expected, previous)
         replies: list[Any] = await self._put_script(keys=keys, args=args)
         return replies
 
@@ -182,7 +189,7 @@ class CustomerStore:
     async def put(self, customer: Customer, if_match: str | None = None) -> PutResult:
         """Create or replace. ``if_match``: the etag the caller last saw ("*" any)."""
         put = self.prepare(customer)
-        [reply] = await self._apply([_Put(put, _expected(if_match))])
+        [reply] = await self._apply([put], [(_expected(if_match), "")])
         outcome = self._outcome(reply)
         if outcome == "precondition":
             raise PreconditionFailed
@@ -208,7 +215,7 @@ class CustomerStore:
                 raise PreconditionFailed
             expected = etag_of(old_raw) if old_raw is not None else "-"
             previous = self._previous(old_raw, old_index)
-            [reply] = await self._apply([_Put(put, expected, previous)])
+            [reply] = await self._apply([put], [(expected, previous)])
             outcome = self._outcome(reply)
             if isinstance(outcome, PutResult):
                 return outcome
@@ -218,7 +225,7 @@ class CustomerStore:
         """Upsert a batch of prepared customers in one script call; a record whose
         stored index list is an older release's is written on its own. The results
         carry no etag (a bulk import reports none)."""
-        replies = await self._apply([_Put(put) for put in puts], etags=False)
+        replies = await self._apply(puts, etags=False)
         results: list[PutResult | Exception] = []
         for put, reply in zip(puts, replies, strict=True):
             try:
@@ -243,7 +250,8 @@ class CustomerStore:
                 for k in (self._keys.customer(cid), self._keys.customer_index(cid))
             ]
         )
-        puts: list[_Put] = []
+        puts: list[Prepared] = []
+        conditions: list[_Condition] = []
         left = 0
         for raw, index in zip(stored[0::2], stored[1::2], strict=True):
             doc = text_or_none(raw)
@@ -251,13 +259,16 @@ class CustomerStore:
                 continue  # erased in between
             try:
                 put = self.prepare(read_stored(doc))
-                puts.append(_Put(put, etag_of(doc), self._previous(doc, text_or_none(index))))
+                condition = (etag_of(doc), self._previous(doc, text_or_none(index)))
             except StoreIntegrityError:
                 left += 1
+                continue
+            puts.append(put)
+            conditions.append(condition)
         if not puts:
             return 0, left
         rewritten = 0
-        for reply in await self._apply(puts, etags=False):
+        for reply in await self._apply(puts, conditions, etags=False):
             try:
                 done = isinstance(self._outcome(reply), PutResult)
             except IdentityConflict:
