@@ -276,6 +276,9 @@ async def _bench_store(
         server = EmbeddedRedis.configured(Path(tmp.name), settings)
         await asyncio.to_thread(server.start)
         url = server.url
+        print(f"store: embedded valkey-server, allocator {server.allocator}")
+    else:
+        print("store: the server at SOCIALID_REDIS_URL")
     client = redis_client(url, settings.model_copy(update={"redis_timeout": 30.0}))
     keys = KeySchema(f"bench{uuid.uuid4().hex[:8]}")
     try:

@@ -53,7 +53,7 @@ def _queries(sample: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
 async def bench_resolve(settings: Settings, customers: int) -> int:
     sample: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="socialid-bench-") as tmp:
-        server = EmbeddedRedis(Path(tmp), appendfsync="no")
+        server = EmbeddedRedis(Path(tmp), appendfsync="no", allocator=settings.embedded_allocator)
         await asyncio.to_thread(server.start)
         try:
             client = redis_client(server.url, settings.model_copy(update={"redis_timeout": 30.0}))
