@@ -37,6 +37,18 @@ def test_the_server_allocates_with_mimalloc_unless_told_otherwise(tmp_path: Path
         assert "libmimalloc" not in _mapped_libraries(server.pid)
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="preloaded on Linux only")
+def test_a_library_the_loader_refuses_is_reported_as_libc(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    not_a_library = tmp_path / "libmimalloc.so"
+    not_a_library.write_text("not an ELF file")
+    monkeypatch.setattr("service.embedded.mimalloc_library", lambda: not_a_library)
+    with EmbeddedRedis(tmp_path / "store") as server:
+        assert server.allocator == "libc"
+        assert redis.Redis.from_url(server.url).ping()
+
+
 def test_the_data_dir_is_private(tmp_path: Path) -> None:
     with EmbeddedRedis(tmp_path / "store") as server:
         redis.Redis.from_url(server.url).set("k", "v")
