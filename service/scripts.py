@@ -25,8 +25,12 @@ local call = redis.call
 local function has_id(list, id)
   return find(' ' .. list .. ' ', ' ' .. id .. ' ', 1, true) ~= nil
 end
--- Counted entries' changes, when the script adds them up (see count_later); else nil.
+-- Counted entries' changes, when the script adds them up (see write_counts); else nil.
 local COUNTS = nil
+-- A counter is never kept at zero or below.
+local function count_by(bucket, field, change)
+  if call('HINCRBY', bucket, field, change) <= 0 then call('HDEL', bucket, field) end
+end
 local function index_add(entry, id)
   local bucket, field, kind = index_location(entry)
   if COUNTED[kind] then
@@ -64,7 +68,7 @@ local function index_remove(entry, id)
       return 1
     end
     if not call('HGET', bucket, field) then return 0 end
-    if call('HINCRBY', bucket, field, -1) <= 0 then call('HDEL', bucket, field) end
+    count_by(bucket, field, -1)
     return 1
   end
   local list = call('HGET', bucket, field)
@@ -87,16 +91,13 @@ local function index_remove(entry, id)
   end
   return 1
 end
--- A batch names the common surnames many times: their counters change by one sum each.
--- A counter is never kept at zero or below, whatever the order of the changes.
-local function count_later()
-  COUNTS = {}
-end
+-- A batch names the common surnames many times: their counters change by one sum each
+-- (set COUNTS to {} first), whatever the order of the changes.
 local function write_counts()
   for entry, change in pairs(COUNTS) do
     if change ~= 0 then
       local bucket, field = index_location(entry)
-      if call('HINCRBY', bucket, field, change) <= 0 then call('HDEL', bucket, field) end
+      count_by(bucket, field, change)
     end
   end
   COUNTS = nil
@@ -148,7 +149,7 @@ end
 
 local idn, lnk = ARGV[1], ARGV[2]
 index_setup(3)
-count_later()
+COUNTS = {}
 local with_etags = ARGV[7] == '1'
 
 -- The records and lists of the whole batch, read in one call rather than one each. What
