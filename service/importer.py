@@ -38,7 +38,9 @@ class ImportAborted(Exception):
 
 MAX_REPORTED = 20
 MAX_DEFERRED = 10_000  # identity claims retried at the end of a file; more are rejected
-_YIELD_EVERY = 20  # records parsed between chances for the write in flight to go on
+# Records parsed together, a step at a time (see CustomerStore.prepare_many); between two
+# chunks the write in flight may go on.
+PARSE_CHUNK = 20
 
 
 class Rejected(BaseModel):
@@ -75,6 +77,8 @@ def reason(exc: Exception) -> str:
 
 
 Progress = Callable[[ImportSummary], None]
+# Numbered records to what the store takes, each bad one rejected in the summary.
+Parse = Callable[[list[tuple[int, Record]], ImportSummary], list[tuple[int, Any]]]
 
 
 def _blank(line: bytes) -> bool:
@@ -98,17 +102,40 @@ class Importer:
         self._context = {REGION: default_region}
         self._batch_size = batch_size
 
-    def _customer(self, record: Record) -> Prepared:
-        # Prepared as it is read: the profile and index entries of this batch are built
-        # while the previous batch is in the store's hands.
+    def _customer(self, record: Record) -> Customer:
         if isinstance(record, bytes):
-            customer = Customer.model_validate_json(
-                record.removeprefix(_BOM), context=self._context
-            )
-        else:
-            assert record is not None
-            customer = Customer.model_validate(customer_from_row(record), context=self._context)
-        return self._customers.prepare(customer)
+            return Customer.model_validate_json(record.removeprefix(_BOM), context=self._context)
+        assert record is not None
+        return Customer.model_validate(customer_from_row(record), context=self._context)
+
+    def _customers_of(
+        self, chunk: list[tuple[int, Record]], summary: ImportSummary
+    ) -> list[tuple[int, Prepared]]:
+        # Prepared as they are read: the profiles and index entries of this batch are
+        # built while the previous batch is in the store's hands.
+        valid: list[tuple[int, Customer]] = []
+        for number, record in chunk:
+            try:
+                valid.append((number, self._customer(record)))
+            except (ValidationError, ValueError, OverflowError) as exc:
+                summary.reject(number, reason(exc))
+        try:
+            prepared = self._customers.prepare_many([customer for _, customer in valid])
+        except (ValueError, OverflowError):
+            # A record that validated cannot be prepared: find which, one at a time.
+            return self._one_by_one(valid, summary)
+        return [(number, put) for (number, _), put in zip(valid, prepared, strict=True)]
+
+    def _one_by_one(
+        self, valid: list[tuple[int, Customer]], summary: ImportSummary
+    ) -> list[tuple[int, Prepared]]:
+        out = []
+        for number, customer in valid:
+            try:
+                out.append((number, self._customers.prepare(customer)))
+            except (ValueError, OverflowError) as exc:
+                summary.reject(number, reason(exc))
+        return out
 
     @staticmethod
     def _event(record: Record) -> ImportEvent:
@@ -117,11 +144,22 @@ class Importer:
         assert record is not None
         return ImportEvent.model_validate(event_from_row(record))
 
+    def _events_of(
+        self, chunk: list[tuple[int, Record]], summary: ImportSummary
+    ) -> list[tuple[int, ImportEvent]]:
+        out = []
+        for number, record in chunk:
+            try:
+                out.append((number, self._event(record)))
+            except (ValidationError, ValueError, OverflowError) as exc:
+                summary.reject(number, reason(exc))
+        return out
+
     async def _run(
         self,
         kind: Literal["customers", "events"],
         records: AsyncIterable[tuple[int, Record]],
-        parse: Callable[[Record], Any],
+        parse: Parse,
         flush: Callable[[list[tuple[int, Any]], ImportSummary], Awaitable[None]],
         from_line: int,
         progress: Progress | None,
@@ -130,13 +168,14 @@ class Importer:
         summary = ImportSummary(kind=kind)
         started = time.perf_counter()
         batch: list[tuple[int, Any]] = []
+        chunk: list[tuple[int, Record]] = []  # read, not parsed yet
         lines = 0
         # One batch is written while the next is parsed; batches still land in file order
         # (each write starts after the previous one finished), so the last line wins.
         writing: asyncio.Task[None] | None = None
 
-        async def write(chunk: list[tuple[int, Any]], through: int) -> None:
-            await flush(chunk, summary)
+        async def write(done: list[tuple[int, Any]], through: int) -> None:
+            await flush(done, summary)
             summary.committed_through_line = through
 
         try:
@@ -148,11 +187,12 @@ class Importer:
                     if record is None:
                         summary.reject(number, "line longer than 1 MiB")
                         continue
-                    try:
-                        batch.append((number, parse(record)))
-                    except (ValidationError, ValueError, OverflowError) as exc:
-                        summary.reject(number, reason(exc))
-                    if writing is not None and len(batch) % _YIELD_EVERY == 0:
+                    chunk.append((number, record))
+                    if len(chunk) < PARSE_CHUNK:
+                        continue
+                    batch += parse(chunk, summary)
+                    chunk = []
+                    if writing is not None:
                         # A source that never waits (a file read ahead, a list) would otherwise
                         # keep the write from taking its next step until this batch is full:
                         # yielding now and then lets the store work while this loop parses.
@@ -168,6 +208,7 @@ class Importer:
             except ImportAborted as exc:
                 # The input itself broke: what came before is written; the summary says why.
                 summary.aborted = str(exc)
+            batch += parse(chunk, summary)
             if writing is not None:
                 await writing
                 writing = None
@@ -208,7 +249,7 @@ class Importer:
                 await self._write_customers(waiting[start : start + self._batch_size], summary)
 
         return await self._run(
-            "customers", records, self._customer, flush, from_line, progress, finish
+            "customers", records, self._customers_of, flush, from_line, progress, finish
         )
 
     async def _write_customers(
@@ -258,7 +299,7 @@ class Importer:
         progress: Progress | None = None,
     ) -> ImportSummary:
         return await self._run(
-            "events", records, self._event, self._flush_events, from_line, progress
+            "events", records, self._events_of, self._flush_events, from_line, progress
         )
 
     async def _flush_events(

@@ -11,10 +11,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import redis.asyncio as aioredis
 
+from service import indexing
 from service.heap import YOUNG_THRESHOLD, bulk_allocation
 from service.keyschema import KeySchema
+from service.models import Customer
 from service.redistypes import stream_entries, text
 from tests.helpers import AppClient, MakeClient, admin
 
@@ -108,6 +111,28 @@ async def test_the_last_line_of_a_duplicate_id_wins(client: AppClient) -> None:
     assert summary["accepted"] == 2
     got = await (await client.get("/v1/customers/C-1", headers=admin())).json()
     assert got["given_name"] == "Second"
+
+
+async def test_a_record_that_validates_but_cannot_be_prepared_is_rejected_alone(
+    client: AppClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Records are prepared a chunk at a time: one that fails there must not take the
+    # others of its chunk with it.
+    real = indexing.index_record
+
+    def failing(keys: KeySchema, customer: Customer, region: str = "GB") -> str:
+        if customer.id == "C-13":
+            raise ValueError("cannot be indexed")
+        return real(keys, customer, region)
+
+    monkeypatch.setattr("service.customers.index_record", failing)
+    body = ndjson(*({"id": f"C-{i}", "given_name": "Dana"} for i in range(1, 31)))
+    summary = await (await client.post("/v1/import/customers", data=body, headers=NDJSON)).json()
+    assert summary["accepted"] == 29
+    assert summary["first_rejected"] == [{"line": 13, "reason": "cannot be indexed"}]
+    assert (await client.get("/v1/customers/C-12", headers=admin())).status == 200
+    assert (await client.get("/v1/customers/C-13", headers=admin())).status == 404
+    assert (await client.get("/v1/customers/C-14", headers=admin())).status == 200
 
 
 async def test_the_body_is_streamed_not_read_whole(make_client: MakeClient) -> None:
