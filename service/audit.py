@@ -10,14 +10,13 @@ from typing import Any
 import redis.asyncio as aioredis
 from pydantic import BaseModel
 
-from service.customers import PutResult
 from service.keyschema import KeySchema
 from service.redistypes import fields, members, stream_entries
 from service.scripts import AUDIT_MANY
 
 # About a year of a busy team's erasures and link changes; older entries are trimmed.
-_MAX_ENTRIES = 1_000_000
-_PER_CUSTOMER = 1000
+MAX_ENTRIES = 1_000_000
+PER_CUSTOMER = 1000
 
 
 class AuditEntry(BaseModel):
@@ -37,19 +36,6 @@ class Action:
     detail: dict[str, Any]
 
 
-def link_actions(customer_id: str, actor: str, result: PutResult) -> list[Action]:
-    """Audit entries for the identity links a write made or removed (channels only: an
-    audit entry must not itself lead to a person once they are erased)."""
-    actions = []
-    if result.linked:
-        actions.append(Action("identity_linked", customer_id, actor, {"channels": result.linked}))
-    if result.unlinked:
-        actions.append(
-            Action("identity_unlinked", customer_id, actor, {"channels": result.unlinked})
-        )
-    return actions
-
-
 class AuditLog:
     def __init__(self, redis: aioredis.Redis, keys: KeySchema) -> None:
         self._redis = redis
@@ -67,14 +53,14 @@ class AuditLog:
         await self._redis.xadd(
             self._key,
             fields(_entry(Action("erase", customer_id, actor, detail))),
-            maxlen=_MAX_ENTRIES,
+            maxlen=MAX_ENTRIES,
             approximate=True,
         )
 
     async def record_many(self, actions: list[Action]) -> None:
         if not actions:
             return
-        args: list[str | int] = [_MAX_ENTRIES, _PER_CUSTOMER]
+        args: list[str | int] = [MAX_ENTRIES, PER_CUSTOMER]
         for action in actions:
             entry = _entry(action)
             args.append(len(entry))
@@ -108,9 +94,14 @@ class AuditLog:
         return found
 
 
+def now() -> str:
+    """An audit entry's time."""
+    return datetime.now(UTC).isoformat()
+
+
 def _entry(action: Action) -> dict[str, str]:
     return {
-        "at": datetime.now(UTC).isoformat(),
+        "at": now(),
         "action": action.action,
         "customer_id": action.customer_id,
         "actor": action.actor,

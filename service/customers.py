@@ -15,6 +15,8 @@ from typing import Any, NamedTuple
 import redis.asyncio as aioredis
 from pydantic import BaseModel, Field
 
+from service.audit import MAX_ENTRIES, PER_CUSTOMER, now
+from service.customerscripts import ERASE_CUSTOMER, PUT_CUSTOMERS
 from service.indexing import (
     index_record,
     owned_identities,
@@ -27,7 +29,6 @@ from service.indexing import (
 from service.keyschema import COUNTED_KINDS, KeySchema
 from service.models import Customer, StoreIntegrityError, lenient_customer, read_stored
 from service.redistypes import text, text_or_none, texts
-from service.scripts import ERASE_CUSTOMER, PUT_CUSTOMERS
 
 _RETRIES = 8
 
@@ -132,6 +133,12 @@ class CustomerStore:
             keys.identity_link_prefix(),
             *keys.index_location_args(),
         ]
+        self._audit_header: list[str | int] = [
+            keys.audit(),
+            *keys.around_id(keys.customer_audit),
+            MAX_ENTRIES,
+            PER_CUSTOMER,
+        ]
         self._put_script = redis.register_script(PUT_CUSTOMERS)
         self._erase_script = redis.register_script(ERASE_CUSTOMER)
 
@@ -167,13 +174,21 @@ class CustomerStore:
         puts: list[Prepared],
         conditions: list[_Condition] | None = None,
         *,
+        actor: str,
         etags: bool = True,
     ) -> list[Any]:
         """Run the put script once for the puts (each unconditional unless ``conditions``
-        says otherwise); one reply each, in order."""
+        says otherwise); one reply each, in order. The identity links it makes and
+        removes are audited in the same call, as the ``actor``'s."""
         doc, ix = self._doc_key, self._index_key
         keys = [self._keys.customer_count()]
-        args = [*self._header, "1" if etags else "0"]
+        args: list[str | int] = [
+            *self._header,
+            "1" if etags else "0",
+            *self._audit_header,
+            actor,
+            now(),
+        ]
         for (cid, document, index_list), (expected, previous) in zip(
             puts, conditions or repeat(_UNCONDITIONAL, len(puts)), strict=True
         ):
@@ -200,19 +215,21 @@ class CustomerStore:
             unlinked=tuple(sorted(_channel(s) for s in reply[linked:])),
         )
 
-    async def put(self, customer: Customer, if_match: str | None = None) -> PutResult:
+    async def put(
+        self, customer: Customer, if_match: str | None = None, *, actor: str
+    ) -> PutResult:
         """Create or replace. ``if_match``: the etag the caller last saw ("*" any)."""
         put = self.prepare(customer)
-        [reply] = await self._apply([put], [(_expected(if_match), "")])
+        [reply] = await self._apply([put], [(_expected(if_match), "")], actor=actor)
         outcome = self._outcome(reply)
         if outcome == "precondition":
             raise PreconditionFailed
         if outcome == "stale":
-            return await self._put_read_first(put, if_match)
+            return await self._put_read_first(put, if_match, actor)
         assert isinstance(outcome, PutResult)
         return outcome
 
-    async def _put_read_first(self, put: Prepared, if_match: str | None) -> PutResult:
+    async def _put_read_first(self, put: Prepared, if_match: str | None, actor: str) -> PutResult:
         """The write of a record whose stored index list is an older release's: read it
         and say what to move from, on condition that it has not changed meanwhile."""
         customer_id = put.customer_id
@@ -229,23 +246,23 @@ class CustomerStore:
                 raise PreconditionFailed
             expected = etag_of(old_raw) if old_raw is not None else "-"
             previous = self._previous(old_raw, old_index)
-            [reply] = await self._apply([put], [(expected, previous)])
+            [reply] = await self._apply([put], [(expected, previous)], actor=actor)
             outcome = self._outcome(reply)
             if isinstance(outcome, PutResult):
                 return outcome
         raise Contended
 
-    async def put_many(self, puts: list[Prepared]) -> list[PutResult | Exception]:
+    async def put_many(self, puts: list[Prepared], *, actor: str) -> list[PutResult | Exception]:
         """Upsert a batch of prepared customers in one script call; a record whose
         stored index list is an older release's is written on its own. The results
         carry no etag (a bulk import reports none)."""
-        replies = await self._apply(puts, etags=False)
+        replies = await self._apply(puts, actor=actor, etags=False)
         results: list[PutResult | Exception] = []
         for put, reply in zip(puts, replies, strict=True):
             try:
                 outcome = self._outcome(reply)
                 if not isinstance(outcome, PutResult):
-                    outcome = await self._put_read_first(put, None)
+                    outcome = await self._put_read_first(put, None, actor)
                 results.append(outcome)
             except (IdentityConflict, Contended) as exc:
                 results.append(exc)
@@ -282,7 +299,7 @@ class CustomerStore:
         if not puts:
             return 0, left
         rewritten = 0
-        for reply in await self._apply(puts, conditions, etags=False):
+        for reply in await self._apply(puts, conditions, actor="reindex", etags=False):
             try:
                 done = isinstance(self._outcome(reply), PutResult)
             except IdentityConflict:

@@ -86,6 +86,20 @@ async def test_customers_import_counts_and_reports_bad_lines(client: AppClient) 
     assert c2["data_issues"][0]["pointer"] == "/date_of_birth"
 
 
+async def test_the_links_an_import_makes_are_audited_and_a_refused_one_is_not(
+    client: AppClient, redis: aioredis.Redis, keys: KeySchema
+) -> None:
+    await client.post("/v1/import/customers", data=BOOK, headers=NDJSON)
+    audit = [fields for _, fields in stream_entries(await redis.xrange(keys.audit()))]
+    assert [(e["action"], e["customer_id"], e["actor"]) for e in audit] == [
+        ("identity_linked", "C-1", "import")
+    ]
+    assert json.loads(audit[0]["detail"]) == {"channels": ["twitter"]}
+    # Indexed under the customer, as the export reads it.
+    export = await (await client.get("/v1/customers/C-1/export", headers=admin())).json()
+    assert [a["action"] for a in export["audit"]] == ["identity_linked"]
+
+
 async def test_importing_the_same_file_twice_leaves_the_same_state(
     client: AppClient, redis: aioredis.Redis, keys: KeySchema
 ) -> None:

@@ -125,10 +125,10 @@ async def test_the_index_is_what_the_records_imply_after_any_writes(
         roll = rng.random()
         if roll < 0.4:
             with contextlib.suppress(IdentityConflict):  # refused, nothing written
-                await store.put(_customer(rng, rng.choice(_IDS)))
+                await store.put(_customer(rng, rng.choice(_IDS)), actor="test")
         elif roll < 0.7:
             batch = [store.prepare(_customer(rng, rng.choice(_IDS))) for _ in range(5)]
-            await store.put_many(batch)
+            await store.put_many(batch, actor="test")
         elif roll < 0.85:
             await store.erase(rng.choice(_IDS))
         else:

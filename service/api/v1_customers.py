@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from service.api.common import actor, customer_id, existing_customer, if_match, quoted
 from service.apikeys import Scope
 from service.appkeys import AUDIT, CONVERSATIONS, CUSTOMERS, HISTORY, MESSAGES, SETTINGS
-from service.audit import AuditEntry, link_actions
+from service.audit import AuditEntry
 from service.bodies import json_model, read_json_object
 from service.customers import Contended, Erasure, PreconditionFailed
 from service.ingest.messages import StoredMessage
@@ -51,8 +51,7 @@ def _validated(request: web.Request, body: dict[str, Any]) -> Customer:
 
 
 async def _store(request: web.Request, customer: Customer, expected: str | None) -> web.Response:
-    result = await request.app[CUSTOMERS].put(customer, if_match=expected)
-    await request.app[AUDIT].record_many(link_actions(customer.id, actor(request), result))
+    result = await request.app[CUSTOMERS].put(customer, if_match=expected, actor=actor(request))
     response = json_model(customer, status=201 if result.created else 200)
     response.headers["ETag"] = quoted(result.etag)
     return response
