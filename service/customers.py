@@ -57,6 +57,10 @@ class PutResult(NamedTuple):
     unlinked: tuple[str, ...] = ()
 
 
+# Shared: most results of a bulk write are one of these (named tuples are immutable).
+_CREATED, _UPDATED = PutResult(True, ""), PutResult(False, "")
+
+
 class Prepared(NamedTuple):
     """What writing a customer needs that does not depend on what is stored: the bulk of
     the work (profile, index entries, serialised record), done before the write. The
@@ -197,8 +201,11 @@ class CustomerStore:
         replies: list[Any] = await self._put_script(keys=keys, args=args)
         return replies
 
-    def _outcome(self, reply: list[Any]) -> PutResult | str:
+    def _outcome(self, reply: list[Any] | int) -> PutResult | str:
         """The result, or what stopped the write: "precondition" or "stale"."""
+        if type(reply) is int:  # no etag asked for, no link changed
+            return _CREATED if reply else _UPDATED
+        assert isinstance(reply, list)
         status = text(reply[0])
         if status in ("precondition", "stale"):
             return status

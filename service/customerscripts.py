@@ -121,7 +121,9 @@ end
 #   etag ("" any, "-" must not exist, "*" must exist), and the previous index list in
 #   the same form ("" to read the stored one).
 # Reply per customer: {"created"|"updated", etag or "", count of linked identities,
-#   linked..., unlinked...} | {"precondition"} | {"conflict", key, owner} | {"stale"}:
+#   linked..., unlinked...}, or without etags and with no link changed (most of an
+#   import) just 1 for created, 0 for updated | {"precondition"} | {"conflict", key,
+#   owner} | {"stale"}:
 #   the stored list does not say which identities the record owns (written by an older
 #   release); the caller reads the record and passes the previous list itself.
 PUT_CUSTOMERS = (
@@ -234,6 +236,7 @@ local function put_one(kd, kx, id, doc, index, expected, previous)
   local linked = reply[3]
   if linked > 0 then audit(id, 'identity_linked', reply, 4, 3 + linked) end
   if #reply > 3 + linked then audit(id, 'identity_unlinked', reply, 4 + linked, #reply) end
+  if #reply == 3 and not with_etags then return current and 0 or 1 end
   return reply
 end
 
@@ -242,7 +245,7 @@ local a = 15
 for k = 2, #KEYS, 2 do
   local reply = put_one(KEYS[k], KEYS[k + 1], ARGV[a], ARGV[a + 1], ARGV[a + 2],
                         ARGV[a + 3], ARGV[a + 4])
-  if reply[1] == 'created' then created = created + 1 end
+  if reply == 1 or (reply ~= 0 and reply[1] == 'created') then created = created + 1 end
   replies[#replies + 1] = reply
   a = a + 5
 end

@@ -15,7 +15,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from service.audit import AuditLog
 from service.csvmap import customer_from_row, event_from_row
 from service.customers import CustomerStore, IdentityConflict, Prepared, PutResult
 from service.history import HistoryStore
@@ -41,7 +40,10 @@ MAX_DEFERRED = 10_000  # identity claims retried at the end of a file; more are 
 # Records parsed together, a step at a time (see CustomerStore.prepare_many); between two
 # chunks the write in flight may go on.
 PARSE_CHUNK = 20
-WAITED = [0.0, 0.0, 0.0, 0]
+# Batches handed to the store and not yet written. With two, the next one is ready when
+# the store finishes one, while this process parses a third: with one, each side now
+# and then waited for the other (imports 2-7% slower, in runs alternated with two).
+_IN_FLIGHT = 2
 
 
 class Rejected(BaseModel):
@@ -92,14 +94,12 @@ class Importer:
         self,
         customers: CustomerStore,
         history: HistoryStore,
-        audit: AuditLog,
         *,
         default_region: str,
-        batch_size: int = 500,
+        batch_size: int = 250,
     ) -> None:
         self._customers = customers
         self._history = history
-        self._audit = audit
         self._context = {REGION: default_region}
         self._batch_size = batch_size
 
@@ -171,13 +171,20 @@ class Importer:
         batch: list[tuple[int, Any]] = []
         chunk: list[tuple[int, Record]] = []  # read, not parsed yet
         lines = 0
-        # One batch is written while the next is parsed; batches still land in file order
-        # (each write starts after the previous one finished), so the last line wins.
-        writing: asyncio.Task[None] | None = None
+        # Batches are written while the next are parsed; they still land in file order
+        # (each write starts after the one before it finished), so the last line wins.
+        writes: list[asyncio.Task[None]] = []  # in flight, oldest first
 
-        async def write(done: list[tuple[int, Any]], through: int) -> None:
+        async def write(
+            done: list[tuple[int, Any]], through: int, after: asyncio.Task[None] | None
+        ) -> None:
+            if after is not None:
+                await after
             await flush(done, summary)
             summary.committed_through_line = through
+
+        def hand_over(done: list[tuple[int, Any]], through: int) -> None:
+            writes.append(asyncio.create_task(write(done, through, writes[-1] if writes else None)))
 
         try:
             try:
@@ -193,18 +200,22 @@ class Importer:
                         continue
                     batch += parse(chunk, summary)
                     chunk = []
-                    if writing is not None:
+                    if writes:
                         # A source that never waits (a file read ahead, a list) would otherwise
-                        # keep the write from taking its next step until this batch is full:
-                        # yielding now and then lets the store work while this loop parses.
+                        # keep the writes from taking their next step until this batch is
+                        # full: yielding now and then lets the store work while this parses.
                         await asyncio.sleep(0)
                     if len(batch) >= self._batch_size:
-                        if writing is not None:
-                            _t = time.perf_counter()
-                            await writing
-                            WAITED[0] += time.perf_counter() - _t
-                        writing = asyncio.create_task(write(batch, number))
-                        batch = []
+                        size = self._batch_size
+                        while len(batch) >= size:
+                            if len(writes) >= _IN_FLIGHT:
+                                await writes.pop(0)
+                            # Its last line is not always this one: the rest of the chunk
+                            # goes with the next batch.
+                            hand_over(
+                                batch[:size], batch[size - 1][0] if len(batch) > size else number
+                            )
+                            batch = batch[size:]
                         if progress is not None:
                             summary.lines = lines
                             progress(summary)
@@ -212,15 +223,14 @@ class Importer:
                 # The input itself broke: what came before is written; the summary says why.
                 summary.aborted = str(exc)
             batch += parse(chunk, summary)
-            if writing is not None:
-                await writing
-                writing = None
-            await write(batch, lines)
+            hand_over(batch, lines)
+            while writes:
+                await writes.pop(0)
             if finish is not None:
                 await finish(summary)
         finally:
-            if writing is not None:
-                writing.cancel()
+            for task in writes:
+                task.cancel()
         summary.lines = lines
         summary.committed_through_line = lines
         summary.first_rejected.sort(key=lambda r: r.line)
@@ -263,7 +273,6 @@ class Importer:
     ) -> None:
         if not batch:
             return
-        _t = time.perf_counter()
         results = await self._customers.put_many([c for _, c in batch], actor="import")
         # Counted here and added once: the summary is a pydantic model, whose every
         # assignment is a Python-level call.

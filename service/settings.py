@@ -74,7 +74,7 @@ class Settings(BaseSettings):
         default=2, ge=2, description="Channels used about one case that flag repeat_contact."
     )
     repeat_contact_window_days: int = Field(default=14, ge=1, le=365)
-    import_batch_size: int = Field(default=500, ge=1, le=10_000)
+    import_batch_size: int = Field(default=250, ge=1, le=10_000)
     match_auto_threshold: float = Field(
         default=0.99, gt=0, le=1, description="Probability above which a match may link."
     )

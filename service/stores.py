@@ -59,7 +59,6 @@ def build_stores(
         importer=Importer(
             customers,
             history,
-            audit,
             default_region=settings.default_region,
             batch_size=settings.import_batch_size,
         ),

@@ -7,6 +7,7 @@ import io
 import json
 from typing import Any
 
+import pytest
 import redis.asyncio as aioredis
 
 from service.audit import Action, AuditLog
@@ -90,6 +91,22 @@ async def test_import_outcome_does_not_depend_on_batch_size_or_runs(
     assert states[0] == states[1] == states[2] == states[3]
     assert states[0][keys.identity("twitter", "t1")] == "B"
     assert states[0][keys.identity("twitter", "t2")] == "C-3"
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 7, 250])
+async def test_the_last_line_of_a_customer_wins_whatever_the_batches_in_flight(
+    make_client: MakeClient, batch_size: int
+) -> None:
+    # Batches are written while later ones are parsed and queued: they must still land
+    # in file order.
+    client = await make_client(import_batch_size=batch_size)
+    body = ndjson(*({"id": f"C-{i % 4}", "given_name": f"N{i}"} for i in range(45)))
+    summary = await (await client.post("/v1/import/customers", data=body, headers=NDJSON)).json()
+    assert (summary["accepted"], summary["created"]) == (45, 4)
+    assert summary["committed_through_line"] == 45
+    for k, last in enumerate((44, 41, 42, 43)):
+        got = await (await client.get(f"/v1/customers/C-{k}", headers=admin())).json()
+        assert got["given_name"] == f"N{last}"
 
 
 async def test_concurrent_patches_without_if_match_all_apply(client: AppClient) -> None:
