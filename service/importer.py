@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterable, Awaitable, Callable
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -22,6 +22,8 @@ from service.models import Customer, EventIn, ImportEvent, describe
 from service.models.customer import REGION
 
 Record = bytes | dict[str | None, Any] | None  # None: a line over the length limit
+T = TypeVar("T")
+U = TypeVar("U")
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -84,6 +86,24 @@ Progress = Callable[[ImportSummary], None]
 Parse = Callable[[list[tuple[int, Record]], ImportSummary], list[tuple[int, Any]]]
 
 
+# What a bad record raises (pydantic's ValidationError is a ValueError); anything else is
+# a fault of the import, not of the line.
+_BAD_RECORD = (ValueError, OverflowError)
+
+
+def _each(
+    items: list[tuple[int, T]], step: Callable[[T], U], summary: ImportSummary
+) -> list[tuple[int, U]]:
+    """``step`` applied to each numbered item; an item it fails on is rejected by line."""
+    out = []
+    for number, item in items:
+        try:
+            out.append((number, step(item)))
+        except _BAD_RECORD as exc:
+            summary.reject(number, reason(exc))
+    return out
+
+
 def _blank(line: bytes) -> bool:
     # Not line.strip(), which copies every line of the file to find the few blank ones.
     return not line or line.isspace()
@@ -114,29 +134,13 @@ class Importer:
     ) -> list[tuple[int, Prepared]]:
         # Prepared as they are read: the profiles and index entries of this batch are
         # built while the previous batch is in the store's hands.
-        valid: list[tuple[int, Customer]] = []
-        for number, record in chunk:
-            try:
-                valid.append((number, self._customer(record)))
-            except (ValidationError, ValueError, OverflowError) as exc:
-                summary.reject(number, reason(exc))
+        valid = _each(chunk, self._customer, summary)
         try:
             prepared = self._customers.prepare_many([customer for _, customer in valid])
-        except (ValueError, OverflowError):
+        except _BAD_RECORD:
             # A record that validated cannot be prepared: find which, one at a time.
-            return self._one_by_one(valid, summary)
+            return _each(valid, self._customers.prepare, summary)
         return [(number, put) for (number, _), put in zip(valid, prepared, strict=True)]
-
-    def _one_by_one(
-        self, valid: list[tuple[int, Customer]], summary: ImportSummary
-    ) -> list[tuple[int, Prepared]]:
-        out = []
-        for number, customer in valid:
-            try:
-                out.append((number, self._customers.prepare(customer)))
-            except (ValueError, OverflowError) as exc:
-                summary.reject(number, reason(exc))
-        return out
 
     @staticmethod
     def _event(record: Record) -> ImportEvent:
@@ -148,13 +152,7 @@ class Importer:
     def _events_of(
         self, chunk: list[tuple[int, Record]], summary: ImportSummary
     ) -> list[tuple[int, ImportEvent]]:
-        out = []
-        for number, record in chunk:
-            try:
-                out.append((number, self._event(record)))
-            except (ValidationError, ValueError, OverflowError) as exc:
-                summary.reject(number, reason(exc))
-        return out
+        return _each(chunk, self._event, summary)
 
     async def _run(
         self,
