@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis as syncredis
 import redis.asyncio as aioredis
 from aiohttp import web
 
@@ -37,9 +38,31 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def used_prefixes() -> Iterator[set[str]]:
+    """Every test's key prefix. On a shared server (``SOCIALID_TEST_REDIS_URL``) what is
+    still under them at the end goes: an app that a test shut down after its ``redis``
+    fixture emptied the prefix may have written again (a worker stopping recreates its
+    stream)."""
+    used: set[str] = set()
+    yield used
+    configured = os.environ.get("SOCIALID_TEST_REDIS_URL")
+    if not configured or not used:
+        return
+    client = syncredis.Redis.from_url(configured)
+    try:
+        leftovers = [k for k in client.scan_iter(count=1000) if k.split(b":")[0].decode() in used]
+        for start in range(0, len(leftovers), 1000):
+            client.unlink(*leftovers[start : start + 1000])
+    finally:
+        client.close()
+
+
 @pytest.fixture
-def key_prefix() -> str:
-    return f"t{uuid.uuid4().hex[:12]}"
+def key_prefix(used_prefixes: set[str]) -> str:
+    prefix = f"t{uuid.uuid4().hex[:12]}"
+    used_prefixes.add(prefix)
+    return prefix
 
 
 @pytest.fixture
