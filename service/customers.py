@@ -53,11 +53,10 @@ class Contended(Exception):
 class PutResult(NamedTuple):
     created: bool
     etag: str  # "" from put_many and reindex_many, which need none
-    linked: tuple[str, ...] = ()
-    unlinked: tuple[str, ...] = ()
 
 
-# Shared: most results of a bulk write are one of these (named tuples are immutable).
+# Shared: every result of a write without etags is one of these (named tuples are
+# immutable).
 _CREATED, _UPDATED = PutResult(True, ""), PutResult(False, "")
 
 
@@ -97,11 +96,6 @@ def _expected(if_match: str | None) -> str:
     if if_match is None:
         return ""
     return "!" if if_match in ("", "-") else if_match
-
-
-def _channel(identity: Any) -> str:
-    """The channel of an identity in ``identity_suffix`` form."""
-    return text(identity).partition(":")[0]
 
 
 def etag_of(raw: str | bytes) -> str:
@@ -203,7 +197,7 @@ class CustomerStore:
 
     def _outcome(self, reply: list[Any] | int) -> PutResult | str:
         """The result, or what stopped the write: "precondition" or "stale"."""
-        if type(reply) is int:  # no etag asked for, no link changed
+        if type(reply) is int:  # no etag asked for
             return _CREATED if reply else _UPDATED
         assert isinstance(reply, list)
         status = text(reply[0])
@@ -212,15 +206,7 @@ class CustomerStore:
         if status == "conflict":
             key = text(reply[1])
             raise IdentityConflict(self._keys.identity_channel(key), text(reply[2]))
-        if len(reply) == 3:  # no identity linked or unlinked: most records
-            return PutResult(status == "created", text(reply[1]))
-        linked = 3 + int(reply[2])
-        return PutResult(
-            created=status == "created",
-            etag=text(reply[1]),
-            linked=tuple(sorted(_channel(s) for s in reply[3:linked])),
-            unlinked=tuple(sorted(_channel(s) for s in reply[linked:])),
-        )
+        return PutResult(status == "created", text(reply[1]))
 
     async def put(
         self, customer: Customer, if_match: str | None = None, *, actor: str

@@ -120,10 +120,8 @@ end
 #   the time; then per customer: customer id, document JSON, new index list, expected
 #   etag ("" any, "-" must not exist, "*" must exist), and the previous index list in
 #   the same form ("" to read the stored one).
-# Reply per customer: {"created"|"updated", etag or "", count of linked identities,
-#   linked..., unlinked...}, or without etags and with no link changed (most of an
-#   import) just 1 for created, 0 for updated | {"precondition"} | {"conflict", key,
-#   owner} | {"stale"}:
+# Reply per customer: {"created"|"updated", etag}, or without etags 1 for created, 0
+#   for updated | {"precondition"} | {"conflict", key, owner} | {"stale"}:
 #   the stored list does not say which identities the record owns (written by an older
 #   release); the caller reads the record and passes the previous list itself.
 PUT_CUSTOMERS = (
@@ -162,9 +160,9 @@ local audit_stream, audit_before, audit_after = ARGV[8], ARGV[9], ARGV[10]
 local max_stream, max_index, actor, at = ARGV[11], tonumber(ARGV[12]), ARGV[13], ARGV[14]
 -- The channels only: an audit entry must not itself lead to a person once they are
 -- erased.
-local function audit(id, action, reply, from, upto)
+local function audit(id, action, suffixes)
   local channels = {}
-  for i = from, upto do channels[#channels + 1] = string.match(reply[i], '^[^:]*') end
+  for i, suffix in ipairs(suffixes) do channels[i] = string.match(suffix, '^[^:]*') end
   table.sort(channels)
   audit_append(audit_stream, audit_before .. id .. audit_after, max_stream, max_index,
     {'at', at, 'action', action, 'customer_id', id, 'actor', actor,
@@ -207,17 +205,16 @@ local function put_one(kd, kx, id, doc, index, expected, previous)
   end
   local was = set_of(old_owned)
   local now = #old_owned > 0 and set_of(new_owned) or NONE
-  local reply = {current and 'updated' or 'created', with_etags and sha1hex(doc) or '', 0}
+  local linked, unlinked = {}, {}
   for i, suffix in ipairs(new_owned) do
     if not owners[i] then call('SET', idn .. suffix, id) end
-    if not was[suffix] then reply[#reply + 1] = suffix end
+    if not was[suffix] then linked[#linked + 1] = suffix end
   end
-  reply[3] = #reply - 3  -- linked, then unlinked
   -- A link a rep made through the API (it has a link record) outlives the record
   -- dropping the identity: only an explicit unlink removes it.
   for _, suffix in ipairs(old_owned) do
     if not now[suffix] then
-      reply[#reply + 1] = suffix
+      unlinked[#unlinked + 1] = suffix
       if call('GET', idn .. suffix) == id and call('EXISTS', lnk .. suffix) == 0 then
         call('DEL', idn .. suffix)
       end
@@ -233,11 +230,10 @@ local function put_one(kd, kx, id, doc, index, expected, previous)
   end
   call('MSET', kd, doc, kx, index)
   STORED[kd], STORED[kx] = doc, index
-  local linked = reply[3]
-  if linked > 0 then audit(id, 'identity_linked', reply, 4, 3 + linked) end
-  if #reply > 3 + linked then audit(id, 'identity_unlinked', reply, 4 + linked, #reply) end
-  if #reply == 3 and not with_etags then return current and 0 or 1 end
-  return reply
+  if #linked > 0 then audit(id, 'identity_linked', linked) end
+  if #unlinked > 0 then audit(id, 'identity_unlinked', unlinked) end
+  if not with_etags then return current and 0 or 1 end
+  return {current and 'updated' or 'created', sha1hex(doc)}
 end
 
 local replies, created = {}, 0
