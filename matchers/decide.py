@@ -7,6 +7,8 @@ however well they agree, give at most ``ambiguous``: a rep confirms.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -44,6 +46,36 @@ class Thresholds:
     review: float = 0.05
     margin: float = 4.0  # the top candidate's weight must lead the next by this many bits
     max_candidates: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """Which customers a rep should see first: each candidate's share of the posterior
+    among every candidate found and the alternative that the sender is no customer at
+    all. The absolute match probability answers another question (is this the same
+    person?), and its prior of one in the whole population puts an exact full name far
+    below any review floor: ranking by it showed a rep nobody. Here each customer of a
+    book of N has a prior of 1/N and "not a customer" the same total as all customers
+    together, so a rare exact name stands out in any book and five equal John Smiths
+    share what they have."""
+
+    prior_weight: float  # the model's own prior, taken out of each weight
+    log2_book: float
+    total: float  # 1 (not a customer) + the odds of every candidate
+
+    @classmethod
+    def among(cls, weights: Iterable[float], prior_weight: float, book_size: int) -> Standing:
+        log2_book = math.log2(max(book_size, 1))
+        total = 1.0 + sum(_odds(w - prior_weight - log2_book) for w in weights)
+        return cls(prior_weight, log2_book, total)
+
+    def share(self, weight: float) -> float:
+        return _odds(weight - self.prior_weight - self.log2_book) / self.total
+
+
+def _odds(bits: float) -> float:
+    odds: float = 2.0 ** min(bits, 1000.0)
+    return odds
 
 
 def contradicted(evidence: list[Evidence]) -> bool:
@@ -85,7 +117,9 @@ def decide(
         and not contradicted(top.evidence)
     ):
         return "matched", [(top_id, top)]
-    reviewable = [(cid, s) for cid, s in ranked if s.match_probability >= thresholds.review]
+    # What a rep sees is ranked by standing among the candidates; only ``matched`` rests
+    # on the absolute probability.
+    reviewable = [(cid, s) for cid, s in ranked if s.share >= thresholds.review]
     if reviewable:
         return "ambiguous", reviewable[: thresholds.max_candidates]
     return "no_match", []

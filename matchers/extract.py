@@ -31,6 +31,16 @@ _CASE = re.compile(
     re.IGNORECASE,
 )
 _MAX_PHONE_TRIES = 50
+# A number that follows what people call it ("acct no. 31052228", "a/c 3105 2228", "my
+# account is 31-05-22-28", "customer number ..."), in whatever form: digits in groups
+# split by single spaces or dashes, perhaps after a short letter prefix.
+_ACCOUNT_CUE = re.compile(
+    r"\b(?:account|acct|acc|a/c|customer|cust|ref(?:erence)?)\.?"
+    r"(?:\s*(?:no\.?|nr\.?|number|num|#|id|ref))?\s*(?:is\b|was\b|[:#=-])?\s*"
+    r"([A-Z]{0,3}-?\d(?:[ -]?\d){4,19})(?!\d)",
+    re.IGNORECASE,
+)
+_GROUP_BREAK = re.compile(r"[ -]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +49,9 @@ class Found:
     value: str  # normal form
     start: int
     end: int
+    # Read after a cue rather than by the account pattern: a number only the book can
+    # confirm (one no account holds is not an identifier).
+    cued: bool = False
 
 
 def luhn_ok(digits: str) -> bool:
@@ -79,6 +92,7 @@ def extract(
         digits = re.sub(r"\D", "", m.group(0))
         if digits and (verify is None or verify(digits)):
             found.append(Found("account_number", m.group(0), m.start(), m.end()))
+    cued = list(_cued_accounts(text, verify))
     for m in _EMAIL.finditer(text):
         email = normalize_email(m.group(0).strip(".'"))
         if email:
@@ -103,7 +117,29 @@ def extract(
     for match in matcher:
         e164 = phonenumbers.format_number(match.number, phonenumbers.PhoneNumberFormat.E164)
         found.append(Found("phone", e164, match.start, match.end))
-    return _without_overlaps(found)
+    kept = _without_overlaps(found)
+    # Cued numbers stand beside the other finds rather than displacing them: "ref 4411"
+    # may be a case, "my account is 07700 900123" a phone, and only the book can say.
+    accounts = [f for f in kept if f.kind == "account_number"]
+    kept += [f for f in cued if all(f.end <= a.start or f.start >= a.end for a in accounts)]
+    return sorted(kept, key=lambda f: (f.start, f.cued))
+
+
+def _cued_accounts(text: str, verify: Callable[[str], bool] | None) -> list[Found]:
+    """Each number after an account cue, whole and cut at each break between its groups
+    ("a/c 4011 7733 2 weeks ago" may mean 40117733): a form no account holds is simply
+    not found in the book."""
+    out = []
+    for m in _ACCOUNT_CUE.finditer(text):
+        raw, start = m.group(1), m.start(1)
+        breaks = [b.start() for b in _GROUP_BREAK.finditer(raw)]
+        ends = [len(raw), *reversed(breaks)]
+        for end in ends:
+            value = raw[:end].rstrip(" -")
+            digits = re.sub(r"\D", "", value)
+            if len(digits) >= 6 and (verify is None or verify(digits)):
+                out.append(Found("account_number", value, start, start + end, cued=True))
+    return out
 
 
 # When two finds overlap, the more specific one stays.

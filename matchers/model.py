@@ -135,12 +135,20 @@ class Evidence(BaseModel, frozen=True):
     field: str
     level: str
     weight: float
+    source: str | None = Field(
+        default=None,
+        description="Where the query's value came from when not a field of its own: "
+        "'text' (a name written in the message), 'handle', 'display name'.",
+    )
 
 
 class Score(BaseModel, frozen=True):
     match_weight: float
     match_probability: float
     evidence: list[Evidence]
+    # This candidate's share of the posterior among every candidate found and "not a
+    # customer" (``with_shares``): what ranks a suggestion, not what links it.
+    share: float = 0.0
 
 
 def probability(weight: float) -> float:

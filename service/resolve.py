@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from matchers.compare import comparer
 from matchers.contact import normalize_dob, normalize_email, normalize_phone
-from matchers.decide import Thresholds, decide
+from matchers.decide import Standing, Thresholds, decide
 from matchers.extract import extract
 from matchers.model import DEFAULT_PARAMS, Evidence, ModelParams, Score, match_weight, score
 from matchers.postcodes import normalize_postcode
@@ -106,7 +106,11 @@ class QueryError(ValueError):
 
 class Candidate(BaseModel):
     customer_id: str
-    match_probability: float
+    match_probability: float = Field(description="Is this the same person? What links.")
+    share: float = Field(
+        description="This candidate's share of the probability among every candidate found "
+        "and 'not a customer': what ranks the suggestions a rep sees."
+    )
     match_weight: float
     evidence: list[Evidence]
 
@@ -148,6 +152,7 @@ class Fetched:
     tf: dict[str, float] | None  # the family name's share of the book
     skipped: int  # blocking entries too common to use
     complete: bool  # False when the total cap cut candidates off
+    book_size: int  # customers in the book (the prior of each is one in this)
 
 
 class Resolver:
@@ -270,6 +275,7 @@ class Resolver:
             Candidate(
                 customer_id=cid,
                 match_probability=round(s.match_probability, 6),
+                share=round(s.share, 6),
                 match_weight=s.match_weight,
                 evidence=s.evidence,
             )
@@ -302,10 +308,13 @@ class Resolver:
             weighed.append((round(weight, 3), cid, outcomes))
         # Stable: equal weights keep the blocking order (identifiers' candidates first).
         weighed.sort(key=lambda item: -item[0])
-        best = [
-            (cid, score(outcomes, params, family_tf=tf, family_value=family))
-            for _, cid, outcomes in weighed[:keep]
-        ]
+        standing = Standing.among(
+            (w for w, _, _ in weighed), params.table.prior_weight, found.book_size
+        )
+        best = []
+        for weight, cid, outcomes in weighed[:keep]:
+            scored = score(outcomes, params, family_tf=tf, family_value=family)
+            best.append((cid, scored.model_copy(update={"share": standing.share(weight)})))
         return best, found.skipped, found.complete
 
     async def fetch(self, profile: Profile) -> Fetched:
@@ -314,7 +323,7 @@ class Resolver:
         # identifier's.
         blocking = sorted(blocking_keys(self._keys, profile), key=self._keys.index_rank)
         if not blocking:
-            return Fetched([], None, 0, True)
+            return Fetched([], None, 0, True, 1)
         surname = surname_key(self._keys, profile)
         keys: list[str] = []
         fields: list[str | int] = []
@@ -344,7 +353,7 @@ class Resolver:
             (text(cid), self._candidate(text(kind), raw))
             for cid, kind, raw in zip(rest[0::3], rest[1::3], rest[2::3], strict=True)
         ]
-        return Fetched(candidates, tf, separator - 4, complete)
+        return Fetched(candidates, tf, separator - 4, complete, total)
 
     def _candidate(self, kind: str, raw: bytes | str) -> Profile:
         """A candidate's profile: unpacked as stored beside the record, or (a record

@@ -8,8 +8,8 @@ import pytest
 
 from matchers.compare import COMPARISONS, NULL, compare, comparer
 from matchers.contact import canonical_email, phone_tail
-from matchers.decide import Thresholds, decide, has_strong_identifier
-from matchers.model import DEFAULT_PARAMS, Evidence, probability, score
+from matchers.decide import Standing, decide, has_strong_identifier
+from matchers.model import DEFAULT_PARAMS, Evidence, Score, probability, score
 from matchers.profile import Profile, build_profile, pack, unpack
 
 DANA = build_profile(
@@ -102,9 +102,23 @@ def test_canonical_email_is_provider_aware() -> None:
     assert phone_tail("+447911123456") == "11123456"
 
 
-def _ranked(*queries: Profile) -> list[tuple[str, Any]]:
+def _ranked(*queries: Profile, book_size: int = 1000) -> list[tuple[str, Any]]:
+    """Each query scored against Dana, as candidates of a book of ``book_size``."""
+    return _standing(
+        [(f"C-{i}", score(compare(q, DANA))) for i, q in enumerate(queries)], book_size
+    )
+
+
+def _standing(scored: list[tuple[str, Score]], book_size: int = 1000) -> list[tuple[str, Any]]:
+    """Candidates with their shares, best first, as the resolver ranks them."""
+    standing = Standing.among(
+        (s.match_weight for _, s in scored), DEFAULT_PARAMS.table.prior_weight, book_size
+    )
     return sorted(
-        ((f"C-{i}", score(compare(q, DANA))) for i, q in enumerate(queries)),
+        (
+            (cid, s.model_copy(update={"share": standing.share(s.match_weight)}))
+            for cid, s in scored
+        ),
         key=lambda item: -item[1].match_weight,
     )
 
@@ -130,7 +144,7 @@ def test_date_of_birth_with_name_and_address_is_strong() -> None:
 
 def test_two_close_candidates_are_ambiguous_even_when_each_is_strong() -> None:
     same = build_profile(emails=["dana.king@gmail.com"])
-    ranked = [("C-1", score(compare(same, DANA))), ("C-2", score(compare(same, DANA)))]
+    ranked = _standing([("C-1", score(compare(same, DANA))), ("C-2", score(compare(same, DANA)))])
     status, shown = decide(ranked)
     assert status == "ambiguous"
     assert [cid for cid, _ in shown] == ["C-1", "C-2"]
@@ -139,9 +153,25 @@ def test_two_close_candidates_are_ambiguous_even_when_each_is_strong() -> None:
 def test_nothing_above_review_is_no_match() -> None:
     assert decide(_ranked(build_profile(name="Olga Nowak"))) == ("no_match", [])
     assert decide([]) == ("no_match", [])
-    assert decide(_ranked(build_profile(name="Dana King")), Thresholds(review=0.001))[0] == (
-        "ambiguous"
-    )
+    assert decide(_ranked(build_profile(name="Dana King")))[0] == "ambiguous"
+
+
+def test_a_name_stands_out_by_its_share_of_the_candidates_not_its_probability() -> None:
+    # An exact full name alone is far from linking, and is still the one to show.
+    [(_, alone)] = _ranked(build_profile(name="Dana King"), book_size=1_000)
+    assert alone.match_probability < 0.05
+    assert alone.share > 0.5
+    # Among namesakes the share is divided; someone who agrees on less gets less.
+    ranked = _ranked(
+        build_profile(name="Dana King"), build_profile(name="Dana King"),
+        build_profile(name="Dana Kingsley"), book_size=1_000,
+    )  # fmt: skip
+    shares = [s.share for _, s in ranked]
+    assert shares[0] == shares[1] > shares[2]
+    assert sum(shares) < 1  # "not a customer" keeps its part
+    # The bigger the book, the less a name alone stands out.
+    [(_, in_a_million)] = _ranked(build_profile(name="Dana King"), book_size=1_000_000)
+    assert in_a_million.share < alone.share
 
 
 def test_strong_identifier_rule() -> None:
@@ -154,7 +184,7 @@ def test_a_records_own_handle_does_not_favour_it_over_a_namesake() -> None:
     parent = build_profile(name="Theo Miskro", phones=["0113 207 7692"], handles=["theomiskro"])
     child = build_profile(name="Theo Miskro", phones=["0113 207 7692"], handles=["junior1417"])
     assert score(compare(query, parent)).match_weight == score(compare(query, child)).match_weight
-    ranked = [("P", score(compare(query, parent))), ("C", score(compare(query, child)))]
+    ranked = _standing([("P", score(compare(query, parent))), ("C", score(compare(query, child)))])
     assert decide(ranked)[0] == "ambiguous"
 
 

@@ -51,6 +51,9 @@ _DATE_WORDS = re.compile(
     r"|\b(\d{4})-(\d{2})-(\d{2})\b"  # 1984-05-03
     r"|\b(\d{1,2})/(\d{1,2})/(\d{4})\b"  # 03/05/1984, day first
 )
+# A number as a rep types it, in groups or not: in a search box it may well be an
+# account number, whatever the account pattern says (the book decides).
+_NUMBER = re.compile(r"(?<![\w@.])[A-Za-z]{0,3}-?\d(?:[ -]?\d){5,19}(?![\w@])")
 _DISTRICT = re.compile(r"^[A-Za-z]{1,2}\d[A-Za-z\d]?$")
 _FILLER = frozenset(
     ("born", "dob", "b.", "b", "on", "at", "in", "from", "lives", "living", "near", "the",
@@ -96,6 +99,10 @@ def search_query(q: str, region: str, account_pattern: str) -> ResolveQuery:
         and not any(ch.isdigit() for ch in w)
     ]  # fmt: skip
     first = {f.kind: f.value for f in reversed(found)}
+    if "account_number" not in first:
+        number = _NUMBER.search(q)
+        if number:
+            first["account_number"] = number.group(0)
     return ResolveQuery(
         name=" ".join(name_words) or None,
         handle=handle,

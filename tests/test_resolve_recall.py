@@ -1,0 +1,190 @@
+"""Recall: the customer behind a sender known by a name alone, an account number however
+it is written, a name in the text, an address from another country, a family account."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.helpers import AppClient, admin
+
+BOOK: dict[str, dict[str, Any]] = {
+    "C-RK": {
+        "given_name": "Rachel", "family_name": "Kowalski", "date_of_birth": "1979-03-11",
+        "addresses": [{"line1": "3 Elm Grove", "city": "Leeds", "postcode": "LS6 2AB"}],
+        "emails": ["rk@example.org"], "accounts": [{"number": "40117733"}],
+    },
+    "C-RK2": {
+        "given_name": "Ruth", "family_name": "Kowalczyk", "date_of_birth": "1950-07-01",
+        "addresses": [{"city": "Bradford", "postcode": "BD1 1AA"}],
+        "accounts": [{"number": "40117734"}],
+    },
+    "C-WS": {
+        "given_name": "William", "family_name": "Okafor", "date_of_birth": "1966-11-30",
+        "addresses": [{"city": "Manchester", "postcode": "M14 5TQ"}],
+        "accounts": [{"number": "40550012"}],
+    },
+    # A family: the holder, his wife and their daughter share the family account.
+    "C-JS": {
+        "given_name": "John", "family_name": "Smith", "date_of_birth": "1961-02-02",
+        "addresses": [{"city": "Leeds", "postcode": "LS6 3AG"}], "phones": ["0113 496 0021"],
+        "accounts": [{"number": "31052228"}], "household": {"id": "H-S", "role": "holder"},
+    },
+    "C-MS": {
+        "given_name": "Mary", "family_name": "Smith", "date_of_birth": "1963-08-19",
+        "addresses": [{"city": "Leeds", "postcode": "LS6 3AG"}], "phones": ["0113 496 0021"],
+        "accounts": [{"number": "31052228"}], "household": {"id": "H-S", "role": "member"},
+    },
+    "C-ZS": {
+        "given_name": "Zoe", "family_name": "Smith", "date_of_birth": "1999-05-09",
+        "addresses": [{"city": "Leeds", "postcode": "LS6 3AG"}],
+        "accounts": [{"number": "31052228"}], "household": {"id": "H-S", "role": "member"},
+    },
+    "C-AU": {
+        "given_name": "Liam", "family_name": "O'Brien", "date_of_birth": "1988-01-23",
+        "addresses": [{"line1": "12 Wattle St", "city": "Belconnen", "postcode": "2617",
+                       "country": "AU"}],
+        "accounts": [{"number": "77001234"}],
+    },
+}  # fmt: skip
+
+
+async def _load(client: AppClient) -> None:
+    for cid, doc in BOOK.items():
+        resp = await client.put(f"/v1/customers/{cid}", json=doc, headers=admin())
+        assert resp.status == 201, await resp.text()
+
+
+async def _resolve(client: AppClient, **query: Any) -> Any:
+    resp = await client.post("/v1/resolve", json=query, headers=admin())
+    assert resp.status == 200, await resp.text()
+    return await resp.json()
+
+
+def _ids(answer: Any) -> list[str]:
+    return [c["customer_id"] for c in answer["candidates"]]
+
+
+async def test_an_exact_full_name_alone_is_suggested_not_linked(client: AppClient) -> None:
+    await _load(client)
+    answer = await _resolve(client, given_name="Rachel", family_name="Kowalski")
+    assert answer["status"] == "ambiguous"
+    assert _ids(answer)[0] == "C-RK"
+    assert answer["candidates"][0]["share"] > answer["candidates"][-1]["share"] or (
+        len(answer["candidates"]) == 1
+    )
+    # The same from a display name, as a Facebook comment or forum post gives it.
+    answer = await _resolve(client, name="Rachel Kowalski")
+    assert (answer["status"], _ids(answer)[:1]) == ("ambiguous", ["C-RK"])
+
+
+async def test_a_nickname_or_a_typo_in_a_display_name_still_finds_her(client: AppClient) -> None:
+    await _load(client)
+    assert _ids(await _resolve(client, name="Bill Okafor"))[:1] == ["C-WS"]
+    assert _ids(await _resolve(client, name="Rachel Kowalsky"))[:1] == ["C-RK"]
+    assert _ids(await _resolve(client, name="Kowalski Rachel"))[:1] == ["C-RK"]
+
+
+async def test_a_name_with_a_town_ranks_the_person_of_that_town(client: AppClient) -> None:
+    await _load(client)
+    answer = await _resolve(client, name="R Kowalski", address={"city": "Bradford"})
+    assert answer["status"] == "ambiguous"
+    assert _ids(answer)[0] == "C-RK2"
+    levels = {(e["field"], e["level"]) for e in answer["candidates"][0]["evidence"]}
+    assert ("town", "exact") in levels
+
+
+async def test_an_account_number_after_a_cue_is_read_however_written(client: AppClient) -> None:
+    await _load(client)
+    for text in (
+        "acct no. 40117733 please help",
+        "a/c 40117733",
+        "my account is 4011 7733, bill doubled",
+        "Account number: 40-117-733",
+        "customer number 40117733",
+    ):
+        answer = await _resolve(client, text=text)
+        assert (answer["status"], answer.get("customer_id")) == ("matched", "C-RK"), text
+
+
+async def test_a_number_after_a_cue_that_is_no_account_links_nobody(client: AppClient) -> None:
+    await _load(client)
+    answer = await _resolve(client, text="my account is 99999999")
+    assert answer["status"] == "no_match"
+
+
+async def test_the_search_box_finds_an_account_number_however_typed(client: AppClient) -> None:
+    await _load(client)
+    for q in ("40117733", "4011 7733", "40-117-733"):
+        resp = await client.get("/v1/customers/search", params={"q": q}, headers=admin())
+        assert resp.status == 200
+        results = (await resp.json())["results"]
+        assert [r["customer_id"] for r in results][:1] == ["C-RK"], q
+
+
+async def test_a_name_in_the_text_picks_the_member_of_a_family_account(
+    client: AppClient,
+) -> None:
+    await _load(client)
+    answer = await _resolve(
+        client,
+        channel="facebook",
+        external_id="psid-77",
+        text="Hi, Zoe Smith here, account 31052228. My bill doubled",
+    )
+    assert (answer["status"], answer.get("customer_id")) == ("matched", "C-ZS")
+    evidence = answer["candidates"][0]["evidence"]
+    assert any(e["field"] == "given_name" and e.get("source") == "text" for e in evidence)
+
+
+async def test_a_member_quoting_the_family_account_under_her_own_name(client: AppClient) -> None:
+    await _load(client)
+    answer = await _resolve(client, name="Mary Smith", text="a/c 31052228 - why the charge?")
+    assert (answer["status"], answer.get("customer_id")) == ("matched", "C-MS")
+
+
+async def test_a_family_account_without_a_name_offers_every_member(client: AppClient) -> None:
+    await _load(client)
+    answer = await _resolve(client, text="account 31052228, my bill doubled")
+    assert answer["status"] == "ambiguous"
+    assert set(_ids(answer)) == {"C-JS", "C-MS", "C-ZS"}
+
+
+async def test_an_address_is_read_by_its_own_country(client: AppClient) -> None:
+    await _load(client)
+    answer = await _resolve(
+        client,
+        given_name="Liam",
+        family_name="OBrien",
+        address={"postcode": "2617", "country": "AU", "city": "Belconnen"},
+    )
+    assert _ids(answer)[:1] == ["C-AU"]
+    levels = {(e["field"], e["level"]) for e in answer["candidates"][0]["evidence"]}
+    assert ("postcode", "exact") in levels
+    # A country's name, not only its code; and a code of another form is no error.
+    answer = await _resolve(
+        client, name="Liam O'Brien", address={"postcode": "2617", "country": "Australia"}
+    )
+    assert _ids(answer)[:1] == ["C-AU"]
+
+
+async def test_name_date_of_birth_and_address_together_link_despite_typos(
+    client: AppClient,
+) -> None:
+    await _load(client)
+    # A typo in the surname, day and month swapped, the street abbreviated.
+    answer = await _resolve(
+        client,
+        given_name="Rachel",
+        family_name="Kowalsky",
+        date_of_birth="1979-11-03",
+        address={"line1": "3 Elm Gr", "city": "Leeds", "postcode": "LS6 2AB"},
+    )
+    assert (answer["status"], answer.get("customer_id")) == ("matched", "C-RK")
+    answer = await _resolve(
+        client,
+        given_name="Rachel",
+        family_name="Kowalski",
+        date_of_birth="1979-03-11",
+        address={"city": "Leeds"},
+    )
+    assert (answer["status"], answer.get("customer_id")) == ("matched", "C-RK")
