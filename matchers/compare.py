@@ -17,6 +17,7 @@ from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 from matchers.contact import phone_tail
 from matchers.dates import one_part_off, transposed
 from matchers.names import nickname_match
+from matchers.places import house_number, street_name
 from matchers.profile import Profile
 
 NULL, ELSE = "null", "else"
@@ -98,6 +99,11 @@ def _initial(x: str | None, y: str | None) -> bool:
     return len(short) == 1 and long_.startswith(short)
 
 
+def _swapped(a: Profile, b: Profile) -> bool:
+    """Given and family name the other way round ("Kowalski Rachel")."""
+    return a.given == b.family and a.family == b.given
+
+
 def _given_initial(a: Profile, b: Profile) -> bool:
     return _initial(a.given, b.given)
 
@@ -147,6 +153,31 @@ def _handle_has_given(a: Profile, b: Profile) -> bool:
     return bool(b.given) and any(b.given in tokens for tokens in a.handles)
 
 
+def _towns(a: Profile, b: Profile) -> bool:
+    """Both give a town and no postcode they share says more already."""
+    return bool(a.towns and b.towns and not (a.postcodes & b.postcodes))
+
+
+def _similar_town(a: Profile, b: Profile) -> bool:
+    return any(_jw(x, y, 0.9) for x in a.towns for y in b.towns)
+
+
+def _same_number_similar_street(a: Profile, b: Profile) -> bool:
+    """ "3 Elm Grove" and "3 Elm Grv": the house number agrees and the street is spelled
+    alike."""
+    for x in a.streets:
+        for y in b.streets:
+            nx, ny = house_number(x), house_number(y)
+            if nx and nx == ny and _jw(street_name(x), street_name(y), 0.85):
+                return True
+    return False
+
+
+def _same_street(a: Profile, b: Profile) -> bool:
+    """The street agrees, the house number does not (or is missing)."""
+    return any(_jw(street_name(x), street_name(y), 0.92) for x in a.streets for y in b.streets)
+
+
 def _mentioned(kind: str) -> Test:
     def test(a: Profile, b: Profile) -> bool:
         for said, record in ((a, b), (b, a)):
@@ -170,6 +201,7 @@ COMPARISONS: tuple[Comparison, ...] = (
         lambda p: p.given,
         (
             ("exact", lambda a, b: a.given == b.given),
+            ("swapped with the family name", _swapped),
             ("nickname", lambda a, b: nickname_match(a.given or "", b.given or "")),
             ("jaro-winkler >= 0.92", lambda a, b: _jw(a.given, b.given, 0.92)),
             ("initial", _given_initial),
@@ -180,6 +212,7 @@ COMPARISONS: tuple[Comparison, ...] = (
         lambda p: p.family,
         (
             ("exact", lambda a, b: a.family == b.family),
+            ("swapped with the given name", _swapped),
             ("jaro-winkler >= 0.92", lambda a, b: _jw(a.family, b.family, 0.92)),
             ("one edit", _family_typo),
             ("shared part", _family_tokens),
@@ -217,6 +250,21 @@ COMPARISONS: tuple[Comparison, ...] = (
         (
             ("exact", lambda a, b: bool(a.postcodes & b.postcodes)),
             ("same district", lambda a, b: bool(a.districts & b.districts)),
+        ),
+    ),
+    Comparison(
+        "town",
+        _towns,
+        (("exact", lambda a, b: bool(a.towns & b.towns)), ("similar", _similar_town)),
+        query_side=lambda p: bool(p.towns),
+    ),
+    _field(
+        "street",
+        lambda p: p.streets,
+        (
+            ("exact", lambda a, b: bool(a.streets & b.streets)),
+            ("same number, similar street", _same_number_similar_street),
+            ("same street, another number", _same_street),
         ),
     ),
     _field(

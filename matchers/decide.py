@@ -26,12 +26,18 @@ STRONG: frozenset[tuple[str, str]] = frozenset(
         ("mentioned", "phone in text"),
     }
 )
-_NAME_AGREES = {
-    # Only an exact given name: nickname data and spelling similarity also join
-    # Andrew/Andrea and Daniel/Danielle, who may be twins at one address.
-    "given_name": {"exact"},
-    "family_name": {"exact", "jaro-winkler >= 0.92", "one edit"},
-}
+# Overwhelming evidence without an identifier: name, date of birth and address together.
+# For each field, the levels that agree and those that nearly agree (a typo, day and month
+# swapped, only the town); at most one field may only nearly agree.
+# Only an exact given name: nickname data and spelling similarity also join Andrew/Andrea
+# and Daniel/Danielle, who may be twins at one address, with one birthday.
+_GIVEN_AGREES = frozenset({"exact"})
+_FAMILY = (frozenset({"exact"}), frozenset({"jaro-winkler >= 0.92", "one edit", "shared part"}))
+_BIRTH = (frozenset({"exact"}), frozenset({"day and month swapped", "one part off"}))
+_ADDRESS_AGREES = frozenset(
+    {("postcode", "exact"), ("street", "exact"), ("street", "same number, similar street")}
+)
+_ADDRESS_NEAR = frozenset({("town", "exact"), ("postcode", "same district")})
 # A strong identifier shared in a household (a family e-mail, the landline, the account
 # holder's number) says "this household", not "this person": a given name or a date of
 # birth that disagrees outright means it is someone else in it.
@@ -84,15 +90,37 @@ def contradicted(evidence: list[Evidence]) -> bool:
 
 def has_strong_identifier(evidence: list[Evidence]) -> bool:
     levels = {(e.field, e.level) for e in evidence}
-    if levels & STRONG:
-        return True
-    # Date of birth with name and address: strong together, weak apart.
+    return bool(levels & STRONG) or overwhelming(evidence)
+
+
+def overwhelming(evidence: list[Evidence]) -> bool:
+    """Name, date of birth and address agree, each independent of the others, allowing
+    one of them to agree only nearly (a typo in the surname, day and month swapped, the
+    town without the street; two where postcode and street both agree) and the surname
+    to be missing. Weak apart, strong together:
+    a namesake born the same day at the same address is a twin, and twins do not share a
+    given name."""
     by_field = {e.field: e.level for e in evidence}
-    return (
-        by_field.get("date_of_birth") == "exact"
-        and by_field.get("postcode") == "exact"
-        and all(by_field.get(f) in ok for f, ok in _NAME_AGREES.items())
-    )
+    if by_field.get("given_name") not in _GIVEN_AGREES:
+        return False
+    near = 0
+    for field, (agrees, nearly) in (("family_name", _FAMILY), ("date_of_birth", _BIRTH)):
+        level = by_field.get(field)
+        if level is None and field == "family_name":
+            continue
+        if level in nearly:
+            near += 1
+        elif level not in agrees:
+            return False
+    levels = set(by_field.items())
+    address = levels & _ADDRESS_AGREES
+    if not address:
+        if not levels & _ADDRESS_NEAR:
+            return False
+        near += 1
+    # Postcode and street both agreeing is more than an address: one more near field.
+    allowed = 2 if len({f for f, _ in address}) == 2 else 1
+    return near <= allowed
 
 
 def decide(

@@ -31,7 +31,7 @@ def _p(m: float, u: float) -> LevelParams:
 
 
 class ModelParams(BaseModel, frozen=True):
-    version: str = "defaults-1"
+    version: str = "defaults-2"
     prior: float = Field(default=1e-6, gt=0, lt=1, description="P(match) of a random pair")
     levels: dict[str, dict[str, LevelParams]]
     # Floor for term-frequency-adjusted u, so that one customer with a unique surname
@@ -94,12 +94,14 @@ class WeightTable:
 DEFAULT_PARAMS = ModelParams(
     levels={
         "given_name": {
-            "exact": _p(0.80, 0.02), "nickname": _p(0.06, 0.004),
+            "exact": _p(0.80, 0.02), "swapped with the family name": _p(0.01, 1e-4),
+            "nickname": _p(0.06, 0.004),
             "jaro-winkler >= 0.92": _p(0.05, 0.01), "initial": _p(0.04, 0.05),
             "else": _p(0.05, 0.916),
         },
         "family_name": {
-            "exact": _p(0.85, 0.005), "jaro-winkler >= 0.92": _p(0.05, 0.003),
+            "exact": _p(0.85, 0.005), "swapped with the given name": _p(0.01, 5e-4),
+            "jaro-winkler >= 0.92": _p(0.05, 0.003),
             "one edit": _p(0.03, 0.002), "shared part": _p(0.04, 0.002),
             "initial": _p(0.02, 0.06), "else": _p(0.01, 0.928),
         },
@@ -116,6 +118,13 @@ DEFAULT_PARAMS = ModelParams(
         },
         "postcode": {
             "exact": _p(0.75, 5e-4), "same district": _p(0.10, 0.02), "else": _p(0.15, 0.9795),
+        },
+        # Only where no postcode is shared: a town holds many people, and its spelling
+        # varies (Newcastle upon Tyne, Newcastle).
+        "town": {"exact": _p(0.80, 0.02), "similar": _p(0.08, 0.004), "else": _p(0.12, 0.976)},
+        "street": {
+            "exact": _p(0.70, 1e-5), "same number, similar street": _p(0.12, 1e-6),
+            "same street, another number": _p(0.06, 2e-4), "else": _p(0.12, 0.9998),
         },
         "account_number": {"exact": _p(0.95, 1e-9), "else": _p(0.05, 0.999999999)},
         "handle": {
@@ -151,6 +160,9 @@ class Score(BaseModel, frozen=True):
     share: float = 0.0
 
 
+_NAME_FIELDS = frozenset({"given_name", "family_name"})
+
+
 def probability(weight: float) -> float:
     if weight > 60:
         return 1.0
@@ -182,8 +194,10 @@ def score(
     *,
     family_tf: Mapping[str, float] | None = None,
     family_value: str | None = None,
+    name_source: str | None = None,
 ) -> Score:
-    """Sum the weights of the levels reached, keeping each as evidence."""
+    """Sum the weights of the levels reached, keeping each as evidence. ``name_source``:
+    where the query's name came from, shown on the name fields' evidence."""
     table = params.table
     total = table.prior_weight
     evidence = []
@@ -194,7 +208,12 @@ def score(
         if weight is None:
             continue
         total += weight
-        evidence.append(Evidence(field=outcome.field, level=outcome.level, weight=round(weight, 3)))
+        source = name_source if outcome.field in _NAME_FIELDS else None
+        evidence.append(
+            Evidence(
+                field=outcome.field, level=outcome.level, weight=round(weight, 3), source=source
+            )
+        )
     return Score(
         match_weight=round(total, 3),
         match_probability=probability(total),

@@ -7,6 +7,7 @@ from functools import lru_cache
 
 import jellyfish
 from nameparser import HumanName
+from nameparser.config import Constants
 from nicknames import NickNamer
 
 from matchers.text import fold, strip_symbols
@@ -16,6 +17,12 @@ from matchers.text import fold, strip_symbols
 HONORIFICS = frozenset(
     "mr mrs ms miss mx dr prof sir dame lady lord rev fr jr phd esq".split()  # noqa: SIM905
 )
+
+
+# nameparser's rules plus the Irish particles it does not know: "Nic Giolla" is a surname
+# whole. A private instance: the shared one is not to be changed.
+_PARSING = Constants()
+_PARSING.prefixes.add("nic", "ni", "ui")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +64,7 @@ def split_name(full: str) -> Name:
     "Dr. Dana K. King-Lee Jr." -> given "dana", middle ("k",), family "king lee";
     "King, Dana" -> given "dana", family "king"; "Dana K 🚲" -> given "dana", family "k".
     """
-    parsed = HumanName(strip_symbols(full)[:200])
+    parsed = HumanName(strip_symbols(full)[:200], constants=_PARSING)
     given = _clean_tokens(parsed.first)
     family = _clean_tokens(parsed.last)
     middle = tuple(_clean_tokens(parsed.middle))

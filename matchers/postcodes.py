@@ -25,6 +25,22 @@ def normalize_postcode(raw: str, region: str = "GB") -> str | None:
     return compact or None
 
 
+_GENERIC = re.compile(r"(?=[A-Z0-9]*\d)[A-Z0-9]{2,10}")
+
+
+@lru_cache(maxsize=65_536)
+def read_postcode(raw: str, region: str = "GB") -> str | None:
+    """A postcode of any country: the region's own form where it has one and the code
+    fits it, else upper case without spaces or dashes ("2615", "75008", "D02X285").
+    None only for what no country writes as a postcode (no digit, or over 10 characters):
+    a code of another format than the region's is still read."""
+    strict = normalize_postcode(raw, region)
+    if strict:
+        return strict
+    compact = re.sub(r"[\s-]+", "", raw.strip().upper())
+    return compact if _GENERIC.fullmatch(compact) else None
+
+
 def district(postcode: str, region: str = "GB") -> str:
     """The coarse area a postcode lies in: the outward code in GB ('LS6'), the first
     three digits of a US ZIP, else the code itself."""

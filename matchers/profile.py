@@ -17,7 +17,8 @@ from matchers.contact import canonical_email, normalize_email, normalize_phone
 from matchers.dates import parse_iso
 from matchers.handles import split_handle
 from matchers.names import name_of
-from matchers.postcodes import district, normalize_postcode
+from matchers.places import Place, region_of, street_of, town_of
+from matchers.postcodes import district, read_postcode
 
 
 class Profile(NamedTuple):
@@ -32,11 +33,16 @@ class Profile(NamedTuple):
     dob: date | None = None
     postcodes: frozenset[str] = frozenset()
     districts: frozenset[str] = frozenset()
+    towns: frozenset[str] = frozenset()
+    streets: frozenset[str] = frozenset()  # first address lines, folded, types short
     accounts: frozenset[str] = frozenset()
     handles: tuple[tuple[str, ...], ...] = ()  # each handle as name-like tokens
     handle_ids: frozenset[str] = frozenset()  # each handle whole, digits included
     # Identifiers found in free text (a message, a search box), weighed on their own.
     mentioned: frozenset[tuple[str, str]] = frozenset()
+    # A query's only: where its name came from when not a name field ("text"), shown in
+    # the evidence. Never packed: a record's name is its own.
+    name_source: str | None = None
 
 
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
@@ -84,21 +90,37 @@ def build_profile(
     phones: Iterable[str] = (),
     date_of_birth: str | None = None,
     postcodes: Iterable[str] = (),
+    places: Iterable[Place] = (),
     accounts: Iterable[str] = (),
     handles: Iterable[str] = (),
     mentioned: Iterable[tuple[str, str]] = (),
     region: str = "GB",
     normalised: bool = False,
+    name_source: str | None = None,
 ) -> Profile:
     """``normalised``: e-mails and phones were normalised on the way into the customer
-    book (the values that could not be are skipped rather than parsed again)."""
+    book (the values that could not be are skipped rather than parsed again).
+    ``postcodes`` are read in ``region``; each of ``places`` in its own country's."""
     person = name_of(given, family, name)
-    codes, districts = set(), set()
+    codes, districts, towns, streets = set(), set(), set(), set()
     for raw in postcodes:
-        code = normalize_postcode(raw, region)
+        code = read_postcode(raw, region)
         if code:
             codes.add(code)
             districts.add(district(code, region))
+    for place in places:
+        if place.postcode:
+            country = region_of(place.country, region)
+            code = read_postcode(place.postcode, country)
+            if code:
+                codes.add(code)
+                districts.add(district(code, country))
+        town = town_of(place.city) if place.city else None
+        if town:
+            towns.add(town)
+        street = street_of(place.line1) if place.line1 else None
+        if street:
+            streets.add(street)
     numbers = set()
     for raw in accounts:
         number = _account(raw)
@@ -122,10 +144,13 @@ def build_profile(
         dob=parse_iso(date_of_birth),
         postcodes=frozenset(codes),
         districts=frozenset(districts),
+        towns=frozenset(towns),
+        streets=frozenset(streets),
         accounts=frozenset(numbers),
         handles=tuple(tokens),
         handle_ids=frozenset(handle_ids),
         mentioned=frozenset(mentions),
+        name_source=name_source,
     )
 
 
@@ -140,7 +165,7 @@ def _mention(kind: str, value: str) -> tuple[str, str]:
 # Stored profiles carry this tag. Bump it whenever build_profile gives another result for
 # the same record: profiles stored under the old tag are then ignored (rebuilt from the
 # record) until the record is written again.
-PACK_FORMAT = "p1"
+PACK_FORMAT = "p2"
 
 
 def pack(profile: Profile) -> str:
@@ -151,7 +176,8 @@ def pack(profile: Profile) -> str:
         profile.dob.isoformat() if profile.dob else None, sorted(profile.postcodes),
         sorted(profile.districts), sorted(profile.accounts),
         [list(t) for t in profile.handles], sorted(profile.handle_ids),
-        sorted(list(m) for m in profile.mentioned),
+        sorted(list(m) for m in profile.mentioned), sorted(profile.towns),
+        sorted(profile.streets),
     ]  # fmt: skip
     return PACK_FORMAT + orjson.dumps(fields).decode()
 
@@ -164,7 +190,7 @@ def unpack(line: str | bytes) -> Profile | None:
     try:
         f: Any = orjson.loads(text[len(PACK_FORMAT) :])
         given, family, emails, phones, dob, postcodes, districts, accounts = f[:8]
-        handles, handle_ids, mentioned = f[8:]
+        handles, handle_ids, mentioned, towns, streets = f[8:]
         return Profile(
             given=given,
             family=family,
@@ -173,6 +199,8 @@ def unpack(line: str | bytes) -> Profile | None:
             dob=parse_iso(dob),
             postcodes=frozenset(postcodes),
             districts=frozenset(districts),
+            towns=frozenset(towns),
+            streets=frozenset(streets),
             accounts=frozenset(accounts),
             handles=tuple(tuple(t) for t in handles),
             handle_ids=frozenset(handle_ids),

@@ -55,8 +55,23 @@ def _fold(value: str) -> str:
         # character (anyascii leaves ASCII as it is).
         ascii_text = value[:MAX_TEXT].translate(_ASCII_DROPPED).lower().replace("'", "")
     else:
-        ascii_text = anyascii(strip_symbols(value)).lower().replace("'", "")
+        ascii_text = anyascii(_customary(strip_symbols(value))).lower().replace("'", "")
     return _NON_WORD.sub(" ", ascii_text).strip()
+
+
+# Letter pairs whose customary romanisation in names differs from the letter-by-letter
+# one: Greek omicron-upsilon is "ou" (Papadopoulou), not "oy".
+_CUSTOMARY = (
+    ("\u03bf\u03c5", "ou"), ("\u039f\u03c5", "Ou"), ("\u039f\u03a5", "OU"),
+    ("\u03bf\u03cd", "ou"), ("\u039f\u03cd", "Ou"),
+)  # fmt: skip
+
+
+def _customary(value: str) -> str:
+    for pair, latin in _CUSTOMARY:
+        if pair in value:
+            value = value.replace(pair, latin)
+    return value
 
 
 def tokens(value: str) -> list[str]:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 from matchers.names import canonical_forms, phonetic
+from matchers.places import Place
 from matchers.profile import Profile, build_profile, pack
 from service.keyschema import KeySchema, identity_suffix
 from service.models import Customer
@@ -102,7 +104,11 @@ def profile_of(customer: Customer, region: str = "GB") -> Profile:
         emails=customer.emails,
         phones=customer.phones,
         date_of_birth=customer.date_of_birth,
-        postcodes=[a.postcode for a in customer.addresses if a.postcode],
+        places=[
+            Place(a.postcode, a.country, a.city, a.line1)
+            for a in customer.addresses
+            if a.postcode or a.city or a.line1
+        ],
         accounts=[a.number for a in customer.accounts],
         handles=[i.handle for i in customer.identities if i.handle],
         region=region,
@@ -110,10 +116,12 @@ def profile_of(customer: Customer, region: str = "GB") -> Profile:
     )
 
 
-def blocking_keys(keys: KeySchema, profile: Profile) -> set[str]:
-    """Exact identifiers, date of birth, postcode, and name keys (sound of the surname
-    with the given initial; each formal form of the given name within the district).
-    Identifiers mentioned in text are looked up where the record keeps them."""
+def blocking_keys(keys: KeySchema, profile: Profile, *, query: bool = False) -> set[str]:
+    """Exact identifiers, date of birth, postcode, and name keys: the sound of the surname
+    with the initial of each form of the given name (Bill: B and W), alone and within
+    each town; the full name in each form; each form of the given name within the
+    district. Identifiers mentioned in text are looked up where the record keeps them.
+    ``query``: also the keys of a name written family name first ("Kowalski Rachel")."""
     # Loops, not comprehensions: each comprehension is a frame of its own in Python 3.11,
     # and an import computes these for every customer.
     entry = keys.index_entry
@@ -129,16 +137,18 @@ def blocking_keys(keys: KeySchema, profile: Profile) -> set[str]:
             out.add(entry(kind, value))
     if profile.dob is not None:
         out.add(entry("dob", profile.dob.isoformat()))
-    if profile.family:
-        sound = phonetic(profile.family)
-        if sound:
-            out.add(entry("nm", f"{sound}:{profile.given[0] if profile.given else ''}"))
-    if profile.given:
-        for form in blocking_forms(profile.given):
+    given, family = profile.given, profile.family
+    forms = blocking_forms(given) if given else ("",)
+    if family:
+        _name_keys(out, entry, family, forms, profile.towns)
+        if query and given:
+            _name_keys(out, entry, given, blocking_forms(family), profile.towns)
+    if given:
+        for form in forms:
             for d in profile.districts:
                 out.add(entry("gd", f"{form}:{d}"))
     for tokens in profile.handles:
-        if len(tokens) >= 2 and not profile.family:
+        if len(tokens) >= 2 and not family:
             # A handle like "dana_king" or "DanaKing84" stands in for a name.
             sound = phonetic(tokens[-1])
             if sound:
@@ -148,6 +158,27 @@ def blocking_keys(keys: KeySchema, profile: Profile) -> set[str]:
         if tag:
             out.add(entry(tag, value))
     return out
+
+
+def _name_keys(
+    out: set[str],
+    entry: Callable[[str, str], str],
+    family: str,
+    forms: tuple[str, ...],
+    towns: frozenset[str],
+) -> None:
+    """The keys a family name and the forms of a given name are found by. The full name
+    finds "Rachel Smith" among a million without reading every Smith R; the town does the
+    same for a sound-alike surname."""
+    sound = phonetic(family)
+    for form in forms:
+        initial = form[:1]
+        if sound:
+            out.add(entry("nm", f"{sound}:{initial}"))
+            for town in towns:
+                out.add(entry("nt", f"{sound}:{initial}:{town}"))
+        if form:
+            out.add(entry("nf", f"{form} {family}"))
 
 
 _MENTIONED_KINDS = {"email": "em", "phone": "ph", "account_number": "ac"}

@@ -35,7 +35,9 @@ _IDENTIFIER_KINDS = frozenset({"em", "ph", "ac", "hd"})
 _SELDOM_SHARED_KINDS = _IDENTIFIER_KINDS | {"pc"}
 # More than all name and place entries of one query together.
 IDENTIFIER_VOTE = 100
-_BLOCKING_ORDER = {k: i for i, k in enumerate(("em", "ph", "ac", "hd", "dob", "pc", "nm", "gd"))}
+_BLOCKING_ORDER = {
+    k: i for i, k in enumerate(("em", "ph", "ac", "hd", "dob", "pc", "nf", "nt", "nm", "gd"))
+}
 
 
 _B64 = {

@@ -20,8 +20,11 @@ from matchers.contact import normalize_dob, normalize_email, normalize_phone
 from matchers.decide import Standing, Thresholds, decide
 from matchers.extract import extract
 from matchers.model import DEFAULT_PARAMS, Evidence, ModelParams, Score, match_weight, score
-from matchers.postcodes import normalize_postcode
+from matchers.names import name_of
+from matchers.places import Place, region_of
+from matchers.postcodes import read_postcode
 from matchers.profile import PACK_FORMAT, Profile, build_profile, unpack
+from matchers.textnames import speaker
 from service.autopipeline import ScriptBatcher
 from service.customers import CustomerStore
 from service.indexing import blocking_keys, profile_of, surname_key
@@ -204,8 +207,15 @@ class Resolver:
             problems.append(("/email", "not an e-mail address"))
         if query.phone and normalize_phone(query.phone, self._region) is None:
             problems.append(("/phone", f"not a phone number (default region {self._region})"))
-        if address and address.postcode and not normalize_postcode(address.postcode, self._region):
-            problems.append(("/address/postcode", f"not a postcode of {self._region}"))
+        place = (
+            Place(address.postcode, address.country, address.city, address.line1)
+            if address
+            else None
+        )
+        if place and place.postcode:
+            country = region_of(place.country, self._region)
+            if not read_postcode(place.postcode, country):
+                problems.append(("/address/postcode", "not a postcode of any country"))
         if problems:
             # A value the query cannot use must not be dropped silently: the answer would
             # be weaker than the caller believes.
@@ -223,14 +233,17 @@ class Resolver:
             if query.text
             else []
         )
+        person, from_text = speaker(
+            name_of(query.given_name, query.family_name, query.name), query.text
+        )
         return build_profile(
-            given=query.given_name,
-            family=query.family_name,
-            name=query.name,
+            given=person.given,
+            family=person.family,
+            name_source="text" if from_text else None,
             emails=[query.email] if query.email else [],
             phones=[query.phone] if query.phone else [],
             date_of_birth=dob,
-            postcodes=[address.postcode] if address and address.postcode else [],
+            places=[place] if place else [],
             accounts=[query.account_number] if query.account_number else [],
             handles=[query.handle] if query.handle else [],
             mentioned=mentioned,
@@ -313,7 +326,10 @@ class Resolver:
         )
         best = []
         for weight, cid, outcomes in weighed[:keep]:
-            scored = score(outcomes, params, family_tf=tf, family_value=family)
+            scored = score(
+                outcomes, params, family_tf=tf, family_value=family,
+                name_source=profile.name_source,
+            )  # fmt: skip
             best.append((cid, scored.model_copy(update={"share": standing.share(weight)})))
         return best, found.skipped, found.complete
 
@@ -321,7 +337,7 @@ class Resolver:
         """The candidates the blocking index gives for a profile, with their profiles."""
         # Strongest entries first, so that a cap drops name candidates, never an
         # identifier's.
-        blocking = sorted(blocking_keys(self._keys, profile), key=self._keys.index_rank)
+        blocking = sorted(blocking_keys(self._keys, profile, query=True), key=self._keys.index_rank)
         if not blocking:
             return Fetched([], None, 0, True, 1)
         surname = surname_key(self._keys, profile)

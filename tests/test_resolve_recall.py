@@ -3,6 +3,7 @@ it is written, a name in the text, an address from another country, a family acc
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.helpers import AppClient, admin
@@ -14,7 +15,7 @@ BOOK: dict[str, dict[str, Any]] = {
         "emails": ["rk@example.org"], "accounts": [{"number": "40117733"}],
     },
     "C-RK2": {
-        "given_name": "Ruth", "family_name": "Kowalczyk", "date_of_birth": "1950-07-01",
+        "given_name": "Ruth", "family_name": "Kowalski", "date_of_birth": "1950-07-01",
         "addresses": [{"city": "Bradford", "postcode": "BD1 1AA"}],
         "accounts": [{"number": "40117734"}],
     },
@@ -40,7 +41,7 @@ BOOK: dict[str, dict[str, Any]] = {
         "accounts": [{"number": "31052228"}], "household": {"id": "H-S", "role": "member"},
     },
     "C-AU": {
-        "given_name": "Liam", "family_name": "O'Brien", "date_of_birth": "1988-01-23",
+        "given_name": "Liam", "family_name": "O'Brien", "date_of_birth": "1988-01-09",
         "addresses": [{"line1": "12 Wattle St", "city": "Belconnen", "postcode": "2617",
                        "country": "AU"}],
         "accounts": [{"number": "77001234"}],
@@ -48,10 +49,25 @@ BOOK: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 
 
+# Other customers, so that surnames are as rare in the book as in a real one (in a book
+# of seven, one surname in seven counts for little).
+_GIVEN = ["Amy", "Ben", "Cara", "Dev", "Ella", "Finn", "Gita", "Hugo", "Iris", "Jack"]
+_FAMILY = ["Adams", "Brook", "Chen", "Doyle", "Evans", "Fox", "Grant", "Hale", "Ives", "Joshi"]
+OTHERS = [
+    {"id": f"X-{i}", "given_name": _GIVEN[i % 10], "family_name": f"{_FAMILY[i // 10 % 10]}{i}",
+     "addresses": [{"city": "Leeds", "postcode": f"LS{i % 20 + 1} {i % 9 + 1}XY"}]}
+    for i in range(400)
+]  # fmt: skip
+
+
 async def _load(client: AppClient) -> None:
     for cid, doc in BOOK.items():
         resp = await client.put(f"/v1/customers/{cid}", json=doc, headers=admin())
         assert resp.status == 201, await resp.text()
+    body = "\n".join(json.dumps(doc) for doc in OTHERS)
+    headers = {**admin(), "Content-Type": "application/x-ndjson"}
+    resp = await client.post("/v1/import/customers", data=body, headers=headers)
+    assert resp.status == 200, await resp.text()
 
 
 async def _resolve(client: AppClient, **query: Any) -> Any:
@@ -171,20 +187,37 @@ async def test_name_date_of_birth_and_address_together_link_despite_typos(
     client: AppClient,
 ) -> None:
     await _load(client)
-    # A typo in the surname, day and month swapped, the street abbreviated.
+    # A typo in the surname, day and month swapped, the street type abbreviated.
     answer = await _resolve(
         client,
-        given_name="Rachel",
-        family_name="Kowalsky",
-        date_of_birth="1979-11-03",
-        address={"line1": "3 Elm Gr", "city": "Leeds", "postcode": "LS6 2AB"},
+        given_name="Liam",
+        family_name="O'Brian",
+        date_of_birth="1988-09-01",
+        address={"line1": "12 Wattle Street", "postcode": "2617", "country": "AU"},
     )
-    assert (answer["status"], answer.get("customer_id")) == ("matched", "C-RK")
+    assert (answer["status"], answer.get("customer_id")) == ("matched", "C-AU"), answer
+    # No postcode, only the town.
     answer = await _resolve(
-        client,
-        given_name="Rachel",
-        family_name="Kowalski",
-        date_of_birth="1979-03-11",
-        address={"city": "Leeds"},
+        client, name="Liam O'Brien", date_of_birth="1988-01-09", address={"city": "Belconnen"}
     )
-    assert (answer["status"], answer.get("customer_id")) == ("matched", "C-RK")
+    assert (answer["status"], answer.get("customer_id")) == ("matched", "C-AU"), answer
+
+
+async def test_name_date_of_birth_and_address_never_link_a_twin_or_a_namesake(
+    client: AppClient,
+) -> None:
+    await _load(client)
+    # Another given name at the same address on the same birthday: a twin.
+    answer = await _resolve(
+        client, given_name="Lian", family_name="O'Brien", date_of_birth="1988-01-09",
+        address={"line1": "12 Wattle St", "postcode": "2617", "country": "AU"},
+    )  # fmt: skip
+    assert answer["status"] != "matched"
+    # Too much only nearly agreeing: a surname typo, another birthday order, the town.
+    answer = await _resolve(
+        client, name="Liam O'Brian", date_of_birth="1988-09-01", address={"city": "Belconnen"}
+    )
+    assert answer["status"] != "matched"
+    # Name and date of birth without an address.
+    answer = await _resolve(client, name="Liam O'Brien", date_of_birth="1988-01-09")
+    assert answer["status"] != "matched"

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
+from matchers.model import DEFAULT_PARAMS
 from service.cli import main
 from service.keyschema import KeySchema
 from service.settings import Settings
@@ -53,12 +54,12 @@ async def test_a_fit_is_stored_and_used_once_activated(
     assert result.report.random_pairs == 2_000
     version = result.params.version
     assert await stores.models.versions() == [version]
-    assert await _version(client) == "defaults-1"  # stored, not active
+    assert await _version(client) == DEFAULT_PARAMS.version  # stored, not active
 
     await stores.models.activate(version)
     assert await _version(client) == version  # the running app picked it up
     await stores.models.activate("")
-    assert await _version(client) == "defaults-1"
+    assert await _version(client) == DEFAULT_PARAMS.version
 
 
 def test_model_cli_lists_and_refuses_unknown_versions(
