@@ -34,7 +34,7 @@ def read_postcode(raw: str, region: str = "GB") -> str | None:
     fits it, else upper case without spaces or dashes ("2615", "75008", "D02X285").
     None only for what no country writes as a postcode (no digit, or over 10 characters):
     a code of another format than the region's is still read."""
-    strict = normalize_postcode(raw, region)
+    strict = normalize_postcode(raw, region) if region in ("GB", "US") else None
     if strict:
         return strict
     compact = re.sub(r"[\s-]+", "", raw.strip().upper())

@@ -40,6 +40,8 @@ class Profile(NamedTuple):
     handle_ids: frozenset[str] = frozenset()  # each handle whole, digits included
     # Identifiers found in free text (a message, a search box), weighed on their own.
     mentioned: frozenset[tuple[str, str]] = frozenset()
+    # The household the customer belongs to: its family accounts are every member's.
+    household: str | None = None
     # A query's only: where its name came from when not a name field ("text"), shown in
     # the evidence. Never packed: a record's name is its own.
     name_source: str | None = None
@@ -97,6 +99,7 @@ def build_profile(
     region: str = "GB",
     normalised: bool = False,
     name_source: str | None = None,
+    household: str | None = None,
 ) -> Profile:
     """``normalised``: e-mails and phones were normalised on the way into the customer
     book (the values that could not be are skipped rather than parsed again).
@@ -150,6 +153,7 @@ def build_profile(
         handles=tuple(tokens),
         handle_ids=frozenset(handle_ids),
         mentioned=frozenset(mentions),
+        household=household,
         name_source=name_source,
     )
 
@@ -177,7 +181,7 @@ def pack(profile: Profile) -> str:
         sorted(profile.districts), sorted(profile.accounts),
         [list(t) for t in profile.handles], sorted(profile.handle_ids),
         sorted(list(m) for m in profile.mentioned), sorted(profile.towns),
-        sorted(profile.streets),
+        sorted(profile.streets), profile.household,
     ]  # fmt: skip
     return PACK_FORMAT + orjson.dumps(fields).decode()
 
@@ -190,7 +194,7 @@ def unpack(line: str | bytes) -> Profile | None:
     try:
         f: Any = orjson.loads(text[len(PACK_FORMAT) :])
         given, family, emails, phones, dob, postcodes, districts, accounts = f[:8]
-        handles, handle_ids, mentioned, towns, streets = f[8:]
+        handles, handle_ids, mentioned, towns, streets, household = f[8:]
         return Profile(
             given=given,
             family=family,
@@ -205,6 +209,7 @@ def unpack(line: str | bytes) -> Profile | None:
             handles=tuple(tuple(t) for t in handles),
             handle_ids=frozenset(handle_ids),
             mentioned=frozenset((k, v) for k, v in mentioned),
+            household=household,
         )
     except (ValueError, TypeError):
         return None

@@ -113,6 +113,7 @@ def profile_of(customer: Customer, region: str = "GB") -> Profile:
         handles=[i.handle for i in customer.identities if i.handle],
         region=region,
         normalised=True,
+        household=customer.household.id if customer.household else None,
     )
 
 
@@ -137,6 +138,8 @@ def blocking_keys(keys: KeySchema, profile: Profile, *, query: bool = False) -> 
             out.add(entry(kind, value))
     if profile.dob is not None:
         out.add(entry("dob", profile.dob.isoformat()))
+    if profile.household:
+        out.add(entry("hh", profile.household))
     given, family = profile.given, profile.family
     forms = blocking_forms(given) if given else ("",)
     if family:

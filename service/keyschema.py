@@ -36,7 +36,7 @@ _SELDOM_SHARED_KINDS = _IDENTIFIER_KINDS | {"pc"}
 # More than all name and place entries of one query together.
 IDENTIFIER_VOTE = 100
 _BLOCKING_ORDER = {
-    k: i for i, k in enumerate(("em", "ph", "ac", "hd", "dob", "pc", "nf", "nt", "nm", "gd"))
+    k: i for i, k in enumerate(("em", "ph", "ac", "hd", "dob", "pc", "nf", "nt", "nm", "gd", "hh"))
 }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import redis.asyncio as aioredis
@@ -311,7 +311,7 @@ class Resolver:
         blocking keys were too common to use; and whether every candidate was scored
         (False when the total cap cut some off). The others are weighed but never shown,
         so their evidence is not built."""
-        found = await self.fetch(profile)
+        found = await self.with_households(profile, await self.fetch(profile))
         tf, family, params = found.tf, profile.family, self.params
         table, against = params.table, comparer(profile)
         weighed = []
@@ -332,6 +332,31 @@ class Resolver:
             )  # fmt: skip
             best.append((cid, scored.model_copy(update={"share": standing.share(weight)})))
         return best, found.skipped, found.complete
+
+    async def with_households(self, query: Profile, found: Fetched) -> Fetched:
+        """A family account is every member's: when the query gives an account number a
+        household holds, each member of that household is a candidate holding it. So a
+        member who quotes it under her own name is found as herself, and a message that
+        names nobody offers the whole family, never the holder alone."""
+        asked = query.accounts | {v for k, v in query.mentioned if k == "account_number"}
+        held: dict[str, set[str]] = {}
+        for _, candidate in found.candidates:
+            if candidate.household and candidate.accounts & asked:
+                held.setdefault(candidate.household, set()).update(candidate.accounts)
+        if not held:
+            return found
+        candidates = dict(found.candidates)
+        for household in held:
+            members = await self.fetch(Profile(household=household))
+            for cid, member in members.candidates:
+                candidates.setdefault(cid, member)
+        shared = []
+        for cid, member in candidates.items():
+            accounts = held.get(member.household or "")
+            if accounts:
+                member = member._replace(accounts=member.accounts | accounts)
+            shared.append((cid, member))
+        return replace(found, candidates=shared)
 
     async def fetch(self, profile: Profile) -> Fetched:
         """The candidates the blocking index gives for a profile, with their profiles."""

@@ -158,6 +158,25 @@ async def test_a_member_quoting_the_family_account_under_her_own_name(client: Ap
     assert (answer["status"], answer.get("customer_id")) == ("matched", "C-MS")
 
 
+async def test_a_family_account_on_the_holders_record_alone_is_the_familys(
+    client: AppClient,
+) -> None:
+    """Books that list the family account only on the holder's record: a member quoting
+    it under her own name is still herself, and a message naming nobody offers all."""
+    await _load(client)
+    for cid in ("C-MS", "C-ZS"):
+        resp = await client.patch(
+            f"/v1/customers/{cid}", json={"accounts": []},
+            headers={**admin(), "Content-Type": "application/merge-patch+json"},
+        )  # fmt: skip
+        assert resp.status == 200, await resp.text()
+    answer = await _resolve(client, name="Mary Smith", text="a/c 31052228 - why the charge?")
+    assert (answer["status"], answer.get("customer_id")) == ("matched", "C-MS")
+    answer = await _resolve(client, text="account 31052228, my bill doubled")
+    assert answer["status"] == "ambiguous"
+    assert set(_ids(answer)) == {"C-JS", "C-MS", "C-ZS"}
+
+
 async def test_a_family_account_without_a_name_offers_every_member(client: AppClient) -> None:
     await _load(client)
     answer = await _resolve(client, text="account 31052228, my bill doubled")

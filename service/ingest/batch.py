@@ -179,9 +179,11 @@ class BatchProcessor:
         conversations: dict[str, str],
         received: datetime,
     ) -> StoredMessage:
-        # Positions are in the message's text (the subject is evidence, not shown).
+        # Positions are in the message's text (the subject is evidence, not shown). A
+        # number read only because it followed "account" is shown when the book held it.
+        confirmed = _account_confirmed(resolution)
         mentions = [Mention(kind=f.kind, value=f.value, start=f.start, end=f.end)
-                    for f in self._extract(message.text)]  # fmt: skip
+                    for f in self._extract(message.text) if confirmed or not f.cued]  # fmt: skip
         return StoredMessage(
             id=message.message_id,
             message=message,
@@ -202,3 +204,11 @@ class BatchProcessor:
         return message.model_copy(
             update={"sender": sender.model_copy(update={"display_name": name})}
         )
+
+
+def _account_confirmed(resolution: Resolution) -> bool:
+    return any(
+        e.field == "mentioned" and e.level == "account number in text"
+        for c in resolution.candidates
+        for e in c.evidence
+    )

@@ -3,9 +3,11 @@ the identifiers mentioned in the text."""
 
 from __future__ import annotations
 
+import re
+
 from adapters.message import InboundMessage
 from matchers.contact import normalize_email
-from service.resolve import ResolveQuery
+from service.resolve import AddressQuery, ResolveQuery
 
 _SHORT = 200
 _LONG = 10_000
@@ -15,17 +17,32 @@ def _short(value: str | None) -> str | None:
     return value[:_SHORT] if value else None
 
 
+# A profile location that names a place: "Leeds, UK", "Belconnen ACT, Australia". Not
+# "🌍 everywhere", "she/her" or a URL.
+_PLACE = re.compile(r"[^\W\d_][^\W\d_ .'-]{1,39}(?: [^\W\d_][^\W\d_.'-]*){0,3}")
+
+
+def town_of_location(location: str | None) -> str | None:
+    """The town a profile location names first, if it reads as one."""
+    if not location:
+        return None
+    first = location.split(",", 1)[0].strip()
+    return first if _PLACE.fullmatch(first) else None
+
+
 def message_query(message: InboundMessage) -> ResolveQuery:
     sender = message.sender
     # Identifiers in the subject, the text and the profile (a location may hold a
     # postcode) are all evidence; the text is cut to what the extractors read anyway.
     text = "\n".join(p for p in (message.subject, message.text, sender.location, sender.bio) if p)
     email = sender.email if sender.email and normalize_email(sender.email) else None
+    town = town_of_location(sender.location)
     return ResolveQuery(
         channel=message.channel,
         external_id=sender.external_id[:320],
         handle=_short(sender.handle),
         name=_short(sender.display_name),
         email=_short(email),
+        address=AddressQuery(city=_short(town)) if town else None,
         text=text[:_LONG] or None,
     )

@@ -1,0 +1,127 @@
+"""The pure parts of recall: names people write about themselves, account numbers after a
+cue, places read by their own country."""
+
+from __future__ import annotations
+
+import pytest
+
+from matchers.extract import extract
+from matchers.names import Name
+from matchers.places import region_of, street_of
+from matchers.postcodes import read_postcode
+from matchers.text import fold
+from matchers.textnames import name_in_text, speaker
+from service.ingest.query import town_of_location
+
+
+@pytest.mark.parametrize(
+    ("text", "given", "family"),
+    [
+        ("Hi, Zoe Smith here, account 31052228. My bill doubled", "zoe", "smith"),
+        ("this is Zoe, my bill doubled", "zoe", None),
+        ("My name is Liam van der Berg and I want a refund", "liam", "van der berg"),
+        ("I'm Seán Nic Giolla", "sean", "nic giolla"),
+        ("It's Dana O'Brien again", "dana", "obrien"),
+        ("the bill is wrong\n- Zoe", "zoe", None),
+        ("the bill is wrong\nThanks,\nZoe Smith", "zoe", "smith"),
+        ("Hello Zoe Smith here", "zoe", "smith"),
+    ],
+)
+def test_a_name_the_writer_gives_is_read(text: str, given: str, family: str | None) -> None:
+    assert name_in_text(text) == Name(given, family)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "This is ridiculous",
+        "I am furious",
+        "I'm Furious about the bill",
+        "Still waiting here",
+        "The Internet here is down",
+        "my account is 31052228",
+        "",
+    ],
+)
+def test_words_that_are_no_name_are_not_read_as_one(text: str) -> None:
+    assert name_in_text(text) is None
+
+
+def test_the_text_names_the_writer_and_the_display_name_gives_the_family() -> None:
+    display = Name("john", "smith")
+    assert speaker(display, "this is Zoe") == (Name("zoe", "smith"), True)
+    assert speaker(display, "Zoe Jones here") == (Name("zoe", "jones"), True)
+    assert speaker(display, "my bill doubled") == (display, False)
+
+
+def test_a_non_latin_name_is_transliterated_as_names_customarily_are() -> None:
+    assert fold("Ζωή Παπαδοπούλου") == "zoi papadopoulou"
+    assert fold("Дмитрий Иванов") == "dmitriy ivanov"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "acct no. 31052228",
+        "a/c 31052228",
+        "my account is 3105 2228",
+        "Account number: 31-05-22-28",
+        "customer number 31052228",
+        "ref: 31052228",
+    ],
+)
+def test_a_number_after_an_account_cue_is_read_in_any_form(text: str) -> None:
+    found = [f for f in extract(text) if f.kind == "account_number"]
+    assert found
+    assert found[0].cued
+    assert "".join(ch for ch in found[0].value if ch.isdigit()) == "31052228"
+
+
+def test_a_cued_number_leaves_the_other_finds_alone() -> None:
+    kinds = {f.kind for f in extract("ref 4411 and account 55-1234-88")}
+    assert kinds == {"case_number", "account_number"}
+    pattern = [f for f in extract("account 55-1234-88") if f.kind == "account_number"]
+    assert [(f.value, f.cued) for f in pattern] == [("55-1234-88", False)]
+
+
+def test_short_numbers_after_a_cue_are_not_accounts() -> None:
+    assert not [f for f in extract("account 12345 is wrong") if f.kind == "account_number"]
+
+
+def test_a_check_digit_applies_to_cued_numbers_too() -> None:
+    assert extract("acct 4111111111111111", check_digit="luhn")
+    assert not [f for f in extract("acct 4111111111111112", check_digit="luhn") if f.cued]
+
+
+@pytest.mark.parametrize(
+    ("country", "expected"),
+    [("AU", "AU"), ("Australia", "AU"), ("AUS", "AU"), ("UK", "GB"), ("England", "GB"),
+     ("Deutschland", "DE"), (None, "GB"), ("", "GB"), ("Narnia", "ZZ")],
+)  # fmt: skip
+def test_a_country_is_read_as_people_write_it(country: str | None, expected: str) -> None:
+    assert region_of(country, "GB") == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "expected"),
+    [("2617", "AU", "2617"), ("2617", "GB", "2617"), ("ls63ag", "GB", "LS6 3AG"),
+     ("D02 X285", "IE", "D02X285"), ("10115", "ZZ", "10115"), ("not a code", "GB", None),
+     ("??", "AU", None)],
+)  # fmt: skip
+def test_any_countrys_postcode_is_read(raw: str, region: str, expected: str | None) -> None:
+    assert read_postcode(raw, region) == expected
+
+
+def test_a_street_is_compared_with_its_type_abbreviated() -> None:
+    assert street_of("3 Elm Grove") == street_of("3, elm gr.") == "3 elm gr"
+    assert street_of("12 Wattle Street") == street_of("12 Wattle St") == "12 wattle st"
+
+
+@pytest.mark.parametrize(
+    ("location", "town"),
+    [("Leeds, UK", "Leeds"), ("Belconnen ACT, Australia", "Belconnen ACT"),
+     ("Newcastle upon Tyne", "Newcastle upon Tyne"), ("🌍 everywhere", None),
+     ("she/her", None), ("https://example.org", None), ("LS6 3AG", None), (None, None)],
+)  # fmt: skip
+def test_a_profile_location_gives_its_town(location: str | None, town: str | None) -> None:
+    assert town_of_location(location) == town
