@@ -16,6 +16,7 @@ from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
 from matchers.contact import phone_tail
 from matchers.dates import one_part_off, transposed
+from matchers.givennames import is_known_given_name
 from matchers.names import nickname_match
 from matchers.places import house_number, street_name
 from matchers.profile import Profile
@@ -102,6 +103,17 @@ def _initial(x: str | None, y: str | None) -> bool:
 def _swapped(a: Profile, b: Profile) -> bool:
     """Given and family name the other way round ("Kowalski Rachel")."""
     return a.given == b.family and a.family == b.given
+
+
+def _given_typo(a: Profile, b: Profile) -> bool:
+    """A slip in writing the same name: spelled alike ("Emiily", "Rachle") and at least
+    one side no given name at all. Two real names spelled alike (Andrew and Andrea,
+    Daniel and Danielle) are two names, whoever bears them."""
+    x, y = a.given or "", b.given or ""
+    if is_known_given_name(x) and is_known_given_name(y):
+        return False
+    edits = DamerauLevenshtein.distance(x, y, processor=None, score_cutoff=2)
+    return edits <= 1 or (edits == 2 and min(len(x), len(y)) >= 7) or _jw(x, y, 0.92)
 
 
 def _given_initial(a: Profile, b: Profile) -> bool:
@@ -203,6 +215,7 @@ COMPARISONS: tuple[Comparison, ...] = (
             ("exact", lambda a, b: a.given == b.given),
             ("swapped with the family name", _swapped),
             ("nickname", lambda a, b: nickname_match(a.given or "", b.given or "")),
+            ("typo", _given_typo),
             ("jaro-winkler >= 0.92", lambda a, b: _jw(a.given, b.given, 0.92)),
             ("initial", _given_initial),
         ),

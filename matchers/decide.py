@@ -28,11 +28,13 @@ STRONG: frozenset[tuple[str, str]] = frozenset(
 )
 # Overwhelming evidence without an identifier: name, date of birth and address together.
 # For each field, the levels that agree and those that nearly agree (a typo, day and month
-# swapped, only the town); at most one field may only nearly agree.
-# Only an exact given name: nickname data and spelling similarity also join Andrew/Andrea
-# and Daniel/Danielle, who may be twins at one address, with one birthday.
-_GIVEN_AGREES = frozenset({"exact"})
-_FAMILY = (frozenset({"exact"}), frozenset({"jaro-winkler >= 0.92", "one edit", "shared part"}))
+# swapped, only the town). Never a given name spelled like another real name: Andrew and
+# Andrea may be twins at one address, with one birthday.
+_GIVEN = (frozenset({"exact", "swapped with the family name"}), frozenset({"typo"}))
+_FAMILY = (
+    frozenset({"exact", "swapped with the given name"}),
+    frozenset({"jaro-winkler >= 0.92", "one edit", "shared part"}),
+)
 _BIRTH = (frozenset({"exact"}), frozenset({"day and month swapped", "one part off"}))
 _ADDRESS_AGREES = frozenset(
     {("postcode", "exact"), ("street", "exact"), ("street", "same number, similar street")}
@@ -94,33 +96,41 @@ def has_strong_identifier(evidence: list[Evidence]) -> bool:
 
 
 def overwhelming(evidence: list[Evidence]) -> bool:
-    """Name, date of birth and address agree, each independent of the others, allowing
-    one of them to agree only nearly (a typo in the surname, day and month swapped, the
-    town without the street; two where postcode and street both agree) and the surname
-    to be missing. Weak apart, strong together:
-    a namesake born the same day at the same address is a twin, and twins do not share a
-    given name."""
+    """Name, date of birth and address agree, each independent of the others. Allowed:
+    one of them agreeing only nearly (a typo in a name, day and month swapped, the town
+    without the street; two where postcode and street both agree); and, where everything
+    else agrees outright, address in full, a given name missing or a family name that
+    differs (a married name). Never a date of birth that differs (a father and son of one
+    name at one address) or a given name that differs (twins)."""
     by_field = {e.field: e.level for e in evidence}
-    if by_field.get("given_name") not in _GIVEN_AGREES:
+    if by_field.get("date_of_birth") is None:
         return False
     near = 0
-    for field, (agrees, nearly) in (("family_name", _FAMILY), ("date_of_birth", _BIRTH)):
+    gaps = 0  # a given name missing, a family name that differs
+    for field, (agrees, nearly) in (
+        ("given_name", _GIVEN), ("family_name", _FAMILY), ("date_of_birth", _BIRTH)
+    ):  # fmt: skip
         level = by_field.get(field)
-        if level is None and field == "family_name":
+        if level in agrees:
             continue
         if level in nearly:
             near += 1
-        elif level not in agrees:
+        elif (field == "given_name" and level is None) or (
+            field == "family_name" and level in (None, "else")
+        ):
+            gaps += level is not None or field == "given_name"
+        else:
             return False
     levels = set(by_field.items())
-    address = levels & _ADDRESS_AGREES
+    address = {f for f, _ in levels & _ADDRESS_AGREES}
     if not address:
         if not levels & _ADDRESS_NEAR:
             return False
         near += 1
-    # Postcode and street both agreeing is more than an address: one more near field.
-    allowed = 2 if len({f for f, _ in address}) == 2 else 1
-    return near <= allowed
+    in_full = len(address) == 2  # postcode and street
+    if gaps:
+        return gaps == 1 and near == 0 and in_full
+    return near <= (2 if in_full else 1)
 
 
 def decide(

@@ -95,7 +95,7 @@ DEFAULT_PARAMS = ModelParams(
     levels={
         "given_name": {
             "exact": _p(0.80, 0.02), "swapped with the family name": _p(0.01, 1e-4),
-            "nickname": _p(0.06, 0.004),
+            "nickname": _p(0.06, 0.004), "typo": _p(0.04, 0.001),
             "jaro-winkler >= 0.92": _p(0.05, 0.01), "initial": _p(0.04, 0.05),
             "else": _p(0.05, 0.916),
         },

@@ -2,8 +2,8 @@
 
 The book is imported straight into a private embedded store (the import has its own
 benchmark), then a real ``socialid serve`` in another process answers queries sent one at
-a time, so that the figures are service time, not queueing: a name with a postcode (the
-model scores candidates) and an e-mail address (an exact key).
+a time, so that the figures are service time, not queueing: every class of query, from a name
+alone (the model scores up to the candidate cap) to an e-mail address (an exact key).
 """
 
 from __future__ import annotations
@@ -41,13 +41,32 @@ async def _lines(count: int, sample: list[dict[str, Any]]) -> AsyncIterator[tupl
 
 
 def _queries(sample: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    by_name = [
-        {"name": f"{d['given_name']} {d['family_name']}",
-         "address": {"postcode": d["addresses"][0]["postcode"]}}
-        for d in sample
-    ]  # fmt: skip
-    by_email = [{"email": d["emails"][0]} for d in sample if d.get("emails")]
-    return {"name + postcode": by_name, "e-mail": by_email}
+    """Every class of query a social team sends, from the same sampled customers."""
+
+    def name(d: dict[str, Any]) -> str:
+        return f"{d['given_name']} {d['family_name']}"
+
+    def address(d: dict[str, Any], *fields: str) -> dict[str, Any]:
+        return {f: d["addresses"][0][f] for f in fields}
+
+    def account(d: dict[str, Any]) -> str:
+        return "".join(ch for ch in d["accounts"][0]["number"] if ch.isdigit())
+
+    born = [d for d in sample if d.get("date_of_birth")]
+    return {
+        "name only": [{"name": name(d)} for d in sample],
+        "name + town": [{"name": name(d), "address": address(d, "city")} for d in sample],
+        "name + postcode": [{"name": name(d), "address": address(d, "postcode")} for d in sample],
+        "name + date of birth + postcode": [
+            {"name": name(d), "date_of_birth": d["date_of_birth"],
+             "address": address(d, "postcode")} for d in born
+        ],
+        "account number in text": [
+            {"text": f"{d['given_name']} here, acct no. {account(d)}, my bill doubled"}
+            for d in sample
+        ],
+        "e-mail": [{"email": d["emails"][0]} for d in sample if d.get("emails")],
+    }  # fmt: skip
 
 
 async def bench_resolve(settings: Settings, customers: int) -> int:

@@ -19,6 +19,7 @@ from matchers.compare import comparer
 from matchers.contact import normalize_dob, normalize_email, normalize_phone
 from matchers.decide import Standing, Thresholds, decide
 from matchers.extract import extract
+from matchers.givennames import known_given_names
 from matchers.model import DEFAULT_PARAMS, Evidence, ModelParams, Score, match_weight, score
 from matchers.names import name_of
 from matchers.places import Place, region_of
@@ -193,6 +194,8 @@ class Resolver:
         # candidates in one round trip.
         self._candidates = ScriptBatcher(redis, CANDIDATES)
         self._profiles = ProfileCache(region, profile_cache_size)
+        # Read now rather than in the first query that doubts a given name's spelling.
+        known_given_names()
         # Documents live at prefix + id + suffix; the script builds the names.
         self._doc_prefix, self._doc_suffix = keys.around_id(keys.customer)
         self._ix_suffix = keys.around_id(keys.customer_index)[1]

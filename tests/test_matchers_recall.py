@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from matchers.compare import compare
 from matchers.extract import extract
 from matchers.names import Name
 from matchers.places import region_of, street_of
 from matchers.postcodes import read_postcode
+from matchers.profile import build_profile
 from matchers.text import fold
 from matchers.textnames import name_in_text, speaker
 from service.ingest.query import town_of_location
@@ -125,3 +127,15 @@ def test_a_street_is_compared_with_its_type_abbreviated() -> None:
 )  # fmt: skip
 def test_a_profile_location_gives_its_town(location: str | None, town: str | None) -> None:
     assert town_of_location(location) == town
+
+
+def test_a_slip_in_a_given_name_is_a_typo_another_real_name_is_not() -> None:
+    def level(a: str, b: str) -> str:
+        [given] = [o.level for o in compare(build_profile(given=a), build_profile(given=b))
+                   if o.field == "given_name"]  # fmt: skip
+        return given
+
+    assert level("Emiily", "Emily") == "typo"
+    assert level("Rachle", "Rachel") == "typo"
+    assert level("Andrea", "Andrew") != "typo"
+    assert level("Danielle", "Daniel") != "typo"

@@ -215,6 +215,18 @@ async def test_name_date_of_birth_and_address_together_link_despite_typos(
         address={"line1": "12 Wattle Street", "postcode": "2617", "country": "AU"},
     )
     assert (answer["status"], answer.get("customer_id")) == ("matched", "C-AU"), answer
+    # A slip in the given name (no given name is spelled so), names given the other way
+    # round, a married name where everything else agrees.
+    for query in (
+        {"given_name": "Liamm", "family_name": "O'Brien"},
+        {"given_name": "O'Brien", "family_name": "Liam"},
+        {"given_name": "Liam", "family_name": "Nguyen"},
+    ):
+        answer = await _resolve(
+            client, **query, date_of_birth="1988-01-09",
+            address={"line1": "12 Wattle St", "postcode": "2617", "country": "AU"},
+        )  # fmt: skip
+        assert (answer["status"], answer.get("customer_id")) == ("matched", "C-AU"), query
     # No postcode, only the town.
     answer = await _resolve(
         client, name="Liam O'Brien", date_of_birth="1988-01-09", address={"city": "Belconnen"}
