@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,10 @@ async def bench_resolve(settings: Settings, customers: int) -> int:
             await asyncio.to_thread(server.stop)
 
 
-async def _serve_and_query(url: str, queries: dict[str, list[dict[str, Any]]]) -> int:
+@asynccontextmanager
+async def served(url: str) -> AsyncIterator[aiohttp.ClientSession]:
+    """A real ``socialid serve`` in another process on the store at ``url``, and a client
+    session to it that carries the admin token."""
     port, token = free_port(), secrets.token_urlsafe(24)
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("SOCIALID_")},
@@ -100,25 +104,30 @@ async def _serve_and_query(url: str, queries: dict[str, list[dict[str, Any]]]) -
     try:
         async with aiohttp.ClientSession(f"http://127.0.0.1:{port}", headers=headers) as http:
             await wait_ready(http, proc)
-            for kind, batch in queries.items():
-                for warm in batch[:50]:  # first queries load the model and fill caches
-                    async with http.post("/v1/resolve", json=warm) as resp:
-                        await resp.read()
-                latencies: list[float] = []
-                statuses: dict[str, int] = {}
-                for query in batch:
-                    t = time.perf_counter()
-                    async with http.post("/v1/resolve", json=query) as resp:
-                        answer = await resp.json()
-                    latencies.append(time.perf_counter() - t)
-                    statuses[answer["status"]] = statuses.get(answer["status"], 0) + 1
-                latencies.sort()
-                p50, p99 = (percentile(latencies, q) * 1000 for q in (0.5, 0.99))
-                print(
-                    f"{kind}: {len(batch):,} queries one at a time: p50 {p50:.2f} ms, "
-                    f"p99 {p99:.2f} ms; {statuses}"
-                )
+            yield http
     finally:
         proc.terminate()
         await proc.wait()
+
+
+async def _serve_and_query(url: str, queries: dict[str, list[dict[str, Any]]]) -> int:
+    async with served(url) as http:
+        for kind, batch in queries.items():
+            for warm in batch[:50]:  # first queries load the model and fill caches
+                async with http.post("/v1/resolve", json=warm) as resp:
+                    await resp.read()
+            latencies: list[float] = []
+            statuses: dict[str, int] = {}
+            for query in batch:
+                t = time.perf_counter()
+                async with http.post("/v1/resolve", json=query) as resp:
+                    answer = await resp.json()
+                latencies.append(time.perf_counter() - t)
+                statuses[answer["status"]] = statuses.get(answer["status"], 0) + 1
+            latencies.sort()
+            p50, p99 = (percentile(latencies, q) * 1000 for q in (0.5, 0.99))
+            print(
+                f"{kind}: {len(batch):,} queries one at a time: p50 {p50:.2f} ms, "
+                f"p99 {p99:.2f} ms; {statuses}"
+            )
     return 0

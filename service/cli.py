@@ -61,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench_quality.add_argument(
         "--fitted", action="store_true", help="fit the model on the book first (socialid train)"
     )
+    bench_quality.add_argument(
+        "--febrl",
+        type=int,
+        choices=(1, 2, 3),
+        help="on FEBRL N instead, beside Splink (needs the peer extra; --customers unused)",
+    )
     bench_lookup = bsub.add_parser("lookup", help="lookups of linked identities, p50/p99")
     bench_lookup.add_argument("--customers", type=int, default=10_000)
     bench_lookup.add_argument("--lookups", type=int, default=20_000)
@@ -175,6 +181,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "bench":
             from service import bench
 
+            if args.bench_command == "quality" and args.febrl:
+                from service.bench_febrl import bench_febrl
+
+                return asyncio.run(bench_febrl(settings, args.febrl))
             if args.bench_command == "quality":
                 return asyncio.run(bench.bench_quality(settings, args.customers, args.fitted))
             if args.bench_command == "resolve":
