@@ -96,15 +96,21 @@ def has_strong_identifier(evidence: list[Evidence]) -> bool:
 
 
 def overwhelming(evidence: list[Evidence]) -> bool:
-    """Name, date of birth and address agree, each independent of the others. Allowed:
-    one of them agreeing only nearly (a typo in a name, day and month swapped, the town
-    without the street; two where postcode and street both agree); and, where everything
-    else agrees outright, address in full, a given name missing or a family name that
-    differs (a married name). Never a date of birth that differs (a father and son of one
-    name at one address) or a given name that differs (twins)."""
+    return not_overwhelming(evidence) is None
+
+
+def not_overwhelming(evidence: list[Evidence]) -> str | None:
+    """Why name, date of birth and address do not single the person out (None: they do).
+
+    They do when each agrees, independent of the others. Allowed: one of them agreeing
+    only nearly (a typo in a name, day and month swapped, the town without the street;
+    two where postcode and street both agree); and, where everything else agrees outright,
+    address in full, a given name missing or a family name that differs (a married name).
+    Never a date of birth that differs (a father and son of one name at one address) or a
+    given name that differs (twins)."""
     by_field = {e.field: e.level for e in evidence}
     if by_field.get("date_of_birth") is None:
-        return False
+        return "no date of birth to compare"
     near = 0
     gaps = 0  # a given name missing, a family name that differs
     for field, (agrees, nearly) in (
@@ -120,17 +126,43 @@ def overwhelming(evidence: list[Evidence]) -> bool:
         ):
             gaps += level is not None or field == "given_name"
         else:
-            return False
+            return f"the {field.replace('_', ' ')} differs"
     levels = set(by_field.items())
     address = {f for f, _ in levels & _ADDRESS_AGREES}
     if not address:
         if not levels & _ADDRESS_NEAR:
-            return False
+            return "no address agrees"
         near += 1
     in_full = len(address) == 2  # postcode and street
     if gaps:
-        return gaps == 1 and near == 0 and in_full
-    return near <= (2 if in_full else 1)
+        if gaps == 1 and near == 0 and in_full:
+            return None
+        return "a name missing or different, and not everything else agrees"
+    return None if near <= (2 if in_full else 1) else "too much agrees only nearly"
+
+
+def unlinked_because(
+    ranked: list[tuple[str, Score]], thresholds: Thresholds = Thresholds(), *, complete: bool
+) -> str | None:
+    """Why the best candidate is not linked, in the words a rep reads (None: it is)."""
+    if not ranked:
+        return "no candidate"
+    top = ranked[0][1]
+    runner_up = ranked[1][1].match_weight if len(ranked) > 1 else float("-inf")
+    if not complete:
+        return "too many candidates to weigh them all"
+    if contradicted(top.evidence):
+        return "a given name or date of birth disagrees: someone else in the household?"
+    levels = {(e.field, e.level) for e in top.evidence}
+    if not levels & STRONG:
+        missing = not_overwhelming(top.evidence)
+        if missing:
+            return f"no e-mail, phone or account number agrees, and {missing}"
+    if top.match_probability < thresholds.auto:
+        return "the evidence is not strong enough"
+    if top.match_weight - runner_up < thresholds.margin:
+        return "another candidate is about as likely"
+    return None
 
 
 def decide(
@@ -145,16 +177,8 @@ def decide(
     so nothing is linked."""
     if not ranked:
         return "no_match", []
-    top_id, top = ranked[0]
-    runner_up = ranked[1][1].match_weight if len(ranked) > 1 else float("-inf")
-    if (
-        complete
-        and top.match_probability >= thresholds.auto
-        and top.match_weight - runner_up >= thresholds.margin
-        and has_strong_identifier(top.evidence)
-        and not contradicted(top.evidence)
-    ):
-        return "matched", [(top_id, top)]
+    if unlinked_because(ranked, thresholds, complete=complete) is None:
+        return "matched", ranked[:1]
     # What a rep sees is ranked by standing among the candidates; only ``matched`` rests
     # on the absolute probability.
     reviewable = [(cid, s) for cid, s in ranked if s.share >= thresholds.review]

@@ -158,8 +158,12 @@ class Tally:
     ranked: int = 0
     top1: int = 0
     top3: int = 0
+    # Why the truth, ranked first, was not linked: socialid's own words for it.
+    unlinked: Counter[str] = field(default_factory=Counter)
 
-    def add(self, truth: str, linked: str | None, ranked: Sequence[str]) -> None:
+    def add(
+        self, truth: str, linked: str | None, ranked: Sequence[str], why: str | None = None
+    ) -> None:
         self.duplicates += 1
         if linked is not None:
             self.linked += 1
@@ -168,16 +172,23 @@ class Tally:
             self.ranked += 1
             self.top1 += ranked[0] == truth
             self.top3 += truth in ranked[:3]
+            if linked is None and ranked[0] == truth and why:
+                self.unlinked[why] += 1
 
     def lines(self) -> list[str]:
         def row(label: str, right: int, answered: int) -> str:
             return (f"  {label:<8} precision {_ratio(right, answered)}, "
                     f"recall {_ratio(right, self.duplicates)}")  # fmt: skip
 
+        because = [
+            f"  ranked first, not linked, because: {n:,} {why}"
+            for why, n in self.unlinked.most_common()
+        ]
         return [
             row("matched", self.linked_right, self.linked),
             row("top-1", self.top1, self.ranked),
             row("top-3", self.top3, self.ranked),
+            *because,
         ]
 
 
@@ -274,7 +285,8 @@ async def _resolve_all(
             tally.add(truth, None, [])
             return
         linked = answer["customer_id"] if answer["status"] == "matched" else None
-        tally.add(truth, linked, [c["customer_id"] for c in answer["candidates"]])
+        ranked = [c["customer_id"] for c in answer["candidates"]]
+        tally.add(truth, linked, ranked, answer.get("unlinked_because"))
 
     await asyncio.gather(*(one(rec_id, row) for rec_id, row in duplicates.items()))
     return tally, resends

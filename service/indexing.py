@@ -118,7 +118,7 @@ def profile_of(customer: Customer, region: str = "GB") -> Profile:
 
 
 def blocking_keys(keys: KeySchema, profile: Profile, *, query: bool = False) -> set[str]:
-    """Exact identifiers, date of birth, postcode, and name keys: the sound of the surname
+    """Exact identifiers, date of birth, postcode, street, and name keys: the sound of the surname
     with the initial of each form of the given name (Bill: B and W), alone and within
     each town; the full name in each form; each form of the given name within the
     district. Identifiers mentioned in text are looked up where the record keeps them.
@@ -133,6 +133,7 @@ def blocking_keys(keys: KeySchema, profile: Profile, *, query: bool = False) -> 
         ("ac", profile.accounts),
         ("pc", profile.postcodes),
         ("hd", profile.handle_ids),
+        ("st", profile.streets),
     ):
         for value in values:
             out.add(entry(kind, value))

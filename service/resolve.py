@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 
 from matchers.compare import comparer
 from matchers.contact import normalize_dob, normalize_email, normalize_phone
-from matchers.decide import Standing, Thresholds, decide
+from matchers.decide import Standing, Thresholds, decide, unlinked_because
 from matchers.extract import extract
 from matchers.givennames import known_given_names
 from matchers.model import DEFAULT_PARAMS, Evidence, ModelParams, Score, match_weight, score
@@ -125,6 +125,9 @@ class Resolution(BaseModel):
     customer_id: str | None = None
     match_probability: float | None = None
     candidates: list[Candidate] = Field(default_factory=list)
+    unlinked_because: str | None = Field(
+        default=None, description="Why the best candidate was not linked (a rep's cue)."
+    )
     skipped_keys: int = Field(default=0, description="Blocking keys too common to use.")
     model_version: str | None = Field(
         default=None, description="The model parameters that scored the candidates."
@@ -278,12 +281,13 @@ class Resolver:
         # decide() looks at the runner-up and shows at most max_candidates.
         ranked, skipped, complete = await self.rank(profile, keep=max(rule.max_candidates, 2))
         status, shown = decide(ranked, rule, complete=complete)
+        why = unlinked_because(ranked, rule, complete=complete) if status == "ambiguous" else None
         if ruled_out:
             # A customer a rep ruled out for this sender is never suggested again. The
             # decision still counts them: ruling out one twin says nothing in favour of
             # the other, so a margin they spoiled stays spoiled.
             if status == "matched" and shown[0][0] in ruled_out:
-                status = "ambiguous"
+                status, why = "ambiguous", "a rep ruled the best candidate out for this sender"
             shown = [(cid, s) for cid, s in shown if cid not in ruled_out]
             if status == "ambiguous" and not shown:
                 status = "no_match"
@@ -303,6 +307,7 @@ class Resolver:
             customer_id=candidates[0].customer_id if status == "matched" else None,
             match_probability=candidates[0].match_probability if status == "matched" else None,
             candidates=candidates,
+            unlinked_because=why if status == "ambiguous" else None,
             skipped_keys=skipped,
             model_version=self.params.version,
         )
