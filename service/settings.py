@@ -79,7 +79,10 @@ class Settings(BaseSettings):
         default=0.99, gt=0, le=1, description="Probability above which a match may link."
     )
     match_review_threshold: float = Field(
-        default=0.05, ge=0, le=1, description="Probability above which a rep sees a candidate."
+        default=0.05,
+        ge=0,
+        le=1,
+        description="Share of the candidates' posterior from which a rep sees a candidate.",
     )
     match_margin_bits: float = Field(
         default=4.0, ge=0, description="How far (in match weight) the best must lead the next."
