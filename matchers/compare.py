@@ -17,7 +17,7 @@ from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 from matchers.contact import phone_tail
 from matchers.dates import one_part_off, transposed
 from matchers.givennames import is_known_given_name
-from matchers.names import nickname_match
+from matchers.names import family_parts, nickname_match
 from matchers.places import house_number, street_name
 from matchers.profile import Profile
 
@@ -122,7 +122,7 @@ def _given_initial(a: Profile, b: Profile) -> bool:
 
 def _family_tokens(a: Profile, b: Profile) -> bool:
     """Double-barrelled or married names: "king lee" vs "king"."""
-    ta, tb = set((a.family or "").split()), set((b.family or "").split())
+    ta, tb = set(family_parts(a.family or "")), set(family_parts(b.family or ""))
     return bool(ta & tb)
 
 

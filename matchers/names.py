@@ -19,6 +19,19 @@ HONORIFICS = frozenset(
 )
 
 
+# Lower-case parts of surnames that say nothing on their own: van der Berg, da Silva.
+PARTICLES = frozenset(
+    "van von de der den da di du le la nic ni mac mc bin al dos das del ter ten".split()  # noqa: SIM905
+)
+
+
+def family_parts(family: str) -> list[str]:
+    """The parts of a family name that identify it: "van der berg" -> ["berg"],
+    "king lee" -> ["king", "lee"]."""
+    parts = [t for t in family.split() if t not in PARTICLES and len(t) > 1]
+    return parts or family.split()
+
+
 # nameparser's rules plus the Irish particles it does not know: "Nic Giolla" is a surname
 # whole. A private instance: the shared one is not to be changed.
 _PARSING = Constants()

@@ -9,17 +9,13 @@ from __future__ import annotations
 
 import re
 
-from matchers.names import HONORIFICS, Name, split_name
+from matchers.names import HONORIFICS, PARTICLES, Name, split_name
 from matchers.text import MAX_TEXT
 
 # A capitalised word of letters (any script), with inner apostrophes and hyphens:
 # O'Brien, Smith-Jones, Ζωή.
 _WORD = r"[^\W\d_][^\W\d_'\u2019-]*(?:['\u2019-][^\W\d_]+)*"
 _NAME = rf"({_WORD}(?:[ \t]+{_WORD}){{0,5}})"
-# Lower-case parts of surnames: van der Berg, Nic Giolla, da Silva.
-_PARTICLES = frozenset(
-    "van von de der den da di du le la nic mac bin al dos das del".split()  # noqa: SIM905
-)
 _INTRO = re.compile(
     rf"(?i:\b(?:my\s+name\s+is|my\s+name's|this\s+is|it's|it\s+is|i\s+am|i'm|i\u2019m)\s+){_NAME}"
 )
@@ -64,7 +60,7 @@ def _as_name(tokens: list[str], before: bool) -> Name | None:
         tokens = tokens[::-1]
     run: list[str] = []
     for token in tokens:
-        if _capitalised(token) or (run and token in _PARTICLES):
+        if _capitalised(token) or (run and token in PARTICLES):
             run.append(token)
         elif token.casefold() in HONORIFICS and not before:
             continue
@@ -72,7 +68,7 @@ def _as_name(tokens: list[str], before: bool) -> Name | None:
             break
     if before:
         run = run[::-1]
-    while run and run[-1] in _PARTICLES:
+    while run and run[-1] in PARTICLES:
         run.pop()
     if not run or len(run) > _MAX_TOKENS:
         return None

@@ -231,21 +231,38 @@ async def _run_lookups(
     return latencies
 
 
-async def bench_quality(settings: Settings, customers: int, fitted: bool = False) -> int:
-    """Resolution quality on a synthetic book with known truth (see service/quality.py);
-    ``fitted``: with parameters fitted on that book by `socialid train` rather than the
-    shipped ones."""
-    from service import quality
+async def bench_quality(
+    settings: Settings,
+    customers: int,
+    fitted: bool = False,
+    seed: int = 11,
+    queries: int = 20_000,
+) -> int:
+    """Resolution quality on a synthetic book with known truth (service/quality.py), per
+    class of query (service/quality_queries.py); ``fitted``: with parameters fitted on
+    that book by `socialid train` rather than the shipped ones. The book streams into
+    the store as it is generated; about ``queries`` are evaluated whatever its size."""
+    from service import quality, quality_eval, quality_queries
 
-    book = quality.generate(customers)
-    lines = [json.dumps(quality.customer_doc(p)).encode() for p in book.people]
-    print(
-        f"synthetic book: {len(book.people):,} customers (households, parents and children "
-        f"with one name), {len(book.queries):,} queries"
-    )
+    per_class = max(queries // len(quality_queries.CLASSES), 10)
+    book = quality.BookStream(customers, seed, sample_size=per_class)
     async with _bench_store(settings) as (client, keys):
         stores = build_stores(client, settings, keys)
-        await stores.importer.customers(_records(lines))
+        started = time.perf_counter()
+        summary = await stores.importer.customers(_numbered(book.lines()))
+        imported = time.perf_counter() - started
+        households = book.samples.get("household", [])
+        print(
+            f"synthetic book (seed {seed}): {summary.accepted:,} customers accepted, "
+            f"{summary.rejected:,} rejected; households, namesakes, towns, AU/US/DE/FR, "
+            "Greek and Cyrillic names, particles; 8-digit accounts"
+        )
+        print(
+            f"generation {book.seconds:.1f} s inside an import of {imported:.1f} s "
+            f"({summary.accepted / max(imported, 1e-9):,.0f} customers/s); "
+            f"households sampled {len(households):,}"
+        )
+        built = quality_queries.build(book, seed, per_class)
         resolver = stores.resolver
         if fitted:
             from service.cli_train import print_training
@@ -257,24 +274,20 @@ async def bench_quality(settings: Settings, customers: int, fitted: bool = False
             )  # fmt: skip
             print_training(result, DEFAULT_PARAMS)
         started = time.perf_counter()
-        t = await quality.evaluate(resolver, book.queries)
+        tallies = await quality_eval.evaluate(resolver, built)
         elapsed = time.perf_counter() - started
-    precision = t.matched_right / t.matched if t.matched else 1.0
-    print(f"precision of matched: {precision:.4f} ({t.matched_right:,} of {t.matched:,})")
-    print(f"recall (matched to the right customer): {t.matched_right / t.with_truth:.3f}")
+    for line in quality_eval.report(tallies):
+        print(line)
     print(
-        f"truth within the top 3: {t.top3 / t.with_truth:.3f}; with 2+ agreeing fields: "
-        f"{t.multi_field_top3 / max(t.multi_field, 1):.3f}"
+        f"evaluation: {len(built):,} queries in {elapsed:.1f} s, "
+        f"{len(built) / max(elapsed, 1e-9):,.0f} resolutions/s in-process"
     )
-    print(f"left ambiguous: {t.ambiguous / t.with_truth:.3f}")
-    print(f"strangers matched: {t.strangers_matched} of {t.strangers}")
-    for kind in sorted(t.by_kind):
-        print(
-            f"  {kind:28} top-3 {t.by_kind_right[kind] / t.by_kind[kind]:.3f} "
-            f"({t.by_kind[kind]} queries)"
-        )
-    print(f"{len(book.queries) / elapsed:,.0f} resolutions/s in-process")
     return 0
+
+
+async def _numbered(lines: Iterator[bytes]) -> AsyncIterator[tuple[int, Record]]:
+    for number, line in enumerate(lines, start=1):
+        yield number, line
 
 
 @asynccontextmanager

@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench_quality.add_argument(
         "--fitted", action="store_true", help="fit the model on the book first (socialid train)"
     )
+    bench_quality.add_argument("--seed", type=int, default=11, help="of the synthetic book")
     bench_quality.add_argument(
         "--febrl",
         type=int,
@@ -186,7 +187,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
                 return asyncio.run(bench_febrl(settings, args.febrl))
             if args.bench_command == "quality":
-                return asyncio.run(bench.bench_quality(settings, args.customers, args.fitted))
+                return asyncio.run(
+                    bench.bench_quality(settings, args.customers, args.fitted, seed=args.seed)
+                )
             if args.bench_command == "resolve":
                 from service.bench_resolve import bench_resolve
 

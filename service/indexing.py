@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from functools import lru_cache
 
-from matchers.names import canonical_forms, phonetic
+from matchers.names import canonical_forms, family_parts, phonetic
 from matchers.places import Place
 from matchers.profile import Profile, build_profile, pack
 from service.keyschema import KeySchema, identity_suffix
@@ -174,10 +174,12 @@ def _name_keys(
     """The keys a family name and the forms of a given name are found by. The full name
     finds "Rachel Smith" among a million without reading every Smith R; the town does the
     same for a sound-alike surname."""
-    sound = phonetic(family)
+    # Each part of a double-barrelled name on its own ("Dana Lee" finds Dana King-Lee);
+    # particles never (every "van" is not one family).
+    sounds = [s for s in (phonetic(p) for p in family_parts(family)) if s]
     for form in forms:
         initial = form[:1]
-        if sound:
+        for sound in sounds:
             out.add(entry("nm", f"{sound}:{initial}"))
             for town in towns:
                 out.add(entry("nt", f"{sound}:{initial}:{town}"))

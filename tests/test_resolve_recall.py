@@ -46,6 +46,10 @@ BOOK: dict[str, dict[str, Any]] = {
                        "country": "AU"}],
         "accounts": [{"number": "77001234"}],
     },
+    "C-VB": {"given_name": "Sanne", "family_name": "van der Berg"},
+    "C-VD": {"given_name": "Sanne", "family_name": "van Dijk"},
+    "C-KL": {"given_name": "Dana", "family_name": "King-Lee"},
+    "C-EL": {"given_name": "Ελένη", "family_name": "Παπαδοπούλου"},
 }  # fmt: skip
 
 
@@ -98,6 +102,19 @@ async def test_a_nickname_or_a_typo_in_a_display_name_still_finds_her(client: Ap
     assert _ids(await _resolve(client, name="Bill Okafor"))[:1] == ["C-WS"]
     assert _ids(await _resolve(client, name="Rachel Kowalsky"))[:1] == ["C-RK"]
     assert _ids(await _resolve(client, name="Kowalski Rachel"))[:1] == ["C-RK"]
+
+
+async def test_particles_double_barrels_and_other_scripts_reach_the_right_person(
+    client: AppClient,
+) -> None:
+    await _load(client)
+    assert _ids(await _resolve(client, name="Sanne Berg"))[:1] == ["C-VB"]
+    assert _ids(await _resolve(client, name="Sanne Van Der Berg"))[:1] == ["C-VB"]
+    assert "C-VD" not in _ids(await _resolve(client, name="Sanne Berg"))
+    assert _ids(await _resolve(client, name="Dana Lee"))[:1] == ["C-KL"]
+    assert _ids(await _resolve(client, name="Dana King Lee"))[:1] == ["C-KL"]
+    assert _ids(await _resolve(client, name="Eleni Papadopoulou"))[:1] == ["C-EL"]
+    assert _ids(await _resolve(client, name="J Smith", address={"city": "Leeds"}))[:1] == ["C-JS"]
 
 
 async def test_a_name_with_a_town_ranks_the_person_of_that_town(client: AppClient) -> None:
