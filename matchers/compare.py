@@ -17,7 +17,7 @@ from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 from matchers.contact import phone_tail
 from matchers.dates import one_part_off, transposed
 from matchers.givennames import is_known_given_name
-from matchers.names import family_parts, nickname_match
+from matchers.names import family_parts, nickname_match, spelling_key
 from matchers.places import house_number, street_name
 from matchers.profile import Profile
 
@@ -98,6 +98,16 @@ def _initial(x: str | None, y: str | None) -> bool:
     """One side is a single letter that starts the other ("Dana K" vs "Dana King")."""
     short, long_ = sorted((x or "", y or ""), key=len)
     return len(short) == 1 and long_.startswith(short)
+
+
+def _same_family(a: Profile, b: Profile) -> bool:
+    """Spaces aside: Mac Donald is MacDonald, O Brien is O'Brien."""
+    fa, fb = a.family or "", b.family or ""
+    return fa == fb or fa.replace(" ", "") == fb.replace(" ", "")
+
+
+def _respelt(x: str | None, y: str | None) -> bool:
+    return bool(x and y) and spelling_key(x or "") == spelling_key(y or "")
 
 
 def _swapped(a: Profile, b: Profile) -> bool:
@@ -214,6 +224,7 @@ COMPARISONS: tuple[Comparison, ...] = (
         (
             ("exact", lambda a, b: a.given == b.given),
             ("swapped with the family name", _swapped),
+            ("another romanisation", lambda a, b: _respelt(a.given, b.given)),
             ("nickname", lambda a, b: nickname_match(a.given or "", b.given or "")),
             ("typo", _given_typo),
             ("jaro-winkler >= 0.92", lambda a, b: _jw(a.given, b.given, 0.92)),
@@ -224,8 +235,9 @@ COMPARISONS: tuple[Comparison, ...] = (
         "family_name",
         lambda p: p.family,
         (
-            ("exact", lambda a, b: a.family == b.family),
+            ("exact", _same_family),
             ("swapped with the given name", _swapped),
+            ("another romanisation", lambda a, b: _respelt(a.family, b.family)),
             ("jaro-winkler >= 0.92", lambda a, b: _jw(a.family, b.family, 0.92)),
             ("one edit", _family_typo),
             ("shared part", _family_tokens),

@@ -30,10 +30,13 @@ STRONG: frozenset[tuple[str, str]] = frozenset(
 # For each field, the levels that agree and those that nearly agree (a typo, day and month
 # swapped, only the town). Never a given name spelled like another real name: Andrew and
 # Andrea may be twins at one address, with one birthday.
-_GIVEN = (frozenset({"exact", "swapped with the family name"}), frozenset({"typo"}))
+_GIVEN = (
+    frozenset({"exact", "swapped with the family name"}),
+    frozenset({"another romanisation", "typo"}),
+)
 _FAMILY = (
     frozenset({"exact", "swapped with the given name"}),
-    frozenset({"jaro-winkler >= 0.92", "one edit", "shared part"}),
+    frozenset({"another romanisation", "jaro-winkler >= 0.92", "one edit", "shared part"}),
 )
 _BIRTH = (frozenset({"exact"}), frozenset({"day and month swapped", "one part off"}))
 _ADDRESS_AGREES = frozenset(

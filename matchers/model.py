@@ -95,12 +95,14 @@ DEFAULT_PARAMS = ModelParams(
     levels={
         "given_name": {
             "exact": _p(0.80, 0.02), "swapped with the family name": _p(0.01, 1e-4),
+            "another romanisation": _p(0.02, 5e-4),
             "nickname": _p(0.06, 0.004), "typo": _p(0.04, 0.001),
             "jaro-winkler >= 0.92": _p(0.05, 0.01), "initial": _p(0.04, 0.05),
             "else": _p(0.05, 0.916),
         },
         "family_name": {
             "exact": _p(0.85, 0.005), "swapped with the given name": _p(0.01, 5e-4),
+            "another romanisation": _p(0.02, 2e-4),
             "jaro-winkler >= 0.92": _p(0.05, 0.003),
             "one edit": _p(0.03, 0.002), "shared part": _p(0.04, 0.002),
             "initial": _p(0.02, 0.06), "else": _p(0.01, 0.928),

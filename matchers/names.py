@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -99,6 +100,36 @@ def name_of(given: str | None, family: str | None, full: str | None) -> Name:
             family=" ".join(_clean_tokens(family or "")) or None,
         )
     return split_name(full) if full else Name(None, None)
+
+
+# "Dana King | Leeds", "Dana in Leeds", "Dana from Leeds", "Dana K - Leeds": a display
+# name that also says where.
+_DISPLAY_PLACE = re.compile(
+    r"^(?P<name>.+?)(?:\s*[|\u2022\u00b7/]\s*|\s+(?:in|from)\s+|\s+[-\u2013\u2014]\s+)"
+    r"(?P<place>[^\W\d_][^|\u2022\u00b7/]{1,40})$"
+)
+
+
+def split_display(display: str) -> tuple[str, str | None]:
+    """A display name and the place it names, if it names one."""
+    m = _DISPLAY_PLACE.match(display.strip()[:200])
+    if m is None:
+        return display, None
+    return m.group("name"), m.group("place").split(",", 1)[0].strip()
+
+
+# Romanisations of one name differ in a few letters: Natal'ya/Natalia, Dmitriy/Dmitry,
+# Sergey/Sergei, Aleksey/Alexei, Yuri/Iurii.
+_SPELLINGS = (("ks", "x"), ("y", "i"), ("j", "i"), ("w", "v"))
+
+
+@lru_cache(maxsize=65_536)
+def spelling_key(name: str) -> str:
+    """The name with transliteration variants made one ("-iy", "-ii" and "-y" endings alike)."""
+    key = name.replace(" ", "")
+    for variant, common in _SPELLINGS:
+        key = key.replace(variant, common)
+    return key[:-1] if key.endswith("ii") else key
 
 
 _NICKNAMES = NickNamer()

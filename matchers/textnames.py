@@ -21,7 +21,7 @@ _INTRO = re.compile(
 )
 _HERE = re.compile(rf"{_NAME}[ \t]+(?i:here)\b")
 _SIGN_OFF = re.compile(
-    rf"(?:^|\n)[ \t]*(?:(?:-{{1,2}}|\u2014|\u2013|~)[ \t]*|"
+    rf"(?:^|(?<=[\n.!?]))[ \t]*(?:(?:-{{1,2}}|\u2014|\u2013|~)[ \t]*|"
     r"(?i:(?:many\s+)?thanks|thank\s+you|cheers|regards|kind\s+regards|"
     rf"best(?:\s+wishes)?|sincerely|yours|love)[,!.]?\s+){_NAME}"
     r"[ \t]*[.!]?[ \t]*(?:\n|$)"

@@ -151,6 +151,8 @@ def blocking_keys(keys: KeySchema, profile: Profile, *, query: bool = False) -> 
         for form in forms:
             for d in profile.districts:
                 out.add(entry("gd", f"{form}:{d}"))
+            for town in profile.towns:
+                out.add(entry("gt", f"{form}:{town}"))
     for tokens in profile.handles:
         if len(tokens) >= 2 and not family:
             # A handle like "dana_king" or "DanaKing84" stands in for a name.
@@ -174,9 +176,11 @@ def _name_keys(
     """The keys a family name and the forms of a given name are found by. The full name
     finds "Rachel Smith" among a million without reading every Smith R; the town does the
     same for a sound-alike surname."""
-    # Each part of a double-barrelled name on its own ("Dana Lee" finds Dana King-Lee);
-    # particles never (every "van" is not one family).
-    sounds = [s for s in (phonetic(p) for p in family_parts(family)) if s]
+    # The name whole ("Mac Donald" is MacDonald) and each part of a double-barrelled name
+    # on its own ("Dana Lee" finds Dana King-Lee); particles never alone (every "van" is
+    # not one family).
+    whole = family.replace(" ", "")
+    sounds = {s for s in (phonetic(p) for p in (whole, *family_parts(family))) if s}
     for form in forms:
         initial = form[:1]
         for sound in sounds:
@@ -184,7 +188,11 @@ def _name_keys(
             for town in towns:
                 out.add(entry("nt", f"{sound}:{initial}:{town}"))
         if form:
-            out.add(entry("nf", f"{form} {family}"))
+            out.add(entry("nf", f"{form} {whole}"))
+            if len(whole) >= 4:
+                # A slip in the surname changes its sound, but not both its ends.
+                out.add(entry("gx", f"{form}:{whole[:3]}:"))
+                out.add(entry("gx", f"{form}::{whole[-3:]}"))
 
 
 _MENTIONED_KINDS = {"email": "em", "phone": "ph", "account_number": "ac"}

@@ -21,7 +21,7 @@ from matchers.decide import Standing, Thresholds, decide, unlinked_because
 from matchers.extract import extract
 from matchers.givennames import known_given_names
 from matchers.model import DEFAULT_PARAMS, Evidence, ModelParams, Score, match_weight, score
-from matchers.names import name_of
+from matchers.names import name_of, split_display
 from matchers.places import Place, region_of
 from matchers.postcodes import read_postcode
 from matchers.profile import PACK_FORMAT, Profile, build_profile, unpack
@@ -205,6 +205,11 @@ class Resolver:
 
     def profile(self, query: ResolveQuery) -> Profile:
         address = query.address
+        display, said_place = split_display(query.name) if query.name else (None, None)
+        if said_place and not (address and address.city):
+            # The town a display name gives ("Dana | Leeds") is evidence like any other.
+            base = address or AddressQuery()
+            address = base.model_copy(update={"city": said_place})
         dob = normalize_dob(query.date_of_birth) if query.date_of_birth else None
         problems = []
         if query.date_of_birth and dob is None:
@@ -240,7 +245,7 @@ class Resolver:
             else []
         )
         person, from_text = speaker(
-            name_of(query.given_name, query.family_name, query.name), query.text
+            name_of(query.given_name, query.family_name, display), query.text
         )
         return build_profile(
             given=person.given,
