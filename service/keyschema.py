@@ -35,9 +35,10 @@ _IDENTIFIER_KINDS = frozenset({"em", "ph", "ac", "hd"})
 _SELDOM_SHARED_KINDS = _IDENTIFIER_KINDS | {"pc"}
 # More than all name and place entries of one query together.
 IDENTIFIER_VOTE = 100
-_BLOCKING_ORDER = {
-    k: i for i, k in enumerate(("em", "ph", "ac", "hd", "dob", "pc", "nf", "nt", "nm", "gd", "hh"))
-}
+# Identifiers, then what narrows most among the rest: a street or full name holds a few
+# people, a given name within a town many.
+_BLOCKING_KINDS = ("em", "ph", "ac", "hd", "dob", "pc", "st", "nf", "nt", "nm", "gt", "gd", "gx")
+_BLOCKING_ORDER = {k: i for i, k in enumerate((*_BLOCKING_KINDS, "hh"))}
 
 
 _B64 = {
