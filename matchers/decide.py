@@ -46,9 +46,8 @@ _ADDRESS_NEAR = frozenset({("town", "exact"), ("postcode", "same district")})
 # A strong identifier shared in a household (a family e-mail, the landline, the account
 # holder's number) says "this household", not "this person": a given name or a date of
 # birth that disagrees outright means it is someone else in it.
-CONTRADICTIONS: frozenset[tuple[str, str]] = frozenset(
-    {("given_name", "else"), ("date_of_birth", "else")}
-)
+_CONTRADICTING = (("given_name", "else"), ("date_of_birth", "else"))
+CONTRADICTIONS: frozenset[tuple[str, str]] = frozenset(_CONTRADICTING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,8 +153,9 @@ def unlinked_because(
     runner_up = ranked[1][1].match_weight if len(ranked) > 1 else float("-inf")
     if not complete:
         return "too many candidates to weigh them all"
-    if contradicted(top.evidence):
-        return "a given name or date of birth disagrees: someone else in the household?"
+    for field, level in _CONTRADICTING:
+        if any(e.field == field and e.level == level for e in top.evidence):
+            return f"the {field.replace('_', ' ')} disagrees: someone else in the household?"
     levels = {(e.field, e.level) for e in top.evidence}
     if not levels & STRONG:
         missing = not_overwhelming(top.evidence)

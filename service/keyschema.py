@@ -35,6 +35,8 @@ _IDENTIFIER_KINDS = frozenset({"em", "ph", "ac", "hd"})
 _SELDOM_SHARED_KINDS = _IDENTIFIER_KINDS | {"pc"}
 # More than all name and place entries of one query together.
 IDENTIFIER_VOTE = 100
+_PLACE_OR_BIRTH_KINDS = frozenset({"dob", "pc", "st"})
+_PLACE_OR_BIRTH_VOTE = 10
 # Identifiers, then what narrows most among the rest: a street or full name holds a few
 # people, a given name within a town many.
 _BLOCKING_KINDS = ("em", "ph", "ac", "hd", "dob", "pc", "st", "nf", "nt", "nm", "gt", "gd", "gx")
@@ -281,8 +283,13 @@ class KeySchema:
 
     def index_vote(self, entry: str) -> int:
         """How much sharing the entry counts for when candidates must be cut: an
-        identifier (e-mail, phone, account, handle) outweighs any number of names."""
-        return IDENTIFIER_VOTE if self.index_kind(entry) in _IDENTIFIER_KINDS else 1
+        identifier (e-mail, phone, account, handle) outweighs everything else together;
+        a birthday, postcode or street outweighs every name key of a query together (a
+        namesake is found by many keys of one name, which all say the same thing)."""
+        kind = self.index_kind(entry)
+        if kind in _IDENTIFIER_KINDS:
+            return IDENTIFIER_VOTE
+        return _PLACE_OR_BIRTH_VOTE if kind in _PLACE_OR_BIRTH_KINDS else 1
 
     def customer_count(self) -> str:
         """How many customers the book holds (term frequencies need the total)."""

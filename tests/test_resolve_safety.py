@@ -140,3 +140,22 @@ def test_the_profile_cache_never_serves_a_changed_record() -> None:
     for i in range(3):  # bounded: the oldest entries go
         cache.get(json.dumps({"id": f"C-{i + 2}"}))
     assert len(cache._entries) == 2
+
+
+async def test_namesakes_found_by_many_name_keys_do_not_crowd_out_the_person(
+    make_client: MakeClient,
+) -> None:
+    """Every key of one name says the same thing: namesakes found by all of them must
+    not push out the customer whose birthday and postcode agree."""
+    client = await make_client(candidate_cap=2)
+    for i in range(3):
+        await _put(client, f"namesake{i}", {"given_name": "Natalia", "family_name": "Kuznetsova",
+                                        "addresses": [{"postcode": f"LS{i + 1} 1AA"}]})  # fmt: skip
+    await _put(client, "her", {"given_name": "Наталья", "family_name": "Кузнецова",
+                               "date_of_birth": "1981-01-16",
+                               "addresses": [{"postcode": "M19 4ER"}]})  # fmt: skip
+    answer = await _resolve(
+        client, name="Natalia Kuznetsova", date_of_birth="1981-01-16",
+        address={"postcode": "M19 4ER"},
+    )  # fmt: skip
+    assert answer["candidates"][0]["customer_id"] == "her"
