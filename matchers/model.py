@@ -65,27 +65,19 @@ class WeightTable:
     prior_weight: float
     tf_floor: float
 
-    def weight(
-        self,
-        outcome: Outcome,
-        family_tf: Mapping[str, float] | None = None,
-        family_value: str | None = None,
-    ) -> float | None:
-        """The level's match weight (None: a level without parameters). ``family_tf``
-        (value -> share of the book) replaces u for an exact family-name agreement:
-        "Smith" says less than "Okonkwo"."""
+    def weight(self, outcome: Outcome, tf: Mapping[str, float] | None = None) -> float | None:
+        """The level's match weight (None: a level without parameters). ``tf`` (field ->
+        the share of the book with the query's value) replaces u for an exact agreement
+        on a name: "Smith" says less than "Okonkwo", "John" less than "Lyndon"."""
         found = self.levels.get((outcome.field, outcome.level))
         if found is None:
             return None
-        weight, m, u = found
-        if (
-            family_tf is not None
-            and family_value is not None
-            and outcome.field == "family_name"
-            and outcome.level == "exact"
-        ):
-            share = max(family_tf.get(family_value, u), self.tf_floor)
-            weight = math.log2(m / share)
+        weight, m, _ = found
+        if tf and outcome.level == "exact" and outcome.field in tf:
+            adjusted = math.log2(m / max(tf[outcome.field], self.tf_floor))
+            # A given name's default u (one in fifty) is already a common name's: a rare
+            # one counts for more, but a small book of Johns must not count "John" against.
+            weight = max(weight, adjusted) if outcome.field == "given_name" else adjusted
         return weight
 
 
@@ -173,18 +165,14 @@ def probability(weight: float) -> float:
 
 
 def match_weight(
-    outcomes: list[Outcome],
-    table: WeightTable,
-    *,
-    family_tf: Mapping[str, float] | None = None,
-    family_value: str | None = None,
+    outcomes: list[Outcome], table: WeightTable, *, tf: Mapping[str, float] | None = None
 ) -> float:
     """The candidate's total weight, without the evidence: enough to rank candidates,
     most of which are never shown."""
     total = table.prior_weight
     for outcome in outcomes:
         if outcome.level != NULL:
-            weight = table.weight(outcome, family_tf, family_value)
+            weight = table.weight(outcome, tf)
             if weight is not None:
                 total += weight
     return total
@@ -194,8 +182,7 @@ def score(
     outcomes: list[Outcome],
     params: ModelParams = DEFAULT_PARAMS,
     *,
-    family_tf: Mapping[str, float] | None = None,
-    family_value: str | None = None,
+    tf: Mapping[str, float] | None = None,
     name_source: str | None = None,
 ) -> Score:
     """Sum the weights of the levels reached, keeping each as evidence. ``name_source``:
@@ -206,7 +193,7 @@ def score(
     for outcome in outcomes:
         if outcome.level == NULL:
             continue
-        weight = table.weight(outcome, family_tf, family_value)
+        weight = table.weight(outcome, tf)
         if weight is None:
             continue
         total += weight

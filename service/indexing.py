@@ -72,9 +72,7 @@ def previous_index(entries: list[str], owned: list[str]) -> str:
 
 def entries_of(keys: KeySchema, profile: Profile) -> list[str]:
     entries = blocking_keys(keys, profile)
-    surname = surname_key(keys, profile)
-    if surname:
-        entries.add(surname)
+    entries.update(entry for _, entry in name_counters(keys, profile))
     return sorted(entries)
 
 
@@ -204,6 +202,12 @@ def blocking_forms(given: str) -> tuple[str, ...]:
     return (given, *sorted(canonical_forms(given) - {given})[:1])
 
 
-def surname_key(keys: KeySchema, profile: Profile) -> str | None:
-    """The counter of customers with this surname (term frequency)."""
-    return keys.index_entry("fn", profile.family) if profile.family else None
+def name_counters(keys: KeySchema, profile: Profile) -> list[tuple[str, str]]:
+    """(field, counter entry) of how many customers share the family name and the given
+    name (term frequencies: "Smith" and "John" say less than "Okonkwo" and "Lyndon")."""
+    out = []
+    if profile.family:
+        out.append(("family_name", keys.index_entry("fn", profile.family)))
+    if profile.given:
+        out.append(("given_name", keys.index_entry("gn", profile.given)))
+    return out

@@ -27,7 +27,7 @@ _ESCAPE = str.maketrans({ch: f"%{ord(ch):02X}" for ch in "%{}*?[]\\: \t\r\n"})
 INDEX_BUCKETS = 1 << 14
 
 # Kinds whose entries only count customers (term frequency), never list them.
-COUNTED_KINDS = frozenset({"fn"})
+COUNTED_KINDS = frozenset({"fn", "gn"})
 
 _IDENTIFIER_KINDS = frozenset({"em", "ph", "ac", "hd"})
 # Kinds whose value is usually one customer's alone when first written (a postcode holds a

@@ -28,7 +28,7 @@ from matchers.profile import PACK_FORMAT, Profile, build_profile, unpack
 from matchers.textnames import speaker
 from service.autopipeline import ScriptBatcher
 from service.customers import CustomerStore
-from service.indexing import blocking_keys, profile_of, surname_key
+from service.indexing import blocking_keys, name_counters, profile_of
 from service.keyschema import IDENTIFIER_VOTE, KeySchema
 from service.links import IdentityLinks
 from service.logs import get_logger
@@ -156,7 +156,7 @@ class KnownSender:
 @dataclass(frozen=True, slots=True)
 class Fetched:
     candidates: list[tuple[str, Profile]]
-    tf: dict[str, float] | None  # the family name's share of the book
+    tf: dict[str, float] | None  # field -> the share of the book with the query's value
     skipped: int  # blocking entries too common to use
     complete: bool  # False when the total cap cut candidates off
     book_size: int  # customers in the book (the prior of each is one in this)
@@ -325,12 +325,12 @@ class Resolver:
         (False when the total cap cut some off). The others are weighed but never shown,
         so their evidence is not built."""
         found = await self.with_households(profile, await self.fetch(profile))
-        tf, family, params = found.tf, profile.family, self.params
+        tf, params = found.tf, self.params
         table, against = params.table, comparer(profile)
         weighed = []
         for cid, candidate in found.candidates:
             outcomes = against(candidate)
-            weight = match_weight(outcomes, table, family_tf=tf, family_value=family)
+            weight = match_weight(outcomes, table, tf=tf)
             weighed.append((round(weight, 3), cid, outcomes))
         # Stable: equal weights keep the blocking order (identifiers' candidates first).
         weighed.sort(key=lambda item: -item[0])
@@ -340,8 +340,7 @@ class Resolver:
         best = []
         for weight, cid, outcomes in weighed[:keep]:
             scored = score(
-                outcomes, params, family_tf=tf, family_value=family,
-                name_source=profile.name_source,
+                outcomes, params, tf=tf, name_source=profile.name_source,
             )  # fmt: skip
             best.append((cid, scored.model_copy(update={"share": standing.share(weight)})))
         return best, found.skipped, found.complete
@@ -378,36 +377,40 @@ class Resolver:
         blocking = sorted(blocking_keys(self._keys, profile, query=True), key=self._keys.index_rank)
         if not blocking:
             return Fetched([], None, 0, True, 1)
-        surname = surname_key(self._keys, profile)
+        counters = name_counters(self._keys, profile)
         keys: list[str] = []
         fields: list[str | int] = []
         for entry in blocking:
             bucket, field, spill = self._keys.index_location(entry)
             keys += (bucket, spill)
             fields += (field, self._keys.index_vote(entry))
-        if surname:
-            bucket, field, _ = self._keys.index_location(surname)
+        for _, entry in counters:
+            bucket, field, _ = self._keys.index_location(entry)
             keys.append(bucket)
             fields.append(field)
         reply = await self._candidates(
             keys=[*keys, self._keys.model_active(), self._keys.customer_count()],
             args=[
                 self._doc_prefix, self._doc_suffix, self._ix_suffix, PACK_FORMAT,
-                self._key_cap, self._candidate_cap,
-                "1" if surname else "0", IDENTIFIER_VOTE, *fields,
+                self._key_cap, self._candidate_cap, len(counters), IDENTIFIER_VOTE, *fields,
             ],
         )  # fmt: skip
-        surname_count, total = int(reply[0]), max(int(reply[1]), 1)
-        complete = int(reply[2]) == 0
-        await self._use_model(text(reply[3]))
-        separator = next(i for i in range(4, len(reply)) if text(reply[i]) == "")
+        total, complete = max(int(reply[0]), 1), int(reply[1]) == 0
+        await self._use_model(text(reply[2]))
+        first_skipped = 3 + len(counters)
+        # The share of the book with the query's own surname and given name.
+        tf = {
+            name_field: int(count) / total
+            for (name_field, _), count in zip(counters, reply[3:first_skipped], strict=True)
+            if int(count)
+        }
+        separator = next(i for i in range(first_skipped, len(reply)) if text(reply[i]) == "")
         rest = reply[separator + 1 :]
-        tf = {profile.family: surname_count / total} if profile.family and surname_count else None
         candidates = [
             (text(cid), self._candidate(text(kind), raw))
             for cid, kind, raw in zip(rest[0::3], rest[1::3], rest[2::3], strict=True)
         ]
-        return Fetched(candidates, tf, separator - 4, complete, total)
+        return Fetched(candidates, tf or None, separator - first_skipped, complete, total)
 
     def _candidate(self, kind: str, raw: bytes | str) -> Profile:
         """A candidate's profile: unpacked as stored beside the record, or (a record

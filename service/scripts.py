@@ -37,24 +37,25 @@ return replies
 # frequency), then the active model version, then the customer counter.
 # ARGV: doc key prefix, doc key suffix, index key suffix, packed profile tag, cap per
 # entry, cap in total, 1 if a surname counter is given, an identifier's vote, then the
-# field and the vote of each blocking entry, then the surname's field.
+# field and the vote of each blocking entry, then the fields of the name counters asked.
 # An entry shared by more customers than the cap is skipped: one common value ("Smith")
 # must not make a query score thousands of records. Past the total cap, the candidates
 # with the most votes are kept (an identifier's entry votes more than a name's; a
 # customer found by name and by postcode has two votes), ties in blocking order: those
 # cut off are the ones that agree on least. Only when one found by an identifier is cut
 # could the cut have hidden a match: then the reply says the candidates are incomplete.
-# Reply: {surname count, customer count, 1 if the total cap cut an identifier's candidate,
-#         active model version ("" for the shipped defaults), skipped fields..., "",
+# Reply: {customer count, 1 if the total cap cut an identifier's candidate, active model
+#         version ("" for the shipped defaults), each name counter asked (how many
+#         customers have that surname, that given name), skipped fields..., "",
 #         then per candidate: id, "p" and its packed profile (the first line of its
 #         index list) or, for a record written before profiles were packed, "d" and
 #         the record}
 CANDIDATES = """
 local prefix, suffix, ix_suffix, tag = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local cap, total_cap = tonumber(ARGV[5]), tonumber(ARGV[6])
-local has_tf = ARGV[7] == '1'
+local n_tf = tonumber(ARGV[7])
 local identifier_vote = tonumber(ARGV[8])
-local n_blocking = (#KEYS - 2 - (has_tf and 1 or 0)) / 2
+local n_blocking = (#KEYS - 2 - n_tf) / 2
 local votes, ids, skipped = {}, {}, {}
 for i = 1, n_blocking do
   local bucket, spill = KEYS[2 * i - 1], KEYS[2 * i]
@@ -107,9 +108,12 @@ if #ids > total_cap then
   for k = #ordered, total_cap + 1, -1 do ordered[k] = nil end
   ids = ordered
 end
-local reply = {0, tonumber(redis.call('GET', KEYS[#KEYS]) or '0'), truncated,
+local reply = {tonumber(redis.call('GET', KEYS[#KEYS]) or '0'), truncated,
                redis.call('GET', KEYS[#KEYS - 1]) or ''}
-if has_tf then reply[1] = tonumber(redis.call('HGET', KEYS[#KEYS - 2], ARGV[#ARGV]) or '0') end
+for i = 1, n_tf do
+  local count = redis.call('HGET', KEYS[2 * n_blocking + i], ARGV[8 + 2 * n_blocking + i])
+  reply[#reply + 1] = tonumber(count or '0')
+end
 for _, field in ipairs(skipped) do reply[#reply + 1] = field end
 reply[#reply + 1] = ''
 for _, id in ipairs(ids) do

@@ -114,7 +114,8 @@ async def test_the_keyspace_holds_no_email_or_phone_in_clear(
     names = [k async for k in redis.scan_iter(match=keys.everything())]
     assert not [k for k in names if "dana" in k.lower() or "7700900123" in k]
     for key in await _index_keys(redis, keys):
-        counted = key.startswith(f"{keys.prefix}:bk:fn:")  # the surname's counter
+        # The surname's and the given name's counters.
+        counted = key.startswith((f"{keys.prefix}:bk:fn:", f"{keys.prefix}:bk:gn:"))
         for value in (await redis.hgetall(key)).values():
             assert value == ("1" if counted else "C-1")
 

@@ -84,9 +84,17 @@ def test_agreement_raises_and_disagreement_lowers_the_weight() -> None:
 
 def test_a_rare_surname_says_more_than_a_common_one() -> None:
     outcomes = compare(build_profile(given="Dana", family="King"), DANA)
-    common = score(outcomes, family_tf={"king": 0.01}, family_value="king")
-    rare = score(outcomes, family_tf={"king": 0.00001}, family_value="king")
+    common = score(outcomes, tf={"family_name": 0.01})
+    rare = score(outcomes, tf={"family_name": 0.00001})
     assert rare.match_weight > common.match_weight
+
+
+def test_a_rare_given_name_says_more_and_a_common_one_never_counts_against() -> None:
+    outcomes = compare(build_profile(given="Dana", family="King"), DANA)
+    default = score(outcomes).match_weight
+    assert score(outcomes, tf={"given_name": 0.00001}).match_weight > default
+    # A book where everyone is called Dana: no less than the default says.
+    assert score(outcomes, tf={"given_name": 1.0}).match_weight == default
 
 
 def test_probability_is_bounded() -> None:
