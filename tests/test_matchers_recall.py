@@ -160,3 +160,28 @@ def test_every_kind_of_blocking_entry_has_its_rank() -> None:
     assert {"em", "ph", "ac", "hd", "dob", "pc", "st", "nf", "nt", "nm", "gt", "gd", "gx"} <= kinds
     ranks = [keys.index_rank(f"{kind}:x") for kind in kinds]
     assert len(set(ranks)) == len(kinds)  # each kind ranked, none left to the default
+
+
+def test_plain_two_word_names_split_as_nameparser_splits_them() -> None:
+    import random
+
+    from nameparser import HumanName
+    from nicknames import name_triplets
+
+    from matchers import names
+    from service.quality_data import COMMON_SURNAMES
+
+    givens = sorted({t.name1 for t in name_triplets()})
+    families = [*COMMON_SURNAMES, "Kowalski", "Nguyen", "Müller", "Иванов", "Παπαδοπούλου"]
+    rng = random.Random(3)  # noqa: S311 - test names, not secrets
+    pairs = [f"{rng.choice(givens).capitalize()} {rng.choice(families)}" for _ in range(2000)]
+    pairs += ["Dana King", "King Dana", "Jr Smith", "Van Berg", "Dr Who", "Mr Smith", "Ann Bin"]
+    checked = 0
+    for full in pairs:
+        plain = names._plain_pair(full)
+        if plain is not None:
+            checked += 1
+            parsed = HumanName(full, constants=names._PARSING)
+            assert plain.given == " ".join(names._clean_tokens(parsed.first)), full
+            assert plain.family == " ".join(names._clean_tokens(parsed.last)), full
+    assert checked > 1900  # the fast path is the common one
