@@ -36,7 +36,7 @@ from service.links import LinkError
 from service.logs import get_logger
 from service.paging import BadCursor
 from service.problems import FieldError, ProblemError, from_validation_error, problem_response
-from service.resolve import QueryError
+from service.resolvequery import QueryError
 from service.signedcalls import SIGNATURE_HEADER, SIGNED_PRINCIPAL, TIMESTAMP_HEADER, check_signed
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

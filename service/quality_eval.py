@@ -16,7 +16,8 @@ from service.quality_queries import (
     WEAK,
     Query,
 )
-from service.resolve import QueryError, Resolver
+from service.resolve import Resolver
+from service.resolvequery import QueryError
 
 # Goals of issue 18 that hold for every class.
 WRONG_PERSON_GOAL = 0

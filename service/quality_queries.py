@@ -25,7 +25,7 @@ from service.quality import (
     name_key,
 )
 from service.quality_data import UK_TOWNS
-from service.resolve import AddressQuery, ResolveQuery
+from service.resolvequery import AddressQuery, ResolveQuery
 
 STRONG, WEAK, HOUSEHOLD, STRANGER = "strong", "weak", "household", "stranger"
 STRONG_GOAL = 0.98

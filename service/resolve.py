@@ -16,16 +16,10 @@ import redis.asyncio as aioredis
 from pydantic import BaseModel, Field
 
 from matchers.compare import comparer
-from matchers.contact import normalize_dob, normalize_email, normalize_phone
 from matchers.decide import Standing, Thresholds, decide, unlinked_because
-from matchers.extract import extract
 from matchers.givennames import known_given_names
 from matchers.model import DEFAULT_PARAMS, Evidence, ModelParams, Score, match_weight, score
-from matchers.names import name_of, split_display
-from matchers.places import Place, region_of
-from matchers.postcodes import read_postcode
-from matchers.profile import PACK_FORMAT, Profile, build_profile, unpack
-from matchers.textnames import speaker
+from matchers.profile import PACK_FORMAT, Profile, unpack
 from service.autopipeline import ScriptBatcher
 from service.customers import CustomerStore
 from service.indexing import blocking_keys, name_counters, profile_of
@@ -33,46 +27,15 @@ from service.keyschema import IDENTIFIER_VOTE, KeySchema
 from service.links import IdentityLinks
 from service.logs import get_logger
 from service.models import (
-    Channel,
-    ExternalId,
-    LongText,
-    ShortText,
     StoreIntegrityError,
-    Strict,
     read_stored,
 )
 from service.modelstore import ModelStore, UnknownVersion
 from service.redistypes import text
+from service.resolvequery import ResolveQuery, query_profile
 from service.scripts import CANDIDATES
 
 log = get_logger("socialid.resolve")
-
-
-class AddressQuery(Strict):
-    line1: ShortText | None = None
-    line2: ShortText | None = None
-    city: ShortText | None = None
-    postcode: ShortText | None = None
-    region: ShortText | None = None
-    country: ShortText | None = None
-
-
-class ResolveQuery(Strict):
-    given_name: ShortText | None = None
-    family_name: ShortText | None = None
-    name: ShortText | None = None
-    email: ShortText | None = None
-    phone: ShortText | None = None
-    address: AddressQuery | None = None
-    date_of_birth: ShortText | None = None
-    account_number: ShortText | None = None
-    handle: ShortText | None = None
-    channel: Channel | None = None
-    external_id: ExternalId | None = None
-    text: LongText | None = Field(
-        default=None, description="Free text: identifiers in it (account numbers, e-mail, "
-        "phone, postcode) are extracted and weighed on their own.",
-    )  # fmt: skip
 
 
 class ProfileCache:
@@ -98,14 +61,6 @@ class ProfileCache:
         if len(self._entries) > self._size:
             self._entries.popitem(last=False)
         return profile
-
-
-class QueryError(ValueError):
-    """Query fields that are present but cannot be read: (JSON Pointer, reason) each."""
-
-    def __init__(self, problems: list[tuple[str, str]]) -> None:
-        super().__init__("; ".join(f"{p}: {r}" for p, r in problems))
-        self.problems = problems
 
 
 class Candidate(BaseModel):
@@ -204,61 +159,11 @@ class Resolver:
         self._ix_suffix = keys.around_id(keys.customer_index)[1]
 
     def profile(self, query: ResolveQuery) -> Profile:
-        address = query.address
-        display, said_place = split_display(query.name) if query.name else (None, None)
-        if said_place and not (address and address.city):
-            # The town a display name gives ("Dana | Leeds") is evidence like any other.
-            base = address or AddressQuery()
-            address = base.model_copy(update={"city": said_place})
-        dob = normalize_dob(query.date_of_birth) if query.date_of_birth else None
-        problems = []
-        if query.date_of_birth and dob is None:
-            problems.append(("/date_of_birth", "not a date as YYYY-MM-DD or YYYYMMDD"))
-        if query.email and normalize_email(query.email) is None:
-            problems.append(("/email", "not an e-mail address"))
-        if query.phone and normalize_phone(query.phone, self._region) is None:
-            problems.append(("/phone", f"not a phone number (default region {self._region})"))
-        place = (
-            Place(address.postcode, address.country, address.city, address.line1)
-            if address
-            else None
-        )
-        if place and place.postcode:
-            country = region_of(place.country, self._region)
-            if not read_postcode(place.postcode, country):
-                problems.append(("/address/postcode", "not a postcode of any country"))
-        if problems:
-            # A value the query cannot use must not be dropped silently: the answer would
-            # be weaker than the caller believes.
-            raise QueryError(problems)
-        mentioned = (
-            [
-                (f.kind, f.value)
-                for f in extract(
-                    query.text,
-                    region=self._region,
-                    account_pattern=self._account_pattern,
-                    check_digit=self._check_digit,
-                )
-            ]
-            if query.text
-            else []
-        )
-        person, from_text = speaker(
-            name_of(query.given_name, query.family_name, display), query.text
-        )
-        return build_profile(
-            given=person.given,
-            family=person.family,
-            name_source="text" if from_text else None,
-            emails=[query.email] if query.email else [],
-            phones=[query.phone] if query.phone else [],
-            date_of_birth=dob,
-            places=[place] if place else [],
-            accounts=[query.account_number] if query.account_number else [],
-            handles=[query.handle] if query.handle else [],
-            mentioned=mentioned,
+        return query_profile(
+            query,
             region=self._region,
+            account_pattern=self._account_pattern,
+            check_digit=self._check_digit,
         )
 
     async def resolve(

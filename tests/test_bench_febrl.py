@@ -27,7 +27,7 @@ from service.bench_febrl import (
     without,
 )
 from service.models.customer import CustomerIn
-from service.resolve import ResolveQuery
+from service.resolvequery import ResolveQuery
 from service.settings import Settings
 
 NAN = math.nan

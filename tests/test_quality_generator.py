@@ -24,7 +24,7 @@ from service.models.customer import REGION
 from service.quality import BookStream, name_key
 from service.quality_eval import evaluate, report
 from service.quality_queries import CLASSES, HOUSEHOLD, STRANGER, Query, build, written
-from service.resolve import ResolveQuery
+from service.resolvequery import ResolveQuery
 from service.settings import Settings
 from service.stores import build_stores
 

@@ -29,7 +29,8 @@ from service.logs import get_logger
 from service.middleware import on_request_line, requires
 from service.models import LookupRequest
 from service.openapi import documented
-from service.resolve import Resolution, ResolveQuery
+from service.resolve import Resolution
+from service.resolvequery import ResolveQuery
 
 routes = web.RouteTableDef()
 log = get_logger("socialid.lookup")

@@ -16,7 +16,8 @@ from service.bodies import json_model, query_model, read_model
 from service.middleware import requires
 from service.models import Strict
 from service.openapi import documented
-from service.resolve import AddressQuery, Candidate, Resolution, ResolveQuery
+from service.resolve import Candidate, Resolution
+from service.resolvequery import AddressQuery, ResolveQuery
 
 routes = web.RouteTableDef()
 

@@ -7,7 +7,7 @@ import re
 
 from adapters.message import InboundMessage
 from matchers.contact import normalize_email
-from service.resolve import AddressQuery, ResolveQuery
+from service.resolvequery import AddressQuery, ResolveQuery
 
 _SHORT = 200
 _LONG = 10_000
