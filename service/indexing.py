@@ -145,6 +145,14 @@ def blocking_keys(keys: KeySchema, profile: Profile, *, query: bool = False) -> 
         _name_keys(out, entry, family, forms, profile.towns)
         if query and given:
             _name_keys(out, entry, given, blocking_forms(family), profile.towns)
+            # A nickname may stand for any of its formal names (Ricky: Richard, Eric,
+            # Frederick, ...); a record keeps one, the query looks for each by full name
+            # and sound. Only the query pays for it: records seldom hold nicknames.
+            whole = family.replace(" ", "")
+            for formal in sorted(canonical_forms(given) - set(forms))[:_MAX_FORMAL]:
+                out.add(entry("nf", f"{formal} {whole}"))
+                for sound in _sounds(family):
+                    out.add(entry("nm", f"{sound}:{formal[0]}"))
     if given:
         for form in forms:
             for d in profile.districts:
@@ -178,7 +186,7 @@ def _name_keys(
     # on its own ("Dana Lee" finds Dana King-Lee); particles never alone (every "van" is
     # not one family).
     whole = family.replace(" ", "")
-    sounds = {s for s in (phonetic(p) for p in (whole, *family_parts(family))) if s}
+    sounds = _sounds(family)
     for form in forms:
         initial = form[:1]
         for sound in sounds:
@@ -193,6 +201,11 @@ def _name_keys(
                 out.add(entry("gx", f"{form}::{whole[-3:]}"))
 
 
+def _sounds(family: str) -> set[str]:
+    return {s for s in (phonetic(p) for p in (family.replace(" ", ""), *family_parts(family))) if s}
+
+
+_MAX_FORMAL = 12
 _MENTIONED_KINDS = {"email": "em", "phone": "ph", "account_number": "ac"}
 
 

@@ -49,6 +49,7 @@ BOOK: dict[str, dict[str, Any]] = {
     "C-VB": {"given_name": "Sanne", "family_name": "van der Berg"},
     "C-VD": {"given_name": "Sanne", "family_name": "van Dijk"},
     "C-KL": {"given_name": "Dana", "family_name": "King-Lee"},
+    "C-FO": {"given_name": "Frederick", "family_name": "Oyelaran"},
     "C-EL": {"given_name": "Ελένη", "family_name": "Παπαδοπούλου"},
     "C-NS": {"given_name": "Natalia", "family_name": "Smirnova", "date_of_birth": "1980-05-19",
              "addresses": [{"line1": "142 Park Avenue", "postcode": "B11 3NJ"}]},
@@ -102,6 +103,8 @@ async def test_an_exact_full_name_alone_is_suggested_not_linked(client: AppClien
 async def test_a_nickname_or_a_typo_in_a_display_name_still_finds_her(client: AppClient) -> None:
     await _load(client)
     assert _ids(await _resolve(client, name="Bill Okafor"))[:1] == ["C-WS"]
+    # A nickname of many formal names: Ricky may be Richard, Eric or Frederick.
+    assert _ids(await _resolve(client, name="Ricky Oyelaran"))[:1] == ["C-FO"]
     assert _ids(await _resolve(client, name="Rachel Kowalsky"))[:1] == ["C-RK"]
     assert _ids(await _resolve(client, name="Kowalski Rachel"))[:1] == ["C-RK"]
     # A slip that changes how the surname sounds.
