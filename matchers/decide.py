@@ -107,14 +107,14 @@ def not_overwhelming(evidence: list[Evidence]) -> str | None:
     They do when each agrees, independent of the others. Allowed: one of them agreeing
     only nearly (a typo in a name, day and month swapped, the town without the street;
     two where postcode and street both agree); and, where everything else agrees outright,
-    address in full, a given name missing or a family name that differs (a married name).
-    Never a date of birth that differs (a father and son of one name at one address) or a
-    given name that differs (twins)."""
+    address in full, a family name that differs (a married name). Never without a given
+    name, nor with one or a date of birth that differs: twins share everything else, and a
+    father and son of one name share all but the birthday."""
     by_field = {e.field: e.level for e in evidence}
     if by_field.get("date_of_birth") is None:
         return "no date of birth to compare"
     near = 0
-    gaps = 0  # a given name missing, a family name that differs
+    gaps = 0  # a family name that differs
     for field, (agrees, nearly) in (
         ("given_name", _GIVEN), ("family_name", _FAMILY), ("date_of_birth", _BIRTH)
     ):  # fmt: skip
@@ -123,10 +123,10 @@ def not_overwhelming(evidence: list[Evidence]) -> str | None:
             continue
         if level in nearly:
             near += 1
-        elif (field == "given_name" and level is None) or (
-            field == "family_name" and level in (None, "else")
-        ):
-            gaps += level is not None or field == "given_name"
+        elif field == "family_name" and level in (None, "else"):
+            gaps += level is not None
+        elif level is None:
+            return f"no {field.replace('_', ' ')} to compare"
         else:
             return f"the {field.replace('_', ' ')} differs"
     levels = set(by_field.items())
@@ -139,7 +139,7 @@ def not_overwhelming(evidence: list[Evidence]) -> str | None:
     if gaps:
         if gaps == 1 and near == 0 and in_full:
             return None
-        return "a name missing or different, and not everything else agrees"
+        return "another family name, and not everything else agrees"
     return None if near <= (2 if in_full else 1) else "too much agrees only nearly"
 
 

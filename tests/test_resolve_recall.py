@@ -286,6 +286,12 @@ async def test_name_date_of_birth_and_address_never_link_a_twin_or_a_namesake(
         client, name="Liam O'Brian", date_of_birth="1988-09-01", address={"city": "Belconnen"}
     )
     assert answer["status"] != "matched"
+    # Without a given name: a twin shares everything else.
+    answer = await _resolve(
+        client, family_name="O'Brien", date_of_birth="1988-01-09",
+        address={"line1": "12 Wattle St", "postcode": "2617", "country": "AU"},
+    )  # fmt: skip
+    assert answer["status"] != "matched"
     # Name and date of birth without an address: the rep is told why.
     answer = await _resolve(client, name="Liam O'Brien", date_of_birth="1988-01-09")
     assert answer["status"] == "ambiguous"
