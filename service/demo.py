@@ -76,7 +76,8 @@ def render(message: LookupRequest, answer: dict[str, Any], today: date) -> list[
         if res["method"] == "linked_identity"
         else "matched on "
         + ", ".join(
-            f"{e['field'].replace('_', ' ')} ({e['level']})"
+            f"{e['field'].replace('_', ' ')} ({e['level']}"
+            f"{', written in the text' if e.get('source') == 'text' else ''})"
             for e in res["candidates"][0]["evidence"]
             if e["weight"] > 0
         )

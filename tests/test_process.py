@@ -138,6 +138,10 @@ def test_demo_resolves_every_sample_message(tmp_path: Path) -> None:
     for path in ("twitter", "facebook", "forum", "email/raw"):
         assert f"POST /webhooks/{path} -> msg_" in result.stdout, path
     assert "Dana King (C-1001)" in result.stdout
+    # Named only in her text, quoting the family account her father holds.
+    assert "Amara Lee (C-1005), matched on given name (exact, written in the text)" in (
+        result.stdout
+    )
     assert "open case CASE-881" in result.stdout
     # The sample book is built so that every flag fires at least once.
     for code in (
