@@ -19,22 +19,17 @@ import json
 import logging
 import math
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from service.app import redis_client
-from service.bench_resolve import served
-from service.embedded import EmbeddedRedis
+from service.bench_resolve import served_book
 from service.importer import Record
 from service.settings import Settings
-from service.stores import build_stores
 
 Row = Mapping[str, object]
 THRESHOLD = 0.99  # Splink's pairs at or above this are its links; socialid decides its own
@@ -251,19 +246,9 @@ async def bench_febrl(settings: Settings, number: int) -> int:
 async def _socialid(
     settings: Settings, originals: Mapping[str, Row], duplicates: Mapping[str, Row]
 ) -> tuple[Tally, Resends]:
-    with tempfile.TemporaryDirectory(prefix="socialid-bench-") as tmp:
-        server = EmbeddedRedis(Path(tmp), appendfsync="no", allocator=settings.embedded_allocator)
-        await asyncio.to_thread(server.start)
-        try:
-            client = redis_client(server.url, settings.model_copy(update={"redis_timeout": 30.0}))
-            stores = build_stores(client, settings.model_copy(update={"key_prefix": "sid"}))
-            summary = await stores.importer.customers(_lines(originals))
-            await client.aclose()
-            print(f"  imported: accepted {summary.accepted:,}, rejected {summary.rejected:,}")
-            async with served(server.url) as http:
-                return await _resolve_all(http, duplicates)
-        finally:
-            await asyncio.to_thread(server.stop)
+    async with served_book(settings, _lines(originals)) as (http, summary):
+        print(f"  imported: accepted {summary.accepted:,}, rejected {summary.rejected:,}")
+        return await _resolve_all(http, duplicates)
 
 
 async def _lines(originals: Mapping[str, Row]) -> AsyncIterator[tuple[int, Record]]:

@@ -16,7 +16,7 @@ import secrets
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from service.app import redis_client
 from service.bench import percentile, wait_ready
 from service.demo import free_port
 from service.embedded import EmbeddedRedis
-from service.importer import Record
+from service.importer import ImportSummary, Record
 from service.settings import Settings
 from service.stores import build_stores
 from service.synthetic import book
@@ -72,17 +72,28 @@ def _queries(sample: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
 
 async def bench_resolve(settings: Settings, customers: int) -> int:
     sample: list[dict[str, Any]] = []
+    async with served_book(settings, _lines(customers, sample)) as (http, summary):
+        print(f"{customers:,} customers imported in {summary.seconds:,.0f} s")
+        return await _query(http, _queries(sample))
+
+
+@asynccontextmanager
+async def served_book(
+    settings: Settings, lines: AsyncIterable[tuple[int, Record]]
+) -> AsyncIterator[tuple[aiohttp.ClientSession, ImportSummary]]:
+    """A book imported straight into a private embedded store (under the key prefix a
+    plain ``socialid serve`` uses), then served by one: the session to it, and what the
+    import said."""
     with tempfile.TemporaryDirectory(prefix="socialid-bench-") as tmp:
         server = EmbeddedRedis(Path(tmp), appendfsync="no", allocator=settings.embedded_allocator)
         await asyncio.to_thread(server.start)
         try:
             client = redis_client(server.url, settings.model_copy(update={"redis_timeout": 30.0}))
             stores = build_stores(client, settings.model_copy(update={"key_prefix": "sid"}))
-            started = time.perf_counter()
-            await stores.importer.customers(_lines(customers, sample))
-            print(f"{customers:,} customers imported in {time.perf_counter() - started:,.0f} s")
+            summary = await stores.importer.customers(lines)
             await client.aclose()
-            return await _serve_and_query(server.url, _queries(sample))
+            async with served(server.url) as http:
+                yield http, summary
         finally:
             await asyncio.to_thread(server.stop)
 
@@ -110,24 +121,23 @@ async def served(url: str) -> AsyncIterator[aiohttp.ClientSession]:
         await proc.wait()
 
 
-async def _serve_and_query(url: str, queries: dict[str, list[dict[str, Any]]]) -> int:
-    async with served(url) as http:
-        for kind, batch in queries.items():
-            for warm in batch[:50]:  # first queries load the model and fill caches
-                async with http.post("/v1/resolve", json=warm) as resp:
-                    await resp.read()
-            latencies: list[float] = []
-            statuses: dict[str, int] = {}
-            for query in batch:
-                t = time.perf_counter()
-                async with http.post("/v1/resolve", json=query) as resp:
-                    answer = await resp.json()
-                latencies.append(time.perf_counter() - t)
-                statuses[answer["status"]] = statuses.get(answer["status"], 0) + 1
-            latencies.sort()
-            p50, p99 = (percentile(latencies, q) * 1000 for q in (0.5, 0.99))
-            print(
-                f"{kind}: {len(batch):,} queries one at a time: p50 {p50:.2f} ms, "
-                f"p99 {p99:.2f} ms; {statuses}"
-            )
+async def _query(http: aiohttp.ClientSession, queries: dict[str, list[dict[str, Any]]]) -> int:
+    for kind, batch in queries.items():
+        for warm in batch[:50]:  # first queries load the model and fill caches
+            async with http.post("/v1/resolve", json=warm) as resp:
+                await resp.read()
+        latencies: list[float] = []
+        statuses: dict[str, int] = {}
+        for query in batch:
+            t = time.perf_counter()
+            async with http.post("/v1/resolve", json=query) as resp:
+                answer = await resp.json()
+            latencies.append(time.perf_counter() - t)
+            statuses[answer["status"]] = statuses.get(answer["status"], 0) + 1
+        latencies.sort()
+        p50, p99 = (percentile(latencies, q) * 1000 for q in (0.5, 0.99))
+        print(
+            f"{kind}: {len(batch):,} queries one at a time: p50 {p50:.2f} ms, "
+            f"p99 {p99:.2f} ms; {statuses}"
+        )
     return 0
