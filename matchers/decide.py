@@ -47,7 +47,6 @@ _ADDRESS_NEAR = frozenset({("town", "exact"), ("postcode", "same district")})
 # holder's number) says "this household", not "this person": a given name or a date of
 # birth that disagrees outright means it is someone else in it.
 _CONTRADICTING = (("given_name", "else"), ("date_of_birth", "else"))
-CONTRADICTIONS: frozenset[tuple[str, str]] = frozenset(_CONTRADICTING)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +85,6 @@ class Standing:
 def _odds(bits: float) -> float:
     odds: float = 2.0 ** min(bits, 1000.0)
     return odds
-
-
-def contradicted(evidence: list[Evidence]) -> bool:
-    return bool({(e.field, e.level) for e in evidence} & CONTRADICTIONS)
 
 
 def has_strong_identifier(evidence: list[Evidence]) -> bool:
