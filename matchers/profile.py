@@ -91,7 +91,6 @@ def build_profile(
     emails: Iterable[str] = (),
     phones: Iterable[str] = (),
     date_of_birth: str | None = None,
-    postcodes: Iterable[str] = (),
     places: Iterable[Place] = (),
     accounts: Iterable[str] = (),
     handles: Iterable[str] = (),
@@ -103,14 +102,9 @@ def build_profile(
 ) -> Profile:
     """``normalised``: e-mails and phones were normalised on the way into the customer
     book (the values that could not be are skipped rather than parsed again).
-    ``postcodes`` are read in ``region``; each of ``places`` in its own country's."""
+    Each of ``places`` is read in its own country, ``region`` where it names none."""
     person = name_of(given, family, name)
     codes, districts, towns, streets = set(), set(), set(), set()
-    for raw in postcodes:
-        code = read_postcode(raw, region)
-        if code:
-            codes.add(code)
-            districts.add(district(code, region))
     for place in places:
         if place.postcode:
             country = region_of(place.country, region)

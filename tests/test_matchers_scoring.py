@@ -10,11 +10,12 @@ from matchers.compare import COMPARISONS, NULL, compare, comparer
 from matchers.contact import canonical_email, phone_tail
 from matchers.decide import Standing, decide, has_strong_identifier
 from matchers.model import DEFAULT_PARAMS, Evidence, Score, probability, score
+from matchers.places import Place
 from matchers.profile import Profile, build_profile, pack, unpack
 
 DANA = build_profile(
     given="Dana", family="King", emails=["dana.king@gmail.com"], phones=["07911 123456"],
-    date_of_birth="1984-05-03", postcodes=["LS6 3AG"], accounts=["55-1234-88"],
+    date_of_birth="1984-05-03", places=[Place("LS6 3AG")], accounts=["55-1234-88"],
 )  # fmt: skip
 
 
@@ -42,9 +43,9 @@ def levels(query: Profile, record: Profile = DANA) -> dict[str, str]:
         ({"date_of_birth": "1984-03-05"}, "date_of_birth", "day and month swapped"),
         ({"date_of_birth": "1985-05-03"}, "date_of_birth", "one part off"),
         ({"date_of_birth": "1990-01-01"}, "date_of_birth", "else"),
-        ({"postcodes": ["ls63ag"]}, "postcode", "exact"),
-        ({"postcodes": ["LS6 1AA"]}, "postcode", "same district"),
-        ({"postcodes": ["M1 1AE"]}, "postcode", "else"),
+        ({"places": [Place("ls63ag")]}, "postcode", "exact"),
+        ({"places": [Place("LS6 1AA")]}, "postcode", "same district"),
+        ({"places": [Place("M1 1AE")]}, "postcode", "else"),
         ({"accounts": ["55 1234 88"]}, "account_number", "exact"),
         ({"handles": ["@DanaKing84"]}, "handle", "spells the name"),
         ({"handles": ["@dana_k"]}, "handle", "spells the name"),
@@ -74,10 +75,10 @@ def test_every_level_has_parameters() -> None:
 def test_agreement_raises_and_disagreement_lowers_the_weight() -> None:
     base = score(compare(build_profile(given="Dana", family="King"), DANA)).match_weight
     more = score(
-        compare(build_profile(given="Dana", family="King", postcodes=["LS6 3AG"]), DANA)
+        compare(build_profile(given="Dana", family="King", places=[Place("LS6 3AG")]), DANA)
     ).match_weight
     less = score(
-        compare(build_profile(given="Dana", family="King", postcodes=["M1 1AE"]), DANA)
+        compare(build_profile(given="Dana", family="King", places=[Place("M1 1AE")]), DANA)
     ).match_weight
     assert less < base < more
 
@@ -138,13 +139,15 @@ def test_a_strong_identifier_matches() -> None:
 
 
 def test_names_and_places_alone_never_match() -> None:
-    query = build_profile(given="Dana", family="King", postcodes=["LS6 3AG"], handles=["@danaking"])
+    query = build_profile(
+        given="Dana", family="King", places=[Place("LS6 3AG")], handles=["@danaking"]
+    )
     status, _ = decide(_ranked(query))
     assert status != "matched"
 
 
 def test_date_of_birth_with_name_and_address_is_strong() -> None:
-    query = build_profile(name="Dana King", date_of_birth="1984-05-03", postcodes=["LS6 3AG"])
+    query = build_profile(name="Dana King", date_of_birth="1984-05-03", places=[Place("LS6 3AG")])
     assert decide(_ranked(query))[0] == "matched"
     without_address = build_profile(name="Dana King", date_of_birth="1984-05-03")
     assert decide(_ranked(without_address))[0] != "matched"
@@ -207,7 +210,7 @@ def test_the_same_handle_elsewhere_is_evidence_but_not_strong() -> None:
 def test_a_packed_profile_reads_back_equal() -> None:
     full = build_profile(
         name="Dr Dana K. King", emails=["Dana.King+x@gmail.com"], phones=["07911 123456"],
-        date_of_birth="1984-05-03", postcodes=["LS6 3AG"], accounts=["55-1234-88"],
+        date_of_birth="1984-05-03", places=[Place("LS6 3AG")], accounts=["55-1234-88"],
         handles=["@dana_king84"], mentioned=[("account_number", "55-1234-88")],
     )  # fmt: skip
     for profile in (full, Profile()):
@@ -223,9 +226,9 @@ def test_a_profile_packed_otherwise_or_damaged_is_not_read(line: str) -> None:
 
 
 def test_comparing_many_against_one_query_agrees_with_compare() -> None:
-    records = [DANA, build_profile(given="Dan", family="Kingston", postcodes=["LS6 1AA"]),
+    records = [DANA, build_profile(given="Dan", family="Kingston", places=[Place("LS6 1AA")]),
                build_profile(handles=["dana_k"]), Profile()]  # fmt: skip
-    for query in (build_profile(name="Dana King", postcodes=["LS6 3AG"]),
+    for query in (build_profile(name="Dana King", places=[Place("LS6 3AG")]),
                   build_profile(handles=["@dana_k"], mentioned=[("account_number", "55123488")]),
                   Profile()):  # fmt: skip
         against = comparer(query)
