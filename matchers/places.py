@@ -5,6 +5,7 @@ one street).
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -82,3 +83,16 @@ def street_name(street: str) -> str:
 @lru_cache(maxsize=65_536)
 def town_of(city: str) -> str | None:
     return fold(city) or None
+
+
+# A profile location that names a place: "Leeds, UK", "Belconnen ACT, Australia". Not
+# "🌍 everywhere", "she/her" or a URL.
+_PLACE = re.compile(r"[^\W\d_][^\W\d_ .'-]{1,39}(?: [^\W\d_][^\W\d_.'-]*){0,3}")
+
+
+def town_of_location(location: str | None) -> str | None:
+    """The town a profile location names first, if it reads as one."""
+    if not location:
+        return None
+    first = location.split(",", 1)[0].strip()
+    return first if _PLACE.fullmatch(first) else None

@@ -8,12 +8,11 @@ import pytest
 from matchers.compare import compare
 from matchers.extract import extract
 from matchers.names import Name
-from matchers.places import region_of, street_of
+from matchers.places import region_of, street_of, town_of_location
 from matchers.postcodes import read_postcode
 from matchers.profile import build_profile
 from matchers.text import fold
 from matchers.textnames import name_in_text, speaker
-from service.ingest.query import town_of_location
 
 
 @pytest.mark.parametrize(

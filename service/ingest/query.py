@@ -3,10 +3,9 @@ the identifiers mentioned in the text."""
 
 from __future__ import annotations
 
-import re
-
 from adapters.message import InboundMessage
 from matchers.contact import normalize_email
+from matchers.places import town_of_location
 from service.resolvequery import AddressQuery, ResolveQuery
 
 _SHORT = 200
@@ -15,19 +14,6 @@ _LONG = 10_000
 
 def _short(value: str | None) -> str | None:
     return value[:_SHORT] if value else None
-
-
-# A profile location that names a place: "Leeds, UK", "Belconnen ACT, Australia". Not
-# "🌍 everywhere", "she/her" or a URL.
-_PLACE = re.compile(r"[^\W\d_][^\W\d_ .'-]{1,39}(?: [^\W\d_][^\W\d_.'-]*){0,3}")
-
-
-def town_of_location(location: str | None) -> str | None:
-    """The town a profile location names first, if it reads as one."""
-    if not location:
-        return None
-    first = location.split(",", 1)[0].strip()
-    return first if _PLACE.fullmatch(first) else None
 
 
 def message_query(message: InboundMessage) -> ResolveQuery:
