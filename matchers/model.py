@@ -141,7 +141,7 @@ class Evidence(BaseModel, frozen=True):
     source: str | None = Field(
         default=None,
         description="Where the query's value came from when not a field of its own: "
-        "'text' (a name written in the message), 'handle', 'display name'.",
+        "'text' for a name the writer gave in the message.",
     )
 
 
@@ -150,7 +150,7 @@ class Score(BaseModel, frozen=True):
     match_probability: float
     evidence: list[Evidence]
     # This candidate's share of the posterior among every candidate found and "not a
-    # customer" (``with_shares``): what ranks a suggestion, not what links it.
+    # customer" (``matchers.decide.Standing``): what ranks a suggestion, not what links it.
     share: float = 0.0
 
 

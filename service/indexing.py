@@ -148,10 +148,10 @@ def blocking_keys(keys: KeySchema, profile: Profile, *, query: bool = False) -> 
             # A nickname may stand for any of its formal names (Ricky: Richard, Eric,
             # Frederick, ...); a record keeps one, the query looks for each by full name
             # and sound. Only the query pays for it: records seldom hold nicknames.
-            whole = family.replace(" ", "")
+            whole, sounds = family.replace(" ", ""), _sounds(family)
             for formal in sorted(canonical_forms(given) - set(forms))[:_MAX_FORMAL]:
                 out.add(entry("nf", f"{formal} {whole}"))
-                for sound in _sounds(family):
+                for sound in sounds:
                     out.add(entry("nm", f"{sound}:{formal[0]}"))
     if given:
         for form in forms:

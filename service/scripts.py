@@ -33,10 +33,10 @@ return replies
 """
 
 # Candidates for one query in one round trip. KEYS: bucket and spill set of each
-# blocking entry, then (optionally) the bucket of the surname's counter (term
-# frequency), then the active model version, then the customer counter.
+# blocking entry, then the bucket of each name counter asked (surname, given name: term
+# frequencies), then the active model version, then the customer counter.
 # ARGV: doc key prefix, doc key suffix, index key suffix, packed profile tag, cap per
-# entry, cap in total, 1 if a surname counter is given, an identifier's vote, then the
+# entry, cap in total, how many name counters are asked, an identifier's vote, then the
 # field and the vote of each blocking entry, then the fields of the name counters asked.
 # An entry shared by more customers than the cap is skipped: one common value ("Smith")
 # must not make a query score thousands of records. Past the total cap, the candidates
