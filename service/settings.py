@@ -13,7 +13,7 @@ from matchers.decide import Thresholds
 from service.context.card import CardSettings
 from service.context.flags import FlagThresholds
 from service.conversations.lua import Routing
-from service.conversations.models import TEAM_PATTERN
+from service.schemas.conversation import TEAM_PATTERN
 
 ENV_PREFIX = "SOCIALID_"
 

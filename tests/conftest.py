@@ -17,10 +17,10 @@ import redis as syncredis
 import redis.asyncio as aioredis
 from aiohttp import web
 
-from service.app import create_app
-from service.embedded import EmbeddedRedis
-from service.keyschema import KeySchema
+from service.http.app import create_app
 from service.settings import Settings
+from service.store.embedded import EmbeddedRedis
+from service.store.keynames import KeySchema
 from tests.helpers import ADMIN_TOKEN, AppClient, MakeClient
 
 

@@ -8,8 +8,8 @@ import sys
 
 import redis.asyncio as aioredis
 
-from service.keyschema import KeySchema
-from service.redistypes import texts
+from service.store.keynames import KeySchema
+from service.store.redistypes import texts
 from tests.helpers import PROBLEM, AppClient, admin, bearer
 
 

@@ -8,8 +8,8 @@ import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 
-from service.autopipeline import ScriptBatcher
-from service.keyschema import KeySchema
+from service.store.autopipeline import ScriptBatcher
+from service.store.keynames import KeySchema
 
 # Appends ARGV[1] to the list at KEYS[1] and answers its new length; "boom" fails after
 # a first write, "none" answers nil.

@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pytest
 import redis.asyncio as aioredis
 
-from service.bench import bench_import
+from service.bench.commands import bench_import
 from service.settings import Settings
 
 

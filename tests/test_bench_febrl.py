@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from service.bench_febrl import (
+from service.bench.febrl import (
     SPLINK_FIELDS,
     THRESHOLD,
     Tally,
@@ -26,8 +26,8 @@ from service.bench_febrl import (
     unreadable,
     without,
 )
-from service.models.customer import CustomerIn
-from service.resolvequery import ResolveQuery
+from service.resolution.query import ResolveQuery
+from service.schemas.customer import CustomerIn
 from service.settings import Settings
 
 NAN = math.nan

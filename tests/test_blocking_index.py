@@ -10,11 +10,11 @@ import pytest
 import redis.asyncio as aioredis
 
 from matchers.profile import unpack
-from service.cli import main
-from service.indexing import OWNED_MARK, profile_of, recorded_entries, records_owned
-from service.keyschema import INDEX_LOCATION_LUA, KeySchema
-from service.models import read_stored
-from service.redistypes import text, text_or_none, texts
+from service.book.indexing import OWNED_MARK, profile_of, recorded_entries, records_owned
+from service.cli.main import main
+from service.schemas import read_stored
+from service.store.keynames import INDEX_LOCATION_LUA, KeySchema
+from service.store.redistypes import text, text_or_none, texts
 from tests.helpers import AppClient, MakeClient, admin
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from service.keyschema import KeySchema
-from service.redistypes import stream_entries
+from service.store.keynames import KeySchema
+from service.store.redistypes import stream_entries
 from tests.helpers import PROBLEM, AppClient, admin
 
 DANA: dict[str, Any] = {

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from service.audit import Action, AuditLog
-from service.keyschema import KeySchema
+from service.book.audit import Action, AuditLog
+from service.store.keynames import KeySchema
 from tests.helpers import PROBLEM, AppClient, MakeClient, admin
 from tests.test_import import NDJSON, ndjson, snapshot
 

@@ -8,11 +8,11 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from matchers.calibration import calibrate, labelled
-from service.calibration import model_calibration
 from service.ingest.runner import build_worker
-from service.keyschema import KeySchema
+from service.resolution.labels import model_calibration
 from service.settings import Settings
-from service.stores import build_stores
+from service.store.keynames import KeySchema
+from service.wiring import build_stores
 from tests import channels as ch
 from tests.helpers import AppClient, MakeClient, admin
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from service.context import CardSettings, Flag, build_card, derive, flags
 from service.context.flags import FlagThresholds
-from service.models import Customer, Event
+from service.schemas import Customer, Event
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 TODAY = date(2026, 3, 11)

@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 
 from service.ingest.runner import build_worker
 from service.settings import Settings
-from service.stores import build_stores
+from service.wiring import build_stores
 from tests import channels as ch
 from tests.helpers import AppClient, MakeClient, admin
 

@@ -18,7 +18,7 @@ from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 from matchers.contact import _intl, _plain, normalize_email
-from service.synthetic import book
+from service.bench.synthetic import book
 
 EXAMPLES = int(os.environ.get("SOCIALID_EMAIL_EXAMPLES", "400"))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from service.embedded import DataDirBusy, EmbeddedRedis, pid_alive, socket_path_for
+from service.store.embedded import DataDirBusy, EmbeddedRedis, pid_alive, socket_path_for
 
 
 def test_data_survives_a_stop_and_start(tmp_path: Path) -> None:
@@ -43,7 +43,7 @@ def test_a_library_the_loader_refuses_is_reported_as_libc(
 ) -> None:
     not_a_library = tmp_path / "libmimalloc.so"
     not_a_library.write_text("not an ELF file")
-    monkeypatch.setattr("service.embedded.mimalloc_library", lambda: not_a_library)
+    monkeypatch.setattr("service.store.embedded.mimalloc_library", lambda: not_a_library)
     with EmbeddedRedis(tmp_path / "store") as server:
         assert server.allocator == "libc"
         assert redis.Redis.from_url(server.url).ping()

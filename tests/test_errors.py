@@ -9,8 +9,8 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from structlog.testing import capture_logs
 
-from service.keyschema import KeySchema
-from service.problems import PROBLEM_TYPES
+from service.http.problems import PROBLEM_TYPES
+from service.store.keynames import KeySchema
 from tests.helpers import PROBLEM, AppClient, MakeClient, admin
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from service.embedded import EmbeddedRedis
+from service.store.embedded import EmbeddedRedis
 from tests.helpers import AppClient, MakeClient, admin
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from service.keyschema import KeySchema
+from service.store.keynames import KeySchema
 from tests.helpers import PROBLEM, AppClient, admin, bearer
 from tests.test_import import snapshot, snapshot_value
 

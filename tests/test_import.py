@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from service import indexing
-from service.heap import YOUNG_THRESHOLD, bulk_allocation
-from service.keyschema import KeySchema
-from service.models import Customer
-from service.redistypes import stream_entries, text
+from service.book import indexing
+from service.ops.heap import YOUNG_THRESHOLD, bulk_allocation
+from service.schemas import Customer
+from service.store.keynames import KeySchema
+from service.store.redistypes import stream_entries, text
 from tests.helpers import AppClient, MakeClient, admin
 
 NDJSON = {**admin(), "Content-Type": "application/x-ndjson"}
@@ -139,7 +139,7 @@ async def test_a_record_that_validates_but_cannot_be_prepared_is_rejected_alone(
             raise ValueError("cannot be indexed")
         return real(keys, customer, region)
 
-    monkeypatch.setattr("service.customers.index_record", failing)
+    monkeypatch.setattr("service.book.customers.index_record", failing)
     body = ndjson(*({"id": f"C-{i}", "given_name": "Dana"} for i in range(1, 31)))
     summary = await (await client.post("/v1/import/customers", data=body, headers=NDJSON)).json()
     assert summary["accepted"] == 29

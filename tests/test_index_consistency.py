@@ -16,12 +16,12 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from service.customers import CustomerStore, IdentityConflict
-from service.indexing import OWNED_MARK, owned_identities, set_entries
-from service.keyschema import COUNTED_KINDS, KeySchema
-from service.models import Customer, read_stored
-from service.models.customer import REGION
-from service.redistypes import text, texts
+from service.book.customers import CustomerStore, IdentityConflict
+from service.book.indexing import OWNED_MARK, owned_identities, set_entries
+from service.schemas import Customer, read_stored
+from service.schemas.customer import REGION
+from service.store.keynames import COUNTED_KINDS, KeySchema
+from service.store.redistypes import text, texts
 
 # Few values, shared by many: entries spill past the inline limit and come back, and
 # identities are claimed by one customer while another holds them.

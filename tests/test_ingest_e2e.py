@@ -9,7 +9,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from aiohttp import FormData
 
-from service.keyschema import KeySchema
+from service.store.keynames import KeySchema
 from tests import channels as ch
 from tests.helpers import AppClient, MakeClient, admin
 

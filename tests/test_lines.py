@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from service.lines import split_lines
+from service.book.lines import split_lines
 
 
 def test_lines_split_across_chunks_and_number_from_one() -> None:

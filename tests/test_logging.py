@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
-from service.logs import configure_logging
-from service.redaction import mask_text
+from service.ops.logs import configure_logging
+from service.ops.redaction import mask_text
 from tests.helpers import AppClient, MakeClient, admin
 
 EMAIL = "dana.king@example.com"
@@ -176,7 +176,7 @@ def test_mask_text_keeps_ordinary_values() -> None:
 
 def _mask_every_pattern(value: str) -> str:
     """mask_text as it was before it skipped the patterns that cannot match."""
-    from service import redaction
+    from service.ops import redaction
 
     value = redaction._SECRET.sub("[credential]", value)
     value = redaction._EMAIL.sub("[email]", value)

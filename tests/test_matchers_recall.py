@@ -146,8 +146,8 @@ def test_a_slip_in_a_given_name_is_a_typo_another_real_name_is_not() -> None:
 
 def test_every_kind_of_blocking_entry_has_its_rank() -> None:
     from matchers.places import Place
-    from service.indexing import blocking_keys
-    from service.keyschema import KeySchema
+    from service.book.indexing import blocking_keys
+    from service.store.keynames import KeySchema
 
     keys = KeySchema("t")
     full = build_profile(
@@ -168,7 +168,7 @@ def test_plain_two_word_names_split_as_nameparser_splits_them() -> None:
     from nicknames import name_triplets
 
     from matchers import names
-    from service.quality_data import COMMON_SURNAMES
+    from service.bench.quality_data import COMMON_SURNAMES
 
     givens = sorted({t.name1 for t in name_triplets()})
     families = [*COMMON_SURNAMES, "Kowalski", "Nguyen", "Müller", "Иванов", "Παπαδοπούλου"]

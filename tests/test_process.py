@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from service.embedded import EmbeddedRedis, pid_alive
+from service.store.embedded import EmbeddedRedis, pid_alive
 from tests.helpers import ADMIN_TOKEN, free_port
 
 pytestmark = pytest.mark.slow

@@ -16,17 +16,17 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from service import quality_queries
-from service.bench import bench_quality
-from service.keyschema import KeySchema
-from service.models import Customer
-from service.models.customer import REGION
-from service.quality import BookStream, name_key
-from service.quality_eval import evaluate, report
-from service.quality_queries import CLASSES, HOUSEHOLD, STRANGER, Query, build, written
-from service.resolvequery import ResolveQuery
+from service.bench import quality_queries
+from service.bench.commands import bench_quality
+from service.bench.quality import BookStream, name_key
+from service.bench.quality_eval import evaluate, report
+from service.bench.quality_queries import CLASSES, HOUSEHOLD, STRANGER, Query, build, written
+from service.resolution.query import ResolveQuery
+from service.schemas import Customer
+from service.schemas.customer import REGION
 from service.settings import Settings
-from service.stores import build_stores
+from service.store.keynames import KeySchema
+from service.wiring import build_stores
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import DataError
 
-from service.app import redis_client
-from service.keyschema import KeySchema
+from service.http.app import redis_client
 from service.settings import Settings
+from service.store.keynames import KeySchema
 
 
 @pytest.fixture

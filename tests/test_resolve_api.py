@@ -144,7 +144,7 @@ async def test_too_common_keys_are_skipped(make_client: MakeClient) -> None:
 
 
 def test_the_search_box_reads_dates_districts_and_filler_words() -> None:
-    from service.api.v1_resolve import search_query
+    from service.http.routes.v1_resolve import search_query
 
     pattern = r"\b\d{2}-\d{4}-\d{2}\b"
     query = search_query("Dana King, LS6, born 3 May 1984", "GB", pattern)

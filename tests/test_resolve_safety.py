@@ -7,7 +7,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from service.keyschema import KeySchema
+from service.store.keynames import KeySchema
 from tests.helpers import PROBLEM, AppClient, MakeClient, admin
 from tests.test_import import snapshot_value
 
@@ -129,7 +129,7 @@ async def test_blocking_sets_follow_a_patch_and_vanish_with_erasure(
 
 
 def test_the_profile_cache_never_serves_a_changed_record() -> None:
-    from service.resolve import ProfileCache
+    from service.resolution.resolver import ProfileCache
 
     cache = ProfileCache("GB", size=2)
     before = json.dumps({"id": "C-1", "given_name": "Dana", "emails": ["a@example.com"]})

@@ -10,11 +10,11 @@ import pytest
 import redis.asyncio as aioredis
 
 from matchers.model import DEFAULT_PARAMS
-from service.cli import main
-from service.keyschema import KeySchema
+from service.cli.main import main
+from service.resolution.training import train
 from service.settings import Settings
-from service.stores import build_stores
-from service.training import train
+from service.store.keynames import KeySchema
+from service.wiring import build_stores
 from tests.helpers import AppClient, admin
 
 _NAMES = ["Ann", "Ben", "Cara", "Dev", "Eve", "Finn", "Gus", "Hana", "Ivo", "Jo"]

@@ -15,9 +15,9 @@ from aiohttp import FormData
 from structlog.testing import capture_logs
 
 from adapters.delivery import Delivery, Format
-from service.embedded import EmbeddedRedis
 from service.ingest.deliveries import DeliveryStore, FsyncUnavailable
-from service.keyschema import KeySchema
+from service.store.embedded import EmbeddedRedis
+from service.store.keynames import KeySchema
 from tests import channels as ch
 from tests.helpers import PROBLEM, AppClient, MakeClient, admin
 

@@ -5,6 +5,6 @@ can never disagree with the history it summarises.
 """
 
 from service.context.card import CardSettings, build_card
-from service.context.model import ContextCard, Flag
+from service.schemas.context_card import ContextCard, Flag
 
 __all__ = ["CardSettings", "ContextCard", "Flag", "build_card"]

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from service.context import derive, flags
 from service.context.flags import FlagThresholds
-from service.context.model import ActiveProduct, ContextCard
-from service.models import Customer, Event
+from service.schemas import Customer, Event
+from service.schemas.context_card import ActiveProduct, ContextCard
 
 
 @dataclass(frozen=True, slots=True)

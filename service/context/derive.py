@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
-from service.context.model import ContractChange, MoneyItem, OpenCase, OpenPromise
-from service.models import Event
+from service.schemas import Event
+from service.schemas.context_card import ContractChange, MoneyItem, OpenCase, OpenPromise
 
 INCREASES = frozenset({"renewal", "upgrade", "new_line"})
 # Channels on which the company, not the customer, opens cases.

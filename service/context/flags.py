@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from service.context.derive import INCREASES
-from service.context.model import ContractChange, Flag, MoneyItem, OpenCase, OpenPromise
-from service.models import Event
+from service.schemas import Event
+from service.schemas.context_card import ContractChange, Flag, MoneyItem, OpenCase, OpenPromise
 
 URGENT_CATEGORIES = frozenset({"complaint", "outage"})
 

@@ -10,9 +10,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from service.context import ContextCard
-from service.conversations.models import ConversationDetail
 from service.ingest.messages import StoredMessage
-from service.models import Event
+from service.schemas import Event
+from service.schemas.conversation import ConversationDetail
 
 SHORT = 280
 

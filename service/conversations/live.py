@@ -14,7 +14,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
-from service.logs import get_logger
+from service.ops.logs import get_logger
 
 log = get_logger("socialid.live")
 QUEUE_SIZE = 1000

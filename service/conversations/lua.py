@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from service.keyschema import KeySchema
+from service.store.keynames import KeySchema
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,14 +21,14 @@ from adapters.delivery import parse_delivery
 from adapters.message import Channel, InboundMessage, PayloadError
 from matchers.extract import Found
 from service.ingest.deliveries import decode, entry_time
+from service.ingest.graph_names import GraphNames
 from service.ingest.messages import Done, Mention, MessageStore, StoredMessage
-from service.ingest.names import GraphNames
-from service.ingest.query import message_query
-from service.keyschema import KeySchema
-from service.logs import get_logger
-from service.models import EventIn
-from service.redistypes import text_or_none, texts
-from service.resolve import KnownSender, Resolution, Resolver
+from service.ingest.sender_query import message_query
+from service.ops.logs import get_logger
+from service.resolution.resolver import KnownSender, Resolution, Resolver
+from service.schemas import EventIn
+from service.store.keynames import KeySchema
+from service.store.redistypes import text_or_none, texts
 
 log = get_logger("socialid.worker")
 DeadLetter = Callable[[str, dict[str, str], str], Awaitable[None]]

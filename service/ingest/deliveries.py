@@ -18,10 +18,10 @@ from redis.exceptions import ResponseError
 
 from adapters.delivery import Delivery, Format, parse_delivery
 from adapters.message import InboundMessage, PayloadError
-from service.autopipeline import ScriptBatcher
-from service.ingest.scripts import ACCEPT
-from service.keyschema import KeySchema
-from service.redistypes import fields, stream_entries, texts
+from service.ingest.ingestscripts import ACCEPT
+from service.store.autopipeline import ScriptBatcher
+from service.store.keynames import KeySchema
+from service.store.redistypes import fields, stream_entries, texts
 
 
 class Accepted(BaseModel):

@@ -12,14 +12,14 @@ from redis.asyncio.client import Pipeline
 from redis.exceptions import NoScriptError
 
 from adapters.message import Channel, InboundMessage
+from service.book.history import event_record
 from service.conversations.lua import Routing, prelude_args
-from service.history import event_record
-from service.ingest.scripts import RECORD, THREAD
-from service.keyschema import KeySchema
-from service.models import EventIn, StoreIntegrityError, describe
-from service.paging import encode_cursor, ms, newest_first
-from service.redistypes import members
-from service.resolve import Resolution
+from service.ingest.ingestscripts import RECORD, THREAD
+from service.resolution.resolver import Resolution
+from service.schemas import EventIn, StoreIntegrityError, describe
+from service.store.keynames import KeySchema
+from service.store.paging import encode_cursor, ms, newest_first
+from service.store.redistypes import members
 
 ResolutionStatus = Literal["matched", "ambiguous", "no_match"]
 

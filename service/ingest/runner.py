@@ -12,12 +12,12 @@ import aiohttp
 import redis.asyncio as aioredis
 
 from matchers.extract import extract
-from service.ingest.names import GraphNames
+from service.ingest.graph_names import GraphNames
 from service.ingest.worker import Worker
-from service.keyschema import KeySchema
-from service.metrics import Metrics
+from service.ops.metrics import Metrics
 from service.settings import Settings
-from service.stores import Stores
+from service.store.keynames import KeySchema
+from service.wiring import Stores
 
 
 @asynccontextmanager

@@ -23,13 +23,13 @@ from redis.typing import StreamIdT
 from matchers.extract import Found
 from service.ingest.batch import BatchProcessor
 from service.ingest.deliveries import DeliveryStore, entry_time
+from service.ingest.graph_names import GraphNames
 from service.ingest.messages import MessageStore
-from service.ingest.names import GraphNames
-from service.keyschema import KeySchema
-from service.logs import get_logger
-from service.metrics import Metrics
-from service.redistypes import stream_entries
-from service.resolve import Resolver
+from service.ops.logs import get_logger
+from service.ops.metrics import Metrics
+from service.resolution.resolver import Resolver
+from service.store.keynames import KeySchema
+from service.store.redistypes import stream_entries
 
 log = get_logger("socialid.worker")
 GROUP = "workers"

@@ -1,0 +1,1 @@
+"""``socialid bench``: benchmarks that print figures, the quality bench and its synthetic data."""

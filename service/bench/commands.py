@@ -1,0 +1,317 @@
+"""``socialid bench``: benchmarks that print figures (never timed tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import resource
+import secrets
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiohttp
+from redis.asyncio import Redis
+
+from matchers.model import DEFAULT_PARAMS
+from service.bench.synthetic import book
+from service.book.customers import prepare_many
+from service.book.importer import PARSE_CHUNK, Record
+from service.cli.demo import free_port
+from service.http.app import redis_client
+from service.schemas import Customer
+from service.schemas.customer import REGION
+from service.settings import Settings
+from service.store.embedded import EmbeddedRedis
+from service.store.keynames import KeySchema
+from service.wiring import build_stores
+
+
+async def _records(lines: list[bytes]) -> AsyncIterator[tuple[int, Record]]:
+    for number, line in enumerate(lines, start=1):
+        yield number, line
+
+
+async def _delete_prefix(client: Redis, keys: KeySchema) -> None:
+    batch = []
+    async for key in client.scan_iter(match=keys.everything(), count=1000):
+        batch.append(key)
+        if len(batch) >= 1000:
+            await client.unlink(*batch)
+            batch = []
+    if batch:
+        await client.unlink(*batch)
+
+
+async def bench_import(settings: Settings, customers: int) -> int:
+    """Import a synthetic book through the real importer; print rate and memory."""
+    lines = list(book(customers))
+    size = sum(len(line) + 1 for line in lines)
+    print(f"synthetic book: {customers:,} customers, {size / customers:,.0f} bytes/line NDJSON")
+    _print_floor(lines[:20_000], settings.default_region)
+    async with _bench_store(settings) as (client, keys):
+        importer = build_stores(client, settings, keys).importer
+        before = int((await client.info("memory"))["used_memory"])
+        store0 = await _store_cpu(client)
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        summary = await importer.customers(_records(lines))
+        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+        store_cpu = await _store_cpu(client) - store0
+        after = int((await client.info("memory"))["used_memory"])
+        print(f"accepted {summary.accepted:,}, rejected {summary.rejected:,}")
+        print(
+            f"import: {summary.accepted / wall:,.0f} customers/s "
+            f"({wall:.2f} s wall, {cpu:.2f} s CPU in this process)"
+        )
+        # Both sides run at once, each on a core of its own: the slower one sets the pace.
+        print(
+            f"CPU per customer: importer {cpu / customers * 1e6:,.0f} us, "
+            f"store {store_cpu / customers * 1e6:,.0f} us (the server's whole CPU "
+            "meanwhile: its own clients' too, if it is shared)"
+        )
+        print(
+            f"redis memory: {(after - before) / customers:,.0f} bytes/customer "
+            f"(used_memory {before:,} -> {after:,})"
+        )
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        print(f"importer max RSS: {rss / 1024:,.0f} MiB (includes the pre-generated book)")
+        again0 = time.perf_counter()
+        second = await importer.customers(_records(lines))
+        again = time.perf_counter() - again0
+        print(
+            f"re-import of the same book (all updates): {second.accepted / again:,.0f} "
+            f"customers/s, created {second.created or 0}"
+        )
+    return 0
+
+
+async def _store_cpu(client: Redis) -> float:
+    """Seconds of CPU the store's server has used, its forks included."""
+    cpu = await client.info("cpu")
+    parts = ("used_cpu_sys", "used_cpu_user", "used_cpu_sys_children", "used_cpu_user_children")
+    return float(sum(cpu.get(part, 0.0) for part in parts))
+
+
+def _print_floor(lines: list[bytes], region: str) -> None:
+    """What this machine does with the same lines before any store is involved, so
+    that rates from different (and differently loaded) machines can be compared. The
+    last figure is the most the importer could reach with a store that cost nothing."""
+    context = {REGION: region}
+    keys = KeySchema("floor")
+    started = time.process_time()
+    for line in lines:
+        json.loads(line)
+    parse = time.process_time() - started
+    started = time.process_time()
+    for line in lines:
+        Customer.model_validate_json(line, context=context)
+    validate = time.process_time() - started
+    started = time.process_time()
+    for start in range(0, len(lines), PARSE_CHUNK):  # as the importer does
+        chunk = lines[start : start + PARSE_CHUNK]
+        prepare_many(
+            keys, [Customer.model_validate_json(line, context=context) for line in chunk], region
+        )
+    prepared = time.process_time() - started
+    print(
+        f"floor on this machine: json.loads alone {len(lines) / parse:,.0f} lines/s; "
+        f"validation and normalisation alone {len(lines) / validate:,.0f} customers/s; "
+        "preparation alone (validation, matching profile, index entries, serialised "
+        f"record; no store) {len(lines) / prepared:,.0f} customers/s"
+    )
+
+
+def percentile(ordered: list[float], q: float) -> float:
+    """The value below which a share ``q`` of the sorted values lie."""
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
+async def wait_ready(http: aiohttp.ClientSession, proc: asyncio.subprocess.Process) -> None:
+    for _ in range(300):
+        if proc.returncode is not None:
+            raise RuntimeError("the service exited during start-up")
+        try:
+            async with http.get("/health/ready") as resp:
+                if resp.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(0.05)
+    raise RuntimeError("the service did not become ready")
+
+
+def _history(customer_id: str, events: int) -> Iterator[bytes]:
+    for i in range(events):
+        kind = ("interaction", "note", "case_opened", "promise")[i % 4]
+        event: dict[str, object] = {
+            "customer_id": customer_id, "id": f"{customer_id}-{i}", "type": kind,
+            "at": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T10:00:00Z", "channel": "twitter",
+            "direction": "inbound", "summary": "synthetic",
+        }  # fmt: skip
+        if kind == "case_opened":
+            event["case_id"] = f"K{i}"
+        yield json.dumps(event).encode()
+
+
+async def bench_lookup(customers: int, lookups: int, concurrency: int, events: int) -> int:
+    """Lookups of linked identities against a real `socialid serve` in another process."""
+    token = secrets.token_urlsafe(24)
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="socialid-bench-") as tmp:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("SOCIALID_")},
+            "SOCIALID_DATA_DIR": tmp, "SOCIALID_PORT": str(port),
+            "SOCIALID_ADMIN_TOKEN": token, "SOCIALID_LOG_LEVEL": "WARNING",
+        }  # fmt: skip
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "service", "serve", env=env, stderr=asyncio.subprocess.DEVNULL
+        )
+        headers = {"Authorization": f"Bearer {token}"}
+        try:
+            async with aiohttp.ClientSession(f"http://127.0.0.1:{port}", headers=headers) as http:
+                await wait_ready(http, proc)
+                docs = [json.loads(line) for line in book(customers)]
+                linked = [
+                    (d["id"], i["channel"], i["external_id"])
+                    for d in docs for i in d.get("identities", [])[:1]
+                ]  # fmt: skip
+                ndjson = {"Content-Type": "application/x-ndjson"}
+                body = b"\n".join(json.dumps(d).encode() for d in docs)
+                await http.post("/v1/import/customers", data=body, headers=ndjson)
+                history = b"\n".join(line for cid, _, _ in linked for line in _history(cid, events))
+                await http.post("/v1/import/events", data=history, headers=ndjson)
+                print(
+                    f"{customers:,} customers, {len(linked):,} with a linked identity, "
+                    f"{events} history events each"
+                )
+                latencies = await _run_lookups(http, linked, lookups, concurrency)
+        finally:
+            proc.terminate()
+            await proc.wait()
+    latencies.sort()
+    total = sum(latencies)
+    wall = max(total / concurrency, 1e-9)
+    print(
+        f"{len(latencies):,} lookups, {concurrency} concurrent: "
+        f"p50 {percentile(latencies, 0.5) * 1000:.2f} ms, "
+        f"p99 {percentile(latencies, 0.99) * 1000:.2f} ms, "
+        f"~{len(latencies) / wall:,.0f} lookups/s (client in this process, server in another)"
+    )
+    return 0
+
+
+async def _run_lookups(
+    http: aiohttp.ClientSession,
+    linked: list[tuple[str, str, str]],
+    lookups: int,
+    concurrency: int,
+) -> list[float]:
+    latencies: list[float] = []
+    bodies = [
+        json.dumps({"channel": ch, "sender": {"external_id": ext}, "text": "hi"}).encode()
+        for _, ch, ext in linked
+    ]
+    headers = {"Content-Type": "application/json"}
+
+    async def worker(offset: int) -> None:
+        for n in range(offset, lookups, concurrency):
+            started = time.perf_counter()
+            async with http.post("/v1/lookup", data=bodies[n % len(bodies)], headers=headers) as r:
+                answer = await r.json()
+            latencies.append(time.perf_counter() - started)
+            if answer["resolution"]["status"] != "matched":
+                raise RuntimeError("a linked identity did not resolve")
+
+    await asyncio.gather(*(worker(i) for i in range(concurrency)))
+    return latencies
+
+
+async def bench_quality(
+    settings: Settings,
+    customers: int,
+    fitted: bool = False,
+    seed: int = 11,
+    queries: int = 20_000,
+) -> int:
+    """Resolution quality on a synthetic book with known truth (service/bench/quality.py), per
+    class of query (service/bench/quality_queries.py); ``fitted``: with parameters fitted on
+    that book by `socialid train` rather than the shipped ones. The book streams into
+    the store as it is generated; about ``queries`` are evaluated whatever its size."""
+    from service.bench import quality, quality_eval, quality_queries
+
+    per_class = max(queries // len(quality_queries.CLASSES), 10)
+    book = quality.BookStream(customers, seed, sample_size=per_class)
+    async with _bench_store(settings) as (client, keys):
+        stores = build_stores(client, settings, keys)
+        started = time.perf_counter()
+        summary = await stores.importer.customers(_numbered(book.lines()))
+        imported = time.perf_counter() - started
+        households = book.samples.get("household", [])
+        print(
+            f"synthetic book (seed {seed}): {summary.accepted:,} customers accepted, "
+            f"{summary.rejected:,} rejected; households, namesakes, towns, AU/US/DE/FR, "
+            "Greek and Cyrillic names, particles; 8-digit accounts"
+        )
+        print(
+            f"generation {book.seconds:.1f} s inside an import of {imported:.1f} s "
+            f"({summary.accepted / max(imported, 1e-9):,.0f} customers/s); "
+            f"households sampled {len(households):,}"
+        )
+        built = quality_queries.build(book, seed, per_class)
+        resolver = stores.resolver
+        if fitted:
+            from service.cli.train_cmd import print_training
+            from service.resolution.training import train
+
+            result = await train(
+                client, keys, resolver, stores.models, region=settings.default_region,
+                activate=True, seed=1,
+            )  # fmt: skip
+            print_training(result, DEFAULT_PARAMS)
+        started = time.perf_counter()
+        tallies = await quality_eval.evaluate(resolver, built)
+        elapsed = time.perf_counter() - started
+    for line in quality_eval.report(tallies):
+        print(line)
+    print(
+        f"evaluation: {len(built):,} queries in {elapsed:.1f} s, "
+        f"{len(built) / max(elapsed, 1e-9):,.0f} resolutions/s in-process"
+    )
+    return 0
+
+
+async def _numbered(lines: Iterator[bytes]) -> AsyncIterator[tuple[int, Record]]:
+    for number, line in enumerate(lines, start=1):
+        yield number, line
+
+
+@asynccontextmanager
+async def _bench_store(
+    settings: Settings,
+) -> AsyncIterator[tuple[Redis, KeySchema]]:
+    """The configured Redis, or a private embedded one, under a throw-away key prefix."""
+    server: EmbeddedRedis | None = None
+    tmp = tempfile.TemporaryDirectory(prefix="socialid-bench-")
+    url = settings.redis_url
+    if url is None:
+        server = EmbeddedRedis.configured(Path(tmp.name), settings)
+        await asyncio.to_thread(server.start)
+        url = server.url
+        print(f"store: embedded valkey-server, allocator {server.allocator}")
+    else:
+        print("store: the server at SOCIALID_REDIS_URL")
+    client = redis_client(url, settings.model_copy(update={"redis_timeout": 30.0}))
+    keys = KeySchema(f"bench{uuid.uuid4().hex[:8]}")
+    try:
+        yield client, keys
+    finally:
+        await _delete_prefix(client, keys)
+        await client.aclose()
+        if server is not None:
+            await asyncio.to_thread(server.stop)
+        tmp.cleanup()

@@ -1,0 +1,266 @@
+"""``socialid bench ingest``: signed webhook deliveries from this process to a real
+``socialid serve`` in another, then the time from acknowledgement to resolved message
+with a ``socialid worker`` process draining the stream."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import os
+import secrets
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import aiohttp
+from redis.asyncio import Redis
+
+from adapters.signatures import sha256_base64
+from service.bench.commands import percentile, wait_ready
+from service.bench.synthetic import book
+from service.cli.demo import free_port
+from service.http.app import redis_client
+from service.settings import Settings
+from service.store.embedded import running_server_url
+from service.store.keynames import KeySchema
+
+SECRET = "bench-consumer-secret"  # noqa: S105 - signs synthetic deliveries only
+
+
+def _tweet(n: int, sender: str, text: str) -> tuple[bytes, dict[str, str]]:
+    payload = {
+        "for_user_id": "900001",
+        "tweet_create_events": [{
+            "id_str": str(10**15 + n), "text": text, "timestamp_ms": str(int(time.time() * 1000)),
+            "user": {"id_str": sender, "screen_name": f"user{sender}", "name": "Bench Sender"},
+        }],
+    }  # fmt: skip
+    body = json.dumps(payload).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "x-twitter-webhooks-signature": sha256_base64(SECRET, body),
+    }
+    return body, headers
+
+
+def _deliveries(start: int, count: int, linked: list[str]) -> list[tuple[bytes, dict[str, str]]]:
+    """Half from senders with a linked identity (one key read), half from unknown
+    senders who quote an account number (the whole model runs)."""
+    out = []
+    for n in range(start, start + count):
+        if n % 2 and linked:
+            out.append(_tweet(n, linked[n % len(linked)], "@acme my router is down again"))
+        else:
+            out.append(_tweet(n, f"u{n}", f"@acme account 10-{n % 10000:04d}-42 bill wrong"))
+    return out
+
+
+async def _post(
+    http: aiohttp.ClientSession, body: bytes, headers: dict[str, str]
+) -> tuple[list[str], float]:
+    async with http.post("/webhooks/twitter", data=body, headers=headers) as resp:
+        if resp.status != 200:
+            raise RuntimeError(f"delivery answered {resp.status}: {await resp.text()}")
+        accepted: list[str] = (await resp.json())["accepted"]
+    return accepted, time.time()
+
+
+async def _burst(
+    http: aiohttp.ClientSession, items: list[tuple[bytes, dict[str, str]]], concurrency: int
+) -> float:
+    async def worker(offset: int) -> None:
+        for body, headers in items[offset::concurrency]:
+            await _post(http, body, headers)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(i) for i in range(concurrency)))
+    return len(items) / (time.perf_counter() - started)
+
+
+async def _paced(
+    http: aiohttp.ClientSession, items: list[tuple[bytes, dict[str, str]]], rate: int
+) -> tuple[dict[str, float], float]:
+    """Send at ``rate`` per second; the acknowledgement time of each message id."""
+    acked: dict[str, float] = {}
+    pending: set[asyncio.Task[None]] = set()
+    started = time.perf_counter()
+
+    async def one(body: bytes, headers: dict[str, str]) -> None:
+        ids, at = await _post(http, body, headers)
+        for message_id in ids:
+            acked[message_id] = at
+
+    for i, (body, headers) in enumerate(items):
+        delay = started + i / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        task = asyncio.create_task(one(body, headers))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+    await asyncio.gather(*pending)
+    return acked, len(items) / (time.perf_counter() - started)
+
+
+# The cheapest aiohttp answer to the same requests: what this machine allows at all.
+_FLOOR_APP = """
+import sys
+from aiohttp import web
+async def accept(request):
+    await request.read()
+    return web.json_response({"accepted": [], "duplicates": 0})
+app = web.Application()
+app.router.add_post("/webhooks/twitter", accept)
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
+"""
+
+
+async def _floor(
+    items: list[tuple[bytes, dict[str, str]]], concurrency: int
+) -> tuple[float, float]:
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", _FLOOR_APP, str(port))
+    try:
+        async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
+            for _ in range(100):
+                try:
+                    async with http.post("/webhooks/twitter", data=b"{}"):
+                        break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.05)
+            cpu = cpu_seconds(proc.pid)
+            rate = await _burst(http, items, concurrency)
+            return rate, len(items) / max(cpu_seconds(proc.pid) - cpu, 1e-9)
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (Linux /proc; 0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def bench_ingest(
+    settings: Settings, customers: int, burst: int, rate: int, seconds: float, concurrency: int
+) -> int:
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="socialid-bench-") as tmp:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("SOCIALID_")},
+            "SOCIALID_DATA_DIR": tmp, "SOCIALID_PORT": str(port),
+            "SOCIALID_ADMIN_TOKEN": (token := secrets.token_urlsafe(24)),
+            "SOCIALID_TWITTER_CONSUMER_SECRET": SECRET,  # logs at INFO, as deployed
+            "SOCIALID_WORKER": "false",
+        }  # fmt: skip
+        quiet = asyncio.subprocess.DEVNULL
+        serve = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "service", "serve", env=env, stderr=quiet
+        )
+        worker: asyncio.subprocess.Process | None = None
+        try:
+            base = f"http://127.0.0.1:{port}"
+            headers = {"Authorization": f"Bearer {token}"}
+            connector = aiohttp.TCPConnector(limit=concurrency * 2)
+            async with aiohttp.ClientSession(base, headers=headers, connector=connector) as http:
+                await wait_ready(http, serve)
+                docs = [json.loads(line) for line in book(customers)]
+                linked = [i["external_id"] for d in docs for i in d.get("identities", [])
+                          if i["channel"] == "twitter"]  # fmt: skip
+                body = b"\n".join(json.dumps(d).encode() for d in docs)
+                ndjson = {"Content-Type": "application/x-ndjson"}
+                await http.post("/v1/import/customers", data=body, headers=ndjson)
+                print(f"{customers:,} customers, {len(linked):,} with a linked Twitter identity")
+
+                items = _deliveries(0, burst, linked)
+                floor, floor_cpu = await _floor(items, concurrency)
+                print(
+                    f"floor: a bare aiohttp app answering the same posts: {floor:,.0f}/s, "
+                    f"{floor_cpu:,.0f} per CPU-second"
+                )
+                cpu = cpu_seconds(serve.pid)
+                accept_rate = await _burst(http, items, concurrency)
+                per_cpu = burst / max(cpu_seconds(serve.pid) - cpu, 1e-9)
+                print(
+                    f"accept: {burst:,} signed deliveries, {concurrency} concurrent, "
+                    f"{accept_rate:,.0f} deliveries/s into one serve process (worker off); "
+                    f"{per_cpu:,.0f} per CPU-second of that process"
+                )
+                worker = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "service", "worker", env=env, stderr=quiet
+                )
+                client = redis_client(_store_url(Path(tmp)), settings)
+                keys = KeySchema()
+                drained = time.perf_counter()
+                while await client.xlen(keys.ingest_stream()):  # noqa: ASYNC110 - polls another process
+                    await asyncio.sleep(0.05)
+                drain_rate = burst / (time.perf_counter() - drained)
+                per_cpu = burst / max(cpu_seconds(worker.pid), 1e-9)
+                print(
+                    f"worker: the {burst:,} backlog processed at {drain_rate:,.0f} messages/s; "
+                    f"{per_cpu:,.0f} per CPU-second of the worker process (start-up included)"
+                )
+
+                paced = _deliveries(burst, int(rate * seconds), linked)
+                # The pre-built deliveries stay out of this client's garbage collection:
+                # a collection pass over them would stall the sending, then burst it.
+                gc.freeze()
+                before = await _persistence(client)
+                acked, sent_rate = await _paced(http, paced, rate)
+                after = await _persistence(client)
+                delays = await _delays(client, keys, acked)
+                await client.aclose()
+        finally:
+            for proc in (worker, serve):
+                if proc is not None and proc.returncode is None:
+                    proc.terminate()
+                    await proc.wait()
+    print(
+        f"sustained {sent_rate:,.0f} deliveries/s for {seconds:.0f} s: acknowledgement to "
+        f"resolved message p50 {percentile(delays, 0.5) * 1000:.1f} ms, "
+        f"p99 {percentile(delays, 0.99) * 1000:.1f} ms, max {delays[-1] * 1000:.1f} ms"
+    )
+    # A rewrite of the append-only file forks the store, and the child takes a core for
+    # a moment: on a small machine that is what the tail of the delays is made of.
+    rewrites = after["aof_rewrites"] - before["aof_rewrites"]
+    fork = f" (the last fork took {after['latest_fork_usec'] / 1000:.1f} ms)" if rewrites else ""
+    print(
+        f"store: {rewrites} rewrite(s) of its append-only file during those {seconds:.0f} s{fork}"
+    )
+    return 0
+
+
+async def _persistence(client: Redis) -> dict[str, int]:
+    info = {**await client.info("persistence"), **await client.info("stats")}
+    names = ("aof_rewrites", "latest_fork_usec")
+    return {name: int(info.get(name, 0)) for name in names}
+
+
+def _store_url(data_dir: Path) -> str:
+    url = running_server_url(data_dir)
+    if url is None:
+        raise RuntimeError("the service's embedded store is not answering")
+    return url
+
+
+async def _delays(client: Redis, keys: KeySchema, acked: dict[str, float]) -> list[float]:
+    ids = list(acked)
+    deadline = time.monotonic() + 60
+    done: dict[str, float] = {}
+    while len(done) < len(ids) and time.monotonic() < deadline:
+        missing = [i for i in ids if i not in done]
+        raws = await client.mget([keys.message(i) for i in missing])
+        for message_id, raw in zip(missing, raws, strict=True):
+            if raw is not None:
+                processed = datetime.fromisoformat(json.loads(raw)["processed_at"])
+                done[message_id] = processed.timestamp()
+        await asyncio.sleep(0.1)
+    if len(done) < len(ids):
+        raise RuntimeError(f"{len(ids) - len(done)} messages were not processed in 60 s")
+    return sorted(max(0.0, done[i] - acked[i]) for i in ids)

@@ -1,0 +1,1 @@
+"""The customer book: customers, their history, import, the matching index and the audit trail."""

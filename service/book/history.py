@@ -1,0 +1,113 @@
+"""A customer's service history: events stored once by id, listed newest first.
+
+Per customer, a hash holds event id -> event JSON and a sorted set orders the ids by
+event time (ms). Pages are cut by a cursor naming the last (time, id) seen, so new events
+arriving between two calls neither repeat nor skip entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import redis.asyncio as aioredis
+from pydantic import ValidationError
+
+from service.book.scripts import ADD_EVENTS
+from service.schemas import Event, EventIn, HistoryPage, StoreIntegrityError, describe
+from service.store.keynames import KeySchema
+from service.store.paging import encode_cursor, ms, newest_first
+from service.store.redistypes import members
+
+
+def event_record(event: EventIn) -> tuple[str, str, int]:
+    """An event as stored: its id (derived when absent), JSON and score."""
+    stored = event.with_id()
+    return stored.id, stored.model_dump_json(), ms(stored.at)
+
+
+class HistoryStore:
+    def __init__(self, redis: aioredis.Redis, keys: KeySchema) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._add_script = redis.register_script(ADD_EVENTS)
+
+    async def add(self, customer_id: str, events: Iterable[EventIn]) -> int | None:
+        """Append; an event whose id is already stored is left as it was. None when the
+        customer does not exist (checked atomically with the write)."""
+        added = await self.add_many({customer_id: list(events)})
+        return added[customer_id]
+
+    async def add_many(self, by_customer: dict[str, list[EventIn]]) -> dict[str, int | None]:
+        """Events of several customers in one script call: {customer: added or None}."""
+        if not by_customer:
+            return {}
+        keys, args = self._call(by_customer)
+        replies = await self._add_script(keys=keys, args=args)
+        return {
+            cid: (None if int(n) < 0 else int(n))
+            for cid, n in zip(by_customer, replies, strict=True)
+        }
+
+    def _call(self, by_customer: dict[str, list[EventIn]]) -> tuple[list[str], list[str | int]]:
+        keys: list[str] = []
+        args: list[str | int] = []
+        for customer_id, events in by_customer.items():
+            keys += [
+                self._keys.customer(customer_id),
+                self._keys.customer_events(customer_id),
+                self._keys.history(customer_id),
+            ]
+            args.append(len(events))
+            for event in events:
+                args += event_record(event)
+        return keys, args
+
+    async def recent(self, customer_id: str, limit: int) -> list[Event]:
+        """The newest ``limit`` events, newest first (for the context card)."""
+        ids = members(
+            await self._redis.zrange(self._keys.history(customer_id), 0, limit - 1, desc=True)
+        )
+        return [e for e in await self._load(customer_id, ids) if e is not None]
+
+    async def _load(self, customer_id: str, ids: Sequence[str]) -> list[Event | None]:
+        """Events in the order of ``ids``; None where an id has no event (never expected)."""
+        if not ids:
+            return []
+        raws = await self._redis.hmget(self._keys.customer_events(customer_id), list(ids))
+        try:
+            return [Event.model_validate_json(r) if r is not None else None for r in raws]
+        except ValidationError as exc:
+            raise StoreIntegrityError(f"stored event does not validate: {describe(exc)}") from None
+
+    async def page(
+        self,
+        customer_id: str,
+        *,
+        limit: int = 50,
+        cursor: str | None = None,
+        types: frozenset[str] = frozenset(),
+        channels: frozenset[str] = frozenset(),
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> HistoryPage:
+        events: list[Event] = []
+        last: tuple[float, str] | None = None
+        key = self._keys.history(customer_id)
+        async for batch in newest_first(self._redis, key, since=since, until=until, cursor=cursor):
+            if len(events) == limit:
+                break
+            loaded = await self._load(customer_id, [m for m, _ in batch])
+            for (_, score), event in zip(batch, loaded, strict=True):
+                if event is None:
+                    continue
+                if types and event.type not in types:
+                    continue
+                if channels and (event.channel or "").lower() not in channels:
+                    continue
+                events.append(event)
+                last = (score, event.id)
+                if len(events) == limit:
+                    break
+        next_cursor = encode_cursor(*last) if last is not None and len(events) == limit else None
+        return HistoryPage(events=events, next_cursor=next_cursor)

@@ -1,0 +1,226 @@
+"""Which index entries a customer document implies. Pure: the store applies the diff.
+
+Owned keys are exclusive (one customer per key): the exact identity links. Index
+entries are shared (many customers per value): the matching engine's blocking values,
+named by ``KeySchema.index_entry`` and placed by ``KeySchema.index_location``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from functools import lru_cache
+
+from matchers.names import canonical_forms, family_parts, phonetic
+from matchers.places import Place
+from matchers.profile import Profile, build_profile, pack
+from service.schemas import Customer
+from service.store.keynames import KeySchema, identity_suffix
+
+# In an index list, the line between the entries and the identities the record owns.
+OWNED_MARK = "~"
+
+
+def owned_identities(customer: Customer | None) -> list[str]:
+    """The identities the record links to the customer, as ``identity_suffix`` forms."""
+    if customer is None or not customer.identities:
+        return []
+    return sorted({identity_suffix(i.channel, i.external_id) for i in customer.identities})
+
+
+def owned_identities_of_raw(raw: str) -> list[str]:
+    """The same from a stored document that may no longer validate (erasure must still
+    find every link)."""
+    try:
+        doc = json.loads(raw)
+        identities = doc.get("identities", []) if isinstance(doc, dict) else []
+        return sorted(
+            {
+                identity_suffix(str(i["channel"]), str(i["external_id"]))
+                for i in identities
+                if isinstance(i, dict) and "channel" in i and "external_id" in i
+            }
+        )
+    except ValueError:
+        return []
+
+
+def set_entries(keys: KeySchema, customer: Customer | None, region: str = "GB") -> list[str]:
+    """The blocking entries the customer belongs to: the values a query can find them
+    by, and their surname's count."""
+    if customer is None:
+        return []
+    return entries_of(keys, profile_of(customer, region))
+
+
+def index_record(keys: KeySchema, customer: Customer, region: str = "GB") -> str:
+    """What the customer's index key holds: the packed matching profile (candidates are
+    scored from it, not from the record), the entries, then the identities the record
+    owns (so that the next write can move both without reading the record)."""
+    profile = profile_of(customer, region)
+    return "\n".join(
+        [pack(profile), *entries_of(keys, profile), OWNED_MARK, *owned_identities(customer)]
+    )
+
+
+def previous_index(entries: list[str], owned: list[str]) -> str:
+    """An index list for a write to move from, where the stored one does not say what
+    it needs (written by an older release): no profile, then entries and identities."""
+    return "\n".join(["-", *entries, OWNED_MARK, *owned])
+
+
+def entries_of(keys: KeySchema, profile: Profile) -> list[str]:
+    entries = blocking_keys(keys, profile)
+    entries.update(entry for _, entry in name_counters(keys, profile))
+    return sorted(entries)
+
+
+_ENTRY = re.compile(r"[a-z]+:[A-Za-z0-9_-]{12}")
+
+
+def recorded_entries(index: str) -> list[str]:
+    """The entries of a customer's index list, as the put script wrote them. Lines in
+    another form (the packed profile, an index written by an older release) are not
+    entries of this one."""
+    entries = index.partition(f"\n{OWNED_MARK}\n")[0].split("\n")
+    return [line for line in entries if _ENTRY.fullmatch(line)]
+
+
+def records_owned(index: str | None) -> bool:
+    """Whether the index list says which identities the record owns (older releases
+    wrote none)."""
+    return index is not None and (f"\n{OWNED_MARK}\n" in index or index.endswith(f"\n{OWNED_MARK}"))
+
+
+def profile_of(customer: Customer, region: str = "GB") -> Profile:
+    """The customer as the matcher sees them."""
+    return build_profile(
+        given=customer.given_name,
+        family=customer.family_name,
+        name=customer.name,
+        emails=customer.emails,
+        phones=customer.phones,
+        date_of_birth=customer.date_of_birth,
+        places=[
+            Place(a.postcode, a.country, a.city, a.line1)
+            for a in customer.addresses
+            if a.postcode or a.city or a.line1
+        ],
+        accounts=[a.number for a in customer.accounts],
+        handles=[i.handle for i in customer.identities if i.handle],
+        region=region,
+        normalised=True,
+        household=customer.household.id if customer.household else None,
+    )
+
+
+def blocking_keys(keys: KeySchema, profile: Profile, *, query: bool = False) -> set[str]:
+    """Exact identifiers, date of birth, postcode, street, and name keys: the sound of the surname
+    with the initial of each form of the given name (Bill: B and W), alone and within
+    each town; the full name in each form; each form of the given name within the
+    district. Identifiers mentioned in text are looked up where the record keeps them.
+    ``query``: also the keys of a name written family name first ("Kowalski Rachel")."""
+    # Loops, not comprehensions: each comprehension is a frame of its own in Python 3.11,
+    # and an import computes these for every customer.
+    entry = keys.index_entry
+    out = set()
+    for kind, values in (
+        ("em", profile.emails),
+        ("ph", profile.phones),
+        ("ac", profile.accounts),
+        ("pc", profile.postcodes),
+        ("hd", profile.handle_ids),
+        ("st", profile.streets),
+    ):
+        for value in values:
+            out.add(entry(kind, value))
+    if profile.dob is not None:
+        out.add(entry("dob", profile.dob.isoformat()))
+    if profile.household:
+        out.add(entry("hh", profile.household))
+    given, family = profile.given, profile.family
+    forms = blocking_forms(given) if given else ("",)
+    if family:
+        _name_keys(out, entry, family, forms, profile.towns)
+        if query and given:
+            _name_keys(out, entry, given, blocking_forms(family), profile.towns)
+            # A nickname may stand for any of its formal names (Ricky: Richard, Eric,
+            # Frederick, ...); a record keeps one, the query looks for each by full name
+            # and sound. Only the query pays for it: records seldom hold nicknames.
+            whole, sounds = family.replace(" ", ""), _sounds(family)
+            for formal in sorted(canonical_forms(given) - set(forms))[:_MAX_FORMAL]:
+                out.add(entry("nf", f"{formal} {whole}"))
+                for sound in sounds:
+                    out.add(entry("nm", f"{sound}:{formal[0]}"))
+    if given:
+        for form in forms:
+            for d in profile.districts:
+                out.add(entry("gd", f"{form}:{d}"))
+            for town in profile.towns:
+                out.add(entry("gt", f"{form}:{town}"))
+    for tokens in profile.handles:
+        if len(tokens) >= 2 and not family:
+            # A handle like "dana_king" or "DanaKing84" stands in for a name.
+            sound = phonetic(tokens[-1])
+            if sound:
+                out.add(entry("nm", f"{sound}:{tokens[0][0]}"))
+    for kind, value in profile.mentioned:
+        tag = _MENTIONED_KINDS.get(kind)
+        if tag:
+            out.add(entry(tag, value))
+    return out
+
+
+def _name_keys(
+    out: set[str],
+    entry: Callable[[str, str], str],
+    family: str,
+    forms: tuple[str, ...],
+    towns: frozenset[str],
+) -> None:
+    """The keys a family name and the forms of a given name are found by. The full name
+    finds "Rachel Smith" among a million without reading every Smith R; the town does the
+    same for a sound-alike surname."""
+    # The name whole ("Mac Donald" is MacDonald) and each part of a double-barrelled name
+    # on its own ("Dana Lee" finds Dana King-Lee); particles never alone (every "van" is
+    # not one family).
+    whole = family.replace(" ", "")
+    sounds = _sounds(family)
+    for form in forms:
+        initial = form[:1]
+        for sound in sounds:
+            out.add(entry("nm", f"{sound}:{initial}"))
+            for town in towns:
+                out.add(entry("nt", f"{sound}:{initial}:{town}"))
+        if form:
+            out.add(entry("nf", f"{form} {whole}"))
+            if len(whole) >= 4:
+                # A slip in the surname changes its sound, but not both its ends.
+                out.add(entry("gx", f"{form}:{whole[:3]}:"))
+                out.add(entry("gx", f"{form}::{whole[-3:]}"))
+
+
+def _sounds(family: str) -> set[str]:
+    return {s for s in (phonetic(p) for p in (family.replace(" ", ""), *family_parts(family))) if s}
+
+
+_MAX_FORMAL = 12
+_MENTIONED_KINDS = {"email": "em", "phone": "ph", "account_number": "ac"}
+
+
+@lru_cache(maxsize=65_536)
+def blocking_forms(given: str) -> tuple[str, ...]:
+    """The given name itself, and one formal name it may stand for (Bill: William)."""
+    return (given, *sorted(canonical_forms(given) - {given})[:1])
+
+
+def name_counters(keys: KeySchema, profile: Profile) -> list[tuple[str, str]]:
+    """(field, counter entry) of how many customers share the family name and the given
+    name (term frequencies: "Smith" and "John" say less than "Okonkwo" and "Lyndon")."""
+    out = []
+    if profile.family:
+        out.append(("family_name", keys.index_entry("fn", profile.family)))
+    if profile.given:
+        out.append(("given_name", keys.index_entry("gn", profile.given)))
+    return out

@@ -1,0 +1,1 @@
+"""The ``socialid`` command and its sub-commands, the demo included."""

@@ -1,0 +1,200 @@
+"""``socialid demo``: the main job end to end on a private embedded store.
+
+Starts the real service on a loopback port, loads the bundled sample book through the
+API, posts the sample inbound messages to the channels' webhooks as the providers would
+(signed), waits for the worker to resolve each one into the customer's history, and
+prints who the sender is and what a rep must know.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import socket
+import tempfile
+from datetime import UTC, date, datetime, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from pydantic import SecretStr
+
+from service.cli.demo_deliveries import DemoSecrets, delivery
+from service.http.app import create_app
+from service.ops.logs import configure_logging
+from service.schemas import LookupRequest
+from service.settings import Settings
+
+# The sample history is written as seen on this day; it is shifted to "now" on load so
+# that promises are due, not long overdue, whenever the demo runs.
+SAMPLE_TODAY = date(2026, 11, 23)
+
+
+def sample(name: str) -> Any:
+    return json.loads(resources.files("service.sample").joinpath(name).read_text("utf-8"))
+
+
+def _shift(events: list[dict[str, Any]], days: int) -> list[dict[str, Any]]:
+    delta = timedelta(days=days)
+    shifted = []
+    for ev in events:
+        ev = dict(ev)
+        ev["at"] = (datetime.fromisoformat(ev["at"]) + delta).isoformat()
+        if "due" in ev:
+            ev["due"] = (date.fromisoformat(ev["due"]) + delta).isoformat()
+        shifted.append(ev)
+    return shifted
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _days_ago(when: str, today: date) -> str:
+    days = (today - datetime.fromisoformat(when).date()).days
+    return "today" if days == 0 else f"{days} day{'s' * (days != 1)} ago"
+
+
+def render(message: LookupRequest, answer: dict[str, Any], today: date) -> list[str]:
+    who = message.sender.handle or message.sender.email or message.sender.external_id
+    lines = [f"> {message.channel} {who}: {message.text}"]
+    if "via" in answer:
+        lines.append(f"  {answer['via']}")
+    res = answer["resolution"]
+    card = answer.get("context")
+    if res["status"] != "matched" or card is None:
+        lines.append(f"  unresolved: {res['status']}, {len(res['candidates'])} candidates")
+        return lines
+    how = (
+        "identity already linked"
+        if res["method"] == "linked_identity"
+        else "matched on "
+        + ", ".join(
+            f"{e['field'].replace('_', ' ')} ({e['level']}"
+            f"{', written in the text' if e.get('source') == 'text' else ''})"
+            for e in res["candidates"][0]["evidence"]
+            if e["weight"] > 0
+        )
+    )
+    lines.append(f"  resolved: {card['name']} ({res['customer_id']}), {how}")
+    if card.get("household"):
+        lines.append(f"  household {card['household']['id']}, {card['household']['role']}")
+    products = ", ".join(
+        f"{p['name']} ({p.get('monthly_price', '?')}/mo)" for p in card["active_products"]
+    )
+    lines.append(f"  has: {products or 'no active products'}; spends {card['monthly_spend']}/mo")
+    for case in card["open_cases"]:
+        lines.append(
+            f"  open case {case['case_id']} [{case.get('category', '-')}], "
+            f"opened {_days_ago(case['opened_at'], today)}, {case['contacts']} contacts "
+            f"on {', '.join(case['channels'])}: {case.get('summary', '')}"
+        )
+    for ev in card["last_interactions"][:1]:
+        lines.append(
+            f"  last contact: {ev.get('channel', '?')}, {_days_ago(ev['at'], today)}: "
+            f"{ev.get('summary', '')}"
+        )
+    for flag in card["flags"]:
+        lines.append(f"  [{flag['code']}] {flag['reason']}")
+    return lines
+
+
+async def _through_webhook(
+    http: aiohttp.ClientSession, message: LookupRequest, n: int, secrets: DemoSecrets
+) -> dict[str, Any]:
+    """Post the message to its channel's webhook, wait for the worker, read the result
+    and the customer's context card."""
+    path, body, headers = delivery(message, n, secrets)
+    headers = {"Content-Type": "application/json", **headers}
+    async with http.post(path, data=body, headers=headers) as resp:
+        [message_id] = (await resp.json())["accepted"]
+    for _ in range(200):
+        async with http.get(f"/v1/messages/{message_id}", raise_for_status=False) as resp:
+            if resp.status == 200:
+                stored = await resp.json()
+                break
+        await asyncio.sleep(0.025)
+    else:
+        raise RuntimeError(f"the worker did not process {message_id} within 5 s")
+    answer = {
+        "resolution": stored["resolution"],
+        "via": f"POST {path} -> {message_id}, conversation {stored['conversation_id']}",
+    }
+    customer = stored["resolution"].get("customer_id")
+    if customer:
+        async with http.get(f"/v1/customers/{customer}/context") as resp:
+            answer["context"] = await resp.json()
+    return answer
+
+
+async def _load_and_replay(base: str, secrets: DemoSecrets, today: date) -> int:
+    token = secrets.token
+    headers = {"Authorization": f"Bearer {token}"}
+    shift = (today - SAMPLE_TODAY).days
+    resolved = 0
+    async with aiohttp.ClientSession(base, headers=headers, raise_for_status=True) as http:
+        customers = sample("customers.json")
+        for customer in customers:
+            cid = customer.pop("id")
+            await http.put(f"/v1/customers/{cid}", json=customer)
+        for cid, events in sample("events.json").items():
+            await http.post(f"/v1/customers/{cid}/events", json=_shift(events, shift))
+        print(f"Loaded {len(customers)} sample customers and their history.\n")
+        messages = [LookupRequest.model_validate(m) for m in sample("messages.json")]
+        for n, message in enumerate(messages):
+            answer = await _through_webhook(http, message, n, secrets)
+            print("\n".join(render(message, answer, today)) + "\n")
+            resolved += answer["resolution"]["status"] == "matched"
+        print(f"{resolved} of {len(messages)} messages resolved to a customer.")
+        return 0 if resolved == len(messages) else 1
+
+
+async def run_demo(settings: Settings, data_dir: str | None) -> int:
+    # The demo keeps its own quiet log and store: it must never write sample
+    # customers into a configured production Redis.
+    configure_logging("WARNING", settings.resolved_log_format)
+    token = secrets.token_urlsafe(24)
+    with tempfile.TemporaryDirectory(prefix="socialid-demo-") as tmp:
+        demo_secrets = DemoSecrets(
+            twitter=secrets.token_urlsafe(16),
+            facebook=secrets.token_urlsafe(16),
+            forum=secrets.token_urlsafe(16),
+            token=token,
+        )
+        demo_settings = settings.model_copy(
+            update={
+                "redis_url": None,
+                "data_dir": Path(data_dir) if data_dir else Path(tmp),
+                "admin_token": SecretStr(token),
+                "host": "127.0.0.1",
+                "port": free_port(),
+                "twitter_consumer_secret": SecretStr(demo_secrets.twitter),
+                "facebook_app_secret": SecretStr(demo_secrets.facebook),
+                "facebook_verify_token": SecretStr(secrets.token_urlsafe(16)),
+                "facebook_page_token": None,
+                "discourse_secret": SecretStr(demo_secrets.forum),
+                "worker": True,
+            }
+        )
+        runner = web.AppRunner(create_app(demo_settings), access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, demo_settings.host, demo_settings.port)
+        await site.start()
+        print(
+            f"socialid demo: service on http://{demo_settings.host}:{demo_settings.port}, "
+            f"embedded store in {demo_settings.data_dir}"
+        )
+        try:
+            return await _load_and_replay(
+                f"http://{demo_settings.host}:{demo_settings.port}",
+                demo_secrets,
+                datetime.now(UTC).date(),
+            )
+        finally:
+            await runner.cleanup()

@@ -1,0 +1,232 @@
+"""The ``socialid`` command: serve, demo, version, keys."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+import uvloop
+from aiohttp import web
+
+from service import __version__
+from service.book.importer import ImportAborted, ImportSummary
+from service.cli import reindex_cmd, train_cmd, worker_cmd
+from service.cli.import_cmd import BadHeader, detect_format, open_source, print_summary, run_import
+from service.http.apikeys import ApiKeyStore, Scope
+from service.ingest.deliveries import FsyncUnavailable
+from service.ops.heap import bulk_allocation, freeze_startup_heap
+from service.ops.logs import configure_logging, get_logger
+from service.settings import ConfigError, Settings, load_settings
+from service.store.client import cli_redis
+from service.store.embedded import EmbeddedStoreError
+from service.store.keynames import KeySchema
+
+
+def _scopes(value: str) -> frozenset[Scope]:
+    try:
+        return frozenset(Scope(s.strip()) for s in value.split(",") if s.strip())
+    except ValueError:
+        known = ", ".join(s.value for s in Scope)
+        raise argparse.ArgumentTypeError(f"scopes are a comma list of: {known}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="socialid",
+        description="Identity resolution and customer context for social customer care.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the HTTP service (configured by SOCIALID_* variables)")
+    demo = sub.add_parser("demo", help="run the whole flow on sample data and print it")
+    demo.add_argument(
+        "--data-dir", help="keep the demo's store here (default: a temporary directory)"
+    )
+    sub.add_parser("version", help="print the version")
+
+    imp = sub.add_parser("import", help="bulk import customers or events (NDJSON or CSV)")
+    imp.add_argument("kind", choices=["customers", "events"])
+    imp.add_argument("file", help="path, or - for stdin")
+    imp.add_argument("--format", choices=["ndjson", "csv"], help="default: by file extension")
+    imp.add_argument(
+        "--from-line", type=int, default=1, help="skip the lines before this one (resume)"
+    )
+
+    bench = sub.add_parser("bench", help="benchmarks that print figures")
+    bsub = bench.add_subparsers(dest="bench_command", required=True)
+    bench_import = bsub.add_parser("import", help="import a synthetic book, print rate/memory")
+    bench_import.add_argument("--customers", type=int, default=100_000)
+    bench_quality = bsub.add_parser("quality", help="resolution quality on known truth")
+    bench_quality.add_argument("--customers", type=int, default=20_000)
+    bench_quality.add_argument(
+        "--fitted", action="store_true", help="fit the model on the book first (socialid train)"
+    )
+    bench_quality.add_argument("--seed", type=int, default=11, help="of the synthetic book")
+    bench_quality.add_argument(
+        "--febrl",
+        type=int,
+        choices=(1, 2, 3),
+        help="on FEBRL N instead, beside Splink (needs the peer extra; --customers unused)",
+    )
+    bench_lookup = bsub.add_parser("lookup", help="lookups of linked identities, p50/p99")
+    bench_lookup.add_argument("--customers", type=int, default=10_000)
+    bench_lookup.add_argument("--lookups", type=int, default=20_000)
+    bench_lookup.add_argument("--concurrency", type=int, default=16)
+    bench_lookup.add_argument("--events", type=int, default=20, help="history per customer")
+
+    bench_resolve = bsub.add_parser("resolve", help="POST /v1/resolve latency on a large book")
+    bench_resolve.add_argument("--customers", type=int, default=1_000_000)
+    bench_ingest = bsub.add_parser("ingest", help="signed webhook deliveries, rate and delay")
+    bench_ingest.add_argument("--customers", type=int, default=10_000)
+    bench_ingest.add_argument("--burst", type=int, default=20_000, help="deliveries, max rate")
+    bench_ingest.add_argument("--rate", type=int, default=1000, help="sustained deliveries/s")
+    bench_ingest.add_argument("--seconds", type=float, default=30.0)
+    bench_ingest.add_argument("--concurrency", type=int, default=64)
+
+    train_cmd.add_parsers(sub)
+    worker_cmd.add_parser(sub)
+    reindex_cmd.add_parser(sub)
+
+    keys = sub.add_parser("keys", help="manage API keys")
+    ksub = keys.add_subparsers(dest="keys_command", required=True)
+    create = ksub.add_parser("create", help="issue a key; its token is printed once")
+    create.add_argument("--name", required=True)
+    create.add_argument("--scopes", required=True, type=_scopes, help="e.g. rep,integration")
+    ksub.add_parser("list", help="list keys (never their tokens)")
+    revoke = ksub.add_parser("revoke", help="revoke a key by id")
+    revoke.add_argument("key_id")
+    return parser
+
+
+def serve(settings: Settings) -> int:
+    from service.http.app import create_app
+
+    log = get_logger("socialid")
+    log.info("starting", version=__version__, host=settings.host, port=settings.port)
+    if settings.admin_token is None:
+        log.warning("no_admin_token", hint="set SOCIALID_ADMIN_TOKEN or issue keys")
+    app = create_app(settings)
+    freeze_startup_heap()
+    web.run_app(
+        app,
+        host=settings.host,
+        port=settings.port,
+        shutdown_timeout=settings.shutdown_timeout,
+        access_log=None,
+        print=None,
+        loop=uvloop.new_event_loop(),
+    )
+    log.info("stopped")
+    return 0
+
+
+async def _keys(settings: Settings, args: argparse.Namespace) -> int:
+    async with cli_redis(settings) as client:
+        store = ApiKeyStore(client, KeySchema(settings.key_prefix), admin_token=None)
+        if args.keys_command == "create":
+            issued = await store.create(args.name, args.scopes)
+            print(f"key id:  {issued.key_id}")
+            print(f"scopes:  {','.join(issued.scopes)}")
+            print(f"token:   {issued.token}")
+            print("The token is shown only this once; store it in your secret manager.")
+        elif args.keys_command == "list":
+            for key in await store.list_keys():
+                created = key.created_at.isoformat(timespec="seconds")
+                print(f"{key.key_id}  {key.name:<24} {','.join(key.scopes):<24} {created}")
+        else:
+            if not await store.revoke(args.key_id):
+                print(f"socialid: no key with id {args.key_id}", file=sys.stderr)
+                return 1
+            print(f"revoked {args.key_id}")
+    return 0
+
+
+def _import(settings: Settings, args: argparse.Namespace) -> int:
+    latest: list[ImportSummary] = []
+    raw, size = open_source(args.file)
+    fmt = detect_format(args.file, args.format)
+    try:
+        with raw, bulk_allocation():
+            summary = asyncio.run(
+                run_import(settings, args.kind, raw, size, fmt, args.from_line, latest)
+            )
+    except KeyboardInterrupt:
+        done = latest[0].committed_through_line if latest else args.from_line - 1
+        print(f"\ninterrupted: lines up to {done} are written; resume with --from-line {done + 1}")
+        return 130
+    print_summary(summary)
+    if summary.aborted:
+        return 2
+    return 1 if summary.rejected else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "version":
+        print(f"socialid {__version__}")
+        return 0
+    try:
+        settings = load_settings()
+        # Loggers are kept once built only by the long-running commands: a command run
+        # in-process (tests, the CLI's own) must leave logging as it found it.
+        long_running = args.command in ("serve", "worker")
+        configure_logging(settings.log_level, settings.resolved_log_format, cache=long_running)
+        if args.command == "serve":
+            return serve(settings)
+        if args.command == "demo":
+            from service.cli.demo import run_demo
+
+            return asyncio.run(run_demo(settings, args.data_dir))
+        if args.command == "import":
+            return _import(settings, args)
+        if args.command == "bench":
+            from service.bench import commands as bench
+
+            if args.bench_command == "quality" and args.febrl:
+                from service.bench.febrl import bench_febrl
+
+                return asyncio.run(bench_febrl(settings, args.febrl))
+            if args.bench_command == "quality":
+                return asyncio.run(
+                    bench.bench_quality(settings, args.customers, args.fitted, seed=args.seed)
+                )
+            if args.bench_command == "resolve":
+                from service.bench.resolve_latency import bench_resolve
+
+                return asyncio.run(bench_resolve(settings, args.customers))
+            if args.bench_command == "ingest":
+                from service.bench.ingest_load import bench_ingest
+
+                return asyncio.run(
+                    bench_ingest(settings, args.customers, args.burst, args.rate, args.seconds,
+                                 args.concurrency)
+                )  # fmt: skip
+            if args.bench_command == "lookup":
+                return asyncio.run(
+                    bench.bench_lookup(args.customers, args.lookups, args.concurrency, args.events)
+                )
+            with bulk_allocation():  # as `socialid import` runs
+                return asyncio.run(bench.bench_import(settings, args.customers))
+        if args.command == "train":
+            return asyncio.run(train_cmd.run_train(settings, args))
+        if args.command == "worker":
+            return uvloop.run(worker_cmd.run_worker(settings))
+        if args.command == "reindex":
+            with bulk_allocation():
+                return asyncio.run(reindex_cmd.run_reindex(settings))
+        if args.command == "model":
+            return asyncio.run(train_cmd.run_model(settings, args))
+        return asyncio.run(_keys(settings, args))
+    except ConfigError as exc:
+        print(f"socialid: {exc}", file=sys.stderr)
+        return 2
+    except (BadHeader, ImportAborted, OSError) as exc:
+        print(f"socialid: {exc}", file=sys.stderr)
+        return 2
+    except FsyncUnavailable as exc:
+        print(f"socialid: {exc}", file=sys.stderr)
+        return 2
+    except EmbeddedStoreError as exc:
+        print(f"socialid: embedded store: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,284 @@
+"""Conversations and reps in Redis; every change through one atomic script."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import redis.asyncio as aioredis
+from pydantic import ValidationError
+
+from service.conversations.convscripts import CONVERSATION_OP
+from service.conversations.lua import Routing, prelude_args
+from service.schemas import StoreIntegrityError, describe
+from service.schemas.conversation import (
+    TEAM_PATTERN,
+    Conversation,
+    ConversationDetail,
+    LogEntry,
+    Rep,
+    RepIn,
+    ShiftEnded,
+)
+from service.store.keynames import KeySchema
+from service.store.redistypes import members, stream_entries, text, text_map, texts
+
+_LIST_LIMIT = 500
+TEAM = re.compile(TEAM_PATTERN)
+
+
+class ConversationError(Exception):
+    """A change that did not happen, and why: rendered as a problem by the middleware."""
+
+    def __init__(
+        self, status: int, slug: str, detail: str, extensions: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.slug = slug
+        self.detail = detail
+        self.extensions = extensions or {}
+
+
+def _conversation(conversation_id: str, raw: dict[str, str]) -> Conversation:
+    data: dict[str, Any] = {k: v for k, v in raw.items() if v != ""}
+    if "sla_due" in data:
+        data["sla_due"] = datetime.fromtimestamp(int(data["sla_due"]) / 1000, UTC)
+    try:
+        return Conversation.model_validate({**data, "id": conversation_id})
+    except ValidationError as exc:
+        raise StoreIntegrityError(
+            f"stored conversation does not validate: {describe(exc)}"
+        ) from None
+
+
+class ConversationStore:
+    def __init__(self, redis: aioredis.Redis, keys: KeySchema, routing: Routing) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._routing = routing
+        self._op = redis.register_script(CONVERSATION_OP)
+
+    # -- reading ---------------------------------------------------------------------
+    async def get(self, conversation_id: str) -> ConversationDetail | None:
+        k = self._keys
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(k.conversation(conversation_id))
+            pipe.xrange(k.conversation_log(conversation_id))
+            head, log = await pipe.execute()
+        raw = text_map(head)
+        if "status" not in raw:
+            return None
+        base = _conversation(conversation_id, raw)
+        entries = [
+            LogEntry.model_validate({**fields, "id": entry_id})
+            for entry_id, fields in stream_entries(log)
+        ]
+        return ConversationDetail(**base.model_dump(), log=entries)
+
+    async def many(self, ids: list[str]) -> list[Conversation]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for conversation_id in ids:
+                pipe.hgetall(self._keys.conversation(conversation_id))
+            raws = [text_map(r) for r in await pipe.execute()]
+        return [_conversation(i, r) for i, r in zip(ids, raws, strict=True) if "status" in r]
+
+    async def queue(self, team: str, limit: int) -> list[Conversation]:
+        """The team's conversations not closed, the most urgent (SLA due first) first."""
+        ids = members(await self._redis.zrange(self._keys.team_queue(team), 0, limit - 1))
+        return await self.many(ids)
+
+    async def listed(self, owner: str | None, status: str | None, limit: int) -> list[Conversation]:
+        """By owner (then filtered by status) or by status, most recent activity first."""
+        if owner is not None:
+            ids = sorted(texts(await self._redis.smembers(self._keys.rep_conversations(owner))))
+        elif status is not None:
+            key = self._keys.conversations_by_status(status)
+            ids = members(await self._redis.zrange(key, 0, _LIST_LIMIT - 1, desc=True))
+        else:
+            ids = []
+            for each in ("new", "open", "waiting_on_customer"):
+                key = self._keys.conversations_by_status(each)
+                ids += members(await self._redis.zrange(key, 0, _LIST_LIMIT - 1, desc=True))
+        found = await self.many(ids)
+        if status is not None:
+            found = [c for c in found if c.status == status]
+        return found[:limit]
+
+    # -- acting ----------------------------------------------------------------------
+    async def act(
+        self,
+        conversation_id: str,
+        op: str,
+        rep: str,
+        *,
+        version: int | None = None,
+        text_: str = "",
+        to_rep: str = "",
+        to_team: str = "",
+        ref: str = "",
+    ) -> int:
+        """Apply one operation; returns the new version, or raises why it did not."""
+        reply = await self._op(
+            keys=self._op_keys(conversation_id),
+            args=self._op_args(conversation_id, op, rep, version, text_, to_rep, to_team, ref),
+        )
+        return self._outcome(conversation_id, [text(r) for r in reply])
+
+    def _op_keys(self, conversation_id: str) -> list[str]:
+        return [
+            self._keys.conversation(conversation_id),
+            self._keys.conversation_log(conversation_id),
+        ]
+
+    def _op_args(
+        self, conversation_id: str, op: str, rep: str, version: int | None,
+        text_: str, to_rep: str, to_team: str, ref: str,
+    ) -> list[str | int]:  # fmt: skip
+        at = datetime.now(UTC).isoformat(timespec="milliseconds")
+        return [
+            *prelude_args(self._keys, self._routing.sla_ms),
+            conversation_id, rep, "" if version is None else str(version), at, op,
+            text_, to_rep, to_team, ref,
+        ]  # fmt: skip
+
+    @staticmethod
+    def _outcome(conversation_id: str, reply: list[str]) -> int:
+        status = reply[0]
+        if status == "ok":
+            return int(reply[1])
+        if status == "missing":
+            raise ConversationError(404, "conversation-not-found", "No conversation has this id.")
+        if status == "conflict":
+            owner, version = reply[1] or None, int(reply[2])
+            who = f"{owner} owns it" if owner else "it changed"
+            raise ConversationError(
+                409,
+                "conversation-conflict",
+                f"Someone else acted first: {who} (version {version}).",
+                {"owner": owner, "version": version},
+            )
+        if status == "not_owner":
+            owner = reply[1] or None
+            raise ConversationError(
+                409,
+                "not-owner",
+                f"Only the owner may do this; the owner is {owner or 'nobody'}.",
+                {"owner": owner, "version": int(reply[2])},
+            )
+        raise ConversationError(
+            409,
+            "bad-transition",
+            f"Not allowed while the conversation is {reply[1]}.",
+            {"status": reply[1], "version": int(reply[2])},
+        )
+
+    async def erase_of(self, customer_id: str, conversation_ids: set[str]) -> int:
+        """Delete the conversations that are the customer's (erasure): their state, log
+        (replies and notes may repeat what the customer said) and every listing."""
+        k = self._keys
+        ids = sorted(conversation_ids)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for conversation_id in ids:
+                pipe.hmget(k.conversation(conversation_id), "customer_id", "team", "owner",
+                           "status")  # fmt: skip
+            heads = await pipe.execute()
+        theirs = [(c, h) for c, h in zip(ids, heads, strict=True) if h[0] == customer_id]
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for conversation_id, (_, team, owner, status) in theirs:
+                pipe.delete(
+                    k.conversation(conversation_id),
+                    k.conversation_log(conversation_id),
+                    k.conversation_messages(conversation_id),
+                )
+                if team:
+                    pipe.zrem(k.team_queue(team), conversation_id)
+                if owner:
+                    pipe.srem(k.rep_conversations(owner), conversation_id)
+                if status:
+                    pipe.zrem(k.conversations_by_status(status), conversation_id)
+            await pipe.execute()
+        return len(theirs)
+
+    # -- reps and shifts -------------------------------------------------------------
+    async def put_rep(self, rep_id: str, rep: RepIn) -> Rep:
+        k = self._keys
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(k.rep(rep_id), mapping={"name": rep.name, "team": rep.team})
+            pipe.hsetnx(k.rep(rep_id), "on_shift", "0")
+            pipe.sadd(k.reps(), rep_id)
+            await pipe.execute()
+        found = await self.rep(rep_id)
+        assert found is not None
+        return found
+
+    async def rep(self, rep_id: str) -> Rep | None:
+        k = self._keys
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(k.rep(rep_id))
+            pipe.smembers(k.rep_conversations(rep_id))
+            raw, owned = await pipe.execute()
+        data = text_map(raw)
+        if "team" not in data:
+            return None
+        return Rep(
+            id=rep_id,
+            name=data.get("name", ""),
+            team=data["team"],
+            on_shift=data.get("on_shift") == "1",
+            shift_started_at=data.get("shift_started_at") or None,
+            conversations=sorted(texts(owned)),
+        )
+
+    async def existing_rep(self, rep_id: str) -> Rep:
+        found = await self.rep(rep_id)
+        if found is None:
+            raise ConversationError(404, "rep-not-found", f"No rep has the id {rep_id!r}.")
+        return found
+
+    async def shift_start(self, rep_id: str) -> Rep:
+        await self.existing_rep(rep_id)
+        at = datetime.now(UTC).isoformat(timespec="milliseconds")
+        await self._redis.hset(
+            self._keys.rep(rep_id), mapping={"on_shift": "1", "shift_started_at": at}
+        )
+        return await self.existing_rep(rep_id)
+
+    async def shift_end(self, rep_id: str, handoff_to: str | None, note: str | None) -> ShiftEnded:
+        """Off shift, and every conversation the rep owns handed over with the note: one
+        atomic step per conversation, all in one round trip."""
+        rep = await self.existing_rep(rep_id)
+        to_rep, to_team = await self._target(rep, handoff_to)
+        await self._redis.hset(self._keys.rep(rep_id), "on_shift", "0")
+        if not rep.conversations:
+            return ShiftEnded(rep=rep_id, to=to_rep or f"team:{to_team}", handed_off=[])
+        # Rare and possibly the script's first use on this server: load it, then send
+        # every hand-off at once.
+        await self._redis.script_load(CONVERSATION_OP)
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for conversation_id in rep.conversations:
+                pipe.evalsha(
+                    self._op.sha, 2, *self._op_keys(conversation_id),
+                    *self._op_args(conversation_id, "handoff", rep_id, None, note or "",
+                                   to_rep, to_team, ""),
+                )  # fmt: skip
+            replies = await pipe.execute()
+        # A conversation another rep took meanwhile answers "conflict": not handed over.
+        handed = [c for c, r in zip(rep.conversations, replies, strict=True)
+                  if text(r[0]) == "ok"]  # fmt: skip
+        return ShiftEnded(rep=rep_id, to=to_rep or f"team:{to_team}", handed_off=handed)
+
+    async def _target(self, rep: Rep, handoff_to: str | None) -> tuple[str, str]:
+        """(rep, team) a hand-off goes to: a rep who exists, or a team's queue."""
+        if handoff_to is None:
+            return "", rep.team
+        if handoff_to.startswith("team:"):
+            team = handoff_to.removeprefix("team:")
+            if not TEAM.match(team):
+                raise ConversationError(
+                    422, "validation-failed", "handoff_to: team:<name>, letters and digits."
+                )
+            return "", team
+        await self.existing_rep(handoff_to)
+        return handoff_to, ""

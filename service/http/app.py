@@ -1,0 +1,195 @@
+"""The application factory: one ``cleanup_ctx`` per resource, started in order."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import redis.asyncio as aioredis
+from aiohttp import web
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
+
+from service.context.source import CardSource
+from service.conversations.live import LiveHub
+from service.http.appkeys import (
+    API_KEYS,
+    AUDIT,
+    CARD_SOURCE,
+    CONVERSATIONS,
+    CUSTOMERS,
+    DELIVERIES,
+    EMBEDDED,
+    GRAPH_NAMES,
+    HISTORY,
+    IMPORTER,
+    KEYS,
+    LINKS,
+    LIVE,
+    MESSAGES,
+    METRICS,
+    OPENAPI,
+    REDIS,
+    REDIS_URL,
+    RESOLVER,
+    SETTINGS,
+)
+from service.http.middleware import auth_middleware, context_middleware, error_middleware
+from service.http.routes import (
+    docs,
+    operations,
+    v1_conversations,
+    v1_customers,
+    v1_history,
+    v1_identities,
+    v1_import,
+    v1_keys,
+    v1_lookup,
+    v1_messages,
+    v1_reps,
+    v1_resolve,
+    v1_stream,
+    webhooks,
+    webhooks_email,
+)
+from service.ingest.runner import build_worker, graph_names, running
+from service.ops.logs import get_logger
+from service.ops.metrics import Metrics
+from service.settings import Settings
+from service.store.embedded import EmbeddedRedis
+from service.store.keynames import KeySchema
+from service.store.redispacking import use_hiredis_packing
+from service.wiring import build_stores
+
+log = get_logger("socialid.app")
+
+
+def redis_client(url: str, settings: Settings) -> aioredis.Redis:
+    """A pooled client that fails fast, so readiness and errors surface within a second.
+
+    The pool blocks for a free connection (up to the same timeout) instead of failing:
+    a burst of webhooks must queue for the store, not be answered 503.
+    """
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url,
+        decode_responses=True,
+        socket_timeout=settings.redis_timeout,
+        socket_connect_timeout=settings.redis_timeout,
+        health_check_interval=15,
+        retry=Retry(ExponentialBackoff(cap=0.2, base=0.01), retries=1),
+        max_connections=64,
+        timeout=settings.redis_timeout,
+    )
+    use_hiredis_packing(pool)
+    return aioredis.Redis.from_pool(pool)  # closing the client closes the pool
+
+
+async def embedded_store_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    if settings.redis_url is not None:
+        app[REDIS_URL] = settings.redis_url
+        log.info("store", kind="external")
+        yield
+        return
+    server = EmbeddedRedis.configured(settings.data_dir, settings)
+    await asyncio.to_thread(server.start)
+    app[EMBEDDED] = server
+    app[REDIS_URL] = server.url
+    log.info(
+        "store",
+        kind="embedded",
+        data_dir=str(settings.data_dir),
+        pid=server.pid,
+        allocator=server.allocator,
+    )
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(server.stop)
+        log.info("store_stopped", kind="embedded")
+
+
+async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
+    client = redis_client(app[REDIS_URL], app[SETTINGS])
+    app[REDIS] = client
+    stores = build_stores(client, app[SETTINGS], app[KEYS])
+    app[API_KEYS] = stores.api_keys
+    app[CUSTOMERS] = stores.customers
+    app[HISTORY] = stores.history
+    app[AUDIT] = stores.audit
+    app[RESOLVER] = stores.resolver
+    app[LINKS] = stores.links
+    app[IMPORTER] = stores.importer
+    app[DELIVERIES] = stores.deliveries
+    app[MESSAGES] = stores.messages
+    app[CONVERSATIONS] = stores.conversations
+    app[CARD_SOURCE] = CardSource(client, stores.keys, app[SETTINGS].context_history_limit)
+    hub = LiveHub(client, stores.keys.live_channel())
+    app[LIVE] = hub
+    hub.start()
+    settings = app[SETTINGS]
+    try:
+        await stores.deliveries.check_fsync()
+        async with graph_names(client, settings, stores.keys) as names:
+            if names is not None:
+                app[GRAPH_NAMES] = names
+            if not settings.worker:
+                yield
+                return
+            worker = build_worker(client, settings, stores, names=names, metrics=app[METRICS])
+            async with running(worker, grace=settings.shutdown_timeout):
+                yield
+    finally:
+        await hub.stop()
+        await client.aclose()
+
+
+async def end_streams(app: web.Application) -> None:
+    """Live streams never end on their own: end them before shutdown waits for them."""
+    if LIVE in app:
+        await app[LIVE].stop()
+
+
+# Each channel and the settings it needs before its webhook answers anything but 404.
+CHANNEL_SECRETS = {
+    "twitter": ("twitter_consumer_secret",),
+    "facebook": ("facebook_app_secret", "facebook_verify_token"),
+    "forum": ("discourse_secret",),
+    "email/mailgun": ("mailgun_signing_key",),
+    "email/sendgrid": ("sendgrid_path_secret",),
+    "email/postmark": ("postmark_basic_auth",),
+}
+
+
+def log_channels(settings: Settings) -> None:
+    """Say at start-up which webhooks are on, and what an off one is missing."""
+    on, off = [], {}
+    for channel, names in CHANNEL_SECRETS.items():
+        missing = [f"SOCIALID_{n.upper()}" for n in names if getattr(settings, n) is None]
+        if missing:
+            off[channel] = ", ".join(missing)
+        else:
+            on.append(channel)
+    log.info("webhooks", on=[*on, "email/raw"], off=off)
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(
+        middlewares=[context_middleware, error_middleware, auth_middleware],
+        client_max_size=settings.max_body_bytes,
+    )
+    app[SETTINGS] = settings
+    app[KEYS] = KeySchema(settings.key_prefix)
+    app[METRICS] = Metrics()
+    app[OPENAPI] = {}
+    log_channels(settings)
+    app.cleanup_ctx.append(embedded_store_ctx)
+    app.cleanup_ctx.append(redis_ctx)
+    app.on_shutdown.append(end_streams)
+    # v1_resolve first: /v1/customers/search must win over /v1/customers/{customer_id}.
+    modules = (operations, v1_keys, v1_resolve, v1_customers, v1_history, v1_identities, v1_import,
+               v1_lookup, v1_messages, v1_conversations, v1_reps, v1_stream, webhooks,
+               webhooks_email, docs)  # fmt: skip
+    for module in modules:
+        app.router.add_routes(module.routes)
+    return app

@@ -1,0 +1,71 @@
+"""Small pieces the /v1 route modules share."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from service.context import ContextCard, build_card
+from service.http.appkeys import CUSTOMERS, HISTORY, PRINCIPAL, SETTINGS
+from service.http.problems import ProblemError
+from service.schemas import Customer, Event
+from service.store.keynames import CUSTOMER_ID_PATTERN
+
+
+def customer_id(request: web.Request) -> str:
+    """The path's customer id, exactly as sent: never trimmed into another customer's."""
+    value = request.match_info["customer_id"]
+    if not _CUSTOMER_ID.fullmatch(value):
+        raise ProblemError(
+            404,
+            "No customer can have this id: ids are 1 to 128 letters, digits and . _ : @ -, "
+            "starting with a letter or digit.",
+            slug="customer-not-found",
+        )
+    return value
+
+
+async def context_card(request: web.Request, customer: Customer) -> ContextCard:
+    """The card from the customer's newest events, with today's date and the settings."""
+    settings = request.app[SETTINGS]
+    events = await request.app[HISTORY].recent(customer.id, settings.context_history_limit)
+    return card_of(request, customer, events)
+
+
+def card_of(request: web.Request, customer: Customer, events: list[Event]) -> ContextCard:
+    """The card from events already read (newest first)."""
+    settings = request.app[SETTINGS]
+    return build_card(customer, events, datetime.now(UTC).date(), settings.card_settings)
+
+
+async def existing_customer(request: web.Request) -> tuple[Customer, str]:
+    found = await request.app[CUSTOMERS].get_with_etag(customer_id(request))
+    if found is None:
+        raise ProblemError(404, "No customer with this id.", slug="customer-not-found")
+    return found
+
+
+_CUSTOMER_ID = re.compile(CUSTOMER_ID_PATTERN)
+
+
+def actor(request: web.Request) -> str:
+    principal = request.get(PRINCIPAL)
+    return principal.key_id if principal else "anonymous"
+
+
+def quoted(etag: str) -> str:
+    return f'"{etag}"'
+
+
+def if_match(request: web.Request) -> str | None:
+    raw = request.headers.get("If-Match")
+    if raw is None:
+        return None
+    value = raw.strip()
+    if value == "*":
+        return value
+    # If-Match uses strong comparison (RFC 9110): a weak tag never matches, and is kept
+    # as it is so that it cannot equal a stored etag.
+    return value if value.startswith("W/") else value.strip('"')

@@ -1,0 +1,244 @@
+"""Conversations for reps: read, queue, claim, release, close, reopen, reply, note, brief."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from service.conversations.brief import Brief, build_brief
+from service.conversations.repository import ConversationError, ConversationStore
+from service.http.apikeys import Scope
+from service.http.appkeys import CONVERSATIONS, CUSTOMERS, HISTORY, MESSAGES
+from service.http.bodies import json_model, query_model, read_model
+from service.http.middleware import requires
+from service.http.openapi import documented
+from service.http.problems import ProblemError
+from service.http.routes.common import context_card, if_match
+from service.schemas import EventIn, Strict
+from service.schemas.conversation import (
+    Act,
+    Conversation,
+    ConversationDetail,
+    ConversationList,
+    SetPriority,
+    Status,
+    TeamName,
+    WithText,
+)
+
+routes = web.RouteTableDef()
+A = TypeVar("A", bound=Act)
+_ID = re.compile(r"^conv_[0-9a-f]{24}$")
+_PATH = "/v1/conversations/{conversation_id}"
+
+
+class ListQuery(Strict):
+    owner: str | None = Field(default=None, max_length=64)
+    status: Status | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+
+
+class QueueQuery(Strict):
+    team: TeamName
+    limit: int = Field(default=50, ge=1, le=500)
+
+
+class Recorded(BaseModel):
+    id: str
+    conversation: Conversation
+
+
+def _store(request: web.Request) -> ConversationStore:
+    return request.app[CONVERSATIONS]
+
+
+def _conversation_id(request: web.Request) -> str:
+    conversation_id = request.match_info["conversation_id"]
+    if not _ID.match(conversation_id):
+        raise ProblemError(404, "No conversation has this id.", slug="conversation-not-found")
+    return conversation_id
+
+
+async def _detail(request: web.Request, conversation_id: str) -> ConversationDetail:
+    found = await _store(request).get(conversation_id)
+    if found is None:
+        raise ProblemError(404, "No conversation has this id.", slug="conversation-not-found")
+    return found
+
+
+def _version(request: web.Request, body: Act) -> int | None:
+    """The version the caller read: the body's, else If-Match's."""
+    if body.version is not None:
+        return body.version
+    given = if_match(request)
+    if given is None:
+        return None
+    try:
+        return int(given.removeprefix("W/").strip('"'))
+    except ValueError:
+        raise ProblemError(
+            412, "If-Match must carry the conversation's version.", slug="precondition-failed"
+        ) from None
+
+
+async def _acting(request: web.Request, model: type[A]) -> A:
+    body = await read_model(request, model)
+    try:
+        await _store(request).existing_rep(body.rep)
+    except ConversationError as exc:
+        raise ProblemError(422, exc.detail, slug="rep-not-found") from None
+    return body
+
+
+@routes.get("/v1/conversations")
+@documented(
+    "Conversations by owner and/or status.", query=ListQuery, responses={200: ConversationList}
+)
+@requires(Scope.REP, Scope.INTEGRATION)
+async def list_conversations(request: web.Request) -> web.Response:
+    q = query_model(request, ListQuery)
+    found = await _store(request).listed(q.owner, q.status, q.limit)
+    return json_model(ConversationList(conversations=found))
+
+
+@routes.get("/v1/queue")
+@documented(
+    "A team's queue: conversations not closed, SLA due first.",
+    query=QueueQuery,
+    responses={200: ConversationList},
+)
+@requires(Scope.REP, Scope.INTEGRATION)
+async def team_queue(request: web.Request) -> web.Response:
+    q = query_model(request, QueueQuery)
+    return json_model(ConversationList(conversations=await _store(request).queue(q.team, q.limit)))
+
+
+@routes.get(_PATH)
+@documented("A conversation with its log.", responses={200: ConversationDetail})
+@requires(Scope.REP, Scope.INTEGRATION)
+async def get_conversation(request: web.Request) -> web.Response:
+    found = await _detail(request, _conversation_id(request))
+    response = json_model(found)
+    response.headers["ETag"] = f'"{found.version}"'
+    return response
+
+
+async def _act(request: web.Request, op: str, model: type[Act] = Act) -> web.Response:
+    conversation_id = _conversation_id(request)
+    body = await _acting(request, model)
+    await _store(request).act(
+        conversation_id, op, body.rep, version=_version(request, body), text_=body.argument()
+    )
+    found = await _detail(request, conversation_id)
+    response = json_model(found.head())
+    response.headers["ETag"] = f'"{found.version}"'
+    return response
+
+
+@routes.post(_PATH + "/claim")
+@documented(
+    "Claim: the rep becomes the owner (409 with the owner if someone was first).",
+    body=Act,
+    responses={200: Conversation},
+)
+@requires(Scope.REP, Scope.INTEGRATION)
+async def claim(request: web.Request) -> web.Response:
+    return await _act(request, "claim")
+
+
+@routes.post(_PATH + "/release")
+@documented("Release: back to the team's queue.", body=Act, responses={200: Conversation})
+@requires(Scope.REP, Scope.INTEGRATION)
+async def release(request: web.Request) -> web.Response:
+    return await _act(request, "release")
+
+
+@routes.post(_PATH + "/close")
+@documented("Close the conversation.", body=Act, responses={200: Conversation})
+@requires(Scope.REP, Scope.INTEGRATION)
+async def close(request: web.Request) -> web.Response:
+    return await _act(request, "close")
+
+
+@routes.post(_PATH + "/reopen")
+@documented(
+    "Reopen a closed conversation, owned by the rep.", body=Act, responses={200: Conversation}
+)
+@requires(Scope.REP, Scope.INTEGRATION)
+async def reopen(request: web.Request) -> web.Response:
+    return await _act(request, "reopen")
+
+
+@routes.post(_PATH + "/priority")
+@documented(
+    "Set the priority: the SLA due time follows (SOCIALID_SLA_MINUTES).",
+    body=SetPriority,
+    responses={200: Conversation},
+)
+@requires(Scope.REP, Scope.INTEGRATION)
+async def priority(request: web.Request) -> web.Response:
+    return await _act(request, "priority", SetPriority)
+
+
+async def _write(request: web.Request, op: str) -> web.Response:
+    conversation_id = _conversation_id(request)
+    body = await _acting(request, WithText)
+    entry_id = f"{op}_{secrets.token_hex(8)}"
+    store = _store(request)
+    await store.act(
+        conversation_id, op, body.rep, version=_version(request, body), text_=body.argument(),
+        ref=entry_id,
+    )  # fmt: skip
+    found = await _detail(request, conversation_id)
+    if op == "reply" and found.customer_id:
+        # The customer's history shows what the company said, on which channel.
+        reply = EventIn(
+            id=entry_id, type="interaction", at=datetime.now(UTC), kind="reply",
+            channel=found.channel, direction="outbound", summary=body.text, by=body.rep,
+        )  # fmt: skip
+        await request.app[HISTORY].add(found.customer_id, [reply])
+    return json_model(Recorded(id=entry_id, conversation=found.head()), status=201)
+
+
+@routes.post(_PATH + "/replies")
+@documented("Record the owner's reply to the customer.", body=WithText, responses={201: Recorded})
+@requires(Scope.REP, Scope.INTEGRATION)
+async def reply(request: web.Request) -> web.Response:
+    return await _write(request, "reply")
+
+
+@routes.post(_PATH + "/notes")
+@documented("Add an internal note (owner only).", body=WithText, responses={201: Recorded})
+@requires(Scope.REP, Scope.INTEGRATION)
+async def note(request: web.Request) -> web.Response:
+    return await _write(request, "note")
+
+
+@routes.get(_PATH + "/brief")
+@documented("What the incoming rep needs to carry on.", responses={200: Brief})
+@requires(Scope.REP, Scope.INTEGRATION)
+async def brief(request: web.Request) -> web.Response:
+    found = await _detail(request, _conversation_id(request))
+    return json_model(await conversation_brief(request, found))
+
+
+async def conversation_brief(request: web.Request, found: ConversationDetail) -> Brief:
+    """The brief of a conversation (also part of a chat tool's lookup)."""
+    ids = [e.message_id for e in found.log if e.type == "inbound" and e.message_id]
+    messages = await request.app[MESSAGES].many(ids)
+    card, since = None, []
+    if found.customer_id:
+        customer = await request.app[CUSTOMERS].get(found.customer_id)
+        if customer is not None:
+            card = await context_card(request, customer)
+            page = await request.app[HISTORY].page(
+                found.customer_id, limit=100, types=frozenset({"interaction"}),
+                since=found.created_at,
+            )  # fmt: skip
+            since = page.events
+    return build_brief(found, messages, card, since)

@@ -1,0 +1,92 @@
+"""Processed messages, their conversations, and the dead letters of ingestion."""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+from pydantic import AwareDatetime, Field
+
+from adapters.message import PayloadError
+from service.http.apikeys import Scope
+from service.http.appkeys import DELIVERIES, MESSAGES
+from service.http.bodies import json_model, query_model
+from service.http.middleware import requires
+from service.http.openapi import documented
+from service.http.problems import ProblemError
+from service.ingest.deliveries import Accepted, DeadLetterPage, NotFound
+from service.ingest.messages import MessagePage, ResolutionStatus, StoredMessage
+from service.schemas import Channel, Strict
+
+routes = web.RouteTableDef()
+_STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
+_MESSAGE_ID = re.compile(r"^msg_[0-9a-f]{24}$")
+
+
+class MessageQuery(Strict):
+    channel: Channel | None = None
+    status: ResolutionStatus | None = None
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
+    limit: int = Field(default=50, ge=1, le=500)
+    cursor: str | None = None
+
+
+class DeadLetterQuery(Strict):
+    limit: int = Field(default=50, ge=1, le=500)
+    cursor: str | None = Field(default=None, pattern=_STREAM_ID.pattern)
+
+
+@routes.get("/v1/messages")
+@documented("Processed messages, newest first.", query=MessageQuery, responses={200: MessagePage})
+@requires(Scope.REP, Scope.INTEGRATION)
+async def list_messages(request: web.Request) -> web.Response:
+    q = query_model(request, MessageQuery)
+    page = await request.app[MESSAGES].page(
+        channel=q.channel.value if q.channel else None,
+        status=q.status,
+        since=q.since,
+        until=q.until,
+        limit=q.limit,
+        cursor=q.cursor,
+    )
+    return json_model(page)
+
+
+@routes.get("/v1/messages/{message_id}")
+@documented("A processed message with its resolution.", responses={200: StoredMessage})
+@requires(Scope.REP, Scope.INTEGRATION)
+async def get_message(request: web.Request) -> web.Response:
+    message_id = request.match_info["message_id"]
+    found = await request.app[MESSAGES].get(message_id) if _MESSAGE_ID.match(message_id) else None
+    if found is None:
+        raise ProblemError(404, "No processed message has this id.", slug="message-not-found")
+    return json_model(found)
+
+
+@routes.get("/v1/ingest/dead-letters")
+@documented(
+    "Deliveries that could not be read.", query=DeadLetterQuery, responses={200: DeadLetterPage}
+)
+@requires(Scope.ADMIN)
+async def dead_letters(request: web.Request) -> web.Response:
+    q = query_model(request, DeadLetterQuery)
+    return json_model(await request.app[DELIVERIES].dead_letters(limit=q.limit, cursor=q.cursor))
+
+
+@routes.post("/v1/ingest/dead-letters/{dead_id}/replay")
+@documented("Parse a dead letter again and store it.", responses={200: Accepted})
+@requires(Scope.ADMIN)
+async def replay(request: web.Request) -> web.Response:
+    dead_id = request.match_info["dead_id"]
+    try:
+        if not _STREAM_ID.match(dead_id):
+            raise NotFound(dead_id)
+        accepted = await request.app[DELIVERIES].replay(dead_id)
+    except NotFound:
+        raise ProblemError(
+            404, "No dead letter has this id.", slug="dead-letter-not-found"
+        ) from None
+    except PayloadError as exc:
+        raise ProblemError(422, f"Still unreadable: {exc}", slug="still-unreadable") from None
+    return json_model(accepted)

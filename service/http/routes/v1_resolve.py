@@ -1,0 +1,133 @@
+"""Resolution over HTTP: a structured query, and one search box for reps."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from aiohttp import web
+from pydantic import BaseModel, Field
+
+from matchers.decide import Thresholds
+from matchers.extract import extract
+from service.http.apikeys import Scope
+from service.http.appkeys import CUSTOMERS, RESOLVER, SETTINGS
+from service.http.bodies import json_model, query_model, read_model
+from service.http.middleware import requires
+from service.http.openapi import documented
+from service.resolution.query import AddressQuery, ResolveQuery
+from service.resolution.resolver import Candidate, Resolution
+from service.schemas import Strict
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/v1/resolve")
+@documented(
+    "Resolve a structured query to a customer.", body=ResolveQuery, responses={200: Resolution}
+)
+@requires(Scope.REP, Scope.INTEGRATION)
+async def resolve(request: web.Request) -> web.Response:
+    query = await read_model(request, ResolveQuery)
+    return json_model(await request.app[RESOLVER].resolve(query))
+
+
+class SearchQuery(Strict):
+    q: str = Field(min_length=1, max_length=500)
+    limit: int = Field(default=10, ge=1, le=50)
+
+
+class SearchHit(Candidate):
+    name: str
+
+
+class SearchResults(BaseModel):
+    results: list[SearchHit]
+
+
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES, start=1)}
+_DATE_WORDS = re.compile(
+    r"\b(\d{1,2})(?:st|nd|rd|th)?\s+([A-Za-z]{3,9})\.?,?\s+(\d{4})\b"  # 3 May 1984
+    r"|\b(\d{4})-(\d{2})-(\d{2})\b"  # 1984-05-03
+    r"|\b(\d{1,2})/(\d{1,2})/(\d{4})\b"  # 03/05/1984, day first
+)
+# A number as a rep types it, in groups or not: in a search box it may well be an
+# account number, whatever the account pattern says (the book decides).
+_NUMBER = re.compile(r"(?<![\w@.])[A-Za-z]{0,3}-?\d(?:[ -]?\d){5,19}(?![\w@])")
+_DISTRICT = re.compile(r"^[A-Za-z]{1,2}\d[A-Za-z\d]?$")
+_FILLER = frozenset(
+    ("born", "dob", "b.", "b", "on", "at", "in", "from", "lives", "living", "near", "the",
+     "order", "acct", "account")
+)  # fmt: skip
+
+
+def _date_in(text: str) -> tuple[str | None, str]:
+    """The first date in the text as YYYY-MM-DD, and the text without it."""
+    for m in _DATE_WORDS.finditer(text):
+        g = m.groups()
+        if g[0]:
+            month = _MONTHS.get(g[1][:3].lower())
+            day, year = int(g[0]), int(g[2])
+        elif g[3]:
+            year, month, day = int(g[3]), int(g[4]), int(g[5])
+        else:
+            day, month, year = int(g[6]), int(g[7]), int(g[8])
+        if month is None:
+            continue
+        try:
+            value = date(year, month, day).isoformat()
+        except ValueError:
+            continue
+        return value, text[: m.start()] + " " + text[m.end() :]
+    return None, text
+
+
+def search_query(q: str, region: str, account_pattern: str) -> ResolveQuery:
+    """One box: dates and identifiers are recognised wherever they stand, an @word is a
+    handle, postcode districts and filler words are dropped, the words left are a name.
+    "Dana King, LS6, born 3 May 1984" is a name and a date of birth."""
+    dob, q = _date_in(q)
+    found = extract(q, region=region, account_pattern=account_pattern, phone_leniency="possible")
+    rest = q
+    for f in sorted(found, key=lambda f: -f.start):
+        rest = rest[: f.start] + " " + rest[f.end :]
+    words = [w.strip(",;.") for w in rest.split()]
+    handle = next((w for w in words if w.startswith("@") and len(w) > 1), None)
+    name_words = [
+        w for w in words
+        if w and w != handle and w.lower() not in _FILLER and not _DISTRICT.match(w)
+        and not any(ch.isdigit() for ch in w)
+    ]  # fmt: skip
+    first = {f.kind: f.value for f in reversed(found)}
+    if "account_number" not in first:
+        number = _NUMBER.search(q)
+        if number:
+            first["account_number"] = number.group(0)
+    return ResolveQuery(
+        name=" ".join(name_words) or None,
+        handle=handle,
+        date_of_birth=dob,
+        email=first.get("email"),
+        phone=first.get("phone"),
+        account_number=first.get("account_number"),
+        address=AddressQuery(postcode=first["postcode"]) if "postcode" in first else None,
+    )
+
+
+@routes.get("/v1/customers/search")
+@documented("One search box for reps.", query=SearchQuery, responses={200: SearchResults})
+@requires(Scope.REP, Scope.INTEGRATION, Scope.ADMIN)
+async def search(request: web.Request) -> web.Response:
+    params = query_model(request, SearchQuery)
+    settings = request.app[SETTINGS]
+    query = search_query(params.q, settings.default_region, settings.account_pattern)
+    # A rep searching wants a ranked list, not a decision: show everything that scores.
+    wide = Thresholds(auto=2.0, review=0.0, max_candidates=params.limit)
+    resolution = await request.app[RESOLVER].resolve(query, wide)
+    hits = []
+    for candidate in resolution.candidates:
+        customer = await request.app[CUSTOMERS].get(candidate.customer_id)
+        if customer is not None:
+            hits.append(SearchHit(**candidate.model_dump(), name=customer.display_name))
+    return json_model(SearchResults(results=hits))

@@ -1,0 +1,1 @@
+"""What operators read: structured logs, metrics, redaction of personal data, heap tuning."""

@@ -1,0 +1,123 @@
+"""Conversations, their logs, reps and the requests that act on them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from service.schemas.fields import LongText, ShortText, Strict
+
+Status = Literal["new", "open", "waiting_on_customer", "closed"]
+Priority = Literal["low", "normal", "high", "urgent"]
+# Names that become part of key names: no separators, braces or spaces.
+REP_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
+RepId = Annotated[str, StringConstraints(pattern=REP_ID_PATTERN)]
+TEAM_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+TeamName = Annotated[str, StringConstraints(pattern=TEAM_PATTERN)]
+
+
+class Conversation(BaseModel):
+    id: str
+    channel: str
+    customer_id: str | None = None
+    status: Status
+    owner: str | None = Field(default=None, description="The rep working it, if any.")
+    last_owner: str | None = None
+    team: str
+    priority: Priority = "normal"
+    created_at: datetime
+    last_inbound_at: datetime | None = None
+    last_outbound_at: datetime | None = None
+    sla_due: datetime | None = Field(default=None, description="When a rep must have answered.")
+    version: int = Field(description="Send it back (If-Match or `version`) to act on it.")
+
+
+class LogEntry(BaseModel):
+    """One thing that happened in a conversation, in order."""
+
+    id: str
+    type: Literal[
+        "inbound",
+        "reply",
+        "note",
+        "claimed",
+        "released",
+        "handed_off",
+        "closed",
+        "reopened",
+        "priority",
+    ]
+    at: datetime
+    by: str | None = None
+    text: str | None = None
+    message_id: str | None = None
+    to: str | None = Field(default=None, description="Hand-offs: a rep, or team:<name>.")
+    owner: str | None = None
+
+
+class ConversationDetail(Conversation):
+    log: list[LogEntry]
+
+    def head(self) -> Conversation:
+        """The conversation without its log (what an action answers with)."""
+        return Conversation(**self.model_dump(exclude={"log"}))
+
+
+class ConversationList(BaseModel):
+    conversations: list[Conversation]
+
+
+class RepIn(Strict):
+    name: ShortText
+    team: TeamName
+
+
+class Rep(BaseModel):
+    id: str
+    name: str
+    team: str
+    on_shift: bool
+    shift_started_at: datetime | None = None
+    conversations: list[str] = Field(description="Conversations the rep owns.")
+
+
+class Act(Strict):
+    """Who acts, and the version they read (optional; If-Match works too)."""
+
+    rep: RepId
+    version: int | None = None
+
+    def argument(self) -> str:
+        """What the operation carries besides who acts (a text, a priority)."""
+        return ""
+
+
+class WithText(Act):
+    text: LongText = Field(min_length=1)
+
+    def argument(self) -> str:
+        return self.text
+
+
+class SetPriority(Act):
+    priority: Priority
+
+    def argument(self) -> str:
+        return self.priority
+
+
+class ShiftEnd(Strict):
+    handoff_to: str | None = Field(
+        default=None,
+        description="A rep id, or team:<name>; absent: the rep's own team queue.",
+        max_length=80,
+    )
+    note: LongText | None = Field(default=None, description="Left on every conversation.")
+
+
+class ShiftEnded(BaseModel):
+    rep: str
+    to: str
+    handed_off: list[str] = Field(description="The conversations handed over.")

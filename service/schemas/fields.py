@@ -1,0 +1,23 @@
+"""Building blocks of every model: strictness, bounded strings, channels."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from adapters.message import Channel
+from service.store.keynames import CUSTOMER_ID_PATTERN
+
+__all__ = ["Channel", "CustomerId", "ExternalId", "LongText", "ShortText", "Strict"]
+
+CustomerId = Annotated[str, StringConstraints(pattern=CUSTOMER_ID_PATTERN)]
+ShortText = Annotated[str, StringConstraints(max_length=200)]
+LongText = Annotated[str, StringConstraints(max_length=10_000)]
+ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=320)]
+
+
+class Strict(BaseModel):
+    """Unknown fields are refused: a typo must not be silently dropped."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, allow_inf_nan=False)

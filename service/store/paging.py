@@ -1,0 +1,70 @@
+"""Newest-first pages of a sorted set scored by time (ms), cut by an opaque cursor.
+
+The cursor names the last (time, id) a page showed, so entries arriving between two
+calls neither repeat nor skip any. Used by a customer's history and by the messages.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+import redis.asyncio as aioredis
+
+from service.store.redistypes import scored
+
+_CHUNK = 200
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def ms(at: datetime) -> int:
+    return int(at.timestamp() * 1000)
+
+
+def encode_cursor(score: float, member: str) -> str:
+    return base64.urlsafe_b64encode(f"{int(score)}:{member}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[int, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        score, _, member = raw.partition(":")
+        return int(score), member
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadCursor("cursor is not one this service issued") from exc
+
+
+async def newest_first(
+    redis: aioredis.Redis,
+    key: str,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    cursor: str | None,
+) -> AsyncIterator[list[tuple[str, float]]]:
+    """Chunks of (member, score), newest first, after the cursor and within the times;
+    the caller stops reading once its page is full."""
+    high: float | str = "+inf" if until is None else ms(until)
+    low: float | str = "-inf" if since is None else ms(since)
+    after = decode_cursor(cursor) if cursor else None
+    if after is not None:
+        high = after[0] if high == "+inf" else min(float(high), after[0])
+    offset = 0
+    while True:
+        batch = scored(
+            await redis.zrange(
+                key, high, low, desc=True, byscore=True, offset=offset, num=_CHUNK,
+                withscores=True,
+            )
+        )  # fmt: skip
+        if not batch:
+            return
+        offset += len(batch)
+        if after is not None:
+            # Equal times are ordered by member, descending: skip up to the cursor's.
+            batch = [(m, s) for m, s in batch if not (s == after[0] and m >= after[1])]
+        yield batch
