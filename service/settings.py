@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -10,15 +11,39 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from matchers.decide import Thresholds
-from service.context.card import CardSettings
-from service.context.flags import FlagThresholds
-from service.conversations.lua import Routing
+from service.ops.logs import LogFormat, LogLevel
 from service.schemas.conversation import TEAM_PATTERN
 
 ENV_PREFIX = "SOCIALID_"
 
-LogFormat = Literal["json", "console"]
-LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+# Settings that the domain packages take as values, built from ``Settings`` below.
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    """Which team a new conversation goes to, and how long each may wait for a rep."""
+
+    default_team: str = "social"
+    channel_teams: dict[str, str] = field(default_factory=dict)
+    sla_ms: dict[str, int] = field(default_factory=dict)  # "priority" or "team:priority"
+
+    def team_of(self, channel: str) -> str:
+        return self.channel_teams.get(channel, self.default_team)
+
+
+@dataclass(frozen=True, slots=True)
+class FlagThresholds:
+    repeat_contacts: int = 3
+    repeat_channels: int = 2
+    repeat_window_days: int = 14
+
+
+@dataclass(frozen=True, slots=True)
+class CardSettings:
+    recent_days: int = 90
+    interactions: int = 5
+    thresholds: FlagThresholds = field(default_factory=FlagThresholds)
 
 
 class Settings(BaseSettings):

@@ -1,4 +1,5 @@
-"""Everything that works on one Redis connection, built in one place from the settings.
+"""Everything that works on one Redis connection, and the ingestion worker, built in one
+place from the settings.
 
 The app, the CLI and the benchmarks all take their stores from here, so that they run
 the same code with the same configuration.
@@ -6,18 +7,25 @@ the same code with the same configuration.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 
+import aiohttp
 import redis.asyncio as aioredis
 
+from matchers.extract import extract
 from service.book.audit import AuditLog
 from service.book.customers import CustomerStore
 from service.book.history import HistoryStore
 from service.book.importer import Importer
+from service.conversations.messages import MessageStore
 from service.conversations.repository import ConversationStore
-from service.http.apikeys import ApiKeyStore
 from service.ingest.deliveries import DeliveryStore
-from service.ingest.messages import MessageStore
+from service.ingest.graph_names import GraphNames
+from service.ingest.worker import Worker
+from service.ops.metrics import Metrics
 from service.resolution.links import IdentityLinks
 from service.resolution.modelstore import ModelStore
 from service.resolution.resolver import Resolver
@@ -35,7 +43,6 @@ class Stores:
     resolver: Resolver
     links: IdentityLinks
     models: ModelStore
-    api_keys: ApiKeyStore
     deliveries: DeliveryStore
     messages: MessageStore
     conversations: ConversationStore
@@ -50,7 +57,6 @@ def build_stores(
     audit = AuditLog(client, keys)
     links = IdentityLinks(client, keys)
     models = ModelStore(client, keys)
-    admin = settings.admin_token
     return Stores(
         keys=keys,
         customers=customers,
@@ -77,7 +83,6 @@ def build_stores(
         ),
         models=models,
         links=links,
-        api_keys=ApiKeyStore(client, keys, admin.get_secret_value() if admin else None),
         deliveries=DeliveryStore(
             client, keys, dedup_days=settings.dedup_days, fsync=settings.ingest_fsync
         ),
@@ -85,4 +90,53 @@ def build_stores(
             client, keys, thread_days=settings.thread_days, routing=settings.routing
         ),
         conversations=ConversationStore(client, keys, settings.routing),
+    )
+
+
+@asynccontextmanager
+async def graph_names(
+    client: aioredis.Redis, settings: Settings, keys: KeySchema
+) -> AsyncIterator[GraphNames | None]:
+    """A Graph API client when a page token is set, else None (senders stay unnamed)."""
+    token = settings.facebook_page_token
+    if token is None:
+        yield None
+        return
+    timeout = aiohttp.ClientTimeout(total=settings.graph_timeout)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        yield GraphNames(
+            client,
+            keys,
+            session,
+            base_url=settings.facebook_graph_url,
+            token=token.get_secret_value(),
+        )
+
+
+def build_worker(
+    client: aioredis.Redis,
+    settings: Settings,
+    stores: Stores,
+    *,
+    names: GraphNames | None,
+    metrics: Metrics | None,
+) -> Worker:
+    return Worker(
+        client,
+        stores.keys,
+        deliveries=stores.deliveries,
+        messages=stores.messages,
+        resolver=stores.resolver,
+        extract=partial(
+            extract,
+            region=settings.default_region,
+            account_pattern=settings.account_pattern,
+            check_digit=settings.account_check_digit,
+        ),
+        names=names,
+        metrics=metrics,
+        batch=settings.worker_batch,
+        claim_after=settings.worker_claim_after,
+        max_attempts=settings.worker_max_attempts,
+        block_ms=max(10, int(settings.redis_timeout * 500)),
     )

@@ -8,11 +8,10 @@ from typing import Any
 import redis.asyncio as aioredis
 
 from matchers.calibration import calibrate, labelled
-from service.ingest.runner import build_worker
-from service.resolution.labels import model_calibration
+from service.cli.train_cmd import model_calibration
 from service.settings import Settings
 from service.store.keynames import KeySchema
-from service.wiring import build_stores
+from service.wiring import build_stores, build_worker
 from tests import channels as ch
 from tests.helpers import AppClient, MakeClient, admin
 

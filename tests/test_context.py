@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from service.context import CardSettings, Flag, build_card, derive, flags
-from service.context.flags import FlagThresholds
+from service.context import Flag, build_card, derive, flags
 from service.schemas import Customer, Event
+from service.settings import CardSettings, FlagThresholds
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 TODAY = date(2026, 3, 11)

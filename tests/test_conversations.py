@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
-from service.ingest.runner import build_worker
 from service.settings import Settings
-from service.wiring import build_stores
+from service.wiring import build_stores, build_worker
 from tests import channels as ch
 from tests.helpers import AppClient, MakeClient, admin
 

@@ -17,12 +17,11 @@ from aiohttp.test_utils import TestServer
 from adapters.delivery import Delivery, Format
 from service.ingest.deliveries import encode
 from service.ingest.graph_names import GraphNames
-from service.ingest.runner import build_worker, graph_names
 from service.ingest.worker import GROUP, Worker
 from service.settings import Settings
 from service.store.keynames import KeySchema
 from service.store.redistypes import fields
-from service.wiring import build_stores
+from service.wiring import build_stores, build_worker, graph_names
 from tests import channels as ch
 from tests.helpers import AppClient, MakeClient, admin
 

@@ -15,8 +15,9 @@ from typing import Any
 
 import pytest
 
+from service.http.app import free_port
 from service.store.embedded import EmbeddedRedis, pid_alive
-from tests.helpers import ADMIN_TOKEN, free_port
+from tests.helpers import ADMIN_TOKEN
 
 pytestmark = pytest.mark.slow
 

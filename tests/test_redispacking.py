@@ -8,8 +8,8 @@ import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import DataError
 
-from service.http.app import redis_client
 from service.settings import Settings
+from service.store.client import redis_client
 from service.store.keynames import KeySchema
 
 

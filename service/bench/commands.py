@@ -22,11 +22,11 @@ from matchers.model import DEFAULT_PARAMS
 from service.bench.synthetic import book
 from service.book.customers import prepare_many
 from service.book.importer import PARSE_CHUNK, Record
-from service.cli.demo import free_port
-from service.http.app import redis_client
+from service.http.app import free_port
 from service.schemas import Customer
 from service.schemas.customer import REGION
 from service.settings import Settings
+from service.store.client import redis_client
 from service.store.embedded import EmbeddedRedis
 from service.store.keynames import KeySchema
 from service.wiring import build_stores
@@ -265,8 +265,7 @@ async def bench_quality(
         built = quality_queries.build(book, seed, per_class)
         resolver = stores.resolver
         if fitted:
-            from service.cli.train_cmd import print_training
-            from service.resolution.training import train
+            from service.resolution.training import print_training, train
 
             result = await train(
                 client, keys, resolver, stores.models, region=settings.default_region,

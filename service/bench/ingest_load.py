@@ -21,9 +21,9 @@ from redis.asyncio import Redis
 from adapters.signatures import sha256_base64
 from service.bench.commands import percentile, wait_ready
 from service.bench.synthetic import book
-from service.cli.demo import free_port
-from service.http.app import redis_client
+from service.http.app import free_port
 from service.settings import Settings
+from service.store.client import redis_client
 from service.store.embedded import running_server_url
 from service.store.keynames import KeySchema
 

@@ -26,9 +26,9 @@ import aiohttp
 from service.bench.commands import percentile, wait_ready
 from service.bench.synthetic import book
 from service.book.importer import ImportSummary, Record
-from service.cli.demo import free_port
-from service.http.app import redis_client
+from service.http.app import free_port
 from service.settings import Settings
+from service.store.client import redis_client
 from service.store.embedded import EmbeddedRedis
 from service.wiring import build_stores
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import socket
 import tempfile
 from datetime import UTC, date, datetime, timedelta
 from importlib import resources
@@ -23,7 +22,7 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from service.cli.demo_deliveries import DemoSecrets, delivery
-from service.http.app import create_app
+from service.http.app import create_app, free_port
 from service.ops.logs import configure_logging
 from service.schemas import LookupRequest
 from service.settings import Settings
@@ -47,13 +46,6 @@ def _shift(events: list[dict[str, Any]], days: int) -> list[dict[str, Any]]:
             ev["due"] = (date.fromisoformat(ev["due"]) + delta).isoformat()
         shifted.append(ev)
     return shifted
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _days_ago(when: str, today: date) -> str:

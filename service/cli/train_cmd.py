@@ -1,18 +1,59 @@
-"""``socialid train`` and ``socialid model``: fit, inspect, activate, roll back."""
+"""``socialid train`` and ``socialid model``: fit, inspect, activate, roll back, and calibrate
+the model against the links and rejections reps made for senders it scored."""
 
 from __future__ import annotations
 
 import argparse
 
-from matchers.calibration import Calibration
-from matchers.model import DEFAULT_PARAMS, ModelParams
-from service.resolution.labels import model_calibration
+import redis.asyncio as aioredis
+
+from matchers.calibration import Calibration, calibrate, labelled
+from matchers.model import DEFAULT_PARAMS
+from service.conversations.messages import MessageStore
+from service.resolution.links import IdentityLinks
 from service.resolution.modelstore import ModelStore, UnknownVersion
-from service.resolution.training import Training, train
+from service.resolution.training import print_training, train
+from service.schemas import Channel
 from service.settings import Settings
 from service.store.client import cli_redis
 from service.store.keynames import KeySchema
+from service.store.redistypes import members
 from service.wiring import build_stores
+
+_CHUNK = 500
+# Links a person made or the customer proved; imports and the record's own identities
+# say nothing about the model.
+HUMAN_METHODS = frozenset({"rep_confirmed", "customer_verified"})
+
+
+async def model_calibration(
+    redis: aioredis.Redis, keys: KeySchema, messages: MessageStore, links: IdentityLinks
+) -> Calibration:
+    pairs: list[tuple[float, int]] = []
+    labels: dict[tuple[str, str], tuple[str | None, frozenset[str]]] = {}
+    start = 0
+    while True:
+        ids = members(await redis.zrange(keys.messages("all"), start, start + _CHUNK - 1))
+        if not ids:
+            break
+        start += len(ids)
+        for stored in (await messages.many(ids)).values():
+            if stored.resolution.method != "model" or not stored.resolution.candidates:
+                continue
+            channel, sender = stored.message.channel, stored.message.sender.external_id
+            if (channel.value, sender) not in labels:
+                state = await links.state(Channel(channel.value), sender)
+                human = state.link if state.link and state.link.method in HUMAN_METHODS else None
+                labels[(channel.value, sender)] = (
+                    human.customer_id if human and human.source == "api" else None,
+                    frozenset(state.rejected),
+                )
+            confirmed, rejected = labels[(channel.value, sender)]
+            candidates = [(c.customer_id, c.match_probability)
+                          for c in stored.resolution.candidates]  # fmt: skip
+            pairs += labelled(candidates, confirmed, rejected)
+    return calibrate(pairs)
+
 
 DEFAULTS = "defaults"
 
@@ -31,33 +72,6 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     msub.add_parser(
         "calibration", help="the model's probabilities against reps' confirmed and rejected links"
     )
-
-
-def print_training(result: Training, shipped: ModelParams) -> None:
-    report = result.report
-    print(
-        f"sampled {result.sampled_customers:,} customers: {report.random_pairs:,} random "
-        f"pairs, {report.blocked_pairs:,} blocked pairs"
-    )
-    for session in report.sessions:
-        verdict = "used" if session.used else f"not used: {session.why_not}"
-        print(
-            f"EM on pairs agreeing on {session.blocked_on}: {session.pairs:,} pairs, "
-            f"{session.iterations} iterations, matches {session.match_share:.2%}; {verdict}"
-        )
-    print(f"{'field / level':<40} {'weight was':>10} {'now':>8} {'m':>9} {'u':>10}")
-    for field, levels in result.params.levels.items():
-        for level, now in levels.items():
-            was = shipped.levels.get(field, {}).get(level)
-            before = f"{was.weight:10.2f}" if was else f"{'-':>10}"
-            mark = "  (kept)" if f"{field}/{level}" in report.kept else ""
-            print(
-                f"{field + ' / ' + level:<40} {before} {now.weight:8.2f} {now.m:9.4f} "
-                f"{now.u:10.2e}{mark}"
-            )
-    version = result.params.version
-    state = "active" if result.activated else f"stored; use: socialid model activate {version}"
-    print(f"version {version}: {state}")
 
 
 async def run_train(settings: Settings, args: argparse.Namespace) -> int:

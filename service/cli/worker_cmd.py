@@ -7,12 +7,12 @@ import argparse
 import asyncio
 import signal
 
-from service.ingest.runner import build_worker, graph_names, running
+from service.ingest.worker import running
 from service.ops.heap import freeze_startup_heap
 from service.ops.logs import get_logger
 from service.settings import Settings
 from service.store.client import cli_redis
-from service.wiring import build_stores
+from service.wiring import build_stores, build_worker, graph_names
 
 log = get_logger("socialid.worker")
 

@@ -4,7 +4,7 @@ Pure functions over a customer and their events: nothing here is stored, so the 
 can never disagree with the history it summarises.
 """
 
-from service.context.card import CardSettings, build_card
+from service.context.card import build_card
 from service.schemas.context_card import ContextCard, Flag
 
-__all__ = ["CardSettings", "ContextCard", "Flag", "build_card"]
+__all__ = ["ContextCard", "Flag", "build_card"]

@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from service.context import derive, flags
-from service.context.flags import FlagThresholds
 from service.schemas import Customer, Event
 from service.schemas.context_card import ActiveProduct, ContextCard
-
-
-@dataclass(frozen=True, slots=True)
-class CardSettings:
-    recent_days: int = 90
-    interactions: int = 5
-    thresholds: FlagThresholds = field(default_factory=FlagThresholds)
+from service.settings import CardSettings
 
 
 def active_products(customer: Customer) -> list[ActiveProduct]:

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from service.context.derive import INCREASES
 from service.schemas import Event
 from service.schemas.context_card import ContractChange, Flag, MoneyItem, OpenCase, OpenPromise
+from service.settings import FlagThresholds
 
 URGENT_CATEGORIES = frozenset({"complaint", "outage"})
-
-
-@dataclass(frozen=True, slots=True)
-class FlagThresholds:
-    repeat_contacts: int = 3
-    repeat_channels: int = 2
-    repeat_window_days: int = 14
 
 
 def _money(amount: object, currency: str | None) -> str:

@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from service.context import ContextCard
-from service.ingest.messages import StoredMessage
+from service.conversations.messages import StoredMessage
 from service.schemas import Event
 from service.schemas.conversation import ConversationDetail
 

@@ -8,22 +8,8 @@ values (a team's queue, an owner's set) are built from prefixes the key schema g
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 
 from service.store.keynames import KeySchema
-
-
-@dataclass(frozen=True, slots=True)
-class Routing:
-    """Which team a new conversation goes to, and how long each may wait for a rep."""
-
-    default_team: str = "social"
-    channel_teams: dict[str, str] = field(default_factory=dict)
-    sla_ms: dict[str, int] = field(default_factory=dict)  # "priority" or "team:priority"
-
-    def team_of(self, channel: str) -> str:
-        return self.channel_teams.get(channel, self.default_team)
-
 
 # ARGV[i .. i+4]: queue prefix, rep prefix, status prefix, live channel, SLA JSON.
 PRELUDE_ARGS = 5

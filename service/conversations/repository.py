@@ -10,7 +10,7 @@ import redis.asyncio as aioredis
 from pydantic import ValidationError
 
 from service.conversations.convscripts import CONVERSATION_OP
-from service.conversations.lua import Routing, prelude_args
+from service.conversations.lua import prelude_args
 from service.schemas import StoreIntegrityError, describe
 from service.schemas.conversation import (
     TEAM_PATTERN,
@@ -21,6 +21,7 @@ from service.schemas.conversation import (
     RepIn,
     ShiftEnded,
 )
+from service.settings import Routing
 from service.store.keynames import KeySchema
 from service.store.redistypes import members, stream_entries, text, text_map, texts
 

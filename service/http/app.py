@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator
 
-import redis.asyncio as aioredis
 from aiohttp import web
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialBackoff
 
 from service.context.source import CardSource
 from service.conversations.live import LiveHub
+from service.http.apikeys import ApiKeyStore
 from service.http.appkeys import (
     API_KEYS,
     AUDIT,
@@ -52,36 +51,16 @@ from service.http.routes import (
     webhooks,
     webhooks_email,
 )
-from service.ingest.runner import build_worker, graph_names, running
+from service.ingest.worker import running
 from service.ops.logs import get_logger
 from service.ops.metrics import Metrics
 from service.settings import Settings
+from service.store.client import redis_client
 from service.store.embedded import EmbeddedRedis
 from service.store.keynames import KeySchema
-from service.store.redispacking import use_hiredis_packing
-from service.wiring import build_stores
+from service.wiring import build_stores, build_worker, graph_names
 
 log = get_logger("socialid.app")
-
-
-def redis_client(url: str, settings: Settings) -> aioredis.Redis:
-    """A pooled client that fails fast, so readiness and errors surface within a second.
-
-    The pool blocks for a free connection (up to the same timeout) instead of failing:
-    a burst of webhooks must queue for the store, not be answered 503.
-    """
-    pool = aioredis.BlockingConnectionPool.from_url(
-        url,
-        decode_responses=True,
-        socket_timeout=settings.redis_timeout,
-        socket_connect_timeout=settings.redis_timeout,
-        health_check_interval=15,
-        retry=Retry(ExponentialBackoff(cap=0.2, base=0.01), retries=1),
-        max_connections=64,
-        timeout=settings.redis_timeout,
-    )
-    use_hiredis_packing(pool)
-    return aioredis.Redis.from_pool(pool)  # closing the client closes the pool
 
 
 async def embedded_store_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -113,7 +92,8 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     client = redis_client(app[REDIS_URL], app[SETTINGS])
     app[REDIS] = client
     stores = build_stores(client, app[SETTINGS], app[KEYS])
-    app[API_KEYS] = stores.api_keys
+    admin = app[SETTINGS].admin_token
+    app[API_KEYS] = ApiKeyStore(client, stores.keys, admin.get_secret_value() if admin else None)
     app[CUSTOMERS] = stores.customers
     app[HISTORY] = stores.history
     app[AUDIT] = stores.audit
@@ -193,3 +173,11 @@ def create_app(settings: Settings) -> web.Application:
     for module in modules:
         app.router.add_routes(module.routes)
     return app
+
+
+def free_port() -> int:
+    """A loopback port nobody holds now: for the demo's and the benchmarks' own servers."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port

@@ -11,11 +11,11 @@ from service.book.history import HistoryStore
 from service.book.importer import Importer
 from service.context.source import CardSource
 from service.conversations.live import LiveHub
+from service.conversations.messages import MessageStore
 from service.conversations.repository import ConversationStore
 from service.http.apikeys import ApiKeyStore, Principal
 from service.ingest.deliveries import DeliveryStore
 from service.ingest.graph_names import GraphNames
-from service.ingest.messages import MessageStore
 from service.ops.metrics import Metrics
 from service.resolution.links import IdentityLinks
 from service.resolution.resolver import Resolver

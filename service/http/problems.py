@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 from http import HTTPStatus
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from service.ops.redaction import mask_text
+from service.schemas.validation import json_pointer
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 # Problem types are relative URIs that this service itself dereferences (GET
@@ -116,18 +115,6 @@ class ProblemError(Exception):
 
 
 # Parts of pydantic's error locations that name its validators, not the request's fields.
-_INTERNAL_LOC = re.compile(r"^(function-\w+|constrained-\w+|json-or-python|lax-or-strict)\b|\[")
-
-
-def clean_loc(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
-    return tuple(p for p in loc if not (isinstance(p, str) and _INTERNAL_LOC.search(p)))
-
-
-def json_pointer(loc: tuple[int | str, ...]) -> str:
-    """RFC 6901 pointer to a field; keys that look like personal data are masked."""
-    return "".join(
-        "/" + mask_text(str(p)).replace("~", "~0").replace("/", "~1") for p in clean_loc(loc)
-    )
 
 
 def field_errors(exc: ValidationError) -> list[FieldError]:

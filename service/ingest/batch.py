@@ -20,9 +20,9 @@ from redis.exceptions import NoScriptError
 from adapters.delivery import parse_delivery
 from adapters.message import Channel, InboundMessage, PayloadError
 from matchers.extract import Found
+from service.conversations.messages import Done, Mention, MessageStore, StoredMessage
 from service.ingest.deliveries import decode, entry_time
 from service.ingest.graph_names import GraphNames
-from service.ingest.messages import Done, Mention, MessageStore, StoredMessage
 from service.ingest.sender_query import message_query
 from service.ops.logs import get_logger
 from service.resolution.resolver import KnownSender, Resolution, Resolver

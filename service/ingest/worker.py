@@ -14,17 +14,18 @@ import contextlib
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
 from redis.typing import StreamIdT
 
 from matchers.extract import Found
+from service.conversations.messages import MessageStore
 from service.ingest.batch import BatchProcessor
 from service.ingest.deliveries import DeliveryStore, entry_time
 from service.ingest.graph_names import GraphNames
-from service.ingest.messages import MessageStore
 from service.ops.logs import get_logger
 from service.ops.metrics import Metrics
 from service.resolution.resolver import Resolver
@@ -176,3 +177,21 @@ class Worker:
             pipe.xack(self._stream, GROUP, entry_id)
             pipe.xdel(self._stream, entry_id)
             await pipe.execute()
+
+
+@asynccontextmanager
+async def running(worker: Worker, grace: float) -> AsyncIterator[None]:
+    """The worker as a background task, stopped (and given ``grace`` seconds to finish
+    the batch in hand) when the block ends."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(worker.run(stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        if worker.waiting:
+            # Idle in a blocking read: stop now rather than when the read times out.
+            task.cancel()
+        # On timeout wait_for cancels it; its unacknowledged batch is claimed again later.
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(task, timeout=grace)

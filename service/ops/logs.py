@@ -11,7 +11,7 @@ import logging
 import sys
 import time
 from collections.abc import Callable
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO
 
 import orjson
 import structlog
@@ -19,7 +19,9 @@ from aiohttp.http_exceptions import HttpProcessingError
 from structlog.typing import EventDict
 
 from service.ops.redaction import redact_processor
-from service.settings import LogFormat
+
+LogFormat = Literal["json", "console"]
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
 class _UtcStamper:

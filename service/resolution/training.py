@@ -84,3 +84,30 @@ async def train(
     if activate:
         await models.activate(version)
     return Training(params=params, report=report, sampled_customers=len(docs), activated=activate)
+
+
+def print_training(result: Training, shipped: ModelParams) -> None:
+    report = result.report
+    print(
+        f"sampled {result.sampled_customers:,} customers: {report.random_pairs:,} random "
+        f"pairs, {report.blocked_pairs:,} blocked pairs"
+    )
+    for session in report.sessions:
+        verdict = "used" if session.used else f"not used: {session.why_not}"
+        print(
+            f"EM on pairs agreeing on {session.blocked_on}: {session.pairs:,} pairs, "
+            f"{session.iterations} iterations, matches {session.match_share:.2%}; {verdict}"
+        )
+    print(f"{'field / level':<40} {'weight was':>10} {'now':>8} {'m':>9} {'u':>10}")
+    for field, levels in result.params.levels.items():
+        for level, now in levels.items():
+            was = shipped.levels.get(field, {}).get(level)
+            before = f"{was.weight:10.2f}" if was else f"{'-':>10}"
+            mark = "  (kept)" if f"{field}/{level}" in report.kept else ""
+            print(
+                f"{field + ' / ' + level:<40} {before} {now.weight:8.2f} {now.m:9.4f} "
+                f"{now.u:10.2e}{mark}"
+            )
+    version = result.params.version
+    state = "active" if result.activated else f"stored; use: socialid model activate {version}"
+    print(f"version {version}: {state}")

@@ -1,4 +1,6 @@
-"""Pydantic models shared by the API, the importer, the CLI and the demo."""
+"""Pydantic shapes on the wire, shared by the API, the importer, the CLI and the demo.
+
+They import neither storage nor HTTP."""
 
 from service.schemas.customer import (
     Account,
@@ -10,13 +12,13 @@ from service.schemas.customer import (
     Identity,
     Product,
     StoreIntegrityError,
-    describe,
     lenient_customer,
     read_stored,
 )
 from service.schemas.events import Event, EventIn, EventType, HistoryPage, ImportEvent
 from service.schemas.fields import Channel, CustomerId, ExternalId, LongText, ShortText, Strict
 from service.schemas.lookup_request import LookupRequest, Sender
+from service.schemas.validation import describe
 
 __all__ = [
     "Account",

@@ -16,6 +16,7 @@ from pydantic import Field, StringConstraints, ValidationError, ValidationInfo, 
 
 from matchers.contact import normalize_dob, normalize_email, normalize_phone
 from service.schemas.fields import Channel, CustomerId, ExternalId, ShortText, Strict
+from service.schemas.validation import describe
 
 # Validation context keys: the default phone region, and "stored" for documents read back
 # from Redis, which were normalised when written and need no second pass.
@@ -184,14 +185,3 @@ def lenient_customer(raw: str | bytes) -> Customer | None:
         return Customer.model_validate(known, context={STORED: True})
     except ValidationError:
         return None
-
-
-def describe(exc: ValidationError) -> str:
-    """Where and what, without the offending values (they may be personal data)."""
-    from service.http.problems import json_pointer
-
-    parts = []
-    for err in exc.errors(include_url=False, include_input=False)[:3]:
-        where = json_pointer(tuple(err["loc"])).lstrip("/")
-        parts.append(f"{where}: {err['msg']}" if where else err["msg"])
-    return "; ".join(parts)

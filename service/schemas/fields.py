@@ -7,10 +7,11 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
 from adapters.message import Channel
-from service.store.keynames import CUSTOMER_ID_PATTERN
 
 __all__ = ["Channel", "CustomerId", "ExternalId", "LongText", "ShortText", "Strict"]
 
+# No braces: a customer id sits inside Redis keys, and braces would pick a cluster slot.
+CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
 CustomerId = Annotated[str, StringConstraints(pattern=CUSTOMER_ID_PATTERN)]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=10_000)]

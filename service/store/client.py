@@ -1,4 +1,4 @@
-"""A Redis connection for one-shot CLI commands (keys, later import and train)."""
+"""Redis clients: the pooled one every process uses, and one for one-shot CLI commands."""
 
 from __future__ import annotations
 
@@ -7,10 +7,32 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialBackoff
 
-from service.http.app import redis_client
 from service.settings import Settings
 from service.store.embedded import EmbeddedRedis, running_server_url
+from service.store.redispacking import use_hiredis_packing
+
+
+def redis_client(url: str, settings: Settings) -> aioredis.Redis:
+    """A pooled client that fails fast, so readiness and errors surface within a second.
+
+    The pool blocks for a free connection (up to the same timeout) instead of failing:
+    a burst of webhooks must queue for the store, not be answered 503.
+    """
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url,
+        decode_responses=True,
+        socket_timeout=settings.redis_timeout,
+        socket_connect_timeout=settings.redis_timeout,
+        health_check_interval=15,
+        retry=Retry(ExponentialBackoff(cap=0.2, base=0.01), retries=1),
+        max_connections=64,
+        timeout=settings.redis_timeout,
+    )
+    use_hiredis_packing(pool)
+    return aioredis.Redis.from_pool(pool)  # closing the client closes the pool
 
 
 @asynccontextmanager

@@ -140,9 +140,6 @@ def identity_suffix(channel: str, external_id: str) -> str:
     return f"{channel}:{quote(external_id)}"
 
 
-CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
-
-
 @dataclass(frozen=True, slots=True)
 class KeySchema:
     prefix: str = "sid"

@@ -8,10 +8,12 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from service.context import ContextCard, build_card
-from service.http.appkeys import CUSTOMERS, HISTORY, PRINCIPAL, SETTINGS
+from service.conversations.brief import Brief, build_brief
+from service.http.appkeys import CUSTOMERS, HISTORY, MESSAGES, PRINCIPAL, SETTINGS
 from service.http.problems import ProblemError
 from service.schemas import Customer, Event
-from service.store.keynames import CUSTOMER_ID_PATTERN
+from service.schemas.conversation import ConversationDetail
+from service.schemas.fields import CUSTOMER_ID_PATTERN
 
 
 def customer_id(request: web.Request) -> str:
@@ -69,3 +71,20 @@ def if_match(request: web.Request) -> str | None:
     # If-Match uses strong comparison (RFC 9110): a weak tag never matches, and is kept
     # as it is so that it cannot equal a stored etag.
     return value if value.startswith("W/") else value.strip('"')
+
+
+async def conversation_brief(request: web.Request, found: ConversationDetail) -> Brief:
+    """The brief of a conversation (also part of a chat tool's lookup)."""
+    ids = [e.message_id for e in found.log if e.type == "inbound" and e.message_id]
+    messages = await request.app[MESSAGES].many(ids)
+    card, since = None, []
+    if found.customer_id:
+        customer = await request.app[CUSTOMERS].get(found.customer_id)
+        if customer is not None:
+            card = await context_card(request, customer)
+            page = await request.app[HISTORY].page(
+                found.customer_id, limit=100, types=frozenset({"interaction"}),
+                since=found.created_at,
+            )  # fmt: skip
+            since = page.events
+    return build_brief(found, messages, card, since)

@@ -10,15 +10,15 @@ from typing import TypeVar
 from aiohttp import web
 from pydantic import BaseModel, Field
 
-from service.conversations.brief import Brief, build_brief
+from service.conversations.brief import Brief
 from service.conversations.repository import ConversationError, ConversationStore
 from service.http.apikeys import Scope
-from service.http.appkeys import CONVERSATIONS, CUSTOMERS, HISTORY, MESSAGES
+from service.http.appkeys import CONVERSATIONS, HISTORY
 from service.http.bodies import json_model, query_model, read_model
 from service.http.middleware import requires
 from service.http.openapi import documented
 from service.http.problems import ProblemError
-from service.http.routes.common import context_card, if_match
+from service.http.routes.common import conversation_brief, if_match
 from service.schemas import EventIn, Strict
 from service.schemas.conversation import (
     Act,
@@ -225,20 +225,3 @@ async def note(request: web.Request) -> web.Response:
 async def brief(request: web.Request) -> web.Response:
     found = await _detail(request, _conversation_id(request))
     return json_model(await conversation_brief(request, found))
-
-
-async def conversation_brief(request: web.Request, found: ConversationDetail) -> Brief:
-    """The brief of a conversation (also part of a chat tool's lookup)."""
-    ids = [e.message_id for e in found.log if e.type == "inbound" and e.message_id]
-    messages = await request.app[MESSAGES].many(ids)
-    card, since = None, []
-    if found.customer_id:
-        customer = await request.app[CUSTOMERS].get(found.customer_id)
-        if customer is not None:
-            card = await context_card(request, customer)
-            page = await request.app[HISTORY].page(
-                found.customer_id, limit=100, types=frozenset({"interaction"}),
-                since=found.created_at,
-            )  # fmt: skip
-            since = page.events
-    return build_brief(found, messages, card, since)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from service.book.audit import AuditEntry
 from service.book.customers import Contended, Erasure, PreconditionFailed
+from service.conversations.messages import StoredMessage
 from service.http.apikeys import Scope
 from service.http.appkeys import AUDIT, CONVERSATIONS, CUSTOMERS, HISTORY, MESSAGES, SETTINGS
 from service.http.bodies import json_model, read_json_object
@@ -19,7 +20,6 @@ from service.http.middleware import requires
 from service.http.openapi import documented
 from service.http.problems import FieldError, ProblemError
 from service.http.routes.common import actor, customer_id, existing_customer, if_match, quoted
-from service.ingest.messages import StoredMessage
 from service.schemas import Customer, CustomerIn, Event
 from service.schemas.customer import REGION
 

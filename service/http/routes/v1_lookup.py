@@ -23,8 +23,7 @@ from service.http.appkeys import (
 from service.http.bodies import json_model, read_model
 from service.http.middleware import on_request_line, requires
 from service.http.openapi import documented
-from service.http.routes.common import card_of, context_card
-from service.http.routes.v1_conversations import conversation_brief
+from service.http.routes.common import card_of, context_card, conversation_brief
 from service.ingest.deliveries import Accepted
 from service.ops.logs import get_logger
 from service.resolution.query import ResolveQuery

@@ -8,6 +8,7 @@ from aiohttp import web
 from pydantic import AwareDatetime, Field
 
 from adapters.message import PayloadError
+from service.conversations.messages import MessagePage, ResolutionStatus, StoredMessage
 from service.http.apikeys import Scope
 from service.http.appkeys import DELIVERIES, MESSAGES
 from service.http.bodies import json_model, query_model
@@ -15,7 +16,6 @@ from service.http.middleware import requires
 from service.http.openapi import documented
 from service.http.problems import ProblemError
 from service.ingest.deliveries import Accepted, DeadLetterPage, NotFound
-from service.ingest.messages import MessagePage, ResolutionStatus, StoredMessage
 from service.schemas import Channel, Strict
 
 routes = web.RouteTableDef()

@@ -13,10 +13,11 @@ from redis.exceptions import NoScriptError
 
 from adapters.message import Channel, InboundMessage
 from service.book.history import event_record
-from service.conversations.lua import Routing, prelude_args
-from service.ingest.ingestscripts import RECORD, THREAD
+from service.conversations.convscripts import RECORD, THREAD
+from service.conversations.lua import prelude_args
 from service.resolution.resolver import Resolution
 from service.schemas import EventIn, StoreIntegrityError, describe
+from service.settings import Routing
 from service.store.keynames import KeySchema
 from service.store.paging import encode_cursor, ms, newest_first
 from service.store.redistypes import members
