@@ -143,3 +143,23 @@ async def test_unexpected_exception_is_500_without_internals(make_client: MakeCl
     assert body["request_id"] == "req-500-check"
     assert "secret internal detail" not in await resp.text()
     assert "RuntimeError" not in await resp.text()
+
+
+def test_every_domain_error_names_a_documented_problem_type() -> None:
+    """A domain error whose slug has no documented type would be answered as about:blank,
+    losing the link a client follows to learn what went wrong."""
+    import service.wiring  # noqa: F401  (imports every module that defines one)
+    from service.errors import DomainError
+    from service.http.problems import ProblemError
+
+    def subclasses(cls: type[DomainError]) -> list[type[DomainError]]:
+        found = []
+        for sub in cls.__subclasses__():
+            found += [sub, *subclasses(sub)]
+        return found
+
+    fixed = [c for c in subclasses(DomainError) if c is not ProblemError and "slug" in vars(c)]
+    assert len(fixed) >= 5
+    for cls in fixed:
+        assert cls.slug in PROBLEM_TYPES, cls
+        assert cls.default_detail or cls.__init__ is not DomainError.__init__, cls

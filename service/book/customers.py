@@ -26,6 +26,7 @@ from service.book.indexing import (
     records_owned,
     set_entries,
 )
+from service.errors import DomainError
 from service.schemas import Customer, StoreIntegrityError, lenient_customer, read_stored
 from service.store.keynames import COUNTED_KINDS, KeySchema
 from service.store.redistypes import text, text_or_none, texts
@@ -33,21 +34,32 @@ from service.store.redistypes import text, text_or_none, texts
 _RETRIES = 8
 
 
-class IdentityConflict(Exception):
+class IdentityConflict(DomainError):
     """An identity in the document is already linked to another customer."""
 
+    status, slug = 409, "identity-conflict"
+
     def __init__(self, channel: str, other_customer: str) -> None:
-        super().__init__(f"its {channel} identity is linked to another customer")
+        super().__init__(
+            f"The {channel} identity in this document is linked to another customer; "
+            "unlink it there first."
+        )
         self.channel = channel
         self.other_customer = other_customer
 
 
-class PreconditionFailed(Exception):
+class PreconditionFailed(DomainError):
     """If-Match did not match the stored document."""
 
+    status, slug = 412, "precondition-failed"
+    default_detail = "The customer changed since you read it (If-Match)."
 
-class Contended(Exception):
+
+class Contended(DomainError):
     """The document kept changing under us; the caller may retry later."""
+
+    status, slug = 409, "contended"
+    default_detail = "The record is being changed by someone else; retry."
 
 
 class PutResult(NamedTuple):

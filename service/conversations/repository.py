@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from service.conversations.convscripts import CONVERSATION_OP
 from service.conversations.lua import prelude_args
+from service.errors import DomainError
 from service.schemas import StoreIntegrityError, describe
 from service.schemas.conversation import (
     TEAM_PATTERN,
@@ -29,17 +30,13 @@ _LIST_LIMIT = 500
 TEAM = re.compile(TEAM_PATTERN)
 
 
-class ConversationError(Exception):
-    """A change that did not happen, and why: rendered as a problem by the middleware."""
+class ConversationError(DomainError):
+    """A change that did not happen, and why."""
 
     def __init__(
         self, status: int, slug: str, detail: str, extensions: dict[str, Any] | None = None
     ) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.slug = slug
-        self.detail = detail
-        self.extensions = extensions or {}
+        super().__init__(detail, status=status, slug=slug, extensions=extensions)
 
 
 def _conversation(conversation_id: str, raw: dict[str, str]) -> Conversation:

@@ -19,8 +19,7 @@ from redis.exceptions import BusyLoadingError, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from service.book.customers import Contended, IdentityConflict, PreconditionFailed
-from service.conversations.repository import ConversationError
+from service.errors import DomainError
 from service.http.apikeys import Principal, Scope
 from service.http.appkeys import (
     API_KEYS,
@@ -32,7 +31,7 @@ from service.http.appkeys import (
     REQUEST_ID,
     SETTINGS,
 )
-from service.http.problems import FieldError, ProblemError, from_validation_error, problem_response
+from service.http.problems import ProblemError, from_validation_error, problem_response
 from service.http.signedcalls import (
     SIGNATURE_HEADER,
     SIGNED_PRINCIPAL,
@@ -40,9 +39,6 @@ from service.http.signedcalls import (
     check_signed,
 )
 from service.ops.logs import get_logger
-from service.resolution.links import LinkError
-from service.resolution.query import QueryError
-from service.store.paging import BadCursor
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -126,7 +122,7 @@ def _loggable_path(request: web.Request) -> str:
 async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
-    except ProblemError as exc:
+    except DomainError as exc:  # ProblemError included: one mapping for every kind
         error = exc
     except web.HTTPException as exc:
         if exc.status < 400:
@@ -138,35 +134,6 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         )
     except ValidationError as exc:
         error = from_validation_error(exc)
-    except IdentityConflict as exc:
-        error = ProblemError(
-            409,
-            f"The {exc.channel} identity in this document is linked to another customer; "
-            "unlink it there first.",
-            slug="identity-conflict",
-        )
-    except LinkError as exc:
-        error = ProblemError(exc.status, exc.detail, slug=exc.slug)
-    except ConversationError as exc:
-        error = ProblemError(exc.status, exc.detail, slug=exc.slug, extensions=exc.extensions)
-    except PreconditionFailed:
-        error = ProblemError(
-            412, "The customer changed since you read it (If-Match).", slug="precondition-failed"
-        )
-    except Contended:
-        error = ProblemError(
-            409, "The record is being changed by someone else; retry.", slug="contended"
-        )
-    except QueryError as exc:
-        error = ProblemError(
-            422,
-            "Some query fields cannot be read; fix or leave them out.",
-            slug="validation-failed",
-            title="Validation failed",
-            errors=[FieldError(pointer=p, message=r, code="unreadable") for p, r in exc.problems],
-        )
-    except BadCursor:
-        error = ProblemError(400, "This cursor was not issued here.", slug="bad-cursor")
     except _UNAVAILABLE as exc:
         request.app[METRICS].redis_errors.labels("request").inc()
         log.warning("redis_unavailable", error=type(exc).__name__)

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from service.errors import DomainError, FieldIssue
 from service.schemas.validation import json_pointer
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -83,8 +84,9 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = None
 
 
-class ProblemError(Exception):
-    """Raise from a handler to answer with a problem; the error middleware renders it."""
+class ProblemError(DomainError):
+    """Raise from a handler to answer with a problem: a ``DomainError`` that the HTTP layer
+    itself raises, and may carry response headers (``Allow``, ``Retry-After``)."""
 
     def __init__(
         self,
@@ -93,34 +95,29 @@ class ProblemError(Exception):
         *,
         slug: str | None = None,
         title: str | None = None,
-        errors: list[FieldError] | None = None,
+        errors: list[FieldIssue] | None = None,
         headers: dict[str, str] | None = None,
         extensions: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(detail)
         phrase = HTTPStatus(status).phrase
-        self.status = status
-        self.detail = detail
-        self.slug = slug or phrase.lower().replace(" ", "-")
-        if self.slug not in PROBLEM_TYPES:
-            # Generic statuses aiohttp may raise (e.g. 400 from a bad header) get a type
-            # that still dereferences.
-            self.slug = "about:blank"
-        self.title = title or phrase
-        self.errors = errors
+        super().__init__(
+            detail,
+            status=status,
+            slug=slug or phrase.lower().replace(" ", "-"),
+            title=title,
+            errors=errors,
+            extensions=extensions,
+        )
         self.headers = headers or {}
-        # Members of the problem object beyond RFC 9457's (the current owner of a
-        # conversation another rep claimed first).
-        self.extensions = extensions or {}
 
 
 # Parts of pydantic's error locations that name its validators, not the request's fields.
 
 
-def field_errors(exc: ValidationError) -> list[FieldError]:
+def field_errors(exc: ValidationError) -> list[FieldIssue]:
     # The offending input is deliberately not echoed: it may be personal data.
     return [
-        FieldError(pointer=json_pointer(tuple(e["loc"])), message=e["msg"], code=e["type"])
+        FieldIssue(pointer=json_pointer(tuple(e["loc"])), message=e["msg"], code=e["type"])
         for e in exc.errors(include_url=False, include_input=False)
     ]
 
@@ -138,21 +135,25 @@ def from_validation_error(exc: ValidationError) -> ProblemError:
 
 
 def problem_response(
-    error: ProblemError, *, instance: str | None, request_id: str | None
+    error: DomainError, *, instance: str | None, request_id: str | None
 ) -> web.Response:
+    """The one rendering of every error a request causes."""
+    # Generic statuses aiohttp may raise (e.g. 400 from a bad header) have no type of
+    # their own: about:blank still dereferences.
+    slug = error.slug if error.slug in PROBLEM_TYPES else "about:blank"
     problem = Problem(
-        type=error.slug if error.slug == "about:blank" else TYPE_BASE + error.slug,
+        type=slug if slug == "about:blank" else TYPE_BASE + slug,
         title=error.title,
         status=error.status,
         detail=error.detail,
         instance=instance,
         request_id=request_id,
-        errors=error.errors,
+        errors=[FieldError(**issue._asdict()) for issue in error.errors] if error.errors else None,
     )
     body: dict[str, Any] = {**error.extensions, **problem.model_dump(exclude_none=True)}
     return web.Response(
         status=error.status,
         body=json.dumps(body).encode(),
         content_type=PROBLEM_CONTENT_TYPE,
-        headers=error.headers,
+        headers=error.headers if isinstance(error, ProblemError) else None,
     )

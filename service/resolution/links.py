@@ -15,6 +15,7 @@ from typing import Literal
 import redis.asyncio as aioredis
 from pydantic import BaseModel, Field
 
+from service.errors import DomainError
 from service.resolution.linkscripts import LINK, REJECT, UNLINK, WITHDRAW
 from service.schemas.fields import Channel, CustomerId, LongText
 from service.store.keynames import KeySchema, identity_suffix
@@ -71,14 +72,11 @@ class IdentityState(BaseModel):
     history: list[LinkChange] = Field(description="Changes made through the API, newest first.")
 
 
-class LinkError(Exception):
+class LinkError(DomainError):
     """A change that the identity's current state does not allow."""
 
     def __init__(self, status: int, slug: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.slug = slug
-        self.detail = detail
+        super().__init__(detail, status=status, slug=slug)
 
 
 class IdentityLinks:

@@ -12,6 +12,7 @@ from matchers.places import Place, region_of
 from matchers.postcodes import read_postcode
 from matchers.profile import Profile, build_profile
 from matchers.textnames import speaker
+from service.errors import DomainError, FieldIssue
 from service.schemas import Channel, ExternalId, LongText, ShortText, Strict
 
 
@@ -47,11 +48,17 @@ class ResolveQuery(Strict):
     )  # fmt: skip
 
 
-class QueryError(ValueError):
+class QueryError(DomainError):
     """Query fields that are present but cannot be read: (JSON Pointer, reason) each."""
 
+    status, slug = 422, "validation-failed"
+    default_detail = "Some query fields cannot be read; fix or leave them out."
+
     def __init__(self, problems: list[tuple[str, str]]) -> None:
-        super().__init__("; ".join(f"{p}: {r}" for p, r in problems))
+        super().__init__(
+            title="Validation failed",
+            errors=[FieldIssue(pointer=p, message=r, code="unreadable") for p, r in problems],
+        )
         self.problems = problems
 
 

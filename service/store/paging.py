@@ -12,13 +12,15 @@ from datetime import datetime
 
 import redis.asyncio as aioredis
 
+from service.errors import DomainError
 from service.store.redistypes import scored
 
 _CHUNK = 200
 
 
-class BadCursor(ValueError):
-    pass
+class BadCursor(DomainError):
+    status, slug = 400, "bad-cursor"
+    default_detail = "This cursor was not issued here."
 
 
 def ms(at: datetime) -> int:
@@ -35,7 +37,7 @@ def decode_cursor(cursor: str) -> tuple[int, str]:
         score, _, member = raw.partition(":")
         return int(score), member
     except (ValueError, UnicodeDecodeError) as exc:
-        raise BadCursor("cursor is not one this service issued") from exc
+        raise BadCursor from exc
 
 
 async def newest_first(

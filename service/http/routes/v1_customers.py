@@ -13,12 +13,13 @@ from pydantic import BaseModel, Field
 from service.book.audit import AuditEntry
 from service.book.customers import Contended, Erasure, PreconditionFailed
 from service.conversations.messages import StoredMessage
+from service.errors import FieldIssue
 from service.http.apikeys import Scope
 from service.http.appkeys import AUDIT, CONVERSATIONS, CUSTOMERS, HISTORY, MESSAGES, SETTINGS
 from service.http.bodies import json_model, read_json_object
 from service.http.middleware import requires
 from service.http.openapi import documented
-from service.http.problems import FieldError, ProblemError
+from service.http.problems import ProblemError
 from service.http.routes.common import actor, customer_id, existing_customer, if_match, quoted
 from service.schemas import Customer, CustomerIn, Event
 from service.schemas.customer import REGION
@@ -44,7 +45,7 @@ def _validated(request: web.Request, body: dict[str, Any]) -> Customer:
             "The id in the body differs from the id in the path.",
             slug="validation-failed",
             title="Validation failed",
-            errors=[FieldError(pointer="/id", message="must equal the path's id", code="id")],
+            errors=[FieldIssue(pointer="/id", message="must equal the path's id", code="id")],
         )
     context = {REGION: request.app[SETTINGS].default_region}
     return Customer.model_validate({**body, "id": customer_id(request)}, context=context)
