@@ -10,10 +10,12 @@ import pytest
 import redis.asyncio as aioredis
 
 from matchers.profile import unpack
+from service.book.blocking import index_entry, index_location, placement
 from service.book.indexing import OWNED_MARK, profile_of, recorded_entries, records_owned
 from service.cli.main import main
 from service.schemas import read_stored
-from service.store.keynames import INDEX_LOCATION_LUA, KeySchema
+from service.store.keynames import KeySchema
+from service.store.lua import lua_source
 from service.store.redistypes import text, text_or_none, texts
 from tests.helpers import AppClient, MakeClient, admin
 
@@ -89,7 +91,7 @@ async def test_a_common_value_over_the_cap_is_skipped_not_scored(
 async def test_surname_counts_follow_puts_and_erasures(
     client: AppClient, redis: aioredis.Redis, keys: KeySchema
 ) -> None:
-    bucket, field, _ = keys.index_location(keys.index_entry("fn", "okafor"))
+    bucket, field, _ = index_location(keys, index_entry("fn", "okafor"))
 
     async def count() -> str | None:
         return text_or_none(await redis.hget(bucket, field))
@@ -121,8 +123,7 @@ async def test_the_keyspace_holds_no_email_or_phone_in_clear(
 
 
 def test_index_lines_of_another_form_are_not_entries() -> None:
-    keys = KeySchema("t")
-    entry = keys.index_entry("em", "dana@example.com")
+    entry = index_entry("em", "dana@example.com")
     assert recorded_entries(f"{entry}\nem:dana@example.com\n\nfn:king") == [entry]
 
 
@@ -175,20 +176,18 @@ async def test_reindex_packs_the_profiles_of_records_written_before(
 def test_entry_names_keep_their_stored_form(keys: KeySchema) -> None:
     # Entry names are field names in the store: a change of encoding would orphan every
     # index written before it (until `socialid reindex`), so the form is pinned.
-    assert keys.index_entry("em", "dana.king@example.com") == "em:zDAB3v8YO_wv"
-    assert keys.index_entry("nm", "K520:d") == "nm:1_2CPirTlbSu"
+    assert index_entry("em", "dana.king@example.com") == "em:zDAB3v8YO_wv"
+    assert index_entry("nm", "K520:d") == "nm:1_2CPirTlbSu"
 
 
 async def test_the_scripts_place_entries_where_queries_look_for_them(
     redis: aioredis.Redis, keys: KeySchema
 ) -> None:
-    entries = [
-        keys.index_entry(kind, f"value {i}") for kind in ("em", "nm", "fn") for i in range(300)
-    ]
+    entries = [index_entry(kind, f"value {i}") for kind in ("em", "nm", "fn") for i in range(300)]
     script = (
-        INDEX_LOCATION_LUA
+        lua_source("service.book", "_index_location.lua")
         + """
-index_setup(1)
+index_setup(ARGV[1], ARGV[2], ARGV[3], ARGV[4])
 local out = {}
 for a = 5, #ARGV do
   local bucket, field = index_location(ARGV[a])
@@ -198,8 +197,8 @@ end
 return out
 """
     )
-    placed = texts(await redis.eval(script, 0, *keys.index_location_args(), *entries))
-    expected = [part for entry in entries for part in keys.index_location(entry)]
+    placed = texts(await redis.eval(script, 0, *placement(keys), *entries))
+    expected = [part for entry in entries for part in index_location(keys, entry)]
     assert placed == expected
 
 
@@ -230,9 +229,9 @@ async def test_a_write_over_an_older_release_index_moves_links_and_entries(
         )
         assert (await resp.json())["accepted"] == 1
     assert await redis.get(keys.identity("twitter", "tw-1")) is None
-    old, new = keys.index_entry("em", "dana@example.com"), keys.index_entry("em", "dk@example.com")
+    old, new = index_entry("em", "dana@example.com"), index_entry("em", "dk@example.com")
     for entry, holder in ((old, None), (new, "C-1")):
-        bucket, field, _ = keys.index_location(entry)
+        bucket, field, _ = index_location(keys, entry)
         assert await redis.hget(bucket, field) == holder
     # And the list says again what the record owns: the next write needs no read.
     index = text_or_none(await redis.get(keys.customer_index("C-1")))

@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
+from service.book.blocking import COUNTED_KINDS, index_kind, index_location
 from service.book.customers import CustomerStore, IdentityConflict
 from service.book.indexing import OWNED_MARK, owned_identities, set_entries
 from service.schemas import Customer, read_stored
 from service.schemas.customer import REGION
-from service.store.keynames import COUNTED_KINDS, KeySchema
+from service.store.keynames import KeySchema
 from service.store.redistypes import text, texts
 
 # Few values, shared by many: entries spill past the inline limit and come back, and
@@ -79,7 +80,7 @@ async def _bucket_contents(redis: aioredis.Redis, keys: KeySchema) -> Counter[tu
             if kind in COUNTED_KINDS:
                 found[(name, field, "#")] += int(value)
             elif value == "*":
-                spill = keys.index_location(f"{kind}:{field}")[2]
+                spill = index_location(keys, f"{kind}:{field}")[2]
                 for member in texts(await redis.smembers(spill)):
                     found[(name, field, member)] += 1
             else:
@@ -100,8 +101,8 @@ async def _assert_index_matches_records(redis: aioredis.Redis, keys: KeySchema) 
         customers += 1
         record = read_stored(raw)
         for entry in set_entries(keys, record):
-            bucket, field, _ = keys.index_location(entry)
-            counted = keys.index_kind(entry) in COUNTED_KINDS
+            bucket, field, _ = index_location(keys, entry)
+            counted = index_kind(entry) in COUNTED_KINDS
             expected[(bucket, field, "#" if counted else cid)] += 1
         for suffix in owned_identities(record):
             links[f"{keys.identity_prefix()}{suffix}"] = cid

@@ -146,18 +146,17 @@ def test_a_slip_in_a_given_name_is_a_typo_another_real_name_is_not() -> None:
 
 def test_every_kind_of_blocking_entry_has_its_rank() -> None:
     from matchers.places import Place
+    from service.book.blocking import index_kind, index_rank
     from service.book.indexing import blocking_keys
-    from service.store.keynames import KeySchema
 
-    keys = KeySchema("t")
     full = build_profile(
         given="Dana", family="King-Lee", emails=["d@example.org"], phones=["07911 123456"],
         date_of_birth="1984-05-03", places=[Place("LS6 3AG", "GB", "Leeds", "14 Cardigan Rd")],
         accounts=["55123488"], handles=["@dana_k"], household="H-1",
     )  # fmt: skip
-    kinds = {keys.index_kind(e) for e in blocking_keys(keys, full, query=True)}
+    kinds = {index_kind(e) for e in blocking_keys(full, query=True)}
     assert {"em", "ph", "ac", "hd", "dob", "pc", "st", "nf", "nt", "nm", "gt", "gd", "gx"} <= kinds
-    ranks = [keys.index_rank(f"{kind}:x") for kind in kinds]
+    ranks = [index_rank(f"{kind}:x") for kind in kinds]
     assert len(set(ranks)) == len(kinds)  # each kind ranked, none left to the default
 
 

@@ -16,6 +16,7 @@ import redis.asyncio as aioredis
 from pydantic import BaseModel, Field
 
 from service.book.audit import MAX_ENTRIES, PER_CUSTOMER, now
+from service.book.blocking import COUNTED_KINDS, index_kind, placement
 from service.book.customerscripts import ERASE_CUSTOMER, PUT_CUSTOMERS
 from service.book.indexing import (
     index_record,
@@ -28,7 +29,7 @@ from service.book.indexing import (
 )
 from service.errors import DomainError
 from service.schemas import Customer, StoreIntegrityError, lenient_customer, read_stored
-from service.store.keynames import COUNTED_KINDS, KeySchema
+from service.store.keynames import KeySchema
 from service.store.redistypes import text, text_or_none, texts
 
 _RETRIES = 8
@@ -141,7 +142,7 @@ class CustomerStore:
         self._header = [
             keys.identity_prefix(),
             keys.identity_link_prefix(),
-            *keys.index_location_args(),
+            *placement(keys),
         ]
         self._audit_header: list[str | int] = [
             keys.audit(),
@@ -339,8 +340,7 @@ class CustomerStore:
             # leading to the person survives a change of code or settings. Counters hold
             # no ids: only those recorded as counting this customer are decremented.
             entries = sorted(
-                set(recorded)
-                | {e for e in implied if self._keys.index_kind(e) not in COUNTED_KINDS}
+                set(recorded) | {e for e in implied if index_kind(e) not in COUNTED_KINDS}
             )
             linked_by_api = sorted(
                 texts(await self._redis.smembers(self._keys.customer_identities(customer_id)))
@@ -359,7 +359,7 @@ class CustomerStore:
                     etag_of(raw),
                     len(owned),
                     len(linked_by_api),
-                    *self._keys.index_location_args(),
+                    *placement(self._keys),
                     *entries,
                 ],
             )

@@ -13,13 +13,13 @@ caller retries with the new state. So the index always matches the document.
 from __future__ import annotations
 
 from service.book.scripts import AUDIT_APPEND_LUA
-from service.store.keynames import INDEX_LOCATION_LUA
+from service.store.lua import lua_source
 
 # Blocking index entries (see KeySchema.index_location): in a bucket hash, a field holds
 # the space-separated ids of the customers with that value, or "*" once they spilled to
 # the entry's own set; or, for counted kinds, how many customers have the value.
 INDEX_FUNCTIONS = (
-    INDEX_LOCATION_LUA
+    lua_source("service.book", "_index_location.lua")
     + """
 local MAX_INLINE = 64
 local call = redis.call
@@ -153,7 +153,7 @@ local function set_of(list)
 end
 
 local idn, lnk = ARGV[1], ARGV[2]
-index_setup(3)
+index_setup(ARGV[3], ARGV[4], ARGV[5], ARGV[6])
 COUNTS = {}
 local with_etags = ARGV[7] == '1'
 local audit_stream, audit_before, audit_after = ARGV[8], ARGV[9], ARGV[10]
@@ -296,7 +296,7 @@ for g = 0, n_api - 1 do
     if #kept > 0 then redis.call('RPUSH', history, unpack(kept)) end
   end
 end
-index_setup(5)
+index_setup(ARGV[5], ARGV[6], ARGV[7], ARGV[8])
 for a = 9, #ARGV do entries = entries + index_remove(ARGV[a], id) end
 local events = redis.call('HLEN', KEYS[3])
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6])

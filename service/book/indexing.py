@@ -2,7 +2,7 @@
 
 Owned keys are exclusive (one customer per key): the exact identity links. Index
 entries are shared (many customers per value): the matching engine's blocking values,
-named by ``KeySchema.index_entry`` and placed by ``KeySchema.index_location``.
+named and placed by ``service.book.blocking``.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from functools import lru_cache
 from matchers.names import canonical_forms, family_parts, phonetic
 from matchers.places import Place
 from matchers.profile import Profile, build_profile, pack
+from service.book.blocking import index_entry
 from service.schemas import Customer
 from service.store.keynames import KeySchema, identity_suffix
 
@@ -51,7 +52,7 @@ def set_entries(keys: KeySchema, customer: Customer | None, region: str = "GB") 
     by, and their surname's count."""
     if customer is None:
         return []
-    return entries_of(keys, profile_of(customer, region))
+    return entries_of(profile_of(customer, region))
 
 
 def index_record(keys: KeySchema, customer: Customer, region: str = "GB") -> str:
@@ -59,9 +60,7 @@ def index_record(keys: KeySchema, customer: Customer, region: str = "GB") -> str
     scored from it, not from the record), the entries, then the identities the record
     owns (so that the next write can move both without reading the record)."""
     profile = profile_of(customer, region)
-    return "\n".join(
-        [pack(profile), *entries_of(keys, profile), OWNED_MARK, *owned_identities(customer)]
-    )
+    return "\n".join([pack(profile), *entries_of(profile), OWNED_MARK, *owned_identities(customer)])
 
 
 def previous_index(entries: list[str], owned: list[str]) -> str:
@@ -70,9 +69,9 @@ def previous_index(entries: list[str], owned: list[str]) -> str:
     return "\n".join(["-", *entries, OWNED_MARK, *owned])
 
 
-def entries_of(keys: KeySchema, profile: Profile) -> list[str]:
-    entries = blocking_keys(keys, profile)
-    entries.update(entry for _, entry in name_counters(keys, profile))
+def entries_of(profile: Profile) -> list[str]:
+    entries = blocking_keys(profile)
+    entries.update(entry for _, entry in name_counters(profile))
     return sorted(entries)
 
 
@@ -115,7 +114,7 @@ def profile_of(customer: Customer, region: str = "GB") -> Profile:
     )
 
 
-def blocking_keys(keys: KeySchema, profile: Profile, *, query: bool = False) -> set[str]:
+def blocking_keys(profile: Profile, *, query: bool = False) -> set[str]:
     """Exact identifiers, date of birth, postcode, street, and name keys: the sound of the surname
     with the initial of each form of the given name (Bill: B and W), alone and within
     each town; the full name in each form; each form of the given name within the
@@ -123,7 +122,7 @@ def blocking_keys(keys: KeySchema, profile: Profile, *, query: bool = False) -> 
     ``query``: also the keys of a name written family name first ("Kowalski Rachel")."""
     # Loops, not comprehensions: each comprehension is a frame of its own in Python 3.11,
     # and an import computes these for every customer.
-    entry = keys.index_entry
+    entry = index_entry
     out = set()
     for kind, values in (
         ("em", profile.emails),
@@ -215,12 +214,12 @@ def blocking_forms(given: str) -> tuple[str, ...]:
     return (given, *sorted(canonical_forms(given) - {given})[:1])
 
 
-def name_counters(keys: KeySchema, profile: Profile) -> list[tuple[str, str]]:
+def name_counters(profile: Profile) -> list[tuple[str, str]]:
     """(field, counter entry) of how many customers share the family name and the given
     name (term frequencies: "Smith" and "John" say less than "Okonkwo" and "Lyndon")."""
     out = []
     if profile.family:
-        out.append(("family_name", keys.index_entry("fn", profile.family)))
+        out.append(("family_name", index_entry("fn", profile.family)))
     if profile.given:
-        out.append(("given_name", keys.index_entry("gn", profile.given)))
+        out.append(("given_name", index_entry("gn", profile.given)))
     return out

@@ -20,6 +20,7 @@ from matchers.decide import Standing, Thresholds, decide, unlinked_because
 from matchers.givennames import known_given_names
 from matchers.model import DEFAULT_PARAMS, Evidence, ModelParams, Score, match_weight, score
 from matchers.profile import PACK_FORMAT, Profile, unpack
+from service.book.blocking import IDENTIFIER_VOTE, index_location, index_rank, index_vote
 from service.book.customers import CustomerStore
 from service.book.indexing import blocking_keys, name_counters, profile_of
 from service.book.scripts import CANDIDATES
@@ -32,7 +33,7 @@ from service.schemas import (
     read_stored,
 )
 from service.store.autopipeline import ScriptBatcher
-from service.store.keynames import IDENTIFIER_VOTE, KeySchema
+from service.store.keynames import KeySchema
 from service.store.redistypes import text
 
 log = get_logger("socialid.resolve")
@@ -279,18 +280,18 @@ class Resolver:
         """The candidates the blocking index gives for a profile, with their profiles."""
         # Strongest entries first, so that a cap drops name candidates, never an
         # identifier's.
-        blocking = sorted(blocking_keys(self._keys, profile, query=True), key=self._keys.index_rank)
+        blocking = sorted(blocking_keys(profile, query=True), key=index_rank)
         if not blocking:
             return Fetched([], None, 0, True, 1)
-        counters = name_counters(self._keys, profile)
+        counters = name_counters(profile)
         keys: list[str] = []
         fields: list[str | int] = []
         for entry in blocking:
-            bucket, field, spill = self._keys.index_location(entry)
+            bucket, field, spill = index_location(self._keys, entry)
             keys += (bucket, spill)
-            fields += (field, self._keys.index_vote(entry))
+            fields += (field, index_vote(entry))
         for _, entry in counters:
-            bucket, field, _ = self._keys.index_location(entry)
+            bucket, field, _ = index_location(self._keys, entry)
             keys.append(bucket)
             fields.append(field)
         reply = await self._candidates(

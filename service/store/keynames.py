@@ -9,118 +9,13 @@ Customer ids are restricted (see ``CUSTOMER_ID_PATTERN``) so they cannot contain
 
 from __future__ import annotations
 
-import binascii
 import hashlib
-import string
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 
 # Characters that would form a hash tag, a SCAN glob or an ambiguous separator are
 # percent-escaped in values that become part of key names (cheaper than urllib's quote).
 _ESCAPE = str.maketrans({ch: f"%{ord(ch):02X}" for ch in "%{}*?[]\\: \t\r\n"})
-
-
-# Buckets per kind of blocking value: about 64 values per bucket at a million customers,
-# well inside Redis's listpack limit (128 entries by default). Changing it re-addresses
-# every entry: only with a rebuilt index.
-INDEX_BUCKETS = 1 << 14
-
-# Kinds whose entries only count customers (term frequency), never list them.
-COUNTED_KINDS = frozenset({"fn", "gn"})
-
-_IDENTIFIER_KINDS = frozenset({"em", "ph", "ac", "hd"})
-# Kinds whose value is usually one customer's alone when first written (a postcode holds a
-# household or two): the scripts try to write such an entry as new before reading it.
-_SELDOM_SHARED_KINDS = _IDENTIFIER_KINDS | {"pc"}
-# More than all name and place entries of one query together.
-IDENTIFIER_VOTE = 100
-_PLACE_OR_BIRTH_KINDS = frozenset({"dob", "pc", "st"})
-_PLACE_OR_BIRTH_VOTE = 10
-# Identifiers, then what narrows most among the rest: a street or full name holds a few
-# people, a given name within a town many.
-_BLOCKING_KINDS = ("em", "ph", "ac", "hd", "dob", "pc", "st", "nf", "nt", "nm", "gt", "gd", "gx")
-_BLOCKING_ORDER = {k: i for i, k in enumerate((*_BLOCKING_KINDS, "hh"))}
-
-
-_B64 = {
-    ch: i for i, ch in enumerate(string.ascii_uppercase + string.ascii_lowercase + "0123456789-_")
-}
-
-
-_URLSAFE = bytes.maketrans(b"+/", b"-_")
-
-
-# A hasher per kind that has read "kind:" already: copying it costs less than making a
-# new one with its parameters, once for every entry of every customer imported.
-_HASHERS: dict[str, hashlib.blake2b] = {}
-
-
-def _entry_of(kind: str, value: str) -> str:
-    hasher = _HASHERS.get(kind)
-    if hasher is None:
-        hasher = _HASHERS[kind] = hashlib.blake2b(f"{kind}:".encode(), digest_size=9)
-    digest = hasher.copy()
-    digest.update(value.encode())
-    # base64.urlsafe_b64encode, without its two Python-level calls per entry.
-    encoded = binascii.b2a_base64(digest.digest(), newline=False).translate(_URLSAFE)
-    return f"{kind}:{encoded.decode()}"
-
-
-# Birthdays and name keys repeat across a book: cached. The kinds seldom shared (e-mails,
-# phones, accounts, handles, postcodes) would only fill a cache and miss: 2% of the
-# synthetic book's postcodes repeat, half of its birthdays.
-_entry_of_repeating = lru_cache(maxsize=131_072)(_entry_of)
-
-
-# KeySchema.index_location in Lua, for the scripts that write index entries (so that an
-# entry travels to the store as the single string it is). The script calls
-# index_setup(first argument index) once, with the arguments of index_location_args().
-INDEX_LOCATION_LUA = """
-local find, sub, byte, format = string.find, string.sub, string.byte, string.format
-local B64 = {}
-do
-  local alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
-  for i = 1, 64 do B64[byte(alphabet, i)] = i - 1 end
-end
-local INDEX_PREFIX, INDEX_BUCKETS, COUNTED, SELDOM_SHARED = '', 1, {}, {}
--- Bucket key names by kind and number, made once per call: a batch places thousands
--- of entries in a few hundred buckets of each kind.
-local BUCKETS = {}
-local function index_setup(at)
-  INDEX_PREFIX, INDEX_BUCKETS = ARGV[at], tonumber(ARGV[at + 1])
-  for kind in string.gmatch(ARGV[at + 2], '%S+') do COUNTED[kind] = true end
-  for kind in string.gmatch(ARGV[at + 3], '%S+') do SELDOM_SHARED[kind] = true end
-end
--- bucket hash, field and kind of an entry ("kind:digest")
-local function index_location(entry)
-  local colon = find(entry, ':', 1, true)
-  local kind = sub(entry, 1, colon - 1)
-  local b1, b2, b3 = byte(entry, colon + 1, colon + 3)
-  local n = (B64[b1] * 4096 + B64[b2] * 64 + B64[b3]) % INDEX_BUCKETS
-  local of_kind = BUCKETS[kind]
-  if not of_kind then
-    of_kind = {}
-    BUCKETS[kind] = of_kind
-  end
-  local bucket = of_kind[n]
-  if not bucket then
-    bucket = INDEX_PREFIX .. kind .. ':' .. format('%x', n)
-    of_kind[n] = bucket
-  end
-  return bucket, sub(entry, colon + 1), kind
-end
--- the set an entry's ids spill to
-local function index_spill(bucket, field)
-  return bucket .. ':' .. field
-end
-"""
-
-
-def _index_entry(kind: str, value: str) -> str:
-    if kind in _SELDOM_SHARED_KINDS:
-        return _entry_of(kind, value)
-    return _entry_of_repeating(kind, value)
 
 
 def _digest(value: str) -> str:
@@ -237,56 +132,20 @@ class KeySchema:
         )
 
     # -- matching ----------------------------------------------------------------------
-    # The blocking index maps a value (an e-mail, a phone, a phonetic surname with
-    # initial, ...) to the customers holding it. A key per value costs ~200 bytes of
-    # Redis memory for what is mostly one customer, so values are hashed into buckets:
-    # a hash per kind and bucket whose field is the value's digest and whose value the
-    # space-separated ids. Small hashes stay listpack-encoded (a few bytes per entry).
-    # A value shared by more customers than fit in 64 bytes spills to a set of its own.
-    # Digests keep the keyspace free of e-mails and phones in clear and of any length.
-    # The compact name of one blocking value: its kind and digest ("em:Xq3..."). The
-    # module function itself, without a method around it: an import calls it 8 times
-    # per customer.
-    index_entry = staticmethod(_index_entry)
+    # The blocking index (service/book/blocking.py says what goes where): a hash per kind
+    # of value and bucket number, and a set per value that spilled out of its bucket.
+    def index_bucket_prefix(self) -> str:
+        """What every bucket key has before its kind and number."""
+        return f"{self.prefix}:bk:"
 
-    def index_location(self, entry: str) -> tuple[str, str, str]:
-        """Where an entry lives: its bucket hash, its field there, its spill-over set.
-        The scripts that write entries place them with ``INDEX_LOCATION_LUA``, the same
-        rule in Lua, given ``index_location_args()``."""
-        kind, _, field = entry.partition(":")
-        # The first three base64 characters are 18 bits of the digest.
-        bits = _B64[field[0]] << 12 | _B64[field[1]] << 6 | _B64[field[2]]
-        bucket_key = f"{self.prefix}:bk:{kind}:{bits % INDEX_BUCKETS:x}"
-        return bucket_key, field, f"{bucket_key}:{field}"
-
-    def index_location_args(self) -> list[str]:
-        """What ``index_location`` in Lua is set up with: the bucket key prefix, the
-        number of buckets, the counted kinds and the kinds seldom shared."""
-        return [
-            f"{self.prefix}:bk:",
-            str(INDEX_BUCKETS),
-            " ".join(sorted(COUNTED_KINDS)),
-            " ".join(sorted(_SELDOM_SHARED_KINDS)),
-        ]
+    def index_bucket(self, kind: str, number: int) -> str:
+        """Hash of one bucket of a kind: a value's digest -> the ids holding it."""
+        return f"{self.index_bucket_prefix()}{kind}:{number:x}"
 
     @staticmethod
-    def index_kind(entry: str) -> str:
-        return entry.partition(":")[0]
-
-    def index_rank(self, entry: str) -> int:
-        """Order of blocking entries by how much they narrow: identifiers first, names
-        last."""
-        return _BLOCKING_ORDER.get(self.index_kind(entry), len(_BLOCKING_ORDER))
-
-    def index_vote(self, entry: str) -> int:
-        """How much sharing the entry counts for when candidates must be cut: an
-        identifier (e-mail, phone, account, handle) outweighs everything else together;
-        a birthday, postcode or street outweighs every name key of a query together (a
-        namesake is found by many keys of one name, which all say the same thing)."""
-        kind = self.index_kind(entry)
-        if kind in _IDENTIFIER_KINDS:
-            return IDENTIFIER_VOTE
-        return _PLACE_OR_BIRTH_VOTE if kind in _PLACE_OR_BIRTH_KINDS else 1
+    def index_spill(bucket: str, field: str) -> str:
+        """Set of the ids holding one value, once they no longer fit in its bucket."""
+        return f"{bucket}:{field}"
 
     def customer_count(self) -> str:
         """How many customers the book holds (term frequencies need the total)."""
