@@ -18,9 +18,9 @@ from redis.exceptions import ResponseError
 
 from adapters.delivery import Delivery, Format, parse_delivery
 from adapters.message import InboundMessage, PayloadError
-from service.ingest.ingestscripts import ACCEPT
 from service.store.autopipeline import ScriptBatcher
 from service.store.keynames import KeySchema
+from service.store.lua import lua_source
 from service.store.redistypes import fields, stream_entries, texts
 
 
@@ -83,6 +83,28 @@ def decode(entry: dict[str, str]) -> Delivery:
     )
 
 
+def accept_call(
+    keys: KeySchema,
+    *,
+    ttl: int,
+    replay: bool,
+    messages: list[InboundMessage],
+    entry: dict[str, str],
+) -> tuple[list[str], list[str | int]]:
+    """KEYS and ARGV of ``accept.lua``: store ``entry`` for the messages not seen within
+    ``ttl`` seconds (every message when ``replay``)."""
+    args: list[str | int] = [ttl, "force" if replay else ""]
+    args += [m.message_id for m in messages]
+    for name, value in entry.items():
+        args += [name, value]
+    return [keys.ingest_stream(), *(keys.dedup(m.dedup_key) for m in messages)], args
+
+
+def accepted_ids(reply: list[bytes | str]) -> list[str]:
+    """``accept.lua``'s reply: the ids of the messages stored."""
+    return texts(reply)
+
+
 def entry_time(entry_id: str) -> float:
     """Seconds since the epoch at which the stream entry was appended."""
     return int(entry_id.partition("-")[0]) / 1000
@@ -96,7 +118,7 @@ class DeliveryStore:
         self._keys = keys
         self._ttl = dedup_days * 86_400
         self._fsync = fsync
-        self._accept = ScriptBatcher(redis, ACCEPT)
+        self._accept = ScriptBatcher(redis, lua_source("service.ingest", "accept.lua"))
 
     async def receive(self, delivery: Delivery) -> Accepted:
         """Parse, then store the delivery unless every message in it was seen before.
@@ -116,16 +138,13 @@ class DeliveryStore:
     ) -> Accepted:
         if not messages:
             return Accepted(accepted=[], duplicates=0)
-        ids = [m.message_id for m in messages]
-        entry = encode(delivery)
-        args: list[str | int] = [self._ttl, "force" if replay else "", *ids]
-        for name, value in entry.items():
-            args += [name, value]
-        keys = [self._keys.ingest_stream(), *(self._keys.dedup(m.dedup_key) for m in messages)]
-        fresh = texts(await self._accept(keys=keys, args=args))
+        keys, args = accept_call(
+            self._keys, ttl=self._ttl, replay=replay, messages=messages, entry=encode(delivery)
+        )
+        fresh = accepted_ids(await self._accept(keys=keys, args=args))
         if fresh and self._fsync:
             await self._wait_fsync()
-        return Accepted(accepted=fresh, duplicates=len(ids) - len(fresh))
+        return Accepted(accepted=fresh, duplicates=len(messages) - len(fresh))
 
     async def check_fsync(self) -> None:
         """Fail at start-up, not on the first webhook, when fsync was asked of a store

@@ -6,6 +6,13 @@ the next one, which sends them all at once (what ioredis calls auto-pipelining),
 call of a wrapper script that runs the script once per call. One command and one reply
 per burst, rather than one per call, is what the client library spends its time on.
 Each caller still gets its own reply or error, and is answered only once its call ran.
+
+The wrapper is ``store/_batch.lua``, read with ``lua_source`` like any script. One line
+of it, ``--#wrapped script``, stands where the wrapped script's text goes: inside a Lua
+function ``one(KEYS, ARGV)``, so the script runs unchanged on each call's own KEYS and
+ARGV. ``batch_source`` makes that substitution (once per ``ScriptBatcher``); the wrapped
+text is the script's expanded source (``lua_source(package, name)``), so its own
+includes are already in place.
 """
 
 from __future__ import annotations
@@ -15,41 +22,26 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from service.store.lua import lua_source
+
 Call = tuple[list[str], list[str | int], "asyncio.Future[Any]"]
 
-# The script becomes a function of its own KEYS and ARGV. A call that fails (a Redis
-# error inside it) answers its own error; the calls after it still run, as they would
-# have as separate commands. A nil answer is kept as false, so the replies stay in order.
-_WRAPPER = """
-local function one(KEYS, ARGV)
-%s
-end
-local calls = tonumber(ARGV[1])
-local replies = {}
-local k, a = 0, 1 + 2 * calls
-for c = 1, calls do
-  local nk, na = tonumber(ARGV[2 * c]), tonumber(ARGV[2 * c + 1])
-  local keys, argv = {}, {}
-  for i = 1, nk do keys[i] = KEYS[k + i] end
-  for i = 1, na do argv[i] = ARGV[a + i] end
-  k, a = k + nk, a + na
-  local ok, reply = pcall(one, keys, argv)
-  if not ok then
-    if type(reply) == 'table' and reply.err then replies[c] = reply
-    else replies[c] = {err = tostring(reply)} end
-  elseif reply == nil then
-    replies[c] = false
-  else
-    replies[c] = reply
-  end
-end
-return replies
-"""
+# The line of _batch.lua the wrapped script's text replaces.
+_PLACEHOLDER = "\n--#wrapped script\n"
+
+
+def batch_source(source: str) -> str:
+    """The wrapper script (``store/_batch.lua``) with ``source`` as its function ``one``."""
+    head, found, tail = lua_source("service.store", "_batch.lua").partition(_PLACEHOLDER)
+    if not found:
+        raise ValueError("_batch.lua has lost its placeholder line")
+    return f"{head}\n{source}\n{tail}"
 
 
 class ScriptBatcher:
-    def __init__(self, redis: aioredis.Redis, source: str, *, max_batch: int = 256):
-        self._script = redis.register_script(_WRAPPER % source)
+    def __init__(self, redis: aioredis.Redis, source: str, *, max_batch: int = 256) -> None:
+        """``source``: the script each call runs, usually ``lua_source(package, name)``."""
+        self._script = redis.register_script(batch_source(source))
         self._max = max_batch
         self._pending: list[Call] = []
         self._flusher: asyncio.Task[None] | None = None
