@@ -6,12 +6,15 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
 
 from service.settings import Settings
+from service.store.keynames import KeySchema
+from service.store.redistypes import stream_entries
 from service.wiring import build_stores, build_worker
 from tests import channels as ch
 from tests.helpers import AppClient, MakeClient, admin
@@ -124,6 +127,37 @@ async def test_only_the_owner_replies_and_a_reply_waits_on_the_customer(
     unknown = await client.post(f"/v1/conversations/{conv}/notes",
                                 json={"rep": "nobody", "text": "x"}, headers=admin())  # fmt: skip
     assert unknown.status == 422
+
+
+async def test_a_reply_and_its_history_event_are_written_together_or_not_at_all(
+    client: AppClient, drain: Drain, redis: aioredis.Redis, keys: KeySchema
+) -> None:
+    message = await _tweet(client, "7", "555123", "@acme no dial tone")
+    await drain()
+    conv = await _conversation_of(client, message)
+    await _post(client, f"/v1/conversations/{conv}/claim", {"rep": "ana"})
+
+    reply = {"rep": "ana", "text": "An engineer is on the way."}
+    done = await _post(client, f"/v1/conversations/{conv}/replies", reply, 201)
+    log = stream_entries(await redis.xrange(keys.conversation_log(conv)))
+    [logged] = [fields for _, fields in log if fields["type"] == "reply"]
+    history = await (await client.get("/v1/customers/c-dana/history", headers=admin())).json()
+    [event] = [e for e in history["events"] if e.get("direction") == "outbound"]
+    assert logged["id"] == event["id"] == done["id"]
+    assert datetime.fromisoformat(logged["at"]) == datetime.fromisoformat(event["at"])
+
+    # A history that cannot be written (its hash replaced by a string) stops the reply
+    # too: the conversation is left exactly as it was.
+    await redis.delete(keys.customer_events("c-dana"))
+    await redis.set(keys.customer_events("c-dana"), "not a hash")
+    before = await redis.xlen(keys.conversation_log(conv))
+    head = await redis.hgetall(keys.conversation(conv))
+    again = {"rep": "ana", "text": "Any luck?"}
+    resp = await client.post(f"/v1/conversations/{conv}/replies", json=again, headers=admin())
+    assert resp.status == 500
+    assert await redis.xlen(keys.conversation_log(conv)) == before
+    assert await redis.hgetall(keys.conversation(conv)) == head
+    assert await redis.zcard(keys.history("c-dana")) == len(history["events"])
 
 
 async def test_a_shift_end_hands_fifty_conversations_over_with_the_note(

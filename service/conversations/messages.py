@@ -13,14 +13,14 @@ from redis.exceptions import NoScriptError
 
 from adapters.message import Channel, InboundMessage
 from service.book.history import event_record
-from service.conversations.convscripts import RECORD, THREAD
-from service.conversations.lua import prelude_args
+from service.conversations.repository import ScriptCall, conversation_prelude
 from service.resolution.resolver import Resolution
 from service.schemas import EventIn, StoreIntegrityError, describe
 from service.settings import Routing
 from service.store.keynames import KeySchema
+from service.store.lua import load_script
 from service.store.paging import encode_cursor, ms, newest_first
-from service.store.redistypes import members
+from service.store.redistypes import members, text
 
 ResolutionStatus = Literal["matched", "ambiguous", "no_match"]
 
@@ -58,6 +58,76 @@ def new_conversation_id(message_id: str) -> str:
     return "conv_" + hashlib.blake2b(message_id.encode(), digest_size=12).hexdigest()
 
 
+def thread_call(keys: KeySchema, message: InboundMessage, *, ttl: int) -> ScriptCall:
+    """KEYS and ARGV of ``thread.lua``: the message's thread keys, kept ``ttl`` seconds."""
+    own = new_conversation_id(message.message_id)
+    return [keys.thread(k) for k in message.thread_keys], [ttl, own]
+
+
+def record_call(
+    keys: KeySchema,
+    routing: Routing,
+    *,
+    stream: str,
+    group: str,
+    entry_id: str,
+    done: list[Done],
+) -> ScriptCall:
+    """KEYS and ARGV of ``record.lua``: the messages of the delivery ``entry_id`` of
+    ``stream``, each with its customer's history event (None when unresolved)."""
+    script_keys: list[str] = [stream]
+    args: list[str | int] = [
+        group,
+        entry_id,
+        len(done),
+        *conversation_prelude(keys, routing.sla_ms),
+    ]
+    for stored, event in done:
+        msg, res = stored.message, stored.resolution
+        conv, cid = stored.conversation_id, res.customer_id or ""
+        own = keys.message(stored.id)
+        customer_keys = (
+            [
+                keys.customer_messages(cid),
+                keys.customer(cid),
+                keys.customer_events(cid),
+                keys.history(cid),
+            ]
+            if cid
+            else [own] * 4
+        )
+        script_keys += [
+            own,
+            keys.messages("all"),
+            keys.messages(f"ch:{msg.channel.value}"),
+            keys.messages(f"st:{res.status}"),
+            keys.resolution_counts(),
+            keys.conversation(conv),
+            keys.conversation_messages(conv),
+            *customer_keys,
+            keys.conversation_log(conv),
+        ]
+        event_args = event_record(event) if cid and event is not None else ("", "", "")
+        args += [
+            stored.model_dump_json(exclude_none=True),
+            ms(msg.sent_at),
+            stored.id,
+            f"{msg.channel.value}:{res.status}",
+            msg.channel.value,
+            msg.sent_at.isoformat(timespec="milliseconds"),
+            cid,
+            *event_args,
+            routing.team_of(msg.channel.value),
+            conv,
+        ]
+    return script_keys, args
+
+
+def recorded(reply: list[int]) -> list[bool]:
+    """``record.lua``'s reply: per message, whether it was stored now."""
+    return [int(x) == 1 for x in reply]
+
+
 class MessageStore:
     def __init__(
         self,
@@ -71,8 +141,8 @@ class MessageStore:
         self._redis = redis
         self._keys = keys
         self._thread_ttl = thread_days * 86_400
-        self._thread = redis.register_script(THREAD)
-        self._record = redis.register_script(RECORD)
+        self._thread = load_script(redis, "service.conversations", "thread.lua")
+        self._record = load_script(redis, "service.conversations", "record.lua")
 
     def queue_thread(self, pipe: Pipeline, message: InboundMessage) -> bool:
         """Find or open the message's conversation as part of the caller's pipeline;
@@ -82,24 +152,23 @@ class MessageStore:
         it on every execute, one more round trip per message. ``load_scripts`` loads it
         once; NoScriptError says when it must be loaded again.
         """
-        thread_keys = [self._keys.thread(k) for k in message.thread_keys]
-        if not thread_keys:
+        if not message.thread_keys:
             return False
-        own = new_conversation_id(message.message_id)
-        pipe.evalsha(self._thread.sha, len(thread_keys), *thread_keys, self._thread_ttl, own)
+        keys, args = thread_call(self._keys, message, ttl=self._thread_ttl)
+        pipe.evalsha(self._thread.sha, len(keys), *keys, *args)
         return True
 
     async def load_scripts(self) -> None:
-        await self._redis.script_load(THREAD)
-        await self._redis.script_load(RECORD)
-        await self._redis.script_load(RECORD)
+        await self._redis.script_load(self._thread.script)
+        await self._redis.script_load(self._record.script)
 
     @staticmethod
-    def conversation_of(message: InboundMessage, reply: object | None) -> str:
-        """The conversation id from ``queue_thread``'s reply (None: it queued nothing)."""
+    def conversation_of(message: InboundMessage, reply: bytes | str | None) -> str:
+        """The conversation id from ``thread.lua``'s reply to ``queue_thread`` (None: it
+        queued nothing)."""
         if reply is None:
             return new_conversation_id(message.message_id)
-        return reply.decode() if isinstance(reply, bytes) else str(reply)
+        return text(reply)
 
     async def record_many(
         self, stream: str, group: str, entries: list[tuple[str, list[Done]]]
@@ -112,52 +181,21 @@ class MessageStore:
         for attempt in range(2):
             async with self._redis.pipeline(transaction=False) as pipe:
                 for entry_id, done in entries:
-                    keys, args = self._record_call(stream, group, entry_id, done)
+                    keys, args = record_call(
+                        self._keys,
+                        self._routing,
+                        stream=stream,
+                        group=group,
+                        entry_id=entry_id,
+                        done=done,
+                    )
                     pipe.evalsha(self._record.sha, len(keys), *keys, *args)
                 replies = await pipe.execute(raise_on_error=False)
             if attempt == 0 and any(isinstance(r, NoScriptError) for r in replies):
                 await self.load_scripts()  # the server lost it (a restart, a flush)
                 continue
             break
-        return [r if isinstance(r, Exception) else [int(x) == 1 for x in r] for r in replies]
-
-    def _record_call(
-        self, stream: str, group: str, entry_id: str, done: list[Done]
-    ) -> tuple[list[str], list[str | int]]:
-        k = self._keys
-        keys: list[str] = [stream]
-        args: list[str | int] = [group, entry_id, len(done),
-                                 *prelude_args(k, self._routing.sla_ms)]  # fmt: skip
-        for stored, event in done:
-            msg, res = stored.message, stored.resolution
-            conv, cid = stored.conversation_id, res.customer_id or ""
-            own = k.message(stored.id)
-            keys += [
-                own,
-                k.messages("all"),
-                k.messages(f"ch:{msg.channel.value}"),
-                k.messages(f"st:{res.status}"),
-                k.resolution_counts(),
-                k.conversation(conv),
-                k.conversation_messages(conv),
-                *((k.customer_messages(cid), k.customer(cid), k.customer_events(cid),
-                   k.history(cid)) if cid else (own,) * 4),
-                k.conversation_log(conv),
-            ]  # fmt: skip
-            event_args = event_record(event) if cid and event is not None else ("", "", "")
-            args += [
-                stored.model_dump_json(exclude_none=True),
-                ms(msg.sent_at),
-                stored.id,
-                f"{msg.channel.value}:{res.status}",
-                msg.channel.value,
-                msg.sent_at.isoformat(timespec="milliseconds"),
-                cid,
-                *event_args,
-                self._routing.team_of(msg.channel.value),
-                conv,
-            ]
-        return keys, args
+        return [r if isinstance(r, Exception) else recorded(r) for r in replies]
 
     async def get(self, message_id: str) -> StoredMessage | None:
         raw = await self._redis.get(self._keys.message(message_id))

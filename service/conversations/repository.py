@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import redis.asyncio as aioredis
 from pydantic import ValidationError
 
-from service.conversations.convscripts import CONVERSATION_OP
-from service.conversations.lua import prelude_args
+from service.book.history import event_record
 from service.errors import DomainError
-from service.schemas import StoreIntegrityError, describe
+from service.schemas import EventIn, StoreIntegrityError, describe
 from service.schemas.conversation import (
     TEAM_PATTERN,
     Conversation,
@@ -24,10 +24,123 @@ from service.schemas.conversation import (
 )
 from service.settings import Routing
 from service.store.keynames import KeySchema
-from service.store.redistypes import members, stream_entries, text, text_map, texts
+from service.store.lua import load_script
+from service.store.redistypes import members, stream_entries, text, text_map, text_or_none, texts
 
 _LIST_LIMIT = 500
 TEAM = re.compile(TEAM_PATTERN)
+# The conversation's customer changes at most twice (first resolved, then erased): a
+# reply that found it changed mid-way reads it again, this many times at most.
+_REPLY_ATTEMPTS = 3
+
+# What conversation_op.lua does; a reply is reply.lua's.
+Operation = Literal["claim", "release", "close", "reopen", "note", "handoff", "priority"]
+ScriptCall = tuple[list[str], list[str | int]]
+
+
+def conversation_prelude(keys: KeySchema, sla: dict[str, int]) -> list[str]:
+    """The five ARGV values ``prelude(at)`` of ``_conversation.lua`` reads, in order."""
+    p = keys.key_prefixes()
+    return [p["queue"], p["rep"], p["status"], keys.live_channel(), json.dumps(sla)]
+
+
+def _now() -> datetime:
+    """The time an action is logged with: milliseconds, as the log's ISO text keeps it."""
+    at = datetime.now(UTC)
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat(timespec="milliseconds")
+
+
+def _expected(version: int | None) -> str:
+    return "" if version is None else str(version)
+
+
+def op_call(
+    keys: KeySchema,
+    sla: dict[str, int],
+    *,
+    conversation_id: str,
+    op: Operation,
+    rep: str,
+    version: int | None,
+    at: datetime,
+    text_: str = "",
+    to_rep: str = "",
+    to_team: str = "",
+    ref: str = "",
+) -> ScriptCall:
+    """KEYS and ARGV of ``conversation_op.lua``."""
+    return (
+        [keys.conversation(conversation_id), keys.conversation_log(conversation_id)],
+        [
+            *conversation_prelude(keys, sla),
+            conversation_id,
+            rep,
+            _expected(version),
+            _iso(at),
+            op,
+            text_,
+            to_rep,
+            to_team,
+            ref,
+        ],
+    )
+
+
+def reply_call(
+    keys: KeySchema,
+    sla: dict[str, int],
+    *,
+    conversation_id: str,
+    rep: str,
+    version: int | None,
+    at: datetime,
+    text_: str,
+    reply_id: str,
+    customer_id: str | None,
+    channel: str | None,
+) -> ScriptCall:
+    """KEYS and ARGV of ``reply.lua``, for the conversation's customer and channel as
+    read before the call (``customer_id`` None: the conversation has no customer)."""
+    conv = keys.conversation(conversation_id)
+    if customer_id:
+        customer_keys = [
+            keys.customer(customer_id),
+            keys.customer_events(customer_id),
+            keys.history(customer_id),
+        ]
+        # The customer's history shows what the company said, on which channel.
+        event = EventIn(
+            id=reply_id,
+            type="interaction",
+            at=at,
+            kind="reply",
+            channel=channel,
+            direction="outbound",
+            summary=text_,
+            by=rep,
+        )
+        _, event_json, score = event_record(event)
+    else:
+        customer_keys, event_json, score = [conv] * 3, "", 0
+    return (
+        [conv, keys.conversation_log(conversation_id), *customer_keys],
+        [
+            *conversation_prelude(keys, sla),
+            conversation_id,
+            rep,
+            _expected(version),
+            _iso(at),
+            text_,
+            reply_id,
+            customer_id or "",
+            event_json,
+            score,
+        ],
+    )
 
 
 class ConversationError(DomainError):
@@ -51,12 +164,53 @@ def _conversation(conversation_id: str, raw: dict[str, str]) -> Conversation:
         ) from None
 
 
+def op_outcome(reply: list[bytes | str]) -> int:
+    """``conversation_op.lua``'s reply: the new version, or the error saying why not."""
+    status, *rest = texts(reply)
+    if status == "ok":
+        return int(rest[0])
+    if status == "missing":
+        raise ConversationError(404, "conversation-not-found", "No conversation has this id.")
+    if status == "conflict":
+        owner, version = rest[0] or None, int(rest[1])
+        who = f"{owner} owns it" if owner else "it changed"
+        raise ConversationError(
+            409,
+            "conversation-conflict",
+            f"Someone else acted first: {who} (version {version}).",
+            {"owner": owner, "version": version},
+        )
+    if status == "not_owner":
+        owner = rest[0] or None
+        raise ConversationError(
+            409,
+            "not-owner",
+            f"Only the owner may do this; the owner is {owner or 'nobody'}.",
+            {"owner": owner, "version": int(rest[1])},
+        )
+    raise ConversationError(
+        409,
+        "bad-transition",
+        f"Not allowed while the conversation is {rest[0]}.",
+        {"status": rest[0], "version": int(rest[1])},
+    )
+
+
+def reply_outcome(reply: list[bytes | str]) -> int | None:
+    """``reply.lua``'s reply: the new version; None when the conversation's customer
+    changed since it was read (the event was built for another: build it again)."""
+    if text(reply[0]) == "customer_changed":
+        return None
+    return op_outcome(reply)
+
+
 class ConversationStore:
     def __init__(self, redis: aioredis.Redis, keys: KeySchema, routing: Routing) -> None:
         self._redis = redis
         self._keys = keys
         self._routing = routing
-        self._op = redis.register_script(CONVERSATION_OP)
+        self._op = load_script(redis, "service.conversations", "conversation_op.lua")
+        self._reply = load_script(redis, "service.conversations", "reply.lua")
 
     # -- reading ---------------------------------------------------------------------
     async def get(self, conversation_id: str) -> ConversationDetail | None:
@@ -108,7 +262,7 @@ class ConversationStore:
     async def act(
         self,
         conversation_id: str,
-        op: str,
+        op: Operation,
         rep: str,
         *,
         version: int | None = None,
@@ -118,58 +272,49 @@ class ConversationStore:
         ref: str = "",
     ) -> int:
         """Apply one operation; returns the new version, or raises why it did not."""
-        reply = await self._op(
-            keys=self._op_keys(conversation_id),
-            args=self._op_args(conversation_id, op, rep, version, text_, to_rep, to_team, ref),
+        keys, args = op_call(
+            self._keys,
+            self._routing.sla_ms,
+            conversation_id=conversation_id,
+            op=op,
+            rep=rep,
+            version=version,
+            at=_now(),
+            text_=text_,
+            to_rep=to_rep,
+            to_team=to_team,
+            ref=ref,
         )
-        return self._outcome(conversation_id, [text(r) for r in reply])
+        return op_outcome(await self._op(keys=keys, args=args))
 
-    def _op_keys(self, conversation_id: str) -> list[str]:
-        return [
-            self._keys.conversation(conversation_id),
-            self._keys.conversation_log(conversation_id),
-        ]
-
-    def _op_args(
-        self, conversation_id: str, op: str, rep: str, version: int | None,
-        text_: str, to_rep: str, to_team: str, ref: str,
-    ) -> list[str | int]:  # fmt: skip
-        at = datetime.now(UTC).isoformat(timespec="milliseconds")
-        return [
-            *prelude_args(self._keys, self._routing.sla_ms),
-            conversation_id, rep, "" if version is None else str(version), at, op,
-            text_, to_rep, to_team, ref,
-        ]  # fmt: skip
-
-    @staticmethod
-    def _outcome(conversation_id: str, reply: list[str]) -> int:
-        status = reply[0]
-        if status == "ok":
-            return int(reply[1])
-        if status == "missing":
-            raise ConversationError(404, "conversation-not-found", "No conversation has this id.")
-        if status == "conflict":
-            owner, version = reply[1] or None, int(reply[2])
-            who = f"{owner} owns it" if owner else "it changed"
-            raise ConversationError(
-                409,
-                "conversation-conflict",
-                f"Someone else acted first: {who} (version {version}).",
-                {"owner": owner, "version": version},
+    async def reply(
+        self, conversation_id: str, rep: str, *, version: int | None, text_: str, reply_id: str
+    ) -> int:
+        """The owner's reply, logged with the customer's history event for it (same id,
+        same time) in one script call; returns the new version, or raises why neither
+        was written."""
+        conv = self._keys.conversation(conversation_id)
+        for _ in range(_REPLY_ATTEMPTS):
+            customer_id, channel = (
+                text_or_none(v) for v in await self._redis.hmget(conv, ["customer_id", "channel"])
             )
-        if status == "not_owner":
-            owner = reply[1] or None
-            raise ConversationError(
-                409,
-                "not-owner",
-                f"Only the owner may do this; the owner is {owner or 'nobody'}.",
-                {"owner": owner, "version": int(reply[2])},
+            keys, args = reply_call(
+                self._keys,
+                self._routing.sla_ms,
+                conversation_id=conversation_id,
+                rep=rep,
+                version=version,
+                at=_now(),
+                text_=text_,
+                reply_id=reply_id,
+                customer_id=customer_id,
+                channel=channel,
             )
+            version_now = reply_outcome(await self._reply(keys=keys, args=args))
+            if version_now is not None:
+                return version_now
         raise ConversationError(
-            409,
-            "bad-transition",
-            f"Not allowed while the conversation is {reply[1]}.",
-            {"status": reply[1], "version": int(reply[2])},
+            409, "conversation-conflict", "The conversation kept changing; try again."
         )
 
     async def erase_of(self, customer_id: str, conversation_ids: set[str]) -> int:
@@ -253,18 +398,25 @@ class ConversationStore:
             return ShiftEnded(rep=rep_id, to=to_rep or f"team:{to_team}", handed_off=[])
         # Rare and possibly the script's first use on this server: load it, then send
         # every hand-off at once.
-        await self._redis.script_load(CONVERSATION_OP)
+        await self._redis.script_load(self._op.script)
         async with self._redis.pipeline(transaction=False) as pipe:
             for conversation_id in rep.conversations:
-                pipe.evalsha(
-                    self._op.sha, 2, *self._op_keys(conversation_id),
-                    *self._op_args(conversation_id, "handoff", rep_id, None, note or "",
-                                   to_rep, to_team, ""),
-                )  # fmt: skip
+                keys, args = op_call(
+                    self._keys,
+                    self._routing.sla_ms,
+                    conversation_id=conversation_id,
+                    op="handoff",
+                    rep=rep_id,
+                    version=None,
+                    at=_now(),
+                    text_=note or "",
+                    to_rep=to_rep,
+                    to_team=to_team,
+                )
+                pipe.evalsha(self._op.sha, len(keys), *keys, *args)
             replies = await pipe.execute()
         # A conversation another rep took meanwhile answers "conflict": not handed over.
-        handed = [c for c, r in zip(rep.conversations, replies, strict=True)
-                  if text(r[0]) == "ok"]  # fmt: skip
+        handed = [c for c, r in zip(rep.conversations, replies, strict=True) if text(r[0]) == "ok"]
         return ShiftEnded(rep=rep_id, to=to_rep or f"team:{to_team}", handed_off=handed)
 
     async def _target(self, rep: Rep, handoff_to: str | None) -> tuple[str, str]:

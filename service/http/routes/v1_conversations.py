@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, Field
 
 from service.conversations.brief import Brief
-from service.conversations.repository import ConversationError, ConversationStore
+from service.conversations.repository import ConversationError, ConversationStore, Operation
 from service.http.apikeys import Scope
-from service.http.appkeys import CONVERSATIONS, HISTORY
+from service.http.appkeys import CONVERSATIONS
 from service.http.bodies import json_model, query_model, read_model
 from service.http.middleware import requires
 from service.http.openapi import documented
 from service.http.problems import ProblemError
 from service.http.routes.common import conversation_brief, if_match
-from service.schemas import EventIn, Strict
+from service.schemas import Strict
 from service.schemas.conversation import (
     Act,
     Conversation,
@@ -128,7 +127,7 @@ async def get_conversation(request: web.Request) -> web.Response:
     return response
 
 
-async def _act(request: web.Request, op: str, model: type[Act] = Act) -> web.Response:
+async def _act(request: web.Request, op: Operation, model: type[Act] = Act) -> web.Response:
     conversation_id = _conversation_id(request)
     body = await _acting(request, model)
     await _store(request).act(
@@ -185,23 +184,22 @@ async def priority(request: web.Request) -> web.Response:
     return await _act(request, "priority", SetPriority)
 
 
-async def _write(request: web.Request, op: str) -> web.Response:
+async def _write(request: web.Request, op: Literal["reply", "note"]) -> web.Response:
     conversation_id = _conversation_id(request)
     body = await _acting(request, WithText)
     entry_id = f"{op}_{secrets.token_hex(8)}"
     store = _store(request)
-    await store.act(
-        conversation_id, op, body.rep, version=_version(request, body), text_=body.argument(),
-        ref=entry_id,
-    )  # fmt: skip
+    version = _version(request, body)
+    if op == "reply":
+        # The customer's history event for it is written in the same step.
+        await store.reply(
+            conversation_id, body.rep, version=version, text_=body.argument(), reply_id=entry_id
+        )
+    else:
+        await store.act(
+            conversation_id, op, body.rep, version=version, text_=body.argument(), ref=entry_id
+        )
     found = await _detail(request, conversation_id)
-    if op == "reply" and found.customer_id:
-        # The customer's history shows what the company said, on which channel.
-        reply = EventIn(
-            id=entry_id, type="interaction", at=datetime.now(UTC), kind="reply",
-            channel=found.channel, direction="outbound", summary=body.text, by=body.rep,
-        )  # fmt: skip
-        await request.app[HISTORY].add(found.customer_id, [reply])
     return json_model(Recorded(id=entry_id, conversation=found.head()), status=201)
 
 

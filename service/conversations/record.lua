@@ -1,0 +1,86 @@
+-- What processing one delivery produced, and its acknowledgement, in one step: a worker
+-- that dies before it leaves nothing half-recorded, and a delivery processed again
+-- (claimed after a crash) changes nothing.
+-- KEYS: the ingest stream, then 12 per message: the message, the listings all, by
+--   channel and by status, the resolution counts, the conversation hash and its
+--   messages, the customer's messages, document, events hash and history (these four
+--   the message key again when unresolved: not touched), the conversation's log.
+-- ARGV: consumer group, stream entry id, message count, the prelude's five (4-8), then
+--   12 per message: its JSON, score (time sent, ms), id, counts field, channel, time
+--   sent (ISO, ms), customer id or "", the history event's id, JSON and score, the team
+--   a new conversation goes to, the conversation id.
+-- Reply: per message, 1 when stored now, 0 when it was stored before.
+
+--#include _conversation.lua
+--#include service.book:_history.lua
+
+local group, entry, n = ARGV[1], ARGV[2], tonumber(ARGV[3])
+prelude(4)
+
+-- A new conversation starts in the team's queue; a message on a closed one reopens it,
+-- back to its last owner if that rep is on shift, else to the team's queue; a message on
+-- one waiting for the customer makes it open again. Either restarts the SLA clock.
+local function inbound(conv, logkey, id, team, message_id, at)
+  local c = redis.call('HMGET', conv, 'status', 'owner', 'last_owner', 'team', 'priority')
+  local status, owner, last, priority = c[1], c[2] or '', c[3] or '', c[5] or 'normal'
+  if not status then
+    redis.call('HSET', conv, 'team', team, 'priority', 'normal', 'owner', '', 'version', 0)
+    set_status(conv, id, nil, 'new')
+    queue(conv, id, team, 'normal')
+  else
+    team = c[4] or team
+    if status == 'closed' then
+      if on_shift(last) then
+        set_owner(conv, id, owner, last)
+        set_status(conv, id, status, 'open')
+      else
+        set_owner(conv, id, owner, '')
+        set_status(conv, id, status, 'new')
+      end
+      queue(conv, id, team, priority)
+      log(logkey, id, team, {type = 'reopened', by = 'customer', at = at,
+          owner = redis.call('HGET', conv, 'owner')})
+    elseif status == 'waiting_on_customer' then
+      set_status(conv, id, status, 'open')
+      queue(conv, id, team, priority)
+    end
+  end
+  redis.call('HINCRBY', conv, 'version', 1)
+  log(logkey, id, team, {type = 'inbound', message_id = message_id, at = at})
+end
+
+local saved = {}
+for m = 0, n - 1 do
+  local k, a = 1 + 12 * m, 8 + 12 * m
+  local message, counts, conv = KEYS[k + 1], KEYS[k + 5], KEYS[k + 6]
+  local conv_messages, customer_messages = KEYS[k + 7], KEYS[k + 8]
+  local doc, events, history, logkey = KEYS[k + 9], KEYS[k + 10], KEYS[k + 11], KEYS[k + 12]
+  local json, score, id, counts_field = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+  local channel, at, cid = ARGV[a + 5], ARGV[a + 6], ARGV[a + 7]
+  local event_id, event_json, event_score = ARGV[a + 8], ARGV[a + 9], ARGV[a + 10]
+  local team, conversation_id = ARGV[a + 11], ARGV[a + 12]
+  if redis.call('SET', message, json, 'NX') then
+    for i = 2, 4 do redis.call('ZADD', KEYS[k + i], score, id) end
+    redis.call('HINCRBY', counts, counts_field, 1)
+    redis.call('HSETNX', conv, 'channel', channel)
+    redis.call('HSETNX', conv, 'created_at', at)
+    local last = redis.call('HGET', conv, 'last_inbound_at')
+    if not last or last < at then redis.call('HSET', conv, 'last_inbound_at', at) end
+    redis.call('ZADD', conv_messages, score, id)
+    if cid ~= '' then
+      redis.call('HSETNX', conv, 'customer_id', cid)
+      redis.call('ZADD', customer_messages, score, id)
+      -- Only while the customer exists: an event racing an erasure leaves no history.
+      if redis.call('EXISTS', doc) == 1 then
+        add_event(events, history, event_id, event_json, event_score)
+      end
+    end
+    inbound(conv, logkey, conversation_id, team, id, at)
+    saved[#saved + 1] = 1
+  else
+    saved[#saved + 1] = 0
+  end
+end
+redis.call('XACK', KEYS[1], group, entry)
+redis.call('XDEL', KEYS[1], entry)
+return saved
