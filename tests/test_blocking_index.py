@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 import pytest
@@ -11,7 +10,7 @@ import redis.asyncio as aioredis
 
 from matchers.profile import unpack
 from service.book.blocking import index_entry, index_location, placement
-from service.book.indexing import OWNED_MARK, profile_of, recorded_entries, records_owned
+from service.book.indexing import profile_of, recorded_entries
 from service.cli.main import main
 from service.schemas import read_stored
 from service.store.keynames import KeySchema
@@ -200,40 +199,3 @@ return out
     placed = texts(await redis.eval(script, 0, *placement(keys), *entries))
     expected = [part for entry in entries for part in index_location(keys, entry)]
     assert placed == expected
-
-
-def _as_an_older_release_wrote_it(index: str) -> str:
-    # The packed profile and the entries, without the identities the record owns.
-    return index.partition(f"\n{OWNED_MARK}")[0]
-
-
-@pytest.mark.parametrize("via", ["put", "import"])
-async def test_a_write_over_an_older_release_index_moves_links_and_entries(
-    client: AppClient, redis: aioredis.Redis, keys: KeySchema, via: str
-) -> None:
-    before = {"given_name": "Dana", "family_name": "King", "emails": ["dana@example.com"],
-              "identities": [{"channel": "twitter", "external_id": "tw-1"}]}  # fmt: skip
-    after = {"given_name": "Dana", "family_name": "King", "emails": ["dk@example.com"]}
-    await _put(client, "C-1", before)
-    index = text_or_none(await redis.get(keys.customer_index("C-1")))
-    assert index is not None
-    assert OWNED_MARK in index.split("\n")
-    await redis.set(keys.customer_index("C-1"), _as_an_older_release_wrote_it(index))
-    if via == "put":
-        await _put(client, "C-1", after)
-    else:
-        resp = await client.post(
-            "/v1/import/customers",
-            data=json.dumps({"id": "C-1", **after}).encode() + b"\n",
-            headers={**admin(), "Content-Type": "application/x-ndjson"},
-        )
-        assert (await resp.json())["accepted"] == 1
-    assert await redis.get(keys.identity("twitter", "tw-1")) is None
-    old, new = index_entry("em", "dana@example.com"), index_entry("em", "dk@example.com")
-    for entry, holder in ((old, None), (new, "C-1")):
-        bucket, field, _ = index_location(keys, entry)
-        assert await redis.hget(bucket, field) == holder
-    # And the list says again what the record owns: the next write needs no read.
-    index = text_or_none(await redis.get(keys.customer_index("C-1")))
-    assert index is not None
-    assert records_owned(index)

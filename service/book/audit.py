@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -10,9 +11,9 @@ from typing import Any
 import redis.asyncio as aioredis
 from pydantic import BaseModel
 
-from service.book.scripts import AUDIT_MANY
 from service.store.keynames import KeySchema
-from service.store.redistypes import fields, members, stream_entries
+from service.store.lua import load_script
+from service.store.redistypes import fields, members, stream_entries, texts
 
 # About a year of a busy team's erasures and link changes; older entries are trimmed.
 MAX_ENTRIES = 1_000_000
@@ -41,7 +42,7 @@ class AuditLog:
         self._redis = redis
         self._keys = keys
         self._key = keys.audit()
-        self._append = redis.register_script(AUDIT_MANY)
+        self._append = load_script(redis, "service.book", "audit_many.lua")
 
     async def record(
         self, action: str, customer_id: str, actor: str, detail: dict[str, Any]
@@ -57,19 +58,12 @@ class AuditLog:
             approximate=True,
         )
 
-    async def record_many(self, actions: list[Action]) -> None:
+    async def record_many(self, actions: list[Action]) -> list[str]:
+        """The entries' ids, in the order of the actions."""
         if not actions:
-            return
-        args: list[str | int] = [MAX_ENTRIES, PER_CUSTOMER]
-        for action in actions:
-            entry = _entry(action)
-            args.append(len(entry))
-            for name, value in entry.items():
-                args += (name, value)
-        await self._append(
-            keys=[self._key, *(self._keys.customer_audit(a.customer_id) for a in actions)],
-            args=args,
-        )
+            return []
+        keys, args = audit_many_call(self._keys, actions)
+        return audit_many_reply(await self._append(keys=keys, args=args))
 
     async def about(self, customer_id: str) -> list[AuditEntry]:
         """Entries about one living customer, oldest first."""
@@ -92,6 +86,26 @@ class AuditLog:
                     )
                 )
         return found
+
+
+def audit_many_call(
+    keys: KeySchema, actions: Sequence[Action]
+) -> tuple[list[str], list[str | int]]:
+    """KEYS and ARGV of audit_many.lua, in the order its header states."""
+    script_keys = [keys.audit()]
+    args: list[str | int] = [MAX_ENTRIES, PER_CUSTOMER]
+    for action in actions:
+        entry = _entry(action)
+        script_keys.append(keys.customer_audit(action.customer_id))
+        args.append(len(entry))
+        for name, value in entry.items():
+            args += (name, value)
+    return script_keys, args
+
+
+def audit_many_reply(reply: list[bytes | str]) -> list[str]:
+    """The new entries' ids, in the order of the actions."""
+    return texts(reply)
 
 
 def now() -> str:

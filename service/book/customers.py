@@ -9,27 +9,26 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from itertools import repeat
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import redis.asyncio as aioredis
 from pydantic import BaseModel, Field
 
 from service.book.audit import MAX_ENTRIES, PER_CUSTOMER, now
 from service.book.blocking import COUNTED_KINDS, index_kind, placement
-from service.book.customerscripts import ERASE_CUSTOMER, PUT_CUSTOMERS
 from service.book.indexing import (
     index_record,
     owned_identities,
     owned_identities_of_raw,
-    previous_index,
     recorded_entries,
-    records_owned,
     set_entries,
 )
 from service.errors import DomainError
 from service.schemas import Customer, StoreIntegrityError, lenient_customer, read_stored
 from service.store.keynames import KeySchema
+from service.store.lua import load_script
 from service.store.redistypes import text, text_or_none, texts
 
 _RETRIES = 8
@@ -86,12 +85,6 @@ class Prepared(NamedTuple):
     index_list: str
 
 
-# What a write of one customer is conditional on: the etag expected ("" any, "-" must not
-# exist, "*" must exist) and the index list to move from ("": the stored one).
-_Condition = tuple[str, str]
-_UNCONDITIONAL: _Condition = ("", "")
-
-
 class Erasure(BaseModel):
     customer_id: str
     customers: int
@@ -132,26 +125,117 @@ def prepare_many(keys: KeySchema, customers: list[Customer], region: str) -> lis
     ]
 
 
+# -- the scripts' calls: the one place that knows their KEYS and ARGV in order ------------
+
+
+def put_customers_call(
+    keys: KeySchema,
+    puts: Sequence[Prepared],
+    expected: Sequence[str],
+    *,
+    with_etags: bool,
+    actor: str,
+    at: str,
+) -> tuple[list[str], list[str | int]]:
+    """KEYS and ARGV of put_customers.lua. ``expected``: each put's condition, as
+    ``_expected`` makes it ("" for none)."""
+    doc_head, doc_tail = keys.around_id(keys.customer)
+    index_head, index_tail = keys.around_id(keys.customer_index)
+    audit_head, audit_tail = keys.around_id(keys.customer_audit)
+    script_keys = [keys.customer_count()]
+    args: list[str | int] = [
+        keys.identity_prefix(),
+        keys.identity_link_prefix(),
+        *placement(keys),
+        "1" if with_etags else "0",
+        keys.audit(),
+        audit_head,
+        audit_tail,
+        MAX_ENTRIES,
+        PER_CUSTOMER,
+        actor,
+        at,
+    ]
+    for (cid, doc, index_list), etag in zip(puts, expected, strict=True):
+        script_keys += (f"{doc_head}{cid}{doc_tail}", f"{index_head}{cid}{index_tail}")
+        args += (cid, doc, index_list, etag)
+    return script_keys, args
+
+
+# What stopped a write, as the exception a caller raises (put) or reports (put_many).
+Refused = PreconditionFailed | IdentityConflict
+
+
+def put_customers_reply(keys: KeySchema, reply: list[Any]) -> list[PutResult | Refused]:
+    """Each put's result, in order."""
+    return [_put_outcome(keys, one) for one in reply]
+
+
+def _put_outcome(keys: KeySchema, reply: list[Any] | int) -> PutResult | Refused:
+    if type(reply) is int:  # no etag asked for
+        return _CREATED if reply else _UPDATED
+    assert isinstance(reply, list)
+    status = text(reply[0])
+    if status == "precondition":
+        return PreconditionFailed()
+    if status == "conflict":
+        return IdentityConflict(keys.identity_channel(text(reply[1])), text(reply[2]))
+    return PutResult(status == "created", text(reply[1]))
+
+
+def erase_customer_call(
+    keys: KeySchema,
+    customer_id: str,
+    *,
+    expected_etag: str,
+    owned: Sequence[str],
+    linked_by_api: Sequence[str],
+    entries: Sequence[str],
+) -> tuple[list[str], list[str | int]]:
+    """KEYS and ARGV of erase_customer.lua. ``owned``: the identities the record links
+    (``identity_suffix`` forms); ``linked_by_api``: the members of the customer's API
+    identities set; ``entries``: the blocking entries to remove them from."""
+    script_keys = [
+        *keys.customer_keys(customer_id),
+        keys.customer_identities(customer_id),
+        keys.customer_count(),
+        *(keys.identity_prefix() + suffix for suffix in owned),
+        *(k for member in linked_by_api for k in keys.identity_keys(member)),
+    ]
+    args: list[str | int] = [
+        customer_id,
+        expected_etag,
+        len(owned),
+        len(linked_by_api),
+        *placement(keys),
+        *entries,
+    ]
+    return script_keys, args
+
+
+def erase_customer_reply(
+    customer_id: str, reply: list[Any]
+) -> Erasure | Literal["missing", "precondition"]:
+    status = text(reply[0])
+    if status == "erased":
+        return Erasure(
+            customer_id=customer_id,
+            customers=int(reply[1]),
+            events=int(reply[2]),
+            identity_links=int(reply[3]),
+            index_entries=int(reply[4]),
+        )
+    assert status in ("missing", "precondition"), status
+    return "missing" if status == "missing" else "precondition"
+
+
 class CustomerStore:
     def __init__(self, redis: aioredis.Redis, keys: KeySchema, region: str = "GB") -> None:
         self._redis = redis
         self._keys = keys
         self._region = region
-        self._doc_key = keys.around_id(keys.customer)
-        self._index_key = keys.around_id(keys.customer_index)
-        self._header = [
-            keys.identity_prefix(),
-            keys.identity_link_prefix(),
-            *placement(keys),
-        ]
-        self._audit_header: list[str | int] = [
-            keys.audit(),
-            *keys.around_id(keys.customer_audit),
-            MAX_ENTRIES,
-            PER_CUSTOMER,
-        ]
-        self._put_script = redis.register_script(PUT_CUSTOMERS)
-        self._erase_script = redis.register_script(ERASE_CUSTOMER)
+        self._put_script = load_script(redis, "service.book", "put_customers.lua")
+        self._erase_script = load_script(redis, "service.book", "erase_customer.lua")
 
     async def get(self, customer_id: str) -> Customer | None:
         found = await self.get_with_etag(customer_id)
@@ -168,111 +252,40 @@ class CustomerStore:
     def prepare_many(self, customers: list[Customer]) -> list[Prepared]:
         return prepare_many(self._keys, customers, self._region)
 
-    def _previous(self, old_raw: str | None, old_index: str | None) -> str:
-        """The index list a write moves from, for a record whose stored list does not
-        say which identities it owns: from the record, and the entries written last
-        time as recorded or, before the list existed, as the record implies them."""
-        if old_raw is None or records_owned(old_index):
-            return ""
-        if old_index:
-            entries = recorded_entries(old_index)
-        else:
-            entries = set_entries(self._keys, read_stored(old_raw), self._region)
-        return previous_index(entries, owned_identities_of_raw(old_raw))
-
     async def _apply(
         self,
         puts: list[Prepared],
-        conditions: list[_Condition] | None = None,
+        expected: list[str] | None = None,
         *,
         actor: str,
         etags: bool = True,
-    ) -> list[Any]:
-        """Run the put script once for the puts (each unconditional unless ``conditions``
-        says otherwise); one reply each, in order. The identity links it makes and
+    ) -> list[PutResult | Refused]:
+        """Run the put script once for the puts (each unconditional unless ``expected``
+        says otherwise); one result each, in order. The identity links it makes and
         removes are audited in the same call, as the ``actor``'s."""
-        doc, ix = self._doc_key, self._index_key
-        keys = [self._keys.customer_count()]
-        args: list[str | int] = [
-            *self._header,
-            "1" if etags else "0",
-            *self._audit_header,
-            actor,
-            now(),
-        ]
-        for (cid, document, index_list), (expected, previous) in zip(
-            puts, conditions or repeat(_UNCONDITIONAL, len(puts)), strict=True
-        ):
-            keys += (f"{doc[0]}{cid}{doc[1]}", f"{ix[0]}{cid}{ix[1]}")
-            args += (cid, document, index_list, expected, previous)
-        replies: list[Any] = await self._put_script(keys=keys, args=args)
-        return replies
-
-    def _outcome(self, reply: list[Any] | int) -> PutResult | str:
-        """The result, or what stopped the write: "precondition" or "stale"."""
-        if type(reply) is int:  # no etag asked for
-            return _CREATED if reply else _UPDATED
-        assert isinstance(reply, list)
-        status = text(reply[0])
-        if status in ("precondition", "stale"):
-            return status
-        if status == "conflict":
-            key = text(reply[1])
-            raise IdentityConflict(self._keys.identity_channel(key), text(reply[2]))
-        return PutResult(status == "created", text(reply[1]))
+        keys, args = put_customers_call(
+            self._keys,
+            puts,
+            expected or list(repeat("", len(puts))),
+            with_etags=etags,
+            actor=actor,
+            at=now(),
+        )
+        return put_customers_reply(self._keys, await self._put_script(keys=keys, args=args))
 
     async def put(
         self, customer: Customer, if_match: str | None = None, *, actor: str
     ) -> PutResult:
         """Create or replace. ``if_match``: the etag the caller last saw ("*" any)."""
-        put = self.prepare(customer)
-        [reply] = await self._apply([put], [(_expected(if_match), "")], actor=actor)
-        outcome = self._outcome(reply)
-        if outcome == "precondition":
-            raise PreconditionFailed
-        if outcome == "stale":
-            return await self._put_read_first(put, if_match, actor)
-        assert isinstance(outcome, PutResult)
+        [outcome] = await self._apply([self.prepare(customer)], [_expected(if_match)], actor=actor)
+        if not isinstance(outcome, PutResult):
+            raise outcome
         return outcome
 
-    async def _put_read_first(self, put: Prepared, if_match: str | None, actor: str) -> PutResult:
-        """The write of a record whose stored index list is an older release's: read it
-        and say what to move from, on condition that it has not changed meanwhile."""
-        customer_id = put.customer_id
-        for _ in range(_RETRIES):
-            old_raw, old_index = (
-                text_or_none(v)
-                for v in await self._redis.mget(
-                    [self._keys.customer(customer_id), self._keys.customer_index(customer_id)]
-                )
-            )
-            if if_match is not None and (
-                old_raw is None or (if_match != "*" and etag_of(old_raw) != if_match)
-            ):
-                raise PreconditionFailed
-            expected = etag_of(old_raw) if old_raw is not None else "-"
-            previous = self._previous(old_raw, old_index)
-            [reply] = await self._apply([put], [(expected, previous)], actor=actor)
-            outcome = self._outcome(reply)
-            if isinstance(outcome, PutResult):
-                return outcome
-        raise Contended
-
     async def put_many(self, puts: list[Prepared], *, actor: str) -> list[PutResult | Exception]:
-        """Upsert a batch of prepared customers in one script call; a record whose
-        stored index list is an older release's is written on its own. The results
-        carry no etag (a bulk import reports none)."""
-        replies = await self._apply(puts, actor=actor, etags=False)
-        results: list[PutResult | Exception] = []
-        for put, reply in zip(puts, replies, strict=True):
-            try:
-                outcome = self._outcome(reply)
-                if not isinstance(outcome, PutResult):
-                    outcome = await self._put_read_first(put, None, actor)
-                results.append(outcome)
-            except (IdentityConflict, Contended) as exc:
-                results.append(exc)
-        return results
+        """Upsert a batch of prepared customers in one script call. The results carry no
+        etag (a bulk import reports none)."""
+        return list(await self._apply(puts, actor=actor, etags=False))
 
     async def reindex_many(self, customer_ids: list[str]) -> tuple[int, int]:
         """Write the index of each customer again from their stored record, as this
@@ -280,39 +293,25 @@ class CustomerStore:
         packed profile). A record that changed since it was read here, or that no longer
         validates, is left as it is: the former was indexed by its own write. Answers
         how many were rewritten and how many left."""
-        stored = await self._redis.mget(
-            [
-                k
-                for cid in customer_ids
-                for k in (self._keys.customer(cid), self._keys.customer_index(cid))
-            ]
-        )
+        stored = await self._redis.mget([self._keys.customer(cid) for cid in customer_ids])
         puts: list[Prepared] = []
-        conditions: list[_Condition] = []
+        expected: list[str] = []
         left = 0
-        for raw, index in zip(stored[0::2], stored[1::2], strict=True):
+        for raw in stored:
             doc = text_or_none(raw)
             if doc is None:
                 continue  # erased in between
             try:
-                put = self.prepare(read_stored(doc))
-                condition = (etag_of(doc), self._previous(doc, text_or_none(index)))
+                puts.append(self.prepare(read_stored(doc)))
             except StoreIntegrityError:
                 left += 1
                 continue
-            puts.append(put)
-            conditions.append(condition)
+            expected.append(etag_of(doc))
         if not puts:
             return 0, left
-        rewritten = 0
-        for reply in await self._apply(puts, conditions, actor="reindex", etags=False):
-            try:
-                done = isinstance(self._outcome(reply), PutResult)
-            except IdentityConflict:
-                done = False
-            rewritten += done
-            left += not done
-        return rewritten, left
+        outcomes = await self._apply(puts, expected, actor="reindex", etags=False)
+        rewritten = sum(isinstance(outcome, PutResult) for outcome in outcomes)
+        return rewritten, left + len(outcomes) - rewritten
 
     async def erase(self, customer_id: str) -> Erasure | None:
         """Remove the customer, their history and every index entry leading to them."""
@@ -330,10 +329,9 @@ class CustomerStore:
             except StoreIntegrityError:
                 # Erasure must work on a record that no longer validates: read what can be.
                 customer = lenient_customer(raw)
-            identities = (
+            owned = (
                 owned_identities(customer) if customer is not None else owned_identities_of_raw(raw)
             )
-            owned = [self._keys.identity_prefix() + suffix for suffix in identities]
             recorded = recorded_entries(index) if index else []
             implied = set_entries(self._keys, customer, self._region)
             # What was recorded and what the record implies today, so that nothing
@@ -345,35 +343,21 @@ class CustomerStore:
             linked_by_api = sorted(
                 texts(await self._redis.smembers(self._keys.customer_identities(customer_id)))
             )
-            keys = [
-                *self._keys.customer_keys(customer_id),
-                self._keys.customer_identities(customer_id),
-                self._keys.customer_count(),
-                *owned,
-                *(k for member in linked_by_api for k in self._keys.identity_keys(member)),
-            ]
-            reply = await self._erase_script(
-                keys=keys,
-                args=[
-                    customer_id,
-                    etag_of(raw),
-                    len(owned),
-                    len(linked_by_api),
-                    *placement(self._keys),
-                    *entries,
-                ],
+            keys, args = erase_customer_call(
+                self._keys,
+                customer_id,
+                expected_etag=etag_of(raw),
+                owned=owned,
+                linked_by_api=linked_by_api,
+                entries=entries,
             )
-            status = text(reply[0])
-            if status == "missing":
+            outcome = erase_customer_reply(
+                customer_id, await self._erase_script(keys=keys, args=args)
+            )
+            if outcome == "missing":
                 return None
-            if status == "erased":
-                return Erasure(
-                    customer_id=customer_id,
-                    customers=int(reply[1]),
-                    events=int(reply[2]),
-                    identity_links=int(reply[3]),
-                    index_entries=int(reply[4]),
-                )
+            if isinstance(outcome, Erasure):
+                return outcome
         raise Contended
 
     async def raw(self, customer_id: str) -> dict[str, Any] | None:

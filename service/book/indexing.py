@@ -63,12 +63,6 @@ def index_record(keys: KeySchema, customer: Customer, region: str = "GB") -> str
     return "\n".join([pack(profile), *entries_of(profile), OWNED_MARK, *owned_identities(customer)])
 
 
-def previous_index(entries: list[str], owned: list[str]) -> str:
-    """An index list for a write to move from, where the stored one does not say what
-    it needs (written by an older release): no profile, then entries and identities."""
-    return "\n".join(["-", *entries, OWNED_MARK, *owned])
-
-
 def entries_of(profile: Profile) -> list[str]:
     entries = blocking_keys(profile)
     entries.update(entry for _, entry in name_counters(profile))
@@ -79,17 +73,10 @@ _ENTRY = re.compile(r"[a-z]+:[A-Za-z0-9_-]{12}")
 
 
 def recorded_entries(index: str) -> list[str]:
-    """The entries of a customer's index list, as the put script wrote them. Lines in
-    another form (the packed profile, an index written by an older release) are not
-    entries of this one."""
+    """The entries of a customer's index list, as the put script wrote them. The packed
+    profile above them, or a damaged line, is not an entry."""
     entries = index.partition(f"\n{OWNED_MARK}\n")[0].split("\n")
     return [line for line in entries if _ENTRY.fullmatch(line)]
-
-
-def records_owned(index: str | None) -> bool:
-    """Whether the index list says which identities the record owns (older releases
-    wrote none)."""
-    return index is not None and (f"\n{OWNED_MARK}\n" in index or index.endswith(f"\n{OWNED_MARK}"))
 
 
 def profile_of(customer: Customer, region: str = "GB") -> Profile:

@@ -1,5 +1,4 @@
-"""Lua scripts for history, candidate look-ups and the audit trail. Those that write a
-customer and their index entries are in ``service/book/customerscripts.py``."""
+"""Lua scripts for history and candidate look-ups."""
 
 from __future__ import annotations
 
@@ -138,37 +137,3 @@ for _, id in ipairs(ids) do
 end
 return reply
 """
-
-# Appends one audit entry and indexes it under its customer (the newest first, the list
-# trimmed to its length): shared by AUDIT_MANY and the put script, which audits the
-# identity links it makes in the same call.
-AUDIT_APPEND_LUA = """
-local function audit_append(stream, index, max_stream, max_index, fields)
-  local id = redis.call('XADD', stream, 'MAXLEN', '~', max_stream, '*', unpack(fields))
-  if redis.call('LPUSH', index, id) > max_index then
-    redis.call('LTRIM', index, 0, max_index - 1)
-  end
-  return id
-end
-"""
-
-# Appends audit entries and indexes each under its customer, in one call.
-# KEYS[1]: the audit stream; then one per-customer index list per entry.
-# ARGV: max stream length, max index length, then per entry: its field count n and n
-#       field/value pairs.
-# Reply: the new entry ids, in order.
-AUDIT_MANY = (
-    AUDIT_APPEND_LUA
-    + """
-local max_stream, max_index = ARGV[1], tonumber(ARGV[2])
-local ids = {}
-local a = 3
-for k = 2, #KEYS do
-  local n = tonumber(ARGV[a])
-  ids[#ids + 1] = audit_append(KEYS[1], KEYS[k], max_stream, max_index,
-                               {unpack(ARGV, a + 1, a + 2 * n)})
-  a = a + 1 + 2 * n
-end
-return ids
-"""
-)
