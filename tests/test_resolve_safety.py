@@ -128,20 +128,6 @@ async def test_blocking_sets_follow_a_patch_and_vanish_with_erasure(
         assert "C-1" not in json.dumps(await snapshot_value(redis, key)), key
 
 
-def test_the_profile_cache_never_serves_a_changed_record() -> None:
-    from service.resolution.resolver import ProfileCache
-
-    cache = ProfileCache("GB", size=2)
-    before = json.dumps({"id": "C-1", "given_name": "Dana", "emails": ["a@example.com"]})
-    after = json.dumps({"id": "C-1", "given_name": "Dana", "emails": ["b@example.com"]})
-    assert cache.get(before).emails == frozenset({"a@example.com"})
-    assert cache.get(after).emails == frozenset({"b@example.com"})
-    assert cache.get(before) is cache.get(before)  # served from the cache
-    for i in range(3):  # bounded: the oldest entries go
-        cache.get(json.dumps({"id": f"C-{i + 2}"}))
-    assert len(cache._entries) == 2
-
-
 async def test_namesakes_found_by_many_name_keys_do_not_crowd_out_the_person(
     make_client: MakeClient,
 ) -> None:

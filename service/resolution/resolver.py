@@ -7,10 +7,9 @@ decision rule that only links on a strong identifier.
 
 from __future__ import annotations
 
-import hashlib
-from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal, NamedTuple
 
 import redis.asyncio as aioredis
 from pydantic import BaseModel, Field
@@ -19,49 +18,21 @@ from matchers.compare import comparer
 from matchers.decide import Standing, Thresholds, decide, unlinked_because
 from matchers.givennames import known_given_names
 from matchers.model import DEFAULT_PARAMS, Evidence, ModelParams, Score, match_weight, score
-from matchers.profile import PACK_FORMAT, Profile, unpack
+from matchers.profile import Profile, unpack
 from service.book.blocking import IDENTIFIER_VOTE, index_location, index_rank, index_vote
 from service.book.customers import CustomerStore
-from service.book.indexing import blocking_keys, name_counters, profile_of
-from service.book.scripts import CANDIDATES
+from service.book.indexing import blocking_keys, name_counters
 from service.ops.logs import get_logger
 from service.resolution.links import IdentityLinks
 from service.resolution.modelstore import ModelStore, UnknownVersion
 from service.resolution.query import ResolveQuery, query_profile
-from service.schemas import (
-    StoreIntegrityError,
-    read_stored,
-)
+from service.schemas import StoreIntegrityError
 from service.store.autopipeline import ScriptBatcher
 from service.store.keynames import KeySchema
-from service.store.redistypes import text
+from service.store.lua import lua_source
+from service.store.redistypes import text, texts
 
 log = get_logger("socialid.resolve")
-
-
-class ProfileCache:
-    """Matching profiles of stored records, keyed by a digest of the record as stored:
-    a changed record has another digest, so a stale profile is never used. Parsing and
-    profiling a candidate costs far more than comparing it, and the same records come
-    back as candidates query after query."""
-
-    def __init__(self, region: str, size: int) -> None:
-        self._region = region
-        self._size = size
-        self._entries: OrderedDict[bytes, Profile] = OrderedDict()
-
-    def get(self, raw: bytes | str) -> Profile:
-        data = raw.encode() if isinstance(raw, str) else raw
-        digest = hashlib.blake2b(data, digest_size=16).digest()
-        found = self._entries.get(digest)
-        if found is not None:
-            self._entries.move_to_end(digest)
-            return found
-        profile = profile_of(read_stored(data), self._region)
-        self._entries[digest] = profile
-        if len(self._entries) > self._size:
-            self._entries.popitem(last=False)
-        return profile
 
 
 class Candidate(BaseModel):
@@ -133,7 +104,6 @@ class Resolver:
         key_cap: int,
         candidate_cap: int,
         models: ModelStore,
-        profile_cache_size: int = 100_000,
     ) -> None:
         self._redis = redis
         self._keys = keys
@@ -151,13 +121,9 @@ class Resolver:
         self._version = ""
         # Concurrent resolutions (a worker's batch, simultaneous lookups) fetch their
         # candidates in one round trip.
-        self._candidates = ScriptBatcher(redis, CANDIDATES)
-        self._profiles = ProfileCache(region, profile_cache_size)
+        self._candidates = ScriptBatcher(redis, lua_source("service.resolution", "candidates.lua"))
         # Read now rather than in the first query that doubts a given name's spelling.
         known_given_names()
-        # Documents live at prefix + id + suffix; the script builds the names.
-        self._doc_prefix, self._doc_suffix = keys.around_id(keys.customer)
-        self._ix_suffix = keys.around_id(keys.customer_index)[1]
 
     def profile(self, query: ResolveQuery) -> Profile:
         return query_profile(
@@ -245,9 +211,7 @@ class Resolver:
         )
         best = []
         for weight, cid, outcomes in weighed[:keep]:
-            scored = score(
-                outcomes, params, tf=tf, name_source=profile.name_source,
-            )  # fmt: skip
+            scored = score(outcomes, params, tf=tf, name_source=profile.name_source)
             best.append((cid, scored.model_copy(update={"share": standing.share(weight)})))
         return best, found.skipped, found.complete
 
@@ -284,49 +248,29 @@ class Resolver:
         if not blocking:
             return Fetched([], None, 0, True, 1)
         counters = name_counters(profile)
-        keys: list[str] = []
-        fields: list[str | int] = []
-        for entry in blocking:
-            bucket, field, spill = index_location(self._keys, entry)
-            keys += (bucket, spill)
-            fields += (field, index_vote(entry))
-        for _, entry in counters:
-            bucket, field, _ = index_location(self._keys, entry)
-            keys.append(bucket)
-            fields.append(field)
-        reply = await self._candidates(
-            keys=[*keys, self._keys.model_active(), self._keys.customer_count()],
-            args=[
-                self._doc_prefix, self._doc_suffix, self._ix_suffix, PACK_FORMAT,
-                self._key_cap, self._candidate_cap, len(counters), IDENTIFIER_VOTE, *fields,
-            ],
-        )  # fmt: skip
-        total, complete = max(int(reply[0]), 1), int(reply[1]) == 0
-        await self._use_model(text(reply[2]))
-        first_skipped = 3 + len(counters)
+        keys, args = candidates_call(
+            self._keys,
+            blocking,
+            [entry for _, entry in counters],
+            entry_cap=self._key_cap,
+            total_cap=self._candidate_cap,
+        )
+        found = candidates_reply(await self._candidates(keys=keys, args=args))
+        await self._use_model(found.model_version)
+        total = max(found.customer_count, 1)
         # The share of the book with the query's own surname and given name.
         tf = {
-            name_field: int(count) / total
-            for (name_field, _), count in zip(counters, reply[3:first_skipped], strict=True)
-            if int(count)
+            name_field: count / total
+            for (name_field, _), count in zip(counters, found.name_counts, strict=True)
+            if count
         }
-        separator = next(i for i in range(first_skipped, len(reply)) if text(reply[i]) == "")
-        rest = reply[separator + 1 :]
-        candidates = [
-            (text(cid), self._candidate(text(kind), raw))
-            for cid, kind, raw in zip(rest[0::3], rest[1::3], rest[2::3], strict=True)
-        ]
-        return Fetched(candidates, tf or None, separator - first_skipped, complete, total)
-
-    def _candidate(self, kind: str, raw: bytes | str) -> Profile:
-        """A candidate's profile: unpacked as stored beside the record, or (a record
-        written before profiles were packed, or under another packing) built from it."""
-        if kind != "p":
-            return self._profiles.get(raw)
-        packed = unpack(raw)
-        if packed is None:  # the script checked the tag: the line itself is damaged
-            raise StoreIntegrityError("a stored matching profile cannot be read")
-        return packed
+        return Fetched(
+            [(cid, _unpacked(line)) for cid, line in found.candidates],
+            tf or None,
+            len(found.skipped),
+            not found.identifier_cut,
+            total,
+        )
 
     async def _use_model(self, version: str) -> None:
         if version != self._version:
@@ -337,3 +281,62 @@ class Resolver:
                 self.params = DEFAULT_PARAMS
             self._version = version
             log.info("model_loaded", version=self.params.version)
+
+
+def _unpacked(line: str) -> Profile:
+    profile = unpack(line)
+    if profile is None:
+        raise StoreIntegrityError("a stored matching profile cannot be read")
+    return profile
+
+
+def candidates_call(
+    keys: KeySchema,
+    entries: Sequence[str],
+    counters: Sequence[str],
+    *,
+    entry_cap: int,
+    total_cap: int,
+) -> tuple[list[str], list[str | int]]:
+    """KEYS and ARGV of candidates.lua: the blocking ``entries`` in the order their
+    candidates are preferred, the name ``counters`` whose counts the reply gives."""
+    index_head, index_tail = keys.around_id(keys.customer_index)
+    script_keys = [keys.customer_count(), keys.model_active()]
+    args: list[str | int] = [
+        index_head,
+        index_tail,
+        entry_cap,
+        total_cap,
+        IDENTIFIER_VOTE,
+        len(entries),
+    ]
+    for entry in entries:
+        bucket, field, spill = index_location(keys, entry)
+        script_keys += (bucket, spill)
+        args += (field, index_vote(entry))
+    for entry in counters:
+        bucket, field, _ = index_location(keys, entry)
+        script_keys.append(bucket)
+        args.append(field)
+    return script_keys, args
+
+
+class Candidates(NamedTuple):
+    customer_count: int
+    identifier_cut: bool  # the total cap cut off a candidate an identifier found
+    model_version: str  # "" for the shipped defaults
+    name_counts: list[int]  # customers with each name counter's value, in the order asked
+    skipped: list[str]  # fields of the entries too common to use
+    candidates: list[tuple[str, str]]  # (customer id, packed profile), preferred first
+
+
+def candidates_reply(reply: list[Any]) -> Candidates:
+    count, cut, version, name_counts, skipped, ids, profiles = reply
+    return Candidates(
+        int(count),
+        int(cut) == 1,
+        text(version),
+        [int(n) for n in name_counts],
+        texts(skipped),
+        list(zip(texts(ids), texts(profiles), strict=True)),
+    )
