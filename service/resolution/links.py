@@ -16,9 +16,9 @@ import redis.asyncio as aioredis
 from pydantic import BaseModel, Field
 
 from service.errors import DomainError
-from service.resolution.linkscripts import LINK, REJECT, UNLINK, WITHDRAW
 from service.schemas.fields import Channel, CustomerId, LongText
 from service.store.keynames import KeySchema, identity_suffix
+from service.store.lua import load_script
 from service.store.redistypes import text, text_map, texts
 
 HISTORY_KEPT = 200
@@ -79,129 +79,209 @@ class LinkError(DomainError):
         super().__init__(detail, status=status, slug=slug)
 
 
+# -- the scripts' calls: the one place that knows their KEYS and ARGV in order ------------
+# The four scripts share one layout (_link_change.lua): six keys, then the customer, the
+# identity as an API identities member, the history entry and the history length kept.
+
+
+def _change_call(
+    keys: KeySchema,
+    channel: Channel,
+    external_id: str,
+    customer_id: str,
+    change: dict[str, str | None],
+) -> tuple[list[str], list[str]]:
+    """``change``: the history entry, its empty values left out."""
+    script_keys = [
+        keys.customer(customer_id),
+        keys.identity(channel, external_id),
+        keys.identity_link(channel, external_id),
+        keys.identity_history(channel, external_id),
+        keys.identity_rejections(channel, external_id),
+        keys.customer_identities(customer_id),
+    ]
+    entry = {k: v for k, v in change.items() if v}
+    args = [
+        customer_id,
+        identity_suffix(channel, external_id),
+        json.dumps(entry),
+        str(HISTORY_KEPT),
+    ]
+    return script_keys, args
+
+
+def link_call(
+    keys: KeySchema, channel: Channel, external_id: str, link: LinkIn, *, actor: str, at: str
+) -> tuple[list[str], list[str]]:
+    """KEYS and ARGV of link.lua: the common layout, then the link record's fields."""
+    script_keys, args = _change_call(
+        keys,
+        channel,
+        external_id,
+        link.customer_id,
+        {
+            "at": at,
+            "action": "linked",
+            "actor": actor,
+            "method": link.method,
+            "reason": link.reason,
+        },
+    )
+    record = {"customer_id": link.customer_id, "method": link.method, "actor": actor, "at": at}
+    if link.reason:
+        record["reason"] = link.reason
+    return script_keys, [*args, *(v for pair in record.items() for v in pair)]
+
+
+def link_reply(reply: list[bytes | str]) -> bool:
+    """True when the link is new."""
+    status = texts(reply)[0]
+    if status == "missing":
+        raise LinkError(404, "customer-not-found", "No customer with this id.")
+    if status == "conflict":
+        raise LinkError(
+            409,
+            "identity-conflict",
+            "This identity is linked to another customer. Unlink it there first "
+            "(DELETE with a reason); socialid never moves a link silently.",
+        )
+    if status == "rejected":
+        raise LinkError(
+            409,
+            "identity-rejected",
+            "A rep ruled this customer out for this identity. Withdraw the rejection "
+            "first if that was a mistake.",
+        )
+    return status == "linked"
+
+
+def unlink_call(
+    keys: KeySchema, channel: Channel, external_id: str, unlink: UnlinkIn, *, actor: str, at: str
+) -> tuple[list[str], list[str]]:
+    """KEYS and ARGV of unlink.lua, which finds the customer from the link: the customer's
+    keys in the layout name a placeholder customer ("-") and go unread."""
+    script_keys, args = _change_call(
+        keys,
+        channel,
+        external_id,
+        "-",
+        {"at": at, "action": "unlinked", "actor": actor, "reason": unlink.reason},
+    )
+    return script_keys, ["", *args[1:]]
+
+
+def unlink_reply(reply: list[bytes | str]) -> str:
+    """The customer the link pointed at."""
+    status, *rest = texts(reply)
+    if status == "missing":
+        raise LinkError(404, "identity-not-linked", "This identity is not linked.")
+    if status == "customer_record":
+        raise LinkError(
+            409,
+            "identity-from-record",
+            "This link comes from the customer's own record (its identities); change "
+            "the record to remove it.",
+        )
+    return rest[0]
+
+
+def reject_call(
+    keys: KeySchema,
+    channel: Channel,
+    external_id: str,
+    rejection: RejectionIn,
+    *,
+    actor: str,
+    at: str,
+) -> tuple[list[str], list[str]]:
+    """KEYS and ARGV of reject.lua."""
+    return _change_call(
+        keys,
+        channel,
+        external_id,
+        rejection.customer_id,
+        {"at": at, "action": "rejected", "actor": actor, "reason": rejection.reason},
+    )
+
+
+def reject_reply(reply: list[bytes | str]) -> bool:
+    """True when the rejection is new."""
+    status = texts(reply)[0]
+    if status == "missing":
+        raise LinkError(404, "customer-not-found", "No customer with this id.")
+    if status == "linked":
+        raise LinkError(
+            409,
+            "identity-linked",
+            "This identity is linked to that customer; unlink it (with a reason) "
+            "rather than rejecting.",
+        )
+    return status == "rejected"
+
+
+def withdraw_call(
+    keys: KeySchema, channel: Channel, external_id: str, customer_id: str, *, actor: str, at: str
+) -> tuple[list[str], list[str]]:
+    """KEYS and ARGV of withdraw.lua."""
+    return _change_call(
+        keys,
+        channel,
+        external_id,
+        customer_id,
+        {"at": at, "action": "rejection_withdrawn", "actor": actor},
+    )
+
+
+def withdraw_reply(reply: list[bytes | str]) -> None:
+    if texts(reply)[0] == "unchanged":
+        raise LinkError(404, "rejection-not-found", "This customer was not rejected here.")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
 class IdentityLinks:
     def __init__(self, redis: aioredis.Redis, keys: KeySchema) -> None:
         self._redis = redis
         self._keys = keys
-        self._link = redis.register_script(LINK)
-        self._unlink = redis.register_script(UNLINK)
-        self._reject = redis.register_script(REJECT)
-        self._withdraw = redis.register_script(WITHDRAW)
-
-    def _keys_of(self, channel: Channel, external_id: str, customer_id: str) -> list[str]:
-        k = self._keys
-        return [
-            k.customer(customer_id),
-            k.identity(channel, external_id),
-            k.identity_link(channel, external_id),
-            k.identity_history(channel, external_id),
-            k.identity_rejections(channel, external_id),
-            k.customer_identities(customer_id),
-        ]
-
-    def _args(
-        self, channel: Channel, external_id: str, customer_id: str, **change: str | None
-    ) -> list[str]:
-        entry = {"at": datetime.now(UTC).isoformat(), **{k: v for k, v in change.items() if v}}
-        return [
-            customer_id,
-            identity_suffix(channel, external_id),
-            json.dumps(entry),
-            str(HISTORY_KEPT),
-        ]
+        self._link = load_script(redis, "service.resolution", "link.lua")
+        self._unlink = load_script(redis, "service.resolution", "unlink.lua")
+        self._reject = load_script(redis, "service.resolution", "reject.lua")
+        self._withdraw = load_script(redis, "service.resolution", "withdraw.lua")
 
     async def link(
         self, channel: Channel, external_id: str, link: LinkIn, actor: str
     ) -> tuple[bool, IdentityState]:
         """Link; True when the link is new. Never moves a link held by someone else."""
-        at = datetime.now(UTC).isoformat()
-        record = {"customer_id": link.customer_id, "method": link.method, "actor": actor, "at": at}
-        if link.reason:
-            record["reason"] = link.reason
-        reply = texts(
-            await self._link(
-                keys=self._keys_of(channel, external_id, link.customer_id),
-                args=[
-                    *self._args(channel, external_id, link.customer_id, action="linked",
-                                actor=actor, method=link.method, reason=link.reason),
-                    *(v for pair in record.items() for v in pair),
-                ],
-            )
-        )  # fmt: skip
-        status = reply[0]
-        if status == "missing":
-            raise LinkError(404, "customer-not-found", "No customer with this id.")
-        if status == "conflict":
-            raise LinkError(
-                409,
-                "identity-conflict",
-                "This identity is linked to another customer. Unlink it there first "
-                "(DELETE with a reason); socialid never moves a link silently.",
-            )
-        if status == "rejected":
-            raise LinkError(
-                409,
-                "identity-rejected",
-                "A rep ruled this customer out for this identity. Withdraw the rejection "
-                "first if that was a mistake.",
-            )
-        return status == "linked", await self.state(channel, external_id)
+        keys, args = link_call(self._keys, channel, external_id, link, actor=actor, at=_now())
+        linked = link_reply(await self._link(keys=keys, args=args))
+        return linked, await self.state(channel, external_id)
 
     async def unlink(
         self, channel: Channel, external_id: str, unlink: UnlinkIn, actor: str
     ) -> tuple[str, IdentityState]:
         """Unlink a link made through the API; the customer it pointed at."""
-        reply = texts(
-            await self._unlink(
-                keys=self._keys_of(channel, external_id, "-"),
-                args=self._args(channel, external_id, "", action="unlinked", actor=actor,
-                                reason=unlink.reason),
-            )
-        )  # fmt: skip
-        if reply[0] == "missing":
-            raise LinkError(404, "identity-not-linked", "This identity is not linked.")
-        if reply[0] == "customer_record":
-            raise LinkError(
-                409,
-                "identity-from-record",
-                "This link comes from the customer's own record (its identities); change "
-                "the record to remove it.",
-            )
-        return reply[1], await self.state(channel, external_id)
+        keys, args = unlink_call(self._keys, channel, external_id, unlink, actor=actor, at=_now())
+        customer_id = unlink_reply(await self._unlink(keys=keys, args=args))
+        return customer_id, await self.state(channel, external_id)
 
     async def reject(
         self, channel: Channel, external_id: str, rejection: RejectionIn, actor: str
     ) -> tuple[bool, IdentityState]:
-        reply = texts(
-            await self._reject(
-                keys=self._keys_of(channel, external_id, rejection.customer_id),
-                args=self._args(channel, external_id, rejection.customer_id,
-                                action="rejected", actor=actor, reason=rejection.reason),
-            )
-        )  # fmt: skip
-        if reply[0] == "missing":
-            raise LinkError(404, "customer-not-found", "No customer with this id.")
-        if reply[0] == "linked":
-            raise LinkError(
-                409,
-                "identity-linked",
-                "This identity is linked to that customer; unlink it (with a reason) "
-                "rather than rejecting.",
-            )
-        return reply[0] == "rejected", await self.state(channel, external_id)
+        keys, args = reject_call(
+            self._keys, channel, external_id, rejection, actor=actor, at=_now()
+        )
+        rejected = reject_reply(await self._reject(keys=keys, args=args))
+        return rejected, await self.state(channel, external_id)
 
     async def withdraw(
         self, channel: Channel, external_id: str, customer_id: str, actor: str
     ) -> IdentityState:
-        reply = texts(
-            await self._withdraw(
-                keys=self._keys_of(channel, external_id, customer_id),
-                args=self._args(channel, external_id, customer_id,
-                                action="rejection_withdrawn", actor=actor),
-            )
-        )  # fmt: skip
-        if reply[0] == "unchanged":
-            raise LinkError(404, "rejection-not-found", "This customer was not rejected here.")
+        keys, args = withdraw_call(
+            self._keys, channel, external_id, customer_id, actor=actor, at=_now()
+        )
+        withdraw_reply(await self._withdraw(keys=keys, args=args))
         return await self.state(channel, external_id)
 
     async def rejected(self, channel: str, external_id: str) -> frozenset[str]:
@@ -223,9 +303,10 @@ class IdentityLinks:
             link = (
                 IdentityLink(source="api", **fields)
                 if fields.get("customer_id") == text(owner)
-                else IdentityLink(customer_id=text(owner), source="customer_record",
-                                  method="imported")
-            )  # fmt: skip
+                else IdentityLink(
+                    customer_id=text(owner), source="customer_record", method="imported"
+                )
+            )
         return IdentityState(
             channel=channel,
             external_id=external_id,

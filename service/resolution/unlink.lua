@@ -1,0 +1,15 @@
+-- Removes a link made through the API; a link from the customer's own record stays
+-- (only a change of the record removes it).
+-- KEYS: doc, link, link_record, link_history, rejections, api_identities (doc and
+--   api_identities unread: the script finds the customer from the link)
+-- ARGV: customer_id (""), member, change_json, history_kept
+-- Reply: {"unlinked", customer} | {"missing"} | {"customer_record", customer}
+
+--#include _link_change.lua
+
+local owner = redis.call('GET', link)
+if not owner then return {'missing'} end
+if redis.call('EXISTS', record) == 0 then return {'customer_record', owner} end
+redis.call('DEL', link, record)
+remember(owner)
+return {'unlinked', owner}
