@@ -8,60 +8,59 @@ round trip to the store instead of four.
 
 from __future__ import annotations
 
+from typing import Any
+
 import redis.asyncio as aioredis
 from pydantic import TypeAdapter, ValidationError
 
 from service.schemas import Customer, Event, StoreIntegrityError, describe, read_stored
 from service.store.keynames import KeySchema
+from service.store.lua import load_script
 from service.store.redistypes import text
 
-# KEYS: the identity's link. ARGV: the prefix and the suffixes of a customer's document,
-# history and events keys, how many events. Answers {} without a link, else {customer id,
-# document or false, event JSON...}, newest event first.
-LINKED_CARD = """
-local owner = redis.call('GET', KEYS[1])
-if not owner then return {} end
-local p = ARGV[1] .. owner
-local doc = redis.call('GET', p .. ARGV[2])
-local ids = redis.call('ZRANGE', p .. ARGV[3], 0, tonumber(ARGV[5]) - 1, 'REV')
-local reply = {owner, doc}
-if #ids > 0 then
-  local events = redis.call('HMGET', p .. ARGV[4], unpack(ids))
-  for i = 1, #events do
-    if events[i] then reply[#reply + 1] = events[i] end
-  end
-end
-return reply
-"""
-
 _EVENTS: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
+
+
+Linked = tuple[str, Customer | None, list[Event]]
+
+
+def linked_card_call(
+    keys: KeySchema, channel: str, external_id: str, *, event_limit: int
+) -> tuple[list[str], list[str | int]]:
+    """KEYS and ARGV of linked_card.lua."""
+    customer_head, doc_tail = keys.around_id(keys.customer)
+    return [keys.identity(channel, external_id)], [
+        customer_head,
+        doc_tail,
+        keys.around_id(keys.history)[1],
+        keys.around_id(keys.customer_events)[1],
+        event_limit,
+    ]
+
+
+def linked_card_reply(reply: list[Any]) -> Linked | None:
+    """The reply of linked_card.lua, as ``CardSource.linked`` answers it."""
+    if not reply:
+        return None
+    owner, doc, raws = text(reply[0]), reply[1], reply[2]
+    if not doc:
+        return owner, None, []
+    customer = read_stored(doc)
+    try:
+        events = _EVENTS.validate_json("[" + ",".join(map(text, raws)) + "]") if raws else []
+    except ValidationError as exc:
+        raise StoreIntegrityError(f"stored event does not validate: {describe(exc)}") from None
+    return owner, customer, events
 
 
 class CardSource:
     def __init__(self, redis: aioredis.Redis, keys: KeySchema, limit: int) -> None:
         self._keys = keys
         self._limit = limit
-        self._script = redis.register_script(LINKED_CARD)
-        prefix, doc = keys.around_id(keys.customer)
-        self._args: list[str | int] = [prefix, doc, keys.around_id(keys.history)[1],
-                      keys.around_id(keys.customer_events)[1], limit]  # fmt: skip
+        self._script = load_script(redis, "service.context", "linked_card.lua")
 
-    async def linked(
-        self, channel: str, external_id: str
-    ) -> tuple[str, Customer | None, list[Event]] | None:
+    async def linked(self, channel: str, external_id: str) -> Linked | None:
         """(customer id, record, newest events) of a linked identity; None unlinked.
         The record is None when the link outlived it (never expected)."""
-        reply = await self._script(keys=[self._keys.identity(channel, external_id)],
-                                   args=self._args)  # fmt: skip
-        if not reply:
-            return None
-        owner = text(reply[0])
-        if not reply[1]:
-            return owner, None, []
-        customer = read_stored(reply[1])
-        raws = [text(r) for r in reply[2:]]
-        try:
-            events = _EVENTS.validate_json("[" + ",".join(raws) + "]") if raws else []
-        except ValidationError as exc:
-            raise StoreIntegrityError(f"stored event does not validate: {describe(exc)}") from None
-        return owner, customer, events
+        keys, args = linked_card_call(self._keys, channel, external_id, event_limit=self._limit)
+        return linked_card_reply(await self._script(keys=keys, args=args))
