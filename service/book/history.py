@@ -7,15 +7,15 @@ arriving between two calls neither repeat nor skip entries.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 import redis.asyncio as aioredis
 from pydantic import ValidationError
 
-from service.book.scripts import ADD_EVENTS
 from service.schemas import Event, EventIn, HistoryPage, StoreIntegrityError, describe
 from service.store.keynames import KeySchema
+from service.store.lua import load_script
 from service.store.paging import encode_cursor, ms, newest_first
 from service.store.redistypes import members
 
@@ -26,11 +26,38 @@ def event_record(event: EventIn) -> tuple[str, str, int]:
     return stored.id, stored.model_dump_json(), ms(stored.at)
 
 
+def add_events_call(
+    keys: KeySchema, by_customer: Mapping[str, Sequence[EventIn]]
+) -> tuple[list[str], list[str | int]]:
+    """KEYS and ARGV of add_events.lua."""
+    script_keys: list[str] = []
+    args: list[str | int] = []
+    for customer_id, events in by_customer.items():
+        script_keys += (
+            keys.customer(customer_id),
+            keys.customer_events(customer_id),
+            keys.history(customer_id),
+        )
+        args.append(len(events))
+        for event in events:
+            args += event_record(event)
+    return script_keys, args
+
+
+def add_events_reply(
+    by_customer: Mapping[str, Sequence[EventIn]], reply: list[int]
+) -> dict[str, int | None]:
+    """{customer: events added, or None when the customer does not exist}."""
+    return {
+        cid: (None if int(n) < 0 else int(n)) for cid, n in zip(by_customer, reply, strict=True)
+    }
+
+
 class HistoryStore:
     def __init__(self, redis: aioredis.Redis, keys: KeySchema) -> None:
         self._redis = redis
         self._keys = keys
-        self._add_script = redis.register_script(ADD_EVENTS)
+        self._add_script = load_script(redis, "service.book", "add_events.lua")
 
     async def add(self, customer_id: str, events: Iterable[EventIn]) -> int | None:
         """Append; an event whose id is already stored is left as it was. None when the
@@ -42,26 +69,8 @@ class HistoryStore:
         """Events of several customers in one script call: {customer: added or None}."""
         if not by_customer:
             return {}
-        keys, args = self._call(by_customer)
-        replies = await self._add_script(keys=keys, args=args)
-        return {
-            cid: (None if int(n) < 0 else int(n))
-            for cid, n in zip(by_customer, replies, strict=True)
-        }
-
-    def _call(self, by_customer: dict[str, list[EventIn]]) -> tuple[list[str], list[str | int]]:
-        keys: list[str] = []
-        args: list[str | int] = []
-        for customer_id, events in by_customer.items():
-            keys += [
-                self._keys.customer(customer_id),
-                self._keys.customer_events(customer_id),
-                self._keys.history(customer_id),
-            ]
-            args.append(len(events))
-            for event in events:
-                args += event_record(event)
-        return keys, args
+        keys, args = add_events_call(self._keys, by_customer)
+        return add_events_reply(by_customer, await self._add_script(keys=keys, args=args))
 
     async def recent(self, customer_id: str, limit: int) -> list[Event]:
         """The newest ``limit`` events, newest first (for the context card)."""
