@@ -1,7 +1,7 @@
 """Resolution: from a query (a sender, a rep's search) to an account holder.
 
 Linked identity first (one key read); then blocking (one script call fetches the
-candidates' records), comparison and scoring with the Fellegi-Sunter model, and the
+candidates' packed profiles), comparison and scoring with the Fellegi-Sunter model, and the
 decision rule that only links on a strong identifier.
 """
 
