@@ -134,10 +134,10 @@ async def test_a_record_that_validates_but_cannot_be_prepared_is_rejected_alone(
     # others of its chunk with it.
     real = indexing.index_record
 
-    def failing(keys: KeySchema, customer: Customer, region: str = "GB") -> str:
+    def failing(customer: Customer, region: str = "GB") -> str:
         if customer.id == "C-13":
             raise ValueError("cannot be indexed")
-        return real(keys, customer, region)
+        return real(customer, region)
 
     monkeypatch.setattr("service.book.customers.index_record", failing)
     body = ndjson(*({"id": f"C-{i}", "given_name": "Dana"} for i in range(1, 31)))

@@ -86,7 +86,7 @@ async def _assert_index_matches_records(redis: aioredis.Redis, keys: KeySchema) 
             continue
         customers += 1
         record = read_stored(raw)
-        for entry in set_entries(keys, record):
+        for entry in set_entries(record):
             bucket, field, _ = index_location(keys, entry)
             counted = index_kind(entry) in COUNTED_KINDS
             expected[(bucket, field, "#" if counted else cid)] += 1

@@ -102,7 +102,6 @@ def _print_floor(lines: list[bytes], region: str) -> None:
     that rates from different (and differently loaded) machines can be compared. The
     last figure is the most the importer could reach with a store that cost nothing."""
     context = {REGION: region}
-    keys = KeySchema("floor")
     started = time.process_time()
     for line in lines:
         json.loads(line)
@@ -115,7 +114,7 @@ def _print_floor(lines: list[bytes], region: str) -> None:
     for start in range(0, len(lines), PARSE_CHUNK):  # as the importer does
         chunk = lines[start : start + PARSE_CHUNK]
         prepare_many(
-            keys, [Customer.model_validate_json(line, context=context) for line in chunk], region
+            [Customer.model_validate_json(line, context=context) for line in chunk], region
         )
     prepared = time.process_time() - started
     print(

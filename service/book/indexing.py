@@ -17,7 +17,7 @@ from matchers.places import Place
 from matchers.profile import Profile, build_profile, pack
 from service.book.blocking import index_entry
 from service.schemas import Customer
-from service.store.keynames import KeySchema, identity_suffix
+from service.store.keynames import identity_suffix
 
 # In an index list, the line between the entries and the identities the record owns.
 OWNED_MARK = "~"
@@ -47,7 +47,7 @@ def owned_identities_of_raw(raw: str) -> list[str]:
         return []
 
 
-def set_entries(keys: KeySchema, customer: Customer | None, region: str = "GB") -> list[str]:
+def set_entries(customer: Customer | None, region: str = "GB") -> list[str]:
     """The blocking entries the customer belongs to: the values a query can find them
     by, and their surname's count."""
     if customer is None:
@@ -55,7 +55,7 @@ def set_entries(keys: KeySchema, customer: Customer | None, region: str = "GB") 
     return entries_of(profile_of(customer, region))
 
 
-def index_record(keys: KeySchema, customer: Customer, region: str = "GB") -> str:
+def index_record(customer: Customer, region: str = "GB") -> str:
     """What the customer's index key holds: the packed matching profile (candidates are
     scored from it, not from the record), the entries, then the identities the record
     owns (so that the next write can move both without reading the record)."""

@@ -1,9 +1,9 @@
 """``socialid reindex``: write every customer's matching index again from their record.
 
-An upgrade that changes how records are indexed (the blocking values, the packed
-matching profile) leaves the records written before it as they were: they are still
-found and scored correctly, from the record itself, but more slowly. This brings them
-up to date without a re-import; the service may keep running meanwhile.
+Run it after a change to how records are indexed (the blocking values, the packed
+matching profile): until then each customer is found by the entries and scored from the
+profile written with their record. It works from the records alone, without a
+re-import, and the service may keep running meanwhile.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from redis.exceptions import NoScriptError
 
 from adapters.message import Channel, InboundMessage
 from service.book.history import event_record
-from service.conversations.repository import ScriptCall, conversation_prelude
+from service.conversations.scriptcalls import ScriptCall, conversation_prelude
 from service.resolution.resolver import Resolution
 from service.schemas import EventIn, StoreIntegrityError, describe
 from service.settings import Routing

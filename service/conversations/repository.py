@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 import redis.asyncio as aioredis
 from pydantic import ValidationError
 
-from service.book.history import event_record
-from service.errors import DomainError
-from service.schemas import EventIn, StoreIntegrityError, describe
+from service.conversations.scriptcalls import (
+    ConversationError,
+    Operation,
+    now_ms,
+    op_call,
+    op_outcome,
+    reply_call,
+    reply_outcome,
+)
+from service.schemas import StoreIntegrityError, describe
 from service.schemas.conversation import (
     TEAM_PATTERN,
     Conversation,
@@ -33,124 +39,6 @@ TEAM = re.compile(TEAM_PATTERN)
 # reply that found it changed mid-way reads it again, this many times at most.
 _REPLY_ATTEMPTS = 3
 
-# What conversation_op.lua does; a reply is reply.lua's.
-Operation = Literal["claim", "release", "close", "reopen", "note", "handoff", "priority"]
-ScriptCall = tuple[list[str], list[str | int]]
-
-
-def conversation_prelude(keys: KeySchema, sla: dict[str, int]) -> list[str]:
-    """The five ARGV values ``prelude(at)`` of ``_conversation.lua`` reads, in order."""
-    p = keys.key_prefixes()
-    return [p["queue"], p["rep"], p["status"], keys.live_channel(), json.dumps(sla)]
-
-
-def _now() -> datetime:
-    """The time an action is logged with: milliseconds, as the log's ISO text keeps it."""
-    at = datetime.now(UTC)
-    return at.replace(microsecond=at.microsecond // 1000 * 1000)
-
-
-def _iso(at: datetime) -> str:
-    return at.isoformat(timespec="milliseconds")
-
-
-def _expected(version: int | None) -> str:
-    return "" if version is None else str(version)
-
-
-def op_call(
-    keys: KeySchema,
-    sla: dict[str, int],
-    *,
-    conversation_id: str,
-    op: Operation,
-    rep: str,
-    version: int | None,
-    at: datetime,
-    text_: str = "",
-    to_rep: str = "",
-    to_team: str = "",
-    ref: str = "",
-) -> ScriptCall:
-    """KEYS and ARGV of ``conversation_op.lua``."""
-    return (
-        [keys.conversation(conversation_id), keys.conversation_log(conversation_id)],
-        [
-            *conversation_prelude(keys, sla),
-            conversation_id,
-            rep,
-            _expected(version),
-            _iso(at),
-            op,
-            text_,
-            to_rep,
-            to_team,
-            ref,
-        ],
-    )
-
-
-def reply_call(
-    keys: KeySchema,
-    sla: dict[str, int],
-    *,
-    conversation_id: str,
-    rep: str,
-    version: int | None,
-    at: datetime,
-    text_: str,
-    reply_id: str,
-    customer_id: str | None,
-    channel: str | None,
-) -> ScriptCall:
-    """KEYS and ARGV of ``reply.lua``, for the conversation's customer and channel as
-    read before the call (``customer_id`` None: the conversation has no customer)."""
-    conv = keys.conversation(conversation_id)
-    if customer_id:
-        customer_keys = [
-            keys.customer(customer_id),
-            keys.customer_events(customer_id),
-            keys.history(customer_id),
-        ]
-        # The customer's history shows what the company said, on which channel.
-        event = EventIn(
-            id=reply_id,
-            type="interaction",
-            at=at,
-            kind="reply",
-            channel=channel,
-            direction="outbound",
-            summary=text_,
-            by=rep,
-        )
-        _, event_json, score = event_record(event)
-    else:
-        customer_keys, event_json, score = [conv] * 3, "", 0
-    return (
-        [conv, keys.conversation_log(conversation_id), *customer_keys],
-        [
-            *conversation_prelude(keys, sla),
-            conversation_id,
-            rep,
-            _expected(version),
-            _iso(at),
-            text_,
-            reply_id,
-            customer_id or "",
-            event_json,
-            score,
-        ],
-    )
-
-
-class ConversationError(DomainError):
-    """A change that did not happen, and why."""
-
-    def __init__(
-        self, status: int, slug: str, detail: str, extensions: dict[str, Any] | None = None
-    ) -> None:
-        super().__init__(detail, status=status, slug=slug, extensions=extensions)
-
 
 def _conversation(conversation_id: str, raw: dict[str, str]) -> Conversation:
     data: dict[str, Any] = {k: v for k, v in raw.items() if v != ""}
@@ -162,46 +50,6 @@ def _conversation(conversation_id: str, raw: dict[str, str]) -> Conversation:
         raise StoreIntegrityError(
             f"stored conversation does not validate: {describe(exc)}"
         ) from None
-
-
-def op_outcome(reply: list[bytes | str]) -> int:
-    """``conversation_op.lua``'s reply: the new version, or the error saying why not."""
-    status, *rest = texts(reply)
-    if status == "ok":
-        return int(rest[0])
-    if status == "missing":
-        raise ConversationError(404, "conversation-not-found", "No conversation has this id.")
-    if status == "conflict":
-        owner, version = rest[0] or None, int(rest[1])
-        who = f"{owner} owns it" if owner else "it changed"
-        raise ConversationError(
-            409,
-            "conversation-conflict",
-            f"Someone else acted first: {who} (version {version}).",
-            {"owner": owner, "version": version},
-        )
-    if status == "not_owner":
-        owner = rest[0] or None
-        raise ConversationError(
-            409,
-            "not-owner",
-            f"Only the owner may do this; the owner is {owner or 'nobody'}.",
-            {"owner": owner, "version": int(rest[1])},
-        )
-    raise ConversationError(
-        409,
-        "bad-transition",
-        f"Not allowed while the conversation is {rest[0]}.",
-        {"status": rest[0], "version": int(rest[1])},
-    )
-
-
-def reply_outcome(reply: list[bytes | str]) -> int | None:
-    """``reply.lua``'s reply: the new version; None when the conversation's customer
-    changed since it was read (the event was built for another: build it again)."""
-    if text(reply[0]) == "customer_changed":
-        return None
-    return op_outcome(reply)
 
 
 class ConversationStore:
@@ -279,7 +127,7 @@ class ConversationStore:
             op=op,
             rep=rep,
             version=version,
-            at=_now(),
+            at=now_ms(),
             text_=text_,
             to_rep=to_rep,
             to_team=to_team,
@@ -304,7 +152,7 @@ class ConversationStore:
                 conversation_id=conversation_id,
                 rep=rep,
                 version=version,
-                at=_now(),
+                at=now_ms(),
                 text_=text_,
                 reply_id=reply_id,
                 customer_id=customer_id,
@@ -408,7 +256,7 @@ class ConversationStore:
                     op="handoff",
                     rep=rep_id,
                     version=None,
-                    at=_now(),
+                    at=now_ms(),
                     text_=note or "",
                     to_rep=to_rep,
                     to_team=to_team,

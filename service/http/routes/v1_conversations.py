@@ -10,7 +10,8 @@ from aiohttp import web
 from pydantic import BaseModel, Field
 
 from service.conversations.brief import Brief
-from service.conversations.repository import ConversationError, ConversationStore, Operation
+from service.conversations.repository import ConversationStore
+from service.conversations.scriptcalls import ConversationError, Operation
 from service.http.apikeys import Scope
 from service.http.appkeys import CONVERSATIONS
 from service.http.bodies import json_model, query_model, read_model
