@@ -210,11 +210,18 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "admin_token", "twitter_consumer_secret", "facebook_app_secret",
-        "facebook_verify_token", "facebook_page_token", "discourse_secret",
-        "mailgun_signing_key", "sendgrid_path_secret", "postmark_basic_auth",
-        "lookup_signing_secret", mode="before",
-    )  # fmt: skip
+        "admin_token",
+        "twitter_consumer_secret",
+        "facebook_app_secret",
+        "facebook_verify_token",
+        "facebook_page_token",
+        "discourse_secret",
+        "mailgun_signing_key",
+        "sendgrid_path_secret",
+        "postmark_basic_auth",
+        "lookup_signing_secret",
+        mode="before",
+    )
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         # An empty secret would sign with an empty key: anyone could forge deliveries.

@@ -63,54 +63,113 @@ def discourse_headers(raw: bytes, event: str = "post_created") -> dict[str, str]
 
 
 def tweet(
-    tweet_id: str, user_id: str, text: str, *, name: str = "Dana K", handle: str = "dana_k",
-    reply_to: str | None = None, at_ms: int = 1741079700000,
-) -> dict[str, Any]:  # fmt: skip
+    tweet_id: str,
+    user_id: str,
+    text: str,
+    *,
+    name: str = "Dana K",
+    handle: str = "dana_k",
+    reply_to: str | None = None,
+    at_ms: int = 1741079700000,
+) -> dict[str, Any]:
     return {
         "for_user_id": OWN_TWITTER,
-        "tweet_create_events": [{
-            "id_str": tweet_id, "created_at": "Tue Mar 04 09:15:00 +0000 2025", "text": text,
-            "truncated": False, "in_reply_to_status_id_str": reply_to,
-            "user": {"id_str": user_id, "screen_name": handle, "name": name},
-            "timestamp_ms": str(at_ms),
-        }],
-    }  # fmt: skip
+        "tweet_create_events": [
+            {
+                "id_str": tweet_id,
+                "created_at": "Tue Mar 04 09:15:00 +0000 2025",
+                "text": text,
+                "truncated": False,
+                "in_reply_to_status_id_str": reply_to,
+                "user": {"id_str": user_id, "screen_name": handle, "name": name},
+                "timestamp_ms": str(at_ms),
+            }
+        ],
+    }
 
 
 def dm(event_id: str, sender: str, text: str, at_ms: int = 1741079800000) -> dict[str, Any]:
     return {
         "for_user_id": OWN_TWITTER,
-        "direct_message_events": [{
-            "type": "message_create", "id": event_id, "created_timestamp": str(at_ms),
-            "message_create": {"target": {"recipient_id": OWN_TWITTER}, "sender_id": sender,
-                               "message_data": {"text": text}},
-        }],
+        "direct_message_events": [
+            {
+                "type": "message_create",
+                "id": event_id,
+                "created_timestamp": str(at_ms),
+                "message_create": {
+                    "target": {"recipient_id": OWN_TWITTER},
+                    "sender_id": sender,
+                    "message_data": {"text": text},
+                },
+            }
+        ],
         "users": {sender: {"id": sender, "name": "Dana K", "screen_name": "dana_k"}},
-    }  # fmt: skip
+    }
 
 
 def messenger(mid: str, psid: str, text: str, at_ms: int = 1741079699870) -> dict[str, Any]:
-    return {"object": "page", "entry": [{"id": PAGE, "time": at_ms, "messaging": [
-        {"sender": {"id": psid}, "recipient": {"id": PAGE}, "timestamp": at_ms,
-         "message": {"mid": mid, "text": text}},
-    ]}]}  # fmt: skip
+    return {
+        "object": "page",
+        "entry": [
+            {
+                "id": PAGE,
+                "time": at_ms,
+                "messaging": [
+                    {
+                        "sender": {"id": psid},
+                        "recipient": {"id": PAGE},
+                        "timestamp": at_ms,
+                        "message": {"mid": mid, "text": text},
+                    },
+                ],
+            }
+        ],
+    }
 
 
 def feed_comment(comment_id: str, from_id: str, name: str, text: str) -> dict[str, Any]:
-    return {"object": "page", "entry": [{"id": PAGE, "time": 1741079700, "changes": [
-        {"field": "feed", "value": {"item": "comment", "verb": "add", "post_id": f"{PAGE}_9001",
-         "comment_id": comment_id, "parent_id": f"{PAGE}_9001",
-         "from": {"id": from_id, "name": name}, "message": text, "created_time": 1741079690}},
-    ]}]}  # fmt: skip
+    return {
+        "object": "page",
+        "entry": [
+            {
+                "id": PAGE,
+                "time": 1741079700,
+                "changes": [
+                    {
+                        "field": "feed",
+                        "value": {
+                            "item": "comment",
+                            "verb": "add",
+                            "post_id": f"{PAGE}_9001",
+                            "comment_id": comment_id,
+                            "parent_id": f"{PAGE}_9001",
+                            "from": {"id": from_id, "name": name},
+                            "message": text,
+                            "created_time": 1741079690,
+                        },
+                    },
+                ],
+            }
+        ],
+    }
 
 
 def discourse_post(post_id: int, user_id: int, text: str, topic: int = 1204) -> dict[str, Any]:
-    return {"post": {
-        "id": post_id, "username": "dana_k", "name": "Dana K",
-        "created_at": "2025-03-04T09:15:00.000Z", "updated_at": "2025-03-04T09:15:00.000Z",
-        "raw": text, "post_number": 1, "topic_id": topic, "topic_title": "Sync broken",
-        "user_id": user_id, "topic_archetype": "regular",
-    }}  # fmt: skip
+    return {
+        "post": {
+            "id": post_id,
+            "username": "dana_k",
+            "name": "Dana K",
+            "created_at": "2025-03-04T09:15:00.000Z",
+            "updated_at": "2025-03-04T09:15:00.000Z",
+            "raw": text,
+            "post_number": 1,
+            "topic_id": topic,
+            "topic_title": "Sync broken",
+            "user_id": user_id,
+            "topic_archetype": "regular",
+        }
+    }
 
 
 def raw_mail(
@@ -144,10 +203,15 @@ def mailgun_fields(
     token = token or uuid.uuid4().hex
     signature = hmac.new(key.encode(), (ts + token).encode(), hashlib.sha256).hexdigest()
     return {
-        "timestamp": ts, "token": token, "signature": signature, "sender": sender,
-        "from": f"Dana King <{sender}>", "subject": "Re: my bill", "body-plain": text,
+        "timestamp": ts,
+        "token": token,
+        "signature": signature,
+        "sender": sender,
+        "from": f"Dana King <{sender}>",
+        "subject": "Re: my bill",
+        "body-plain": text,
         "message-headers": json.dumps([["Message-Id", message_id], ["From", f"<{sender}>"]]),
-    }  # fmt: skip
+    }
 
 
 def postmark_auth(credentials: str = POSTMARK_AUTH) -> dict[str, str]:

@@ -41,9 +41,10 @@ def test_a_reply_keeps_only_the_new_part_with_decoded_headers() -> None:
     assert message.text == "Toujours cassé, account 55-1234-88."
     assert message.sent_at == datetime(2025, 3, 4, 8, 15, tzinfo=UTC)
     assert message.thread_keys == [
-        "email:<CAF99@mail.example.net>", "email:<ticket-42@help.example.com>",
+        "email:<CAF99@mail.example.net>",
+        "email:<ticket-42@help.example.com>",
         "email:<ticket-41@help.example.com>",
-    ]  # fmt: skip
+    ]
     assert message.dedup_key == "email:<CAF99@mail.example.net>"
 
 
@@ -72,8 +73,10 @@ def test_html_only_mail_becomes_text_and_attachments_are_listed() -> None:
     assert "<" not in message.text
     [attachment] = message.attachments
     assert (attachment.name, attachment.content_type, attachment.size) == (
-        "bill.pdf", "application/pdf", 9
-    )  # fmt: skip
+        "bill.pdf",
+        "application/pdf",
+        9,
+    )
     # No Message-ID and no Date: the content keys the message, arrival dates it.
     assert message.dedup_key.startswith("email:sha256:")
     assert message.sent_at == NOW

@@ -37,11 +37,13 @@ def test_mailgun_fields_thread_and_lose_the_quoted_reply() -> None:
         "subject": "Re: Ticket 42",
         "body-plain": "Still broken.\n\nOn Mon, 3 Mar 2025, Acme <help@acme.example> wrote:"
         "\n> Fixed",
-        "message-headers": json.dumps([
-            ["Message-Id", "<CAF99@mail.example.net>"],
-            ["In-Reply-To", "<ticket-42@help.example.com>"],
-        ]),
-    }  # fmt: skip
+        "message-headers": json.dumps(
+            [
+                ["Message-Id", "<CAF99@mail.example.net>"],
+                ["In-Reply-To", "<ticket-42@help.example.com>"],
+            ]
+        ),
+    }
     message = mailgun(fields, NOW)
     assert (message.channel, message.provider) == (Channel.EMAIL, "mailgun")
     assert message.sender.email == "dana@example.net"
@@ -80,13 +82,17 @@ def test_sendgrid_fields_take_the_message_id_from_the_header_block() -> None:
 
 def test_postmark_uses_the_real_message_id_and_strips_the_reply() -> None:
     payload = {
-        "FromName": "Dana K", "FromFull": {"Email": "dana@example.net", "Name": "Dana K"},
-        "Subject": "Re: Ticket 42", "MessageID": "7f3c0a1e",
+        "FromName": "Dana K",
+        "FromFull": {"Email": "dana@example.net", "Name": "Dana K"},
+        "Subject": "Re: Ticket 42",
+        "MessageID": "7f3c0a1e",
         "TextBody": "Still broken.\n\n> On Mon, Acme wrote:\n> fixed",
-        "Headers": [{"Name": "Message-ID", "Value": "<CAF99@mail.example.net>"},
-                    {"Name": "In-Reply-To", "Value": "<ticket-42@help.example.com>"}],
+        "Headers": [
+            {"Name": "Message-ID", "Value": "<CAF99@mail.example.net>"},
+            {"Name": "In-Reply-To", "Value": "<ticket-42@help.example.com>"},
+        ],
         "Attachments": [],
-    }  # fmt: skip
+    }
     message = postmark(json.dumps(payload).encode(), NOW)
     assert message.event_id == "<CAF99@mail.example.net>"
     assert message.text == "Still broken."
@@ -103,10 +109,17 @@ def test_postmark_uses_the_real_message_id_and_strips_the_reply() -> None:
 def test_a_delivery_of_each_format_reads_or_fails_with_a_reason() -> None:
     form = json.dumps({"from": "a@example.net", "body-plain": "hi"}).encode()
     assert parse_delivery(Delivery(format=Format.MAILGUN, received_at=NOW, body=form))
-    assert parse_delivery(
-        Delivery(format=Format.DISCOURSE, received_at=NOW, body=b'{"ping": "OK"}',
-                 meta={"event": "ping"})
-    ) == []  # fmt: skip
+    assert (
+        parse_delivery(
+            Delivery(
+                format=Format.DISCOURSE,
+                received_at=NOW,
+                body=b'{"ping": "OK"}',
+                meta={"event": "ping"},
+            )
+        )
+        == []
+    )
     for fmt in (Format.MAILGUN, Format.SENDGRID, Format.TWITTER, Format.FACEBOOK, Format.FORUM):
         with pytest.raises(PayloadError):
             parse_delivery(Delivery(format=fmt, received_at=NOW, body=b"\xff not json"))

@@ -22,26 +22,43 @@ def _b(payload: Any) -> bytes:
 
 
 TWEET = {
-    "for_user_id": "900001", "user_has_blocked": "false",
-    "tweet_create_events": [{
-        "id_str": "1800000000000000001", "created_at": "Tue Mar 04 09:15:00 +0000 2025",
-        "text": "@acme_help order 4411 never arrived", "truncated": False,
-        "in_reply_to_status_id_str": None, "in_reply_to_user_id_str": "900001",
-        "user": {"id_str": "555123", "screen_name": "dana_k", "name": "Dana K",
-                 "location": "Leeds", "description": "bikes"},
-        "timestamp_ms": "1741079700000",
-    }],
-}  # fmt: skip
+    "for_user_id": "900001",
+    "user_has_blocked": "false",
+    "tweet_create_events": [
+        {
+            "id_str": "1800000000000000001",
+            "created_at": "Tue Mar 04 09:15:00 +0000 2025",
+            "text": "@acme_help order 4411 never arrived",
+            "truncated": False,
+            "in_reply_to_status_id_str": None,
+            "in_reply_to_user_id_str": "900001",
+            "user": {
+                "id_str": "555123",
+                "screen_name": "dana_k",
+                "name": "Dana K",
+                "location": "Leeds",
+                "description": "bikes",
+            },
+            "timestamp_ms": "1741079700000",
+        }
+    ],
+}
 DM = {
     "for_user_id": "900001",
-    "direct_message_events": [{
-        "type": "message_create", "id": "1800000000000000777",
-        "created_timestamp": "1741079800000",
-        "message_create": {"target": {"recipient_id": "900001"}, "sender_id": "555123",
-                           "message_data": {"text": "hi, any update?"}},
-    }],
+    "direct_message_events": [
+        {
+            "type": "message_create",
+            "id": "1800000000000000777",
+            "created_timestamp": "1741079800000",
+            "message_create": {
+                "target": {"recipient_id": "900001"},
+                "sender_id": "555123",
+                "message_data": {"text": "hi, any update?"},
+            },
+        }
+    ],
     "users": {"555123": {"id": "555123", "name": "Dana K", "screen_name": "dana_k"}},
-}  # fmt: skip
+}
 
 
 def test_twitter_crc_and_signature() -> None:
@@ -99,17 +116,32 @@ def test_a_dm_takes_the_name_from_the_users_map_and_echoes_are_dropped() -> None
 
 
 def test_the_x_activity_envelope() -> None:
-    dm = {"data": {"event_uuid": "e-1", "filter": {"user_id": "900001"},
-                   "event_type": "dm.received", "payload": DM}}  # fmt: skip
+    dm = {
+        "data": {
+            "event_uuid": "e-1",
+            "filter": {"user_id": "900001"},
+            "event_type": "dm.received",
+            "payload": DM,
+        }
+    }
     [message] = twitter.parse(_b(dm))
     assert message.dedup_key.startswith("x:e-1")
     assert message.text == "hi, any update?"
-    mention = {"data": {
-        "event_uuid": "e-2", "filter": {"user_id": "900001"}, "event_type": "post.mention.create",
-        "payload": {"id": "42", "text": "@acme_help broken", "author_id": "555123",
-                    "conversation_id": "40", "created_at": "2025-03-04T09:15:00+00:00"},
-        "includes": {"users": [{"id": "555123", "username": "dana_k", "name": "Dana K"}]},
-    }}  # fmt: skip
+    mention = {
+        "data": {
+            "event_uuid": "e-2",
+            "filter": {"user_id": "900001"},
+            "event_type": "post.mention.create",
+            "payload": {
+                "id": "42",
+                "text": "@acme_help broken",
+                "author_id": "555123",
+                "conversation_id": "40",
+                "created_at": "2025-03-04T09:15:00+00:00",
+            },
+            "includes": {"users": [{"id": "555123", "username": "dana_k", "name": "Dana K"}]},
+        }
+    }
     [post] = twitter.parse(_b(mention))
     assert (post.sender.handle, post.dedup_key) == ("dana_k", "x:e-2")
     assert "twitter:status:40" in post.thread_keys
@@ -117,32 +149,88 @@ def test_the_x_activity_envelope() -> None:
 
 @pytest.mark.parametrize(
     "body",
-    [b"not json", b"[]", _b({"tweet_create_events": []}),
-     _b({"for_user_id": "1", "tweet_create_events": [{"id_str": "1"}]}),
-     _b({"for_user_id": "1", "tweet_create_events": "nope"}),
-     _b({"for_user_id": "1", "direct_message_events": [{"type": "message_create",
-         "id": "5", "created_timestamp": "soon", "message_create": {"sender_id": "2"}}]})],
-)  # fmt: skip
+    [
+        b"not json",
+        b"[]",
+        _b({"tweet_create_events": []}),
+        _b({"for_user_id": "1", "tweet_create_events": [{"id_str": "1"}]}),
+        _b({"for_user_id": "1", "tweet_create_events": "nope"}),
+        _b(
+            {
+                "for_user_id": "1",
+                "direct_message_events": [
+                    {
+                        "type": "message_create",
+                        "id": "5",
+                        "created_timestamp": "soon",
+                        "message_create": {"sender_id": "2"},
+                    }
+                ],
+            }
+        ),
+    ],
+)
 def test_malformed_twitter_payloads_are_payload_errors(body: bytes) -> None:
     with pytest.raises(PayloadError):
         twitter.parse(body)
 
 
-MESSENGER = {"object": "page", "entry": [{"id": "104400", "time": 1741079700123, "messaging": [
-    {"sender": {"id": "7700112233"}, "recipient": {"id": "104400"}, "timestamp": 1741079699870,
-     "message": {"mid": "m_Abc123xyz", "text": "Is the shop open Sunday?"}},
-    {"sender": {"id": "104400"}, "recipient": {"id": "7700112233"}, "timestamp": 1741079699871,
-     "message": {"mid": "m_echo", "text": "Yes", "is_echo": True}},
-    {"sender": {"id": "7700112233"}, "recipient": {"id": "104400"},
-     "delivery": {"mids": ["m_echo"]}},
-]}]}  # fmt: skip
-FEED = {"object": "page", "entry": [{"id": "104400", "time": 1741079700, "changes": [
-    {"field": "feed", "value": {"item": "comment", "verb": "add", "post_id": "104400_9001",
-     "comment_id": "9001_3344", "parent_id": "104400_9001",
-     "from": {"id": "6655", "name": "Sam Ray"}, "message": "Refund please",
-     "created_time": 1741079690}},
-    {"field": "feed", "value": {"item": "reaction", "verb": "add", "post_id": "104400_9001"}},
-]}]}  # fmt: skip
+MESSENGER = {
+    "object": "page",
+    "entry": [
+        {
+            "id": "104400",
+            "time": 1741079700123,
+            "messaging": [
+                {
+                    "sender": {"id": "7700112233"},
+                    "recipient": {"id": "104400"},
+                    "timestamp": 1741079699870,
+                    "message": {"mid": "m_Abc123xyz", "text": "Is the shop open Sunday?"},
+                },
+                {
+                    "sender": {"id": "104400"},
+                    "recipient": {"id": "7700112233"},
+                    "timestamp": 1741079699871,
+                    "message": {"mid": "m_echo", "text": "Yes", "is_echo": True},
+                },
+                {
+                    "sender": {"id": "7700112233"},
+                    "recipient": {"id": "104400"},
+                    "delivery": {"mids": ["m_echo"]},
+                },
+            ],
+        }
+    ],
+}
+FEED = {
+    "object": "page",
+    "entry": [
+        {
+            "id": "104400",
+            "time": 1741079700,
+            "changes": [
+                {
+                    "field": "feed",
+                    "value": {
+                        "item": "comment",
+                        "verb": "add",
+                        "post_id": "104400_9001",
+                        "comment_id": "9001_3344",
+                        "parent_id": "104400_9001",
+                        "from": {"id": "6655", "name": "Sam Ray"},
+                        "message": "Refund please",
+                        "created_time": 1741079690,
+                    },
+                },
+                {
+                    "field": "feed",
+                    "value": {"item": "reaction", "verb": "add", "post_id": "104400_9001"},
+                },
+            ],
+        }
+    ],
+}
 
 
 def test_meta_hub_challenge_and_signature() -> None:
@@ -167,12 +255,27 @@ def test_messenger_skips_echoes_and_receipts_and_feed_comments_carry_a_name() ->
 
 
 def test_instagram_comments_and_batches() -> None:
-    payload = {"object": "instagram", "entry": [
-        {"id": "17841", "time": 1741079700, "changes": [{"field": "comments", "value": {
-            "id": "1790", "text": "where is my order", "from": {"id": "9911", "username": "dana.k"},
-            "media": {"id": "m-1", "media_product_type": "FEED"}}}]},
-        {**json.loads(json.dumps(MESSENGER))["entry"][0], "id": "17841"},
-    ]}  # fmt: skip
+    payload = {
+        "object": "instagram",
+        "entry": [
+            {
+                "id": "17841",
+                "time": 1741079700,
+                "changes": [
+                    {
+                        "field": "comments",
+                        "value": {
+                            "id": "1790",
+                            "text": "where is my order",
+                            "from": {"id": "9911", "username": "dana.k"},
+                            "media": {"id": "m-1", "media_product_type": "FEED"},
+                        },
+                    }
+                ],
+            },
+            {**json.loads(json.dumps(MESSENGER))["entry"][0], "id": "17841"},
+        ],
+    }
     messages = facebook.parse(_b(payload))
     assert [m.channel for m in messages] == [Channel.INSTAGRAM, Channel.INSTAGRAM]
     assert messages[0].sender.handle == "dana.k"
@@ -180,12 +283,21 @@ def test_instagram_comments_and_batches() -> None:
         facebook.parse(_b({"object": "user", "entry": []}))
 
 
-POST = {"post": {
-    "id": 8812, "username": "dana_k", "name": "Dana K",
-    "created_at": "2025-03-04T09:15:00.000Z", "updated_at": "2025-03-04T09:15:00.000Z",
-    "raw": "Sync fails after update", "post_number": 1, "topic_id": 1204,
-    "topic_title": "Sync broken", "user_id": 311, "topic_archetype": "regular",
-}}  # fmt: skip
+POST = {
+    "post": {
+        "id": 8812,
+        "username": "dana_k",
+        "name": "Dana K",
+        "created_at": "2025-03-04T09:15:00.000Z",
+        "updated_at": "2025-03-04T09:15:00.000Z",
+        "raw": "Sync fails after update",
+        "post_number": 1,
+        "topic_id": 1204,
+        "topic_title": "Sync broken",
+        "user_id": 311,
+        "topic_archetype": "regular",
+    }
+}
 
 
 def test_discourse_posts_pings_and_signature() -> None:
@@ -204,9 +316,17 @@ def test_discourse_posts_pings_and_signature() -> None:
 
 
 def test_the_generic_forum_format() -> None:
-    body = _b({"forum": "community.example.com", "post_id": "p1", "topic_id": "t1",
-               "user_id": "u1", "username": "dana", "text": "Help",
-               "created_at": "2025-03-04T09:15:00Z"})  # fmt: skip
+    body = _b(
+        {
+            "forum": "community.example.com",
+            "post_id": "p1",
+            "topic_id": "t1",
+            "user_id": "u1",
+            "username": "dana",
+            "text": "Help",
+            "created_at": "2025-03-04T09:15:00Z",
+        }
+    )
     [message] = discourse.parse_generic(body)
     assert message.sender.external_id == "community.example.com/u/u1"
     with pytest.raises(PayloadError):

@@ -37,9 +37,12 @@ async def test_a_failing_call_gets_its_error_and_the_others_run(
     batcher = ScriptBatcher(redis, SCRIPT)
     a, b = f"{keys.prefix}:a", f"{keys.prefix}:b"
     results = await asyncio.gather(
-        batcher([a], ["x"]), batcher([b], ["boom"]), batcher([a], ["none"]), batcher([a], ["y"]),
+        batcher([a], ["x"]),
+        batcher([b], ["boom"]),
+        batcher([a], ["none"]),
+        batcher([a], ["y"]),
         return_exceptions=True,
-    )  # fmt: skip
+    )
     assert results[0] == 1
     assert isinstance(results[1], ResponseError)
     assert "WRONGTYPE" in str(results[1])

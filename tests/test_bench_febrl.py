@@ -33,15 +33,25 @@ from service.settings import Settings
 NAN = math.nan
 
 ORIGINAL = {
-    "given_name": "lachlan", "surname": "berry", "street_number": "69",
-    "address_1": "giblin street", "address_2": "killarney", "suburb": "bittern",
-    "postcode": "4814", "state": "qld", "date_of_birth": "19990219", "soc_sec_id": "7364009",
-}  # fmt: skip
+    "given_name": "lachlan",
+    "surname": "berry",
+    "street_number": "69",
+    "address_1": "giblin street",
+    "address_2": "killarney",
+    "suburb": "bittern",
+    "postcode": "4814",
+    "state": "qld",
+    "date_of_birth": "19990219",
+    "soc_sec_id": "7364009",
+}
 # A duplicate as FEBRL corrupts them: a missing street number, an impossible date.
 DUPLICATE = {
-    **ORIGINAL, "given_name": "lachlan ", "street_number": NAN, "address_2": NAN,
+    **ORIGINAL,
+    "given_name": "lachlan ",
+    "street_number": NAN,
+    "address_2": NAN,
     "date_of_birth": "19991319",
-}  # fmt: skip
+}
 
 
 def test_original_of_reads_the_truth_from_the_record_id() -> None:
@@ -53,11 +63,21 @@ def test_original_of_reads_the_truth_from_the_record_id() -> None:
 def test_an_original_becomes_a_customer_with_an_australian_address() -> None:
     doc = customer_doc("rec-122-org", ORIGINAL)
     assert doc == {
-        "id": "rec-122-org", "given_name": "lachlan", "family_name": "berry",
+        "id": "rec-122-org",
+        "given_name": "lachlan",
+        "family_name": "berry",
         "date_of_birth": "19990219",
-        "addresses": [{"line1": "69 giblin street", "line2": "killarney", "city": "bittern",
-                       "region": "qld", "postcode": "4814", "country": "AU"}],
-    }  # fmt: skip
+        "addresses": [
+            {
+                "line1": "69 giblin street",
+                "line2": "killarney",
+                "city": "bittern",
+                "region": "qld",
+                "postcode": "4814",
+                "country": "AU",
+            }
+        ],
+    }
     assert "soc_sec_id" not in str(doc)
     # The service's own model takes it, the date normalised.
     customer = CustomerIn.model_validate({k: v for k, v in doc.items() if k != "id"})
@@ -69,9 +89,14 @@ def test_missing_values_are_left_out_and_a_bad_date_is_kept_as_a_data_issue() ->
     doc = customer_doc("rec-122-dup-0", DUPLICATE)
     assert doc["given_name"] == "lachlan"
     assert doc["addresses"] == [
-        {"line1": "giblin street", "city": "bittern", "region": "qld", "postcode": "4814",
-         "country": "AU"}
-    ]  # fmt: skip
+        {
+            "line1": "giblin street",
+            "city": "bittern",
+            "region": "qld",
+            "postcode": "4814",
+            "country": "AU",
+        }
+    ]
     customer = CustomerIn.model_validate({k: v for k, v in doc.items() if k != "id"})
     assert customer.date_of_birth == "19991319"
     assert [i.pointer for i in customer.data_issues] == ["/date_of_birth"]
@@ -86,10 +111,17 @@ def test_a_record_with_no_address_field_gets_no_address() -> None:
 def test_a_duplicate_becomes_a_resolve_query_the_service_accepts() -> None:
     query = query_of(DUPLICATE)
     assert query == {
-        "given_name": "lachlan", "family_name": "berry", "date_of_birth": "19991319",
-        "address": {"line1": "giblin street", "city": "bittern", "region": "qld",
-                    "postcode": "4814", "country": "AU"},
-    }  # fmt: skip
+        "given_name": "lachlan",
+        "family_name": "berry",
+        "date_of_birth": "19991319",
+        "address": {
+            "line1": "giblin street",
+            "city": "bittern",
+            "region": "qld",
+            "postcode": "4814",
+            "country": "AU",
+        },
+    }
     parsed = ResolveQuery.model_validate(query)
     assert parsed.address is not None
     assert parsed.address.country == "AU"
@@ -107,8 +139,11 @@ def test_a_query_is_resent_without_the_fields_a_422_names() -> None:
     resent = without(query, unreadable(problem))
     assert "date_of_birth" not in resent
     assert resent["address"] == {
-        "line1": "giblin street", "city": "bittern", "region": "qld", "country": "AU"
-    }  # fmt: skip
+        "line1": "giblin street",
+        "city": "bittern",
+        "region": "qld",
+        "country": "AU",
+    }
     assert resent["given_name"] == "lachlan"
     assert query["address"]["postcode"] == "4814"  # the first query is left as it was
 

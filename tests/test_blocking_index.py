@@ -58,14 +58,21 @@ async def test_a_value_shared_by_many_spills_and_still_finds_everyone(
     assert spilled, "twelve ids should not fit inline"
     for i in range(12):
         answer = await _resolve(
-            client, given_name=_GIVEN[i], family_name="Smith", date_of_birth="1980-01-01",
+            client,
+            given_name=_GIVEN[i],
+            family_name="Smith",
+            date_of_birth="1980-01-01",
             address={"postcode": "LS6 3AG"},
-        )  # fmt: skip
+        )
         assert answer["candidates"][0]["customer_id"] == f"smith-{i:02d}", answer
     ninth = await _resolve(
-        client, given_name="Ivo", family_name="Smith", date_of_birth="1980-01-01",
-        address={"postcode": "LS6 3AG"}, email="p8@example.com",
-    )  # fmt: skip
+        client,
+        given_name="Ivo",
+        family_name="Smith",
+        date_of_birth="1980-01-01",
+        address={"postcode": "LS6 3AG"},
+        email="p8@example.com",
+    )
     assert (ninth["status"], ninth["customer_id"]) == ("matched", "smith-08")
 
     for i in range(12):
@@ -80,9 +87,12 @@ async def test_a_common_value_over_the_cap_is_skipped_not_scored(
     for i in range(12):
         await _put(client, f"smith-{i:02d}", _smith(i))
     answer = await _resolve(
-        client, given_name="Zed", family_name="Smith", date_of_birth="1980-01-01",
+        client,
+        given_name="Zed",
+        family_name="Smith",
+        date_of_birth="1980-01-01",
         address={"postcode": "LS6 3AG"},
-    )  # fmt: skip
+    )
     assert (answer["status"], answer["candidates"]) == ("no_match", [])
     assert answer["skipped_keys"] >= 2
 
@@ -109,9 +119,16 @@ async def test_surname_counts_follow_puts_and_erasures(
 async def test_the_keyspace_holds_no_email_or_phone_in_clear(
     client: AppClient, redis: aioredis.Redis, keys: KeySchema
 ) -> None:
-    await _put(client, "C-1", {"given_name": "Dana", "family_name": "King",
-                               "emails": ["dana.king@example.com"],
-                               "phones": ["+44 7700 900123"]})  # fmt: skip
+    await _put(
+        client,
+        "C-1",
+        {
+            "given_name": "Dana",
+            "family_name": "King",
+            "emails": ["dana.king@example.com"],
+            "phones": ["+44 7700 900123"],
+        },
+    )
     names = [k async for k in redis.scan_iter(match=keys.everything())]
     assert not [k for k in names if "dana" in k.lower() or "7700900123" in k]
     for key in await _index_keys(redis, keys):
@@ -129,8 +146,13 @@ def test_index_lines_of_another_form_are_not_entries() -> None:
 async def test_candidates_are_scored_from_the_profile_stored_with_the_record(
     client: AppClient, redis: aioredis.Redis, keys: KeySchema
 ) -> None:
-    doc = {"given_name": "Dana", "family_name": "King", "emails": ["dana.king@example.com"],
-           "date_of_birth": "1984-05-03", "addresses": [{"postcode": "LS6 3AG"}]}  # fmt: skip
+    doc = {
+        "given_name": "Dana",
+        "family_name": "King",
+        "emails": ["dana.king@example.com"],
+        "date_of_birth": "1984-05-03",
+        "addresses": [{"postcode": "LS6 3AG"}],
+    }
     await _put(client, "C-1", doc)
     index = text_or_none(await redis.get(keys.customer_index("C-1")))
     assert index is not None
@@ -138,8 +160,11 @@ async def test_candidates_are_scored_from_the_profile_stored_with_the_record(
     stored = text_or_none(await redis.get(keys.customer("C-1")))
     assert stored is not None
     assert unpack(packed) == profile_of(read_stored(stored))
-    query = {"name": "Dana King", "email": "dana.king@example.com",
-             "address": {"postcode": "LS6 3AG"}}  # fmt: skip
+    query = {
+        "name": "Dana King",
+        "email": "dana.king@example.com",
+        "address": {"postcode": "LS6 3AG"},
+    }
     expected = await _resolve(client, **query)
     assert expected["status"] == "matched"
 

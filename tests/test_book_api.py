@@ -107,8 +107,11 @@ async def test_erasure_leaves_no_key_that_leads_to_the_customer(
     client: AppClient, redis: aioredis.Redis, keys: KeySchema
 ) -> None:
     await _put(client, "C-1", DANA)
-    await _put(client, "C-2", {"given_name": "Other", "identities": [
-        {"channel": "facebook", "external_id": "fb-2"}]})  # fmt: skip
+    await _put(
+        client,
+        "C-2",
+        {"given_name": "Other", "identities": [{"channel": "facebook", "external_id": "fb-2"}]},
+    )
     events = [
         {"type": "note", "at": "2026-01-01T00:00:00Z", "summary": "a"},
         {"type": "note", "at": "2026-01-02T00:00:00Z", "summary": "b"},
@@ -178,8 +181,13 @@ async def test_export_holds_everything(client: AppClient) -> None:
 
 
 def _event(i: int, **extra: Any) -> dict[str, Any]:
-    return {"id": f"e{i:03d}", "type": "interaction", "at": f"2026-01-{1 + i % 28:02d}T10:00:00Z",
-            "channel": "twitter" if i % 2 else "email", **extra}  # fmt: skip
+    return {
+        "id": f"e{i:03d}",
+        "type": "interaction",
+        "at": f"2026-01-{1 + i % 28:02d}T10:00:00Z",
+        "channel": "twitter" if i % 2 else "email",
+        **extra,
+    }
 
 
 async def test_history_pages_newest_first_without_gaps_or_repeats(client: AppClient) -> None:

@@ -67,12 +67,14 @@ async def test_import_outcome_does_not_depend_on_batch_size_or_runs(
     t1 = [{"channel": "twitter", "external_id": "t1"}]
     # A claims t1, A lets it go, B claims it; C-2 claims t2 before C-1 releases it.
     body = ndjson(
-        {"id": "A", "identities": t1}, {"id": "A"}, {"id": "B", "identities": t1},
+        {"id": "A", "identities": t1},
+        {"id": "A"},
+        {"id": "B", "identities": t1},
         {"id": "C-1", "identities": [{"channel": "twitter", "external_id": "t2"}]},
         {"id": "C-2", "identities": [{"channel": "twitter", "external_id": "t3"}]},
         {"id": "C-3", "identities": [{"channel": "twitter", "external_id": "t2"}]},
         {"id": "C-1"},
-    )  # fmt: skip
+    )
     states = []
     for batch_size in (1, 500):
         client = await make_client(import_batch_size=batch_size)

@@ -39,8 +39,11 @@ async def test_a_rep_confirming_a_suggestion_becomes_a_label(
 ) -> None:
     client: AppClient = await make_client(**ch.CHANNEL_SETTINGS)
     for cid, given in (("c-dana", "Dana"), ("c-dan", "Dan")):
-        doc: dict[str, Any] = {"given_name": given, "family_name": "King",
-                               "emails": [f"{given.lower()}@example.net"]}  # fmt: skip
+        doc: dict[str, Any] = {
+            "given_name": given,
+            "family_name": "King",
+            "emails": [f"{given.lower()}@example.net"],
+        }
         assert (await client.put(f"/v1/customers/{cid}", json=doc, headers=admin())).status == 201
     raw = ch.body(ch.tweet("901", "777", "@acme down again, dana@example.net", name="Dana King"))
     resp = await client.post("/webhooks/twitter", data=raw, headers=ch.twitter_headers(raw))

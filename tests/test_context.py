@@ -145,12 +145,16 @@ def test_repeat_contact_by_count_and_by_channels() -> None:
         ev("i1", "interaction", 1, case_id="A", channel="twitter", direction="inbound"),
     ]
     assert flags.repeat_contact(derive.open_cases(one_channel, TODAY), [], limits) == []
-    third = [*one_channel, ev("i2", "interaction", 2, case_id="A", channel="twitter",
-                               direction="inbound")]  # fmt: skip
+    third = [
+        *one_channel,
+        ev("i2", "interaction", 2, case_id="A", channel="twitter", direction="inbound"),
+    ]
     [by_count] = flags.repeat_contact(derive.open_cases(third, TODAY), [], limits)
     assert by_count.event_ids == ["o", "i1", "i2"]
-    two_channels = [*one_channel[:1], ev("e", "interaction", 1, case_id="A", channel="email",
-                                         direction="inbound")]  # fmt: skip
+    two_channels = [
+        *one_channel[:1],
+        ev("e", "interaction", 1, case_id="A", channel="email", direction="inbound"),
+    ]
     assert codes(flags.repeat_contact(derive.open_cases(two_channels, TODAY), [], limits)) == [
         "repeat_contact"
     ]
@@ -186,16 +190,22 @@ def test_card_lists_the_newest_interactions_first_and_sums_spend() -> None:
             "id": "C-1",
             "name": "Dana King",
             "accounts": [
-                {"number": "1", "products": [
-                    {"name": "Fibre", "monthly_price": "45.00"},
-                    {"name": "Mobile", "monthly_price": "18.50"},
-                    {"name": "Old", "monthly_price": "9.00", "status": "ended"},
-                ]},
-                {"number": "2", "status": "closed",
-                 "products": [{"name": "Gone", "monthly_price": "5"}]},
+                {
+                    "number": "1",
+                    "products": [
+                        {"name": "Fibre", "monthly_price": "45.00"},
+                        {"name": "Mobile", "monthly_price": "18.50"},
+                        {"name": "Old", "monthly_price": "9.00", "status": "ended"},
+                    ],
+                },
+                {
+                    "number": "2",
+                    "status": "closed",
+                    "products": [{"name": "Gone", "monthly_price": "5"}],
+                },
             ],
         }
-    )  # fmt: skip
+    )
     history = [ev(str(i), "interaction", i) for i in range(8)]
     card = build_card(customer, history, T0.date(), CardSettings(interactions=3))
     assert [e.id for e in card.last_interactions] == ["7", "6", "5"]
@@ -218,9 +228,14 @@ def test_card_carries_every_flag_for_a_busy_history() -> None:
     ]
     card = build_card(customer, history, TODAY)
     assert set(codes(card.flags)) == {
-        "open_complaint", "promise_due", "promise_overdue", "unapplied_credit",
-        "recent_commitment_increase", "repeat_contact", "billing_dispute",
-    }  # fmt: skip
+        "open_complaint",
+        "promise_due",
+        "promise_overdue",
+        "unapplied_credit",
+        "recent_commitment_increase",
+        "repeat_contact",
+        "billing_dispute",
+    }
 
 
 # -- realistic data: ties, case, system channels, broken promises, future dates ---------

@@ -20,9 +20,11 @@ from tests import channels as ch
 from tests.helpers import AppClient, MakeClient, admin
 
 DANA = {
-    "given_name": "Dana", "family_name": "King", "emails": ["dana@example.net"],
+    "given_name": "Dana",
+    "family_name": "King",
+    "emails": ["dana@example.net"],
     "identities": [{"channel": "twitter", "external_id": "555123", "handle": "dana_k"}],
-}  # fmt: skip
+}
 Drain = Callable[[], Any]
 
 
@@ -32,8 +34,9 @@ async def client(make_client: MakeClient) -> AppClient:
     resp = await client.put("/v1/customers/c-dana", json=DANA, headers=admin())
     assert resp.status == 201
     for rep, team in (("ana", "social"), ("ben", "social"), ("cy", "billing")):
-        resp = await client.put(f"/v1/reps/{rep}", json={"name": rep.title(), "team": team},
-                                headers=admin())  # fmt: skip
+        resp = await client.put(
+            f"/v1/reps/{rep}", json={"name": rep.title(), "team": team}, headers=admin()
+        )
         assert resp.status == 201, await resp.text()
     return client
 
@@ -42,8 +45,9 @@ async def client(make_client: MakeClient) -> AppClient:
 def drain(make_settings: Callable[..., Settings], redis: aioredis.Redis) -> Drain:
     async def run() -> None:
         settings = make_settings(**ch.CHANNEL_SETTINGS)
-        worker = build_worker(redis, settings, build_stores(redis, settings), names=None,
-                              metrics=None)  # fmt: skip
+        worker = build_worker(
+            redis, settings, build_stores(redis, settings), names=None, metrics=None
+        )
         await worker.setup()
         while await worker.run_once():
             pass
@@ -98,8 +102,11 @@ async def test_two_reps_racing_for_one_conversation_one_wins(
     late = await client.post(path, json={"rep": other}, headers=admin())
     assert late.status == 409
     # If-Match with a stale version is a conflict too.
-    stale = await client.post(f"/v1/conversations/{conv}/release", json={"rep": owner},
-                              headers={**admin(), "If-Match": f'"{version}"'})  # fmt: skip
+    stale = await client.post(
+        f"/v1/conversations/{conv}/release",
+        json={"rep": owner},
+        headers={**admin(), "If-Match": f'"{version}"'},
+    )
     assert stale.status == 409
 
 
@@ -110,22 +117,29 @@ async def test_only_the_owner_replies_and_a_reply_waits_on_the_customer(
     await drain()
     conv = await _conversation_of(client, message)
     await _post(client, f"/v1/conversations/{conv}/claim", {"rep": "ana"})
-    resp = await client.post(f"/v1/conversations/{conv}/replies",
-                             json={"rep": "ben", "text": "Hi!"}, headers=admin())  # fmt: skip
+    resp = await client.post(
+        f"/v1/conversations/{conv}/replies", json={"rep": "ben", "text": "Hi!"}, headers=admin()
+    )
     assert resp.status == 409
     problem = await resp.json()
     assert (problem["type"], problem["owner"]) == ("/problems/not-owner", "ana")
-    note = await client.post(f"/v1/conversations/{conv}/notes",
-                             json={"rep": "ben", "text": "psst"}, headers=admin())  # fmt: skip
+    note = await client.post(
+        f"/v1/conversations/{conv}/notes", json={"rep": "ben", "text": "psst"}, headers=admin()
+    )
     assert note.status == 409
-    done = await _post(client, f"/v1/conversations/{conv}/replies",
-                       {"rep": "ana", "text": "Sorry, refund on its way."}, 201)  # fmt: skip
+    done = await _post(
+        client,
+        f"/v1/conversations/{conv}/replies",
+        {"rep": "ana", "text": "Sorry, refund on its way."},
+        201,
+    )
     assert done["conversation"]["status"] == "waiting_on_customer"
     history = await (await client.get("/v1/customers/c-dana/history", headers=admin())).json()
     outbound = [e for e in history["events"] if e.get("direction") == "outbound"]
     assert [e["summary"] for e in outbound] == ["Sorry, refund on its way."]
-    unknown = await client.post(f"/v1/conversations/{conv}/notes",
-                                json={"rep": "nobody", "text": "x"}, headers=admin())  # fmt: skip
+    unknown = await client.post(
+        f"/v1/conversations/{conv}/notes", json={"rep": "nobody", "text": "x"}, headers=admin()
+    )
     assert unknown.status == 422
 
 
@@ -170,8 +184,11 @@ async def test_a_shift_end_hands_fifty_conversations_over_with_the_note(
     await _post(client, "/v1/reps/ana/shift/start", {})
     for conv in conversations:
         await _post(client, f"/v1/conversations/{conv}/claim", {"rep": "ana"})
-    ended = await _post(client, "/v1/reps/ana/shift/end",
-                        {"handoff_to": "ben", "note": "All waiting on engineering."})  # fmt: skip
+    ended = await _post(
+        client,
+        "/v1/reps/ana/shift/end",
+        {"handoff_to": "ben", "note": "All waiting on engineering."},
+    )
     assert sorted(ended["handed_off"]) == sorted(conversations)
     ben = await (await client.get("/v1/reps/ben", headers=admin())).json()
     assert sorted(ben["conversations"]) == sorted(conversations)
@@ -183,8 +200,10 @@ async def test_a_shift_end_hands_fifty_conversations_over_with_the_note(
         assert detail["owner"] == "ben"
         [handoff] = [e for e in detail["log"] if e["type"] == "handed_off"]
         assert (handoff["by"], handoff["to"], handoff["text"]) == (
-            "ana", "ben", "All waiting on engineering."
-        )  # fmt: skip
+            "ana",
+            "ben",
+            "All waiting on engineering.",
+        )
     # To a team: the conversations wait in that team's queue, owned by nobody.
     ended = await _post(client, "/v1/reps/ben/shift/end", {"handoff_to": "team:billing"})
     assert len(ended["handed_off"]) == 50
@@ -229,13 +248,19 @@ async def test_the_brief_shows_notes_and_what_was_said_on_another_channel(
     await drain()
     conv = await _conversation_of(client, first)
     await _post(client, f"/v1/conversations/{conv}/claim", {"rep": "ana"})
-    await _post(client, f"/v1/conversations/{conv}/notes",
-                {"rep": "ana", "text": "Checked: duplicate charge."}, 201)  # fmt: skip
-    await _post(client, f"/v1/conversations/{conv}/replies",
-                {"rep": "ana", "text": "Looking into it."}, 201)  # fmt: skip
+    await _post(
+        client,
+        f"/v1/conversations/{conv}/notes",
+        {"rep": "ana", "text": "Checked: duplicate charge."},
+        201,
+    )
+    await _post(
+        client, f"/v1/conversations/{conv}/replies", {"rep": "ana", "text": "Looking into it."}, 201
+    )
     mail = ch.raw_mail("dana@example.net", "Also, the router light is red.")
-    resp = await client.post("/webhooks/email/raw", data=mail,
-                             headers={**admin(), "Content-Type": "message/rfc822"})  # fmt: skip
+    resp = await client.post(
+        "/webhooks/email/raw", data=mail, headers={**admin(), "Content-Type": "message/rfc822"}
+    )
     assert resp.status == 200
     await drain()
     brief = await (await client.get(f"/v1/conversations/{conv}/brief", headers=admin())).json()
@@ -281,13 +306,17 @@ async def test_priority_sets_the_sla_and_the_queue_order(client: AppClient, drai
     calm, urgent = [await _conversation_of(client, m) for m in (first, second)]
     queue = await (await client.get("/v1/queue", params={"team": "social"}, headers=admin())).json()
     assert sorted(c["id"] for c in queue["conversations"]) == sorted([calm, urgent])
-    answer = await _post(client, f"/v1/conversations/{urgent}/priority",
-                         {"rep": "ana", "priority": "urgent"})  # fmt: skip
+    answer = await _post(
+        client, f"/v1/conversations/{urgent}/priority", {"rep": "ana", "priority": "urgent"}
+    )
     assert answer["priority"] == "urgent"
     queue = await (await client.get("/v1/queue", params={"team": "social"}, headers=admin())).json()
     assert [c["id"] for c in queue["conversations"]] == [urgent, calm]
     due = {c["id"]: c["sla_due"] for c in queue["conversations"]}
     assert due[urgent] < due[calm]
-    bad = await client.post(f"/v1/conversations/{urgent}/priority",
-                            json={"rep": "ana", "priority": "asap"}, headers=admin())  # fmt: skip
+    bad = await client.post(
+        f"/v1/conversations/{urgent}/priority",
+        json={"rep": "ana", "priority": "asap"},
+        headers=admin(),
+    )
     assert bad.status == 422

@@ -67,13 +67,32 @@ async def test_an_identity_is_never_taken_from_another_customer(client: AppClien
 async def test_lookup_resolves_a_linked_identity_with_context(client: AppClient) -> None:
     await client.put("/v1/customers/C-1", json=DANA, headers=admin())
     events = [
-        {"id": "e1", "type": "case_opened", "at": "2026-01-01T10:00:00Z", "case_id": "K1",
-         "category": "complaint", "summary": "Drops every evening"},
-        {"id": "e2", "type": "promise", "at": "2026-01-01T10:05:00Z", "summary": "Waive $300 fee",
-         "amount": "300.00", "due": "2026-01-15", "by": "Sam"},
-        {"id": "e3", "type": "interaction", "at": "2026-01-02T09:00:00Z", "channel": "twitter",
-         "direction": "inbound", "summary": "Again down"},
-    ]  # fmt: skip
+        {
+            "id": "e1",
+            "type": "case_opened",
+            "at": "2026-01-01T10:00:00Z",
+            "case_id": "K1",
+            "category": "complaint",
+            "summary": "Drops every evening",
+        },
+        {
+            "id": "e2",
+            "type": "promise",
+            "at": "2026-01-01T10:05:00Z",
+            "summary": "Waive $300 fee",
+            "amount": "300.00",
+            "due": "2026-01-15",
+            "by": "Sam",
+        },
+        {
+            "id": "e3",
+            "type": "interaction",
+            "at": "2026-01-02T09:00:00Z",
+            "channel": "twitter",
+            "direction": "inbound",
+            "summary": "Again down",
+        },
+    ]
     posted = await client.post("/v1/customers/C-1/events", json=events, headers=admin())
     assert (await posted.json()) == {"received": 3, "added": 3}
 
@@ -82,8 +101,10 @@ async def test_lookup_resolves_a_linked_identity_with_context(client: AppClient)
     body = await resp.json()
     resolution = body["resolution"]
     assert (resolution["status"], resolution["method"], resolution["customer_id"]) == (
-        "matched", "linked_identity", "C-1",
-    )  # fmt: skip
+        "matched",
+        "linked_identity",
+        "C-1",
+    )
     card = body["context"]
     assert card["name"] == "Dana King"
     assert [p["name"] for p in card["active_products"]] == ["Fibre 500"]

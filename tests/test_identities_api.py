@@ -46,13 +46,17 @@ async def test_a_link_resolves_the_sender_and_keeps_its_history(client: AppClien
     assert state["link"]["actor"] == "bootstrap"
     [change] = state["history"]
     assert (change["action"], change["customer_id"], change["reason"]) == (
-        "linked", "C-1", "asked for DOB"
-    )  # fmt: skip
+        "linked",
+        "C-1",
+        "asked for DOB",
+    )
 
     answer = await _resolve(client, channel="twitter", external_id="1234567")
     assert (answer["status"], answer["method"], answer["customer_id"]) == (
-        "matched", "linked_identity", "C-1"
-    )  # fmt: skip
+        "matched",
+        "linked_identity",
+        "C-1",
+    )
     again = await _link(client, TWITTER, "C-1", status=200)  # idempotent
     assert len(again["history"]) == 1
     read = await client.get(TWITTER, headers=admin())
@@ -81,9 +85,10 @@ async def test_an_unlink_restores_the_state_before_the_link(
     def lasting(state: dict[str, Any]) -> dict[str, Any]:
         # Everything but the records of what happened (history, audit).
         return {
-            k: v for k, v in state.items()
+            k: v
+            for k, v in state.items()
             if not any(part in k for part in (":idh:", ":audit", ":aud", ":idx"))
-        }  # fmt: skip
+        }
 
     before = lasting(await snapshot(redis, keys))
     await _link(client, TWITTER, "C-1")
@@ -111,9 +116,10 @@ async def test_bad_link_requests_get_problems(client: AppClient) -> None:
         assert resp.status == 422, body
         assert resp.content_type == PROBLEM
     resp = await client.put(
-        "/v1/identities/myspace/1", json={"customer_id": "C-1", "method": "imported"},
+        "/v1/identities/myspace/1",
+        json={"customer_id": "C-1", "method": "imported"},
         headers=admin(),
-    )  # fmt: skip
+    )
     assert resp.status == 404
     await _link(client, TWITTER, "C-1")
     no_reason = await client.delete(TWITTER, headers=admin())
@@ -128,8 +134,11 @@ async def test_links_from_the_customer_record_are_changed_in_the_record(
     identity = {"channel": "twitter", "external_id": "1234567"}
     await _put(client, "C-1", {"given_name": "Dana", "identities": [identity]})
     state = await (await client.get(TWITTER, headers=admin())).json()
-    assert state["link"] == {"customer_id": "C-1", "source": "customer_record",
-                             "method": "imported"}  # fmt: skip
+    assert state["link"] == {
+        "customer_id": "C-1",
+        "source": "customer_record",
+        "method": "imported",
+    }
     await _link(client, TWITTER, "C-1", status=200)
     refused = await _unlink(client, TWITTER, status=409)
     assert refused["type"].endswith("/identity-from-record")
@@ -151,17 +160,30 @@ async def test_a_reps_link_outlives_a_reimport_of_the_record(client: AppClient) 
 
 async def test_a_rejected_candidate_is_not_suggested_again(client: AppClient) -> None:
     for cid, given in (("C-1", "Dana"), ("C-2", "Dana")):
-        await _put(client, cid, {"given_name": given, "family_name": "King",
-                                 "date_of_birth": "1984-05-03",
-                                 "addresses": [{"postcode": "LS6 3AG"}]})  # fmt: skip
-    sender = {"channel": "twitter", "external_id": "1234567", "name": "Dana King",
-              "date_of_birth": "1984-05-03", "address": {"postcode": "LS6 3AG"}}  # fmt: skip
+        await _put(
+            client,
+            cid,
+            {
+                "given_name": given,
+                "family_name": "King",
+                "date_of_birth": "1984-05-03",
+                "addresses": [{"postcode": "LS6 3AG"}],
+            },
+        )
+    sender = {
+        "channel": "twitter",
+        "external_id": "1234567",
+        "name": "Dana King",
+        "date_of_birth": "1984-05-03",
+        "address": {"postcode": "LS6 3AG"},
+    }
     first = await _resolve(client, **sender)
     assert {c["customer_id"] for c in first["candidates"]} == {"C-1", "C-2"}
 
     path = TWITTER + "/rejections"
-    resp = await client.post(path, json={"customer_id": "C-2", "reason": "other Dana"},
-                             headers=admin())  # fmt: skip
+    resp = await client.post(
+        path, json={"customer_id": "C-2", "reason": "other Dana"}, headers=admin()
+    )
     assert resp.status == 201
     assert (await resp.json())["rejected"] == ["C-2"]
     second = await _resolve(client, **sender)
@@ -180,8 +202,7 @@ async def test_a_rejected_candidate_is_not_suggested_again(client: AppClient) ->
 
 async def test_a_rep_key_may_link_but_not_without_a_token(client: AppClient) -> None:
     await _put(client, "C-1", {"given_name": "Dana"})
-    resp = await client.post("/v1/keys", json={"name": "desk", "scopes": ["rep"]},
-                             headers=admin())  # fmt: skip
+    resp = await client.post("/v1/keys", json={"name": "desk", "scopes": ["rep"]}, headers=admin())
     token = (await resp.json())["token"]
     body = {"customer_id": "C-1", "method": "rep_confirmed"}
     assert (await client.put(TWITTER, json=body)).status == 401
@@ -199,8 +220,9 @@ async def test_erasure_leaves_no_link_rejection_or_history_naming_the_customer(
     await _unlink(client, TWITTER)
     await _link(client, TWITTER, "C-2")
     await _link(client, "/v1/identities/email/dana@example.com", "C-1")
-    resp = await client.post("/v1/identities/facebook/99/rejections",
-                             json={"customer_id": "C-1"}, headers=admin())  # fmt: skip
+    resp = await client.post(
+        "/v1/identities/facebook/99/rejections", json={"customer_id": "C-1"}, headers=admin()
+    )
     assert resp.status == 201
 
     assert (await client.delete("/v1/customers/C-1", headers=admin())).status == 200
@@ -221,13 +243,19 @@ async def test_a_ruled_out_customer_is_not_matched_even_on_strong_evidence(
     client: AppClient,
 ) -> None:
     # The family shares an address: the rep knows this sender is not the account holder.
-    await _put(client, "C-1", {"given_name": "Mary", "family_name": "King",
-                               "emails": ["kings@example.com"]})  # fmt: skip
-    sender = {"channel": "twitter", "external_id": "1234567", "name": "Mary King",
-              "email": "kings@example.com"}  # fmt: skip
+    await _put(
+        client,
+        "C-1",
+        {"given_name": "Mary", "family_name": "King", "emails": ["kings@example.com"]},
+    )
+    sender = {
+        "channel": "twitter",
+        "external_id": "1234567",
+        "name": "Mary King",
+        "email": "kings@example.com",
+    }
     assert (await _resolve(client, **sender))["status"] == "matched"
-    resp = await client.post(TWITTER + "/rejections", json={"customer_id": "C-1"},
-                             headers=admin())  # fmt: skip
+    resp = await client.post(TWITTER + "/rejections", json={"customer_id": "C-1"}, headers=admin())
     assert resp.status == 201
     answer = await _resolve(client, **sender)
     assert (answer["status"], answer["candidates"]) == ("no_match", [])

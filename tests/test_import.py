@@ -29,8 +29,12 @@ def ndjson(*docs: Any) -> bytes:
 
 
 BOOK = ndjson(
-    {"id": "C-1", "given_name": "Dana", "phones": ["07700 900123"],
-     "identities": [{"channel": "twitter", "external_id": "t1"}]},
+    {
+        "id": "C-1",
+        "given_name": "Dana",
+        "phones": ["07700 900123"],
+        "identities": [{"channel": "twitter", "external_id": "t1"}],
+    },
     {"id": "C-2", "given_name": "Bob", "date_of_birth": "1990-13-45"},
     b"{not json",
     {"id": "C-3", "nickname": "x"},
@@ -38,7 +42,7 @@ BOOK = ndjson(
     {"id": "C-4", "phones": ["garbage"]},
     {"id": "C-5", "identities": [{"channel": "twitter", "external_id": "t1"}]},
     {"given_name": "no id"},
-)  # fmt: skip
+)
 
 
 async def snapshot_value(redis: aioredis.Redis, key: str) -> Any:
@@ -202,8 +206,12 @@ def _cli(redis_url: str, key_prefix: str, *args: str, stdin: bytes | None = None
     env = {**os.environ, "SOCIALID_REDIS_URL": redis_url, "SOCIALID_KEY_PREFIX": key_prefix}
     return subprocess.run(
         [sys.executable, "-m", "service", "import", *args],
-        env=env, input=stdin, capture_output=True, timeout=120, check=False,
-    )  # fmt: skip
+        env=env,
+        input=stdin,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
 
 
 CSV = (

@@ -14,13 +14,15 @@ from tests import channels as ch
 from tests.helpers import AppClient, MakeClient, admin
 
 DANA = {
-    "given_name": "Dana", "family_name": "King", "emails": ["dana@example.net"],
+    "given_name": "Dana",
+    "family_name": "King",
+    "emails": ["dana@example.net"],
     "identities": [
         {"channel": "twitter", "external_id": "555123", "handle": "dana_k"},
         {"channel": "facebook", "external_id": "7700112233"},
         {"channel": "forum", "external_id": "https://forum.example.com/u/311"},
     ],
-}  # fmt: skip
+}
 
 
 async def _accepted(resp: Any) -> str:

@@ -11,12 +11,20 @@ from tests.helpers import MakeClient, admin
 from tests.test_ingest_e2e import _accepted, _processed
 
 FAMILY: dict[str, dict[str, Any]] = {
-    "c-john": {"given_name": "John", "family_name": "Smith", "accounts": [{"number": "31052228"}],
-               "household": {"id": "H-S", "role": "holder"}},
-    "c-zoe": {"given_name": "Zoe", "family_name": "Smith", "accounts": [{"number": "31052228"}],
-              "household": {"id": "H-S", "role": "member"}},
+    "c-john": {
+        "given_name": "John",
+        "family_name": "Smith",
+        "accounts": [{"number": "31052228"}],
+        "household": {"id": "H-S", "role": "holder"},
+    },
+    "c-zoe": {
+        "given_name": "Zoe",
+        "family_name": "Smith",
+        "accounts": [{"number": "31052228"}],
+        "household": {"id": "H-S", "role": "member"},
+    },
     "c-rachel": {"given_name": "Rachel", "family_name": "Kowalski"},
-}  # fmt: skip
+}
 
 
 async def test_a_name_in_the_text_and_a_name_alone_reach_the_customer(
@@ -29,24 +37,30 @@ async def test_a_name_in_the_text_and_a_name_alone_reach_the_customer(
     text = "Hi, Zoe Smith here, account 31052228. My bill doubled"
     raw = ch.body(ch.messenger("m_zoe1", "880001", text))
     zoe = await _processed(
-        client, await _accepted(await client.post("/webhooks/facebook", data=raw,
-                                                  headers=ch.facebook_headers(raw)))
-    )  # fmt: skip
+        client,
+        await _accepted(
+            await client.post("/webhooks/facebook", data=raw, headers=ch.facebook_headers(raw))
+        ),
+    )
     assert (zoe["resolution"]["status"], zoe["resolution"]["customer_id"]) == ("matched", "c-zoe")
     assert [(m["kind"], m["value"]) for m in zoe["mentions"]] == [("account_number", "31052228")]
 
     raw = ch.body(ch.feed_comment("9001_77", "880002", "Rachel Kowalski", "still no engineer"))
     rachel = await _processed(
-        client, await _accepted(await client.post("/webhooks/facebook", data=raw,
-                                                  headers=ch.facebook_headers(raw)))
-    )  # fmt: skip
+        client,
+        await _accepted(
+            await client.post("/webhooks/facebook", data=raw, headers=ch.facebook_headers(raw))
+        ),
+    )
     assert rachel["resolution"]["status"] == "ambiguous"
     assert rachel["resolution"]["candidates"][0]["customer_id"] == "c-rachel"
 
     raw = ch.body(ch.messenger("m_x1", "880003", "my account is 99999999, help"))
     stranger = await _processed(
-        client, await _accepted(await client.post("/webhooks/facebook", data=raw,
-                                                  headers=ch.facebook_headers(raw)))
-    )  # fmt: skip
+        client,
+        await _accepted(
+            await client.post("/webhooks/facebook", data=raw, headers=ch.facebook_headers(raw))
+        ),
+    )
     assert stranger["resolution"]["status"] == "no_match"
     assert stranger["mentions"] == []

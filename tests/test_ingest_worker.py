@@ -27,10 +27,12 @@ from tests.helpers import AppClient, MakeClient, admin
 
 MakeWorker = Callable[..., Worker]
 DANA = {
-    "given_name": "Dana", "family_name": "King", "emails": ["dana@example.net"],
+    "given_name": "Dana",
+    "family_name": "King",
+    "emails": ["dana@example.net"],
     "accounts": [{"number": "55-1234-88", "status": "active"}],
     "identities": [{"channel": "twitter", "external_id": "555123", "handle": "dana_k"}],
-}  # fmt: skip
+}
 
 
 @pytest.fixture
@@ -81,7 +83,7 @@ async def test_a_linked_sender_lands_in_history_and_replies_share_a_conversation
     [first] = await _post_twitter(client, ch.tweet("1001", "555123", "@acme router down"))
     [reply] = await _post_twitter(
         client, ch.tweet("1002", "555123", "@acme still down", reply_to="1001", at_ms=1741079800000)
-    )  # fmt: skip
+    )
     [stranger] = await _post_twitter(
         client, ch.tweet("1003", "999", "@acme hello", name="Sam Ray", handle="samray")
     )
@@ -116,9 +118,15 @@ async def test_an_account_number_in_the_text_resolves_an_unknown_sender(
     client: AppClient, make_worker: MakeWorker
 ) -> None:
     [mid] = await _post_twitter(
-        client, ch.tweet("2001", "777", "@acme Dana King here, account 55-1234-88 is wrong",
-                         name="Dana King", handle="dk84")
-    )  # fmt: skip
+        client,
+        ch.tweet(
+            "2001",
+            "777",
+            "@acme Dana King here, account 55-1234-88 is wrong",
+            name="Dana King",
+            handle="dk84",
+        ),
+    )
     await drain(make_worker())
     stored = await _message(client, mid)
     assert stored["resolution"]["status"] == "matched"

@@ -18,9 +18,11 @@ from tests.helpers import AppClient, MakeClient, admin
 
 SECRET = "lookup-signing-secret"
 DANA = {
-    "given_name": "Dana", "family_name": "King", "emails": ["dana@example.net"],
+    "given_name": "Dana",
+    "family_name": "King",
+    "emails": ["dana@example.net"],
     "identities": [{"channel": "twitter", "external_id": "555123", "handle": "dana_k"}],
-}  # fmt: skip
+}
 LOOKUP = {"channel": "twitter", "sender": {"external_id": "555123"}, "text": "still down"}
 
 

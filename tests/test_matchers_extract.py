@@ -24,8 +24,13 @@ def test_finds_every_kind_with_its_position() -> None:
         ("case_number", "K-9912"),
     ]
     assert [TWEET[f.start : f.end] for f in found] == [
-        "4411", "55-1234-88", "Dana.King@Example.com", "07911 123456", "LS6 3AG", "K-9912",
-    ]  # fmt: skip
+        "4411",
+        "55-1234-88",
+        "Dana.King@Example.com",
+        "07911 123456",
+        "LS6 3AG",
+        "K-9912",
+    ]
 
 
 def test_digits_inside_an_account_number_are_not_also_a_phone() -> None:
@@ -43,8 +48,9 @@ def test_account_pattern_and_check_digit_are_settings() -> None:
     text = "acct 4539578763621486 and 4539578763621487"
     pattern = r"\b\d{16}\b"
     assert [f.value for f in extract(text, account_pattern=pattern)] == [
-        "4539578763621486", "4539578763621487",
-    ]  # fmt: skip
+        "4539578763621486",
+        "4539578763621487",
+    ]
     assert [f.value for f in extract(text, account_pattern=pattern, check_digit="luhn")] == [
         "4539578763621486"
     ]

@@ -97,19 +97,34 @@ def test_a_check_digit_applies_to_cued_numbers_too() -> None:
 
 @pytest.mark.parametrize(
     ("country", "expected"),
-    [("AU", "AU"), ("Australia", "AU"), ("AUS", "AU"), ("UK", "GB"), ("England", "GB"),
-     ("Deutschland", "DE"), (None, "GB"), ("", "GB"), ("Narnia", "ZZ")],
-)  # fmt: skip
+    [
+        ("AU", "AU"),
+        ("Australia", "AU"),
+        ("AUS", "AU"),
+        ("UK", "GB"),
+        ("England", "GB"),
+        ("Deutschland", "DE"),
+        (None, "GB"),
+        ("", "GB"),
+        ("Narnia", "ZZ"),
+    ],
+)
 def test_a_country_is_read_as_people_write_it(country: str | None, expected: str) -> None:
     assert region_of(country, "GB") == expected
 
 
 @pytest.mark.parametrize(
     ("raw", "region", "expected"),
-    [("2617", "AU", "2617"), ("2617", "GB", "2617"), ("ls63ag", "GB", "LS6 3AG"),
-     ("D02 X285", "IE", "D02X285"), ("10115", "ZZ", "10115"), ("not a code", "GB", None),
-     ("??", "AU", None)],
-)  # fmt: skip
+    [
+        ("2617", "AU", "2617"),
+        ("2617", "GB", "2617"),
+        ("ls63ag", "GB", "LS6 3AG"),
+        ("D02 X285", "IE", "D02X285"),
+        ("10115", "ZZ", "10115"),
+        ("not a code", "GB", None),
+        ("??", "AU", None),
+    ],
+)
 def test_any_countrys_postcode_is_read(raw: str, region: str, expected: str | None) -> None:
     assert read_postcode(raw, region) == expected
 
@@ -121,18 +136,28 @@ def test_a_street_is_compared_with_its_type_abbreviated() -> None:
 
 @pytest.mark.parametrize(
     ("location", "town"),
-    [("Leeds, UK", "Leeds"), ("Belconnen ACT, Australia", "Belconnen ACT"),
-     ("Newcastle upon Tyne", "Newcastle upon Tyne"), ("🌍 everywhere", None),
-     ("she/her", None), ("https://example.org", None), ("LS6 3AG", None), (None, None)],
-)  # fmt: skip
+    [
+        ("Leeds, UK", "Leeds"),
+        ("Belconnen ACT, Australia", "Belconnen ACT"),
+        ("Newcastle upon Tyne", "Newcastle upon Tyne"),
+        ("🌍 everywhere", None),
+        ("she/her", None),
+        ("https://example.org", None),
+        ("LS6 3AG", None),
+        (None, None),
+    ],
+)
 def test_a_profile_location_gives_its_town(location: str | None, town: str | None) -> None:
     assert town_of_location(location) == town
 
 
 def test_a_slip_in_a_given_name_is_a_typo_another_real_name_is_not() -> None:
     def level(a: str, b: str) -> str:
-        [given] = [o.level for o in compare(build_profile(given=a), build_profile(given=b))
-                   if o.field == "given_name"]  # fmt: skip
+        [given] = [
+            o.level
+            for o in compare(build_profile(given=a), build_profile(given=b))
+            if o.field == "given_name"
+        ]
         return given
 
     assert level("Emiily", "Emily") == "typo"
@@ -150,10 +175,16 @@ def test_every_kind_of_blocking_entry_has_its_rank() -> None:
     from service.book.indexing import blocking_keys
 
     full = build_profile(
-        given="Dana", family="King-Lee", emails=["d@example.org"], phones=["07911 123456"],
-        date_of_birth="1984-05-03", places=[Place("LS6 3AG", "GB", "Leeds", "14 Cardigan Rd")],
-        accounts=["55123488"], handles=["@dana_k"], household="H-1",
-    )  # fmt: skip
+        given="Dana",
+        family="King-Lee",
+        emails=["d@example.org"],
+        phones=["07911 123456"],
+        date_of_birth="1984-05-03",
+        places=[Place("LS6 3AG", "GB", "Leeds", "14 Cardigan Rd")],
+        accounts=["55123488"],
+        handles=["@dana_k"],
+        household="H-1",
+    )
     kinds = {index_kind(e) for e in blocking_keys(full, query=True)}
     assert {"em", "ph", "ac", "hd", "dob", "pc", "st", "nf", "nt", "nm", "gt", "gd", "gx"} <= kinds
     ranks = [index_rank(f"{kind}:x") for kind in kinds]

@@ -14,9 +14,14 @@ from matchers.places import Place
 from matchers.profile import Profile, build_profile, pack, unpack
 
 DANA = build_profile(
-    given="Dana", family="King", emails=["dana.king@gmail.com"], phones=["07911 123456"],
-    date_of_birth="1984-05-03", places=[Place("LS6 3AG")], accounts=["55-1234-88"],
-)  # fmt: skip
+    given="Dana",
+    family="King",
+    emails=["dana.king@gmail.com"],
+    phones=["07911 123456"],
+    date_of_birth="1984-05-03",
+    places=[Place("LS6 3AG")],
+    accounts=["55-1234-88"],
+)
 
 
 def levels(query: Profile, record: Profile = DANA) -> dict[str, str]:
@@ -174,9 +179,11 @@ def test_a_name_stands_out_by_its_share_of_the_candidates_not_its_probability() 
     assert alone.share > 0.5
     # Among namesakes the share is divided; someone who agrees on less gets less.
     ranked = _ranked(
-        build_profile(name="Dana King"), build_profile(name="Dana King"),
-        build_profile(name="Dana Kingsley"), book_size=1_000,
-    )  # fmt: skip
+        build_profile(name="Dana King"),
+        build_profile(name="Dana King"),
+        build_profile(name="Dana Kingsley"),
+        book_size=1_000,
+    )
     shares = [s.share for _, s in ranked]
     assert shares[0] == shares[1] > shares[2]
     assert sum(shares) < 1  # "not a customer" keeps its part
@@ -209,10 +216,15 @@ def test_the_same_handle_elsewhere_is_evidence_but_not_strong() -> None:
 
 def test_a_packed_profile_reads_back_equal() -> None:
     full = build_profile(
-        name="Dr Dana K. King", emails=["Dana.King+x@gmail.com"], phones=["07911 123456"],
-        date_of_birth="1984-05-03", places=[Place("LS6 3AG")], accounts=["55-1234-88"],
-        handles=["@dana_king84"], mentioned=[("account_number", "55-1234-88")],
-    )  # fmt: skip
+        name="Dr Dana K. King",
+        emails=["Dana.King+x@gmail.com"],
+        phones=["07911 123456"],
+        date_of_birth="1984-05-03",
+        places=[Place("LS6 3AG")],
+        accounts=["55-1234-88"],
+        handles=["@dana_king84"],
+        mentioned=[("account_number", "55-1234-88")],
+    )
     for profile in (full, Profile()):
         line = pack(profile)
         assert "\n" not in line
@@ -226,11 +238,17 @@ def test_a_profile_packed_otherwise_or_damaged_is_not_read(line: str) -> None:
 
 
 def test_comparing_many_against_one_query_agrees_with_compare() -> None:
-    records = [DANA, build_profile(given="Dan", family="Kingston", places=[Place("LS6 1AA")]),
-               build_profile(handles=["dana_k"]), Profile()]  # fmt: skip
-    for query in (build_profile(name="Dana King", places=[Place("LS6 3AG")]),
-                  build_profile(handles=["@dana_k"], mentioned=[("account_number", "55123488")]),
-                  Profile()):  # fmt: skip
+    records = [
+        DANA,
+        build_profile(given="Dan", family="Kingston", places=[Place("LS6 1AA")]),
+        build_profile(handles=["dana_k"]),
+        Profile(),
+    ]
+    for query in (
+        build_profile(name="Dana King", places=[Place("LS6 3AG")]),
+        build_profile(handles=["@dana_k"], mentioned=[("account_number", "55123488")]),
+        Profile(),
+    ):
         against = comparer(query)
         for record in records:
             assert against(record) == compare(query, record)

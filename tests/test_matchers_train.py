@@ -59,8 +59,11 @@ def test_a_fit_estimates_u_and_the_m_of_plausible_sessions() -> None:
     blocked = patterns(_draw(rng, 0 if rng.random() < 0.005 else 1) for _ in range(200_000))
     params, report = fit(random_pairs, blocked, _start(), "fitted-1")
     used = {s.blocked_on: s.used for s in report.sessions}
-    assert used == {"family_name/exact": True, "date_of_birth/exact": False,
-                    "postcode/exact": False}  # fmt: skip
+    assert used == {
+        "family_name/exact": True,
+        "date_of_birth/exact": False,
+        "postcode/exact": False,
+    }
     for field, levels in _TRUE.items():
         for level, (m, u) in levels.items():
             got = params.levels[field][level]

@@ -53,8 +53,11 @@ class Service:
         )
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "service", "serve"],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        )  # fmt: skip
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             assert self.proc.poll() is None, self.proc.communicate()[1]
@@ -127,8 +130,13 @@ def test_a_killed_service_leaves_no_store_process_behind(tmp_path: Path) -> None
 def test_demo_resolves_every_sample_message(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "service", "demo"],
-        env=_env(), capture_output=True, text=True, timeout=120, check=False, cwd=tmp_path,
-    )  # fmt: skip
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
     messages = json.loads(
         Path(__file__).parents[1].joinpath("service/sample/messages.json").read_text()
@@ -146,9 +154,14 @@ def test_demo_resolves_every_sample_message(tmp_path: Path) -> None:
     assert "open case CASE-881" in result.stdout
     # The sample book is built so that every flag fires at least once.
     for code in (
-        "open_complaint", "promise_due", "promise_overdue", "unapplied_credit",
-        "recent_commitment_increase", "repeat_contact", "billing_dispute",
-    ):  # fmt: skip
+        "open_complaint",
+        "promise_due",
+        "promise_overdue",
+        "unapplied_credit",
+        "recent_commitment_increase",
+        "repeat_contact",
+        "billing_dispute",
+    ):
         assert f"[{code}]" in result.stdout, code
     assert f"{len(messages)} of {len(messages)} messages resolved" in result.stdout
     # The demo keeps its store in a temporary directory, not in the working directory.
@@ -159,8 +172,11 @@ def test_bad_configuration_stops_start_up_with_one_line(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "service", "serve"],
         env=_env(SOCIALID_PORT="eighty", SOCIALID_DATA_DIR=str(tmp_path)),
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 2
     assert result.stderr.strip().count("\n") == 0
     assert "SOCIALID_PORT" in result.stderr
@@ -169,6 +185,9 @@ def test_bad_configuration_stops_start_up_with_one_line(tmp_path: Path) -> None:
 def test_version() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "service", "version"],
-        capture_output=True, text=True, timeout=60, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     assert result.stdout.startswith("socialid ")

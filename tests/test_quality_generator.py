@@ -20,7 +20,8 @@ from service.bench import quality_queries
 from service.bench.commands import bench_quality
 from service.bench.quality import BookStream, name_key
 from service.bench.quality_eval import evaluate, report
-from service.bench.quality_queries import CLASSES, HOUSEHOLD, STRANGER, Query, build, written
+from service.bench.quality_noise import written
+from service.bench.quality_queries import CLASSES, HOUSEHOLD, STRANGER, Query, build
 from service.resolution.query import ResolveQuery
 from service.schemas import Customer
 from service.schemas.customer import REGION

@@ -8,23 +8,32 @@ from tests.helpers import PROBLEM, AppClient, MakeClient, admin
 
 BOOK: dict[str, dict[str, Any]] = {
     "C-1": {
-        "given_name": "Dana", "family_name": "King", "emails": ["dana.king@gmail.com"],
-        "phones": ["07911 123456"], "date_of_birth": "1984-05-03",
+        "given_name": "Dana",
+        "family_name": "King",
+        "emails": ["dana.king@gmail.com"],
+        "phones": ["07911 123456"],
+        "date_of_birth": "1984-05-03",
         "addresses": [{"line1": "14 Cardigan Road", "city": "Leeds", "postcode": "LS6 3AG"}],
         "accounts": [{"number": "55-1234-88"}],
         "identities": [{"channel": "twitter", "external_id": "1402345678", "handle": "dana_k"}],
     },
     # Same surname and address, a landline shared with C-1's household.
     "C-2": {
-        "given_name": "Daniel", "family_name": "King", "phones": ["0113 496 0021"],
-        "date_of_birth": "2008-02-11", "addresses": [{"postcode": "LS6 3AG"}],
+        "given_name": "Daniel",
+        "family_name": "King",
+        "phones": ["0113 496 0021"],
+        "date_of_birth": "2008-02-11",
+        "addresses": [{"postcode": "LS6 3AG"}],
         "accounts": [{"number": "55-1234-89"}],
     },
     "C-3": {
-        "given_name": "Dana", "family_name": "Kingsley", "emails": ["dk@example.org"],
-        "addresses": [{"postcode": "M1 1AE"}], "accounts": [{"number": "55-9999-01"}],
+        "given_name": "Dana",
+        "family_name": "Kingsley",
+        "emails": ["dk@example.org"],
+        "addresses": [{"postcode": "M1 1AE"}],
+        "accounts": [{"number": "55-9999-01"}],
     },
-}  # fmt: skip
+}
 
 
 async def _load(client: AppClient) -> None:
@@ -61,9 +70,11 @@ async def test_an_email_in_any_spelling_matches_with_evidence(client: AppClient)
 async def test_an_account_number_in_free_text_matches(client: AppClient) -> None:
     await _load(client)
     answer = await _resolve(
-        client, name="Dana K", handle="@dana_k",
+        client,
+        name="Dana K",
+        handle="@dana_k",
         text="order 4411 never arrived, account 55-1234-88",
-    )  # fmt: skip
+    )
     assert (answer["status"], answer["customer_id"]) == ("matched", "C-1")
 
 
@@ -125,10 +136,13 @@ async def test_lookup_falls_back_to_the_model(client: AppClient) -> None:
     await _load(client)
     body = {
         "channel": "email",
-        "sender": {"external_id": "dana@new.example", "email": "dana@new.example",
-                   "display_name": "Dana King"},
+        "sender": {
+            "external_id": "dana@new.example",
+            "email": "dana@new.example",
+            "display_name": "Dana King",
+        },
         "text": "Hi, it's about account 55-1234-88",
-    }  # fmt: skip
+    }
     answer = await (await client.post("/v1/lookup", json=body, headers=admin())).json()
     assert answer["resolution"]["status"] == "matched"
     assert answer["resolution"]["method"] == "model"

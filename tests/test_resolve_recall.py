@@ -10,40 +10,61 @@ from tests.helpers import AppClient, admin
 
 BOOK: dict[str, dict[str, Any]] = {
     "C-RK": {
-        "given_name": "Rachel", "family_name": "Kowalski", "date_of_birth": "1979-03-11",
+        "given_name": "Rachel",
+        "family_name": "Kowalski",
+        "date_of_birth": "1979-03-11",
         "addresses": [{"line1": "3 Elm Grove", "city": "Leeds", "postcode": "LS6 2AB"}],
-        "emails": ["rk@example.org"], "accounts": [{"number": "40117733"}],
+        "emails": ["rk@example.org"],
+        "accounts": [{"number": "40117733"}],
     },
     "C-RK2": {
-        "given_name": "Ruth", "family_name": "Kowalski", "date_of_birth": "1950-07-01",
+        "given_name": "Ruth",
+        "family_name": "Kowalski",
+        "date_of_birth": "1950-07-01",
         "addresses": [{"city": "Bradford", "postcode": "BD1 1AA"}],
         "accounts": [{"number": "40117734"}],
     },
     "C-WS": {
-        "given_name": "William", "family_name": "Okafor", "date_of_birth": "1966-11-30",
+        "given_name": "William",
+        "family_name": "Okafor",
+        "date_of_birth": "1966-11-30",
         "addresses": [{"city": "Manchester", "postcode": "M14 5TQ"}],
         "accounts": [{"number": "40550012"}],
     },
     # A family: the holder, his wife and their daughter share the family account.
     "C-JS": {
-        "given_name": "John", "family_name": "Smith", "date_of_birth": "1961-02-02",
-        "addresses": [{"city": "Leeds", "postcode": "LS6 3AG"}], "phones": ["0113 496 0021"],
-        "accounts": [{"number": "31052228"}], "household": {"id": "H-S", "role": "holder"},
+        "given_name": "John",
+        "family_name": "Smith",
+        "date_of_birth": "1961-02-02",
+        "addresses": [{"city": "Leeds", "postcode": "LS6 3AG"}],
+        "phones": ["0113 496 0021"],
+        "accounts": [{"number": "31052228"}],
+        "household": {"id": "H-S", "role": "holder"},
     },
     "C-MS": {
-        "given_name": "Mary", "family_name": "Smith", "date_of_birth": "1963-08-19",
-        "addresses": [{"city": "Leeds", "postcode": "LS6 3AG"}], "phones": ["0113 496 0021"],
-        "accounts": [{"number": "31052228"}], "household": {"id": "H-S", "role": "member"},
+        "given_name": "Mary",
+        "family_name": "Smith",
+        "date_of_birth": "1963-08-19",
+        "addresses": [{"city": "Leeds", "postcode": "LS6 3AG"}],
+        "phones": ["0113 496 0021"],
+        "accounts": [{"number": "31052228"}],
+        "household": {"id": "H-S", "role": "member"},
     },
     "C-ZS": {
-        "given_name": "Zoe", "family_name": "Smith", "date_of_birth": "1999-05-09",
+        "given_name": "Zoe",
+        "family_name": "Smith",
+        "date_of_birth": "1999-05-09",
         "addresses": [{"city": "Leeds", "postcode": "LS6 3AG"}],
-        "accounts": [{"number": "31052228"}], "household": {"id": "H-S", "role": "member"},
+        "accounts": [{"number": "31052228"}],
+        "household": {"id": "H-S", "role": "member"},
     },
     "C-AU": {
-        "given_name": "Liam", "family_name": "O'Brien", "date_of_birth": "1988-01-09",
-        "addresses": [{"line1": "12 Wattle St", "city": "Belconnen", "postcode": "2617",
-                       "country": "AU"}],
+        "given_name": "Liam",
+        "family_name": "O'Brien",
+        "date_of_birth": "1988-01-09",
+        "addresses": [
+            {"line1": "12 Wattle St", "city": "Belconnen", "postcode": "2617", "country": "AU"}
+        ],
         "accounts": [{"number": "77001234"}],
     },
     "C-VB": {"given_name": "Sanne", "family_name": "van der Berg"},
@@ -51,9 +72,13 @@ BOOK: dict[str, dict[str, Any]] = {
     "C-KL": {"given_name": "Dana", "family_name": "King-Lee"},
     "C-FO": {"given_name": "Frederick", "family_name": "Oyelaran"},
     "C-EL": {"given_name": "Ελένη", "family_name": "Παπαδοπούλου"},
-    "C-NS": {"given_name": "Natalia", "family_name": "Smirnova", "date_of_birth": "1980-05-19",
-             "addresses": [{"line1": "142 Park Avenue", "postcode": "B11 3NJ"}]},
-}  # fmt: skip
+    "C-NS": {
+        "given_name": "Natalia",
+        "family_name": "Smirnova",
+        "date_of_birth": "1980-05-19",
+        "addresses": [{"line1": "142 Park Avenue", "postcode": "B11 3NJ"}],
+    },
+}
 
 
 # Other customers, so that surnames are as rare in the book as in a real one (in a book
@@ -61,10 +86,14 @@ BOOK: dict[str, dict[str, Any]] = {
 _GIVEN = ["Amy", "Ben", "Cara", "Dev", "Ella", "Finn", "Gita", "Hugo", "Iris", "Jack"]
 _FAMILY = ["Adams", "Brook", "Chen", "Doyle", "Evans", "Fox", "Grant", "Hale", "Ives", "Joshi"]
 OTHERS = [
-    {"id": f"X-{i}", "given_name": _GIVEN[i % 10], "family_name": f"{_FAMILY[i // 10 % 10]}{i}",
-     "addresses": [{"city": "Leeds", "postcode": f"LS{i % 20 + 1} {i % 9 + 1}XY"}]}
+    {
+        "id": f"X-{i}",
+        "given_name": _GIVEN[i % 10],
+        "family_name": f"{_FAMILY[i // 10 % 10]}{i}",
+        "addresses": [{"city": "Leeds", "postcode": f"LS{i % 20 + 1} {i % 9 + 1}XY"}],
+    }
     for i in range(400)
-]  # fmt: skip
+]
 
 
 async def _load(client: AppClient) -> None:
@@ -197,9 +226,10 @@ async def test_a_family_account_on_the_holders_record_alone_is_the_familys(
     await _load(client)
     for cid in ("C-MS", "C-ZS"):
         resp = await client.patch(
-            f"/v1/customers/{cid}", json={"accounts": []},
+            f"/v1/customers/{cid}",
+            json={"accounts": []},
             headers={**admin(), "Content-Type": "application/merge-patch+json"},
-        )  # fmt: skip
+        )
         assert resp.status == 200, await resp.text()
     answer = await _resolve(client, name="Mary Smith", text="a/c 31052228 - why the charge?")
     assert (answer["status"], answer.get("customer_id")) == ("matched", "C-MS")
@@ -254,15 +284,20 @@ async def test_name_date_of_birth_and_address_together_link_despite_typos(
         {"given_name": "Liam", "family_name": "Nguyen"},
     ):
         answer = await _resolve(
-            client, **query, date_of_birth="1988-01-09",
+            client,
+            **query,
+            date_of_birth="1988-01-09",
             address={"line1": "12 Wattle St", "postcode": "2617", "country": "AU"},
-        )  # fmt: skip
+        )
         assert (answer["status"], answer.get("customer_id")) == ("matched", "C-AU"), query
     # The same person in her own script.
     answer = await _resolve(
-        client, given_name="Наталья", family_name="Смирнова", date_of_birth="1980-05-19",
+        client,
+        given_name="Наталья",
+        family_name="Смирнова",
+        date_of_birth="1980-05-19",
         address={"line1": "142 Park Ave", "postcode": "B11 3NJ"},
-    )  # fmt: skip
+    )
     assert (answer["status"], answer.get("customer_id")) == ("matched", "C-NS")
     # No postcode, only the town.
     answer = await _resolve(
@@ -277,9 +312,12 @@ async def test_name_date_of_birth_and_address_never_link_a_twin_or_a_namesake(
     await _load(client)
     # Another given name at the same address on the same birthday: a twin.
     answer = await _resolve(
-        client, given_name="Lian", family_name="O'Brien", date_of_birth="1988-01-09",
+        client,
+        given_name="Lian",
+        family_name="O'Brien",
+        date_of_birth="1988-01-09",
         address={"line1": "12 Wattle St", "postcode": "2617", "country": "AU"},
-    )  # fmt: skip
+    )
     assert answer["status"] != "matched"
     # Too much only nearly agreeing: a surname typo, another birthday order, the town.
     answer = await _resolve(
@@ -288,9 +326,11 @@ async def test_name_date_of_birth_and_address_never_link_a_twin_or_a_namesake(
     assert answer["status"] != "matched"
     # Without a given name: a twin shares everything else.
     answer = await _resolve(
-        client, family_name="O'Brien", date_of_birth="1988-01-09",
+        client,
+        family_name="O'Brien",
+        date_of_birth="1988-01-09",
         address={"line1": "12 Wattle St", "postcode": "2617", "country": "AU"},
-    )  # fmt: skip
+    )
     assert answer["status"] != "matched"
     # Name and date of birth without an address: the rep is told why.
     answer = await _resolve(client, name="Liam O'Brien", date_of_birth="1988-01-09")

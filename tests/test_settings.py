@@ -23,8 +23,10 @@ def test_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOCIALID_ADMIN_TOKEN", "s3cret")
     settings = load_settings()
     assert (settings.port, settings.redis_url, settings.log_level) == (
-        9090, "unix:///run/redis.sock", "DEBUG",
-    )  # fmt: skip
+        9090,
+        "unix:///run/redis.sock",
+        "DEBUG",
+    )
     assert "s3cret" not in repr(settings)
 
 

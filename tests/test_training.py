@@ -24,11 +24,12 @@ _FAMILIES = ["King", "Shah", "Okafor", "Novak"]
 async def _book(client: AppClient) -> None:
     for i in range(40):
         doc = {
-            "given_name": _NAMES[i % 10], "family_name": _FAMILIES[i % 4],
+            "given_name": _NAMES[i % 10],
+            "family_name": _FAMILIES[i % 4],
             "date_of_birth": f"19{50 + i}-0{1 + i % 9}-1{i % 9}",
             "addresses": [{"postcode": f"LS{i % 5} 3AG"}],
             "emails": [f"p{i}@example.com"],
-        }  # fmt: skip
+        }
         resp = await client.put(f"/v1/customers/C-{i}", json=doc, headers=admin())
         assert resp.status == 201
 
@@ -41,15 +42,23 @@ async def _version(client: AppClient) -> Any:
 
 
 async def test_a_fit_is_stored_and_used_once_activated(
-    client: AppClient, redis: aioredis.Redis, keys: KeySchema,
+    client: AppClient,
+    redis: aioredis.Redis,
+    keys: KeySchema,
     make_settings: Callable[..., Settings],
-) -> None:  # fmt: skip
+) -> None:
     await _book(client)
     stores = build_stores(redis, make_settings(), keys)
     result = await train(
-        redis, keys, stores.resolver, stores.models, region="GB", sample_size=40,
-        random_pairs=2_000, seed=1,
-    )  # fmt: skip
+        redis,
+        keys,
+        stores.resolver,
+        stores.models,
+        region="GB",
+        sample_size=40,
+        random_pairs=2_000,
+        seed=1,
+    )
     assert result.sampled_customers == 40
     assert result.report.random_pairs == 2_000
     version = result.params.version
@@ -63,9 +72,11 @@ async def test_a_fit_is_stored_and_used_once_activated(
 
 
 def test_model_cli_lists_and_refuses_unknown_versions(
-    monkeypatch: pytest.MonkeyPatch, redis_url: str, key_prefix: str,
+    monkeypatch: pytest.MonkeyPatch,
+    redis_url: str,
+    key_prefix: str,
     capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
+) -> None:
     monkeypatch.setenv("SOCIALID_REDIS_URL", redis_url)
     monkeypatch.setenv("SOCIALID_KEY_PREFIX", key_prefix)
     assert main(["model", "list"]) == 0

@@ -35,9 +35,13 @@ async def _metric(client: AppClient, line_start: str) -> float:
 
 
 async def test_a_channel_without_its_secret_is_off(client: AppClient) -> None:
-    for method, path in [("POST", "/webhooks/twitter"), ("GET", "/webhooks/facebook"),
-                         ("POST", "/webhooks/forum"), ("POST", "/webhooks/email/mailgun"),
-                         ("POST", "/webhooks/email/postmark")]:  # fmt: skip
+    for method, path in [
+        ("POST", "/webhooks/twitter"),
+        ("GET", "/webhooks/facebook"),
+        ("POST", "/webhooks/forum"),
+        ("POST", "/webhooks/email/mailgun"),
+        ("POST", "/webhooks/email/postmark"),
+    ]:
         resp = await client.request(method, path, data=b"{}")
         assert resp.status == 404, path
         assert resp.content_type == PROBLEM
@@ -141,9 +145,13 @@ async def test_meta_hub_verification_and_a_batch_with_echoes(make_client: MakeCl
     assert bad.status == 403
     payload = ch.messenger("m_1", "7700112233", "Is the shop open?")
     payload["entry"][0]["messaging"].append(
-        {"sender": {"id": ch.PAGE}, "recipient": {"id": "7700112233"}, "timestamp": 1,
-         "message": {"mid": "m_echo", "text": "Yes", "is_echo": True}}
-    )  # fmt: skip
+        {
+            "sender": {"id": ch.PAGE},
+            "recipient": {"id": "7700112233"},
+            "timestamp": 1,
+            "message": {"mid": "m_echo", "text": "Yes", "is_echo": True},
+        }
+    )
     payload["entry"].append(ch.feed_comment("9001_1", "6655", "Sam Ray", "Refund")["entry"][0])
     raw = ch.body(payload)
     resp = await client.post("/webhooks/facebook", data=raw, headers=ch.facebook_headers(raw))
@@ -159,10 +167,16 @@ async def test_forum_discourse_ping_and_generic_format(make_client: MakeClient) 
     raw = ch.body(ch.discourse_post(8812, 311, "Sync fails"))
     resp = await client.post("/webhooks/forum", data=raw, headers=ch.discourse_headers(raw))
     assert len((await resp.json())["accepted"]) == 1
-    generic = ch.body({
-        "forum": "community.example.org", "post_id": "77", "topic_id": "5", "user_id": "u9",
-        "text": "Router keeps dropping", "created_at": "2026-11-20T10:00:00Z",
-    })  # fmt: skip
+    generic = ch.body(
+        {
+            "forum": "community.example.org",
+            "post_id": "77",
+            "topic_id": "5",
+            "user_id": "u9",
+            "text": "Router keeps dropping",
+            "created_at": "2026-11-20T10:00:00Z",
+        }
+    )
     signed = ch.hex_signed(generic, ch.FORUM_SECRET, "X-Socialid-Signature")
     resp = await client.post("/webhooks/forum", data=generic, headers=signed)
     assert len((await resp.json())["accepted"]) == 1
@@ -217,8 +231,10 @@ async def test_sendgrid_path_secret_and_postmark_basic_auth(make_client: MakeCli
     client = await _client(make_client)
     fields = {
         "headers": "Message-ID: <sg-1@mail.example.net>\nFrom: Dana <dana@example.net>\n",
-        "from": "Dana <dana@example.net>", "subject": "Bill", "text": "Why $300?",
-    }  # fmt: skip
+        "from": "Dana <dana@example.net>",
+        "subject": "Bill",
+        "text": "Why $300?",
+    }
     with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
         wrong = await client.post("/webhooks/email/sendgrid/guess", data=FormData(fields))
         assert wrong.status == 403
@@ -233,10 +249,12 @@ async def test_sendgrid_path_secret_and_postmark_basic_auth(make_client: MakeCli
         "/webhooks/email/sendgrid/{secret}"
     ] * 2
     pm = {
-        "FromFull": {"Email": "dana@example.net", "Name": "Dana K"}, "Subject": "Re: Ticket 42",
-        "MessageID": "7f3c0a1e", "TextBody": "Still broken.\n\n> On Mon, Acme wrote:",
+        "FromFull": {"Email": "dana@example.net", "Name": "Dana K"},
+        "Subject": "Re: Ticket 42",
+        "MessageID": "7f3c0a1e",
+        "TextBody": "Still broken.\n\n> On Mon, Acme wrote:",
         "Headers": [{"Name": "Message-ID", "Value": "<CAF99@mail.example.net>"}],
-    }  # fmt: skip
+    }
     no_auth = await client.post("/webhooks/email/postmark", json=pm)
     assert no_auth.status == 401
     assert "Basic" in no_auth.headers["WWW-Authenticate"]
@@ -263,10 +281,19 @@ async def test_fsync_mode_waits_for_the_append_only_file(tmp_path: Path) -> None
 
 
 NASTY = [
-    b"", b"\x00" * 64, b"null", b"[]", b"{}", b'"text"', b"[" * 100_000, b"\xff\xfe\xfd",
-    b'{"entry": "x", "object": "page"}', b'{"for_user_id": 1, "tweet_create_events": [1]}',
-    b'{"post": {"id": 1e999999}}', b'{"data": {"event_type": "dm.received", "payload": []}}',
-]  # fmt: skip
+    b"",
+    b"\x00" * 64,
+    b"null",
+    b"[]",
+    b"{}",
+    b'"text"',
+    b"[" * 100_000,
+    b"\xff\xfe\xfd",
+    b'{"entry": "x", "object": "page"}',
+    b'{"for_user_id": 1, "tweet_create_events": [1]}',
+    b'{"post": {"id": 1e999999}}',
+    b'{"data": {"event_type": "dm.received", "payload": []}}',
+]
 
 
 async def test_nasty_signed_bodies_never_get_a_500(make_client: MakeClient) -> None:
@@ -283,12 +310,18 @@ async def test_nasty_signed_bodies_never_get_a_500(make_client: MakeClient) -> N
             ("/webhooks/email/raw", {**admin(), "Content-Type": "message/rfc822"}),
             ("/webhooks/email/postmark", postmark),
             (sendgrid, form),
-        ]  # fmt: skip
+        ]
         for path, headers in sent:
             resp = await client.post(path, data=raw, headers=headers)
             assert resp.status < 500, (path, raw[:20], await resp.text())
             if resp.status == 200:
                 answer = await resp.json()
-                assert answer["accepted"] or answer.get("dead_letter") or answer == {
-                    "accepted": [], "duplicates": 0,
-                }, (path, raw[:20])  # fmt: skip
+                assert (
+                    answer["accepted"]
+                    or answer.get("dead_letter")
+                    or answer
+                    == {
+                        "accepted": [],
+                        "duplicates": 0,
+                    }
+                ), (path, raw[:20])

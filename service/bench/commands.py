@@ -148,10 +148,14 @@ def _history(customer_id: str, events: int) -> Iterator[bytes]:
     for i in range(events):
         kind = ("interaction", "note", "case_opened", "promise")[i % 4]
         event: dict[str, object] = {
-            "customer_id": customer_id, "id": f"{customer_id}-{i}", "type": kind,
-            "at": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T10:00:00Z", "channel": "twitter",
-            "direction": "inbound", "summary": "synthetic",
-        }  # fmt: skip
+            "customer_id": customer_id,
+            "id": f"{customer_id}-{i}",
+            "type": kind,
+            "at": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T10:00:00Z",
+            "channel": "twitter",
+            "direction": "inbound",
+            "summary": "synthetic",
+        }
         if kind == "case_opened":
             event["case_id"] = f"K{i}"
         yield json.dumps(event).encode()
@@ -164,9 +168,11 @@ async def bench_lookup(customers: int, lookups: int, concurrency: int, events: i
     with tempfile.TemporaryDirectory(prefix="socialid-bench-") as tmp:
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("SOCIALID_")},
-            "SOCIALID_DATA_DIR": tmp, "SOCIALID_PORT": str(port),
-            "SOCIALID_ADMIN_TOKEN": token, "SOCIALID_LOG_LEVEL": "WARNING",
-        }  # fmt: skip
+            "SOCIALID_DATA_DIR": tmp,
+            "SOCIALID_PORT": str(port),
+            "SOCIALID_ADMIN_TOKEN": token,
+            "SOCIALID_LOG_LEVEL": "WARNING",
+        }
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "service", "serve", env=env, stderr=asyncio.subprocess.DEVNULL
         )
@@ -177,8 +183,9 @@ async def bench_lookup(customers: int, lookups: int, concurrency: int, events: i
                 docs = [json.loads(line) for line in book(customers)]
                 linked = [
                     (d["id"], i["channel"], i["external_id"])
-                    for d in docs for i in d.get("identities", [])[:1]
-                ]  # fmt: skip
+                    for d in docs
+                    for i in d.get("identities", [])[:1]
+                ]
                 ndjson = {"Content-Type": "application/x-ndjson"}
                 body = b"\n".join(json.dumps(d).encode() for d in docs)
                 await http.post("/v1/import/customers", data=body, headers=ndjson)
@@ -267,9 +274,14 @@ async def bench_quality(
             from service.resolution.training import print_training, train
 
             result = await train(
-                client, keys, resolver, stores.models, region=settings.default_region,
-                activate=True, seed=1,
-            )  # fmt: skip
+                client,
+                keys,
+                resolver,
+                stores.models,
+                region=settings.default_region,
+                activate=True,
+                seed=1,
+            )
             print_training(result, DEFAULT_PARAMS)
         started = time.perf_counter()
         tallies = await quality_eval.evaluate(resolver, built)

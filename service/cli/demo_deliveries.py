@@ -36,19 +36,32 @@ def delivery(
     external = sender.external_id or f"demo-{n}"
     match message.channel.value:
         case "twitter":
-            body = json.dumps({"for_user_id": OWN_TWITTER, "tweet_create_events": [{
-                "id_str": str(1_800_000_000_000_000_000 + n), "text": text,
-                "timestamp_ms": str(now_ms),
-                "user": {"id_str": external, "screen_name": sender.handle,
-                         "name": sender.display_name},
-            }]}).encode()  # fmt: skip
+            body = json.dumps(
+                {
+                    "for_user_id": OWN_TWITTER,
+                    "tweet_create_events": [
+                        {
+                            "id_str": str(1_800_000_000_000_000_000 + n),
+                            "text": text,
+                            "timestamp_ms": str(now_ms),
+                            "user": {
+                                "id_str": external,
+                                "screen_name": sender.handle,
+                                "name": sender.display_name,
+                            },
+                        }
+                    ],
+                }
+            ).encode()
             signature = sha256_base64(secrets.twitter, body)
             return "/webhooks/twitter", body, {"x-twitter-webhooks-signature": signature}
         case "facebook":
             event = {
-                "sender": {"id": external}, "recipient": {"id": PAGE_ID},
-                "timestamp": now_ms, "message": {"mid": f"m_demo{n}", "text": text},
-            }  # fmt: skip
+                "sender": {"id": external},
+                "recipient": {"id": PAGE_ID},
+                "timestamp": now_ms,
+                "message": {"mid": f"m_demo{n}", "text": text},
+            }
             entry = {"id": PAGE_ID, "time": now_ms, "messaging": [event]}
             body = json.dumps({"object": "page", "entry": [entry]}).encode()
             return (
@@ -58,12 +71,22 @@ def delivery(
             )
         case "forum":
             stamp = f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime())}.000Z"
-            body = json.dumps({"post": {
-                "id": 9000 + n, "user_id": int(external.rsplit("/", 1)[-1]),
-                "username": sender.handle, "name": sender.display_name, "raw": text,
-                "topic_id": 1200 + n, "topic_title": "Billing", "created_at": stamp,
-                "updated_at": stamp, "topic_archetype": "regular",
-            }}).encode()  # fmt: skip
+            body = json.dumps(
+                {
+                    "post": {
+                        "id": 9000 + n,
+                        "user_id": int(external.rsplit("/", 1)[-1]),
+                        "username": sender.handle,
+                        "name": sender.display_name,
+                        "raw": text,
+                        "topic_id": 1200 + n,
+                        "topic_title": "Billing",
+                        "created_at": stamp,
+                        "updated_at": stamp,
+                        "topic_archetype": "regular",
+                    }
+                }
+            ).encode()
             return (
                 "/webhooks/forum",
                 body,

@@ -100,9 +100,13 @@ async def run_import(
     source = _Counting(raw)
     records = _csv(source, kind) if fmt == "csv" else _ndjson(source)
     bar = tqdm(
-        total=size, unit="B", unit_scale=True, disable=not sys.stderr.isatty(),
-        desc=f"importing {kind}", dynamic_ncols=True,
-    )  # fmt: skip
+        total=size,
+        unit="B",
+        unit_scale=True,
+        disable=not sys.stderr.isatty(),
+        desc=f"importing {kind}",
+        dynamic_ncols=True,
+    )
 
     def progress(summary: ImportSummary) -> None:
         latest[:] = [summary]

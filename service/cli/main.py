@@ -199,9 +199,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 from service.bench.ingest_load import bench_ingest
 
                 return asyncio.run(
-                    bench_ingest(settings, args.customers, args.burst, args.rate, args.seconds,
-                                 args.concurrency)
-                )  # fmt: skip
+                    bench_ingest(
+                        settings,
+                        args.customers,
+                        args.burst,
+                        args.rate,
+                        args.seconds,
+                        args.concurrency,
+                    )
+                )
             if args.bench_command == "lookup":
                 return asyncio.run(
                     bench.bench_lookup(args.customers, args.lookups, args.concurrency, args.events)

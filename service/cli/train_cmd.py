@@ -49,8 +49,9 @@ async def model_calibration(
                     frozenset(state.rejected),
                 )
             confirmed, rejected = labels[(channel.value, sender)]
-            candidates = [(c.customer_id, c.match_probability)
-                          for c in stored.resolution.candidates]  # fmt: skip
+            candidates = [
+                (c.customer_id, c.match_probability) for c in stored.resolution.candidates
+            ]
             pairs += labelled(candidates, confirmed, rejected)
     return calibrate(pairs)
 
@@ -79,10 +80,16 @@ async def run_train(settings: Settings, args: argparse.Namespace) -> int:
         stores = build_stores(client, settings, KeySchema(settings.key_prefix))
         shipped = await stores.models.load(await stores.models.active_version())
         result = await train(
-            client, stores.keys, stores.resolver, stores.models, region=settings.default_region,
-            sample_size=args.sample, random_pairs=args.random_pairs, activate=args.activate,
+            client,
+            stores.keys,
+            stores.resolver,
+            stores.models,
+            region=settings.default_region,
+            sample_size=args.sample,
+            random_pairs=args.random_pairs,
+            activate=args.activate,
             seed=args.seed,
-        )  # fmt: skip
+        )
         print_training(result, shipped)
     return 0
 

@@ -255,8 +255,11 @@ class MessageStore:
         k = self._keys
         stored = await self.of_customer(customer_id)
         ids = [s.id for s in stored]
-        facets = ["all", *(f"ch:{c.value}" for c in Channel),
-                  *(f"st:{s}" for s in ("matched", "ambiguous", "no_match"))]  # fmt: skip
+        facets = [
+            "all",
+            *(f"ch:{c.value}" for c in Channel),
+            *(f"st:{s}" for s in ("matched", "ambiguous", "no_match")),
+        ]
         async with self._redis.pipeline(transaction=True) as pipe:
             for s in stored:
                 pipe.delete(k.message(s.id))

@@ -172,8 +172,9 @@ class ConversationStore:
         ids = sorted(conversation_ids)
         async with self._redis.pipeline(transaction=False) as pipe:
             for conversation_id in ids:
-                pipe.hmget(k.conversation(conversation_id), "customer_id", "team", "owner",
-                           "status")  # fmt: skip
+                pipe.hmget(
+                    k.conversation(conversation_id), "customer_id", "team", "owner", "status"
+                )
             heads = await pipe.execute()
         theirs = [(c, h) for c, h in zip(ids, heads, strict=True) if h[0] == customer_id]
         async with self._redis.pipeline(transaction=True) as pipe:

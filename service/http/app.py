@@ -167,9 +167,23 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.append(redis_ctx)
     app.on_shutdown.append(end_streams)
     # v1_resolve first: /v1/customers/search must win over /v1/customers/{customer_id}.
-    modules = (operations, v1_keys, v1_resolve, v1_customers, v1_history, v1_identities, v1_import,
-               v1_lookup, v1_messages, v1_conversations, v1_reps, v1_stream, webhooks,
-               webhooks_email, docs)  # fmt: skip
+    modules = (
+        operations,
+        v1_keys,
+        v1_resolve,
+        v1_customers,
+        v1_history,
+        v1_identities,
+        v1_import,
+        v1_lookup,
+        v1_messages,
+        v1_conversations,
+        v1_reps,
+        v1_stream,
+        webhooks,
+        webhooks_email,
+        docs,
+    )
     for module in modules:
         app.router.add_routes(module.routes)
     return app

@@ -119,17 +119,22 @@ def _optional_nulls(component: dict[str, Any]) -> None:
     required in the description of an answer."""
     properties = component.get("properties", {})
     nullable = {
-        name for name, spec in properties.items()
+        name
+        for name, spec in properties.items()
         if any(option.get("type") == "null" for option in spec.get("anyOf", []))
-    }  # fmt: skip
+    }
     if "required" in component:
         component["required"] = [r for r in component["required"] if r not in nullable]
 
 
 def _operation(
-    path: str, method: str, handler: Handler, doc: Doc,
-    refs: dict[Any, dict[str, Any]], mode: dict[type[BaseModel], JsonSchemaMode],
-) -> dict[str, Any]:  # fmt: skip
+    path: str,
+    method: str,
+    handler: Handler,
+    doc: Doc,
+    refs: dict[Any, dict[str, Any]],
+    mode: dict[type[BaseModel], JsonSchemaMode],
+) -> dict[str, Any]:
     def ref(model: type[BaseModel]) -> dict[str, Any]:
         return refs[(model, mode[model])]
 
@@ -142,8 +147,14 @@ def _operation(
             "properties"
         ]
         for name, info in doc.query.model_fields.items():
-            params.append({"name": name, "in": "query", "required": info.is_required(),
-                           "schema": properties.get(name, {})})  # fmt: skip
+            params.append(
+                {
+                    "name": name,
+                    "in": "query",
+                    "required": info.is_required(),
+                    "schema": properties.get(name, {}),
+                }
+            )
     problem = {"application/problem+json": {"schema": ref(Problem)}}
     responses: dict[str, Any] = {}
     for status, model in doc.responses.items():
@@ -151,10 +162,17 @@ def _operation(
         if model is not None:
             content = {"application/json": {"schema": ref(model)}}
         elif doc.produces and status < 300:
-            content = {doc.produces: {"schema": {"type": "string"} if "json" not in doc.produces
-                                      else {"type": "object"}}}  # fmt: skip
-        responses[str(status)] = {"description": "OK" if status < 300 else "See detail",
-                                  **({"content": content} if content else {})}  # fmt: skip
+            content = {
+                doc.produces: {
+                    "schema": {"type": "string"}
+                    if "json" not in doc.produces
+                    else {"type": "object"}
+                }
+            }
+        responses[str(status)] = {
+            "description": "OK" if status < 300 else "See detail",
+            **({"content": content} if content else {}),
+        }
     responses["default"] = {"description": "A problem (RFC 9457)", "content": problem}
     operation: dict[str, Any] = {
         "summary": doc.summary,

@@ -182,8 +182,11 @@ class BatchProcessor:
         # Positions are in the message's text (the subject is evidence, not shown). A
         # number read only because it followed "account" is shown when the book held it.
         confirmed = _account_confirmed(resolution)
-        mentions = [Mention(kind=f.kind, value=f.value, start=f.start, end=f.end)
-                    for f in self._extract(message.text) if confirmed or not f.cued]  # fmt: skip
+        mentions = [
+            Mention(kind=f.kind, value=f.value, start=f.start, end=f.end)
+            for f in self._extract(message.text)
+            if confirmed or not f.cued
+        ]
         return StoredMessage(
             id=message.message_id,
             message=message,

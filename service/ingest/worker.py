@@ -155,16 +155,25 @@ class Worker:
             counts[f"{channel}:{status}"] = counts.get(f"{channel}:{status}", 0) + 1
             if self._metrics is not None:
                 self._metrics.processed.labels(channel, status).inc()
-            log.debug("message_processed", message_id=message.id, channel=channel,
-                      status=status, conversation_id=message.conversation_id)  # fmt: skip
+            log.debug(
+                "message_processed",
+                message_id=message.id,
+                channel=channel,
+                status=status,
+                conversation_id=message.conversation_id,
+            )
         if self._metrics is not None:
             for entry_id, _ in entries:
                 self._metrics.ingest_delay.observe(max(0.0, now - entry_time(entry_id)))
         # One line per batch, not per message: under load a line per message would cost
         # the worker a fifth of its time.
         oldest = min(entry_time(e) for e, _ in entries)
-        log.info("batch_processed", deliveries=len(entries), messages=counts,
-                 oldest_wait_ms=round((now - oldest) * 1000, 1))  # fmt: skip
+        log.info(
+            "batch_processed",
+            deliveries=len(entries),
+            messages=counts,
+            oldest_wait_ms=round((now - oldest) * 1000, 1),
+        )
 
     async def _dead(self, entry_id: str, fields: dict[str, str], reason: str) -> None:
         entry = {k: v for k, v in fields.items() if k != "ids"}

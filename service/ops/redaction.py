@@ -17,19 +17,56 @@ from pydantic import BaseModel
 # Free text and identity fields: the value never appears, only its length.
 SENSITIVE_KEYS = frozenset(
     {
-        "text", "body", "message", "content", "subject", "note", "bio", "location",
-        "name", "given_name", "family_name", "display_name", "handle", "email",
-        "emails", "phone", "phones", "address", "addresses", "date_of_birth",
-        "external_id", "sender", "authorization", "token", "password",
+        "text",
+        "body",
+        "message",
+        "content",
+        "subject",
+        "note",
+        "bio",
+        "location",
+        "name",
+        "given_name",
+        "family_name",
+        "display_name",
+        "handle",
+        "email",
+        "emails",
+        "phone",
+        "phones",
+        "address",
+        "addresses",
+        "date_of_birth",
+        "external_id",
+        "sender",
+        "authorization",
+        "token",
+        "password",
     }
-)  # fmt: skip
+)
 # Fields that socialid itself fills with non-personal values; scanning them would only
 # mangle timestamps and ids that happen to look like phone numbers.
 TRUSTED_KEYS = frozenset(
-    {"timestamp", "level", "logger", "request_id", "status", "duration_ms", "method",
-     "route", "version", "pid", "event", "principal", "channel", "delivery", "accepted",
-     "duplicates", "dead_letter"}
-)  # fmt: skip
+    {
+        "timestamp",
+        "level",
+        "logger",
+        "request_id",
+        "status",
+        "duration_ms",
+        "method",
+        "route",
+        "version",
+        "pid",
+        "event",
+        "principal",
+        "channel",
+        "delivery",
+        "accepted",
+        "duplicates",
+        "dead_letter",
+    }
+)
 
 _EMAIL = re.compile(r"[\w.+%-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 # Seven or more digits, optionally with +, spaces, dots, dashes or brackets between them,

@@ -42,10 +42,11 @@ class ResolveQuery(Strict):
     channel: Channel | None = None
     external_id: ExternalId | None = None
     text: LongText | None = Field(
-        default=None, description="Free text: identifiers in it (account numbers, e-mail, "
+        default=None,
+        description="Free text: identifiers in it (account numbers, e-mail, "
         "phone, postcode) are extracted and weighed on their own, and a name the writer "
         "gives ('Zoe Smith here') names the sender.",
-    )  # fmt: skip
+    )
 
 
 class QueryError(DomainError):

@@ -178,17 +178,27 @@ class EmbeddedRedis:
             self.socket_path.unlink()  # stale socket of a server that died with its lock
         args = [
             str(server_binary()),
-            "--port", "0",
-            "--unixsocket", str(self.socket_path),
-            "--unixsocketperm", "700",
-            "--dir", str(self.data_dir.resolve()),
-            "--appendonly", "yes",
-            "--appendfsync", self.appendfsync,
-            "--save", "",
-            "--daemonize", "no",
-            "--logfile", _LOG_NAME,
-            "--protected-mode", "yes",
-        ]  # fmt: skip
+            "--port",
+            "0",
+            "--unixsocket",
+            str(self.socket_path),
+            "--unixsocketperm",
+            "700",
+            "--dir",
+            str(self.data_dir.resolve()),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            self.appendfsync,
+            "--save",
+            "",
+            "--daemonize",
+            "no",
+            "--logfile",
+            _LOG_NAME,
+            "--protected-mode",
+            "yes",
+        ]
         env = self._environment()
         self._proc = subprocess.Popen(  # noqa: S603 - fixed binary, no shell
             args,

@@ -59,10 +59,16 @@ async def newest_first(
     while True:
         batch = scored(
             await redis.zrange(
-                key, high, low, desc=True, byscore=True, offset=offset, num=_CHUNK,
+                key,
+                high,
+                low,
+                desc=True,
+                byscore=True,
+                offset=offset,
+                num=_CHUNK,
                 withscores=True,
             )
-        )  # fmt: skip
+        )
         if not batch:
             return
         offset += len(batch)

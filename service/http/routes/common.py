@@ -83,8 +83,10 @@ async def conversation_brief(request: web.Request, found: ConversationDetail) ->
         if customer is not None:
             card = await context_card(request, customer)
             page = await request.app[HISTORY].page(
-                found.customer_id, limit=100, types=frozenset({"interaction"}),
+                found.customer_id,
+                limit=100,
+                types=frozenset({"interaction"}),
                 since=found.created_at,
-            )  # fmt: skip
+            )
             since = page.events
     return build_brief(found, messages, card, since)

@@ -44,9 +44,11 @@ async def docs(request: web.Request) -> web.Response:
             sent = ", ".join(f"{ctype}: {_name(spec['schema'])}" for ctype, spec in body.items())
             answers = ", ".join(
                 f"{status} {_name(r['content']['application/json']['schema'])}"
-                if "application/json" in r.get("content", {}) else status
-                for status, r in op["responses"].items() if status != "default"
-            )  # fmt: skip
+                if "application/json" in r.get("content", {})
+                else status
+                for status, r in op["responses"].items()
+                if status != "default"
+            )
             by_tag.setdefault(op["tags"][0], []).append(
                 f"<tr><td><code>{method.upper()} {html.escape(path)}</code></td>"
                 f"<td>{html.escape(op['summary'])}<br>"

@@ -57,9 +57,24 @@ _DATE_WORDS = re.compile(
 _NUMBER = re.compile(r"(?<![\w@.])[A-Za-z]{0,3}-?\d(?:[ -]?\d){5,19}(?![\w@])")
 _DISTRICT = re.compile(r"^[A-Za-z]{1,2}\d[A-Za-z\d]?$")
 _FILLER = frozenset(
-    ("born", "dob", "b.", "b", "on", "at", "in", "from", "lives", "living", "near", "the",
-     "order", "acct", "account")
-)  # fmt: skip
+    (
+        "born",
+        "dob",
+        "b.",
+        "b",
+        "on",
+        "at",
+        "in",
+        "from",
+        "lives",
+        "living",
+        "near",
+        "the",
+        "order",
+        "acct",
+        "account",
+    )
+)
 
 
 def _date_in(text: str) -> tuple[str | None, str]:
@@ -95,10 +110,14 @@ def search_query(q: str, region: str, account_pattern: str) -> ResolveQuery:
     words = [w.strip(",;.") for w in rest.split()]
     handle = next((w for w in words if w.startswith("@") and len(w) > 1), None)
     name_words = [
-        w for w in words
-        if w and w != handle and w.lower() not in _FILLER and not _DISTRICT.match(w)
+        w
+        for w in words
+        if w
+        and w != handle
+        and w.lower() not in _FILLER
+        and not _DISTRICT.match(w)
         and not any(ch.isdigit() for ch in w)
-    ]  # fmt: skip
+    ]
     first = {f.kind: f.value for f in reversed(found)}
     if "account_number" not in first:
         number = _NUMBER.search(q)
