@@ -163,10 +163,13 @@ def _activity(data: dict[str, Any]) -> list[InboundMessage]:
             return []
         includes = obj(data.get("includes") or {}, "includes")
         found = next(
-            (u for u in items(includes.get("users"), "includes.users")
-             if isinstance(u, dict) and _str(u.get("id")) == author),
+            (
+                u
+                for u in items(includes.get("users"), "includes.users")
+                if isinstance(u, dict) and _str(u.get("id")) == author
+            ),
             None,
-        )  # fmt: skip
+        )
         sender = _user(found) if found else Sender(external_id=author)
         created = _str(payload.get("created_at"))
         try:

@@ -111,8 +111,10 @@ def not_overwhelming(evidence: list[Evidence]) -> str | None:
     near = 0
     gaps = 0  # a family name that differs
     for field, (agrees, nearly) in (
-        ("given_name", _GIVEN), ("family_name", _FAMILY), ("date_of_birth", _BIRTH)
-    ):  # fmt: skip
+        ("given_name", _GIVEN),
+        ("family_name", _FAMILY),
+        ("date_of_birth", _BIRTH),
+    ):
         level = by_field.get(field)
         if level in agrees:
             continue

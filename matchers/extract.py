@@ -144,9 +144,13 @@ def _cued_accounts(text: str, verify: Callable[[str], bool] | None) -> list[Foun
 
 # When two finds overlap, the more specific one stays.
 _RANK: dict[str, int] = {
-    "email": 0, "account_number": 1, "order_number": 2, "case_number": 2, "phone": 3,
+    "email": 0,
+    "account_number": 1,
+    "order_number": 2,
+    "case_number": 2,
+    "phone": 3,
     "postcode": 4,
-}  # fmt: skip
+}
 
 
 def _without_overlaps(found: list[Found]) -> list[Found]:

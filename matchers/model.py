@@ -86,52 +86,70 @@ class WeightTable:
 DEFAULT_PARAMS = ModelParams(
     levels={
         "given_name": {
-            "exact": _p(0.80, 0.02), "swapped with the family name": _p(0.01, 1e-4),
+            "exact": _p(0.80, 0.02),
+            "swapped with the family name": _p(0.01, 1e-4),
             "another romanisation": _p(0.02, 5e-4),
-            "nickname": _p(0.06, 0.004), "typo": _p(0.04, 0.001),
-            "jaro-winkler >= 0.92": _p(0.05, 0.01), "initial": _p(0.04, 0.05),
+            "nickname": _p(0.06, 0.004),
+            "typo": _p(0.04, 0.001),
+            "jaro-winkler >= 0.92": _p(0.05, 0.01),
+            "initial": _p(0.04, 0.05),
             "else": _p(0.05, 0.916),
         },
         "family_name": {
-            "exact": _p(0.85, 0.005), "swapped with the given name": _p(0.01, 5e-4),
+            "exact": _p(0.85, 0.005),
+            "swapped with the given name": _p(0.01, 5e-4),
             "another romanisation": _p(0.02, 2e-4),
             "jaro-winkler >= 0.92": _p(0.05, 0.003),
-            "one edit": _p(0.03, 0.002), "shared part": _p(0.04, 0.002),
-            "initial": _p(0.02, 0.06), "else": _p(0.01, 0.928),
+            "one edit": _p(0.03, 0.002),
+            "shared part": _p(0.04, 0.002),
+            "initial": _p(0.02, 0.06),
+            "else": _p(0.01, 0.928),
         },
         "email": {
-            "same mailbox": _p(0.70, 1e-9), "same local part": _p(0.05, 1e-6),
+            "same mailbox": _p(0.70, 1e-9),
+            "same local part": _p(0.05, 1e-6),
             "else": _p(0.25, 0.999999),
         },
         "phone": {
-            "exact": _p(0.70, 1e-8), "last 8 digits": _p(0.05, 1e-7), "else": _p(0.25, 0.9999999),
+            "exact": _p(0.70, 1e-8),
+            "last 8 digits": _p(0.05, 1e-7),
+            "else": _p(0.25, 0.9999999),
         },
         "date_of_birth": {
-            "exact": _p(0.92, 3e-4), "day and month swapped": _p(0.02, 1e-5),
-            "one part off": _p(0.04, 0.004), "else": _p(0.02, 0.9957),
+            "exact": _p(0.92, 3e-4),
+            "day and month swapped": _p(0.02, 1e-5),
+            "one part off": _p(0.04, 0.004),
+            "else": _p(0.02, 0.9957),
         },
         "postcode": {
-            "exact": _p(0.75, 5e-4), "same district": _p(0.10, 0.02), "else": _p(0.15, 0.9795),
+            "exact": _p(0.75, 5e-4),
+            "same district": _p(0.10, 0.02),
+            "else": _p(0.15, 0.9795),
         },
         # Only where no postcode is shared: a town holds many people, and its spelling
         # varies (Newcastle upon Tyne, Newcastle).
         "town": {"exact": _p(0.80, 0.02), "similar": _p(0.08, 0.004), "else": _p(0.12, 0.976)},
         "street": {
-            "exact": _p(0.70, 1e-5), "same number, similar street": _p(0.12, 1e-6),
-            "same street, another number": _p(0.06, 2e-4), "else": _p(0.12, 0.9998),
+            "exact": _p(0.70, 1e-5),
+            "same number, similar street": _p(0.12, 1e-6),
+            "same street, another number": _p(0.06, 2e-4),
+            "else": _p(0.12, 0.9998),
         },
         "account_number": {"exact": _p(0.95, 1e-9), "else": _p(0.05, 0.999999999)},
         "handle": {
             "same handle": _p(0.40, 1e-6),
-            "spells the name": _p(0.30, 5e-4), "contains the given name": _p(0.25, 0.02),
+            "spells the name": _p(0.30, 5e-4),
+            "contains the given name": _p(0.25, 0.02),
             "else": _p(0.45, 0.9795),
         },
         "mentioned": {
-            "account number in text": _p(0.95, 1e-9), "e-mail in text": _p(0.90, 1e-9),
-            "phone in text": _p(0.90, 1e-8), "else": _p(0.10, 0.99),
+            "account number in text": _p(0.95, 1e-9),
+            "e-mail in text": _p(0.90, 1e-9),
+            "phone in text": _p(0.90, 1e-8),
+            "else": _p(0.10, 0.99),
         },
     }
-)  # fmt: skip
+)
 
 
 class Evidence(BaseModel, frozen=True):

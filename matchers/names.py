@@ -15,14 +15,12 @@ from matchers.text import fold, strip_symbols
 
 # Titles and suffixes that are never part of someone's own name. Not "md" (Md is a
 # common given name), "sr" (Sister) or roman numerals, which nameparser places itself.
-HONORIFICS = frozenset(
-    "mr mrs ms miss mx dr prof sir dame lady lord rev fr jr phd esq".split()  # noqa: SIM905
-)
+HONORIFICS = frozenset("mr mrs ms miss mx dr prof sir dame lady lord rev fr jr phd esq".split())
 
 
 # Lower-case parts of surnames that say nothing on their own: van der Berg, da Silva.
 PARTICLES = frozenset(
-    "van von de der den da di du le la nic ni mac mc bin al dos das del ter ten".split()  # noqa: SIM905
+    "van von de der den da di du le la nic ni mac mc bin al dos das del ter ten".split()
 )
 
 
@@ -38,9 +36,13 @@ def family_parts(family: str) -> list[str]:
 _PARSING = Constants()
 _PARSING.prefixes.add("nic", "ni", "ui")
 _PARSING_RULES = (
-    _PARSING.titles, _PARSING.suffix_acronyms, _PARSING.suffix_not_acronyms,
-    _PARSING.prefixes, _PARSING.conjunctions, _PARSING.first_name_titles,
-)  # fmt: skip
+    _PARSING.titles,
+    _PARSING.suffix_acronyms,
+    _PARSING.suffix_not_acronyms,
+    _PARSING.prefixes,
+    _PARSING.conjunctions,
+    _PARSING.first_name_titles,
+)
 
 
 @dataclass(frozen=True, slots=True)

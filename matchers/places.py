@@ -15,11 +15,25 @@ from matchers.text import fold
 
 # What people write for a country that ISO 3166 does not list under that name.
 _COUNTRY_ALIASES = {
-    "uk": "GB", "england": "GB", "scotland": "GB", "wales": "GB", "northern ireland": "GB",
-    "great britain": "GB", "britain": "GB", "usa": "US", "america": "US",
-    "deutschland": "DE", "espana": "ES", "italia": "IT", "nederland": "NL",
-    "osterreich": "AT", "schweiz": "CH", "suisse": "CH", "polska": "PL", "eire": "IE",
-}  # fmt: skip
+    "uk": "GB",
+    "england": "GB",
+    "scotland": "GB",
+    "wales": "GB",
+    "northern ireland": "GB",
+    "great britain": "GB",
+    "britain": "GB",
+    "usa": "US",
+    "america": "US",
+    "deutschland": "DE",
+    "espana": "ES",
+    "italia": "IT",
+    "nederland": "NL",
+    "osterreich": "AT",
+    "schweiz": "CH",
+    "suisse": "CH",
+    "polska": "PL",
+    "eire": "IE",
+}
 
 
 class Place(NamedTuple):
@@ -52,13 +66,38 @@ def region_of(country: str | None, default: str) -> str:
 # Street types as they are abbreviated (Royal Mail, USPS and common use): both sides of a
 # comparison are written short.
 _STREET_TYPES = {
-    "road": "rd", "street": "st", "avenue": "ave", "av": "ave", "grove": "gr", "lane": "ln",
-    "drive": "dr", "place": "pl", "crescent": "cres", "close": "cl", "court": "ct",
-    "terrace": "tce", "gardens": "gdns", "square": "sq", "parade": "pde", "highway": "hwy",
-    "boulevard": "blvd", "circuit": "cct", "mount": "mt", "park": "pk", "way": "wy",
-    "walk": "wk", "row": "rw", "hill": "hl", "north": "n", "south": "s", "east": "e",
-    "west": "w", "flat": "flt", "apartment": "apt", "unit": "u",
-}  # fmt: skip
+    "road": "rd",
+    "street": "st",
+    "avenue": "ave",
+    "av": "ave",
+    "grove": "gr",
+    "lane": "ln",
+    "drive": "dr",
+    "place": "pl",
+    "crescent": "cres",
+    "close": "cl",
+    "court": "ct",
+    "terrace": "tce",
+    "gardens": "gdns",
+    "square": "sq",
+    "parade": "pde",
+    "highway": "hwy",
+    "boulevard": "blvd",
+    "circuit": "cct",
+    "mount": "mt",
+    "park": "pk",
+    "way": "wy",
+    "walk": "wk",
+    "row": "rw",
+    "hill": "hl",
+    "north": "n",
+    "south": "s",
+    "east": "e",
+    "west": "w",
+    "flat": "flt",
+    "apartment": "apt",
+    "unit": "u",
+}
 
 
 @lru_cache(maxsize=65_536)

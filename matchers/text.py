@@ -62,9 +62,12 @@ def _fold(value: str) -> str:
 # Letter pairs whose customary romanisation in names differs from the letter-by-letter
 # one: Greek omicron-upsilon is "ou" (Papadopoulou), not "oy".
 _CUSTOMARY = (
-    ("\u03bf\u03c5", "ou"), ("\u039f\u03c5", "Ou"), ("\u039f\u03a5", "OU"),
-    ("\u03bf\u03cd", "ou"), ("\u039f\u03cd", "Ou"),
-)  # fmt: skip
+    ("\u03bf\u03c5", "ou"),
+    ("\u039f\u03c5", "Ou"),
+    ("\u039f\u03a5", "OU"),
+    ("\u03bf\u03cd", "ou"),
+    ("\u039f\u03cd", "Ou"),
+)
 
 
 def _customary(value: str) -> str:

@@ -33,7 +33,7 @@ _NOT_NAMES = frozenset(
     your please sorry customer account team support service bill billing manager agent
     yes no ok okay not going writing calling trying waiting fed angry upset disgusted
     annoyed livid furious happy back home now today internet broadband wifi phone mobile
-    tv network signal line router engineer order delivery""".split()  # noqa: SIM905
+    tv network signal line router engineer order delivery""".split()
 )
 _MAX_TOKENS = 4
 

@@ -139,9 +139,13 @@ PLAUSIBLE_SHARE = (1e-3, 0.5)
 
 
 def _session(
-    blocked_pairs: Counter[Pattern], field: str, level: str, m_start: dict[str, dict[str, float]],
-    u: dict[str, dict[str, float]], iterations: int,
-) -> tuple[Session, dict[str, dict[str, float]], Counter[tuple[str, str]]]:  # fmt: skip
+    blocked_pairs: Counter[Pattern],
+    field: str,
+    level: str,
+    m_start: dict[str, dict[str, float]],
+    u: dict[str, dict[str, float]],
+    iterations: int,
+) -> tuple[Session, dict[str, dict[str, float]], Counter[tuple[str, str]]]:
     sub: Counter[Pattern] = Counter()
     for pattern, count in blocked_pairs.items():
         if (field, level) in pattern:
@@ -161,9 +165,14 @@ def _session(
         for item in pattern:
             support[item] += count
     session = Session(
-        blocked_on=f"{field}/{level}", pairs=pairs, iterations=ran, converged=converged,
-        match_share=round(share, 6), used=why_not is None, why_not=why_not,
-    )  # fmt: skip
+        blocked_on=f"{field}/{level}",
+        pairs=pairs,
+        iterations=ran,
+        converged=converged,
+        match_share=round(share, 6),
+        used=why_not is None,
+        why_not=why_not,
+    )
     return session, m, support
 
 
