@@ -130,6 +130,30 @@ def percentile(ordered: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
 
 
+@asynccontextmanager
+async def served(env: dict[str, str]) -> AsyncIterator[aiohttp.ClientSession]:
+    """A real ``socialid serve`` in another process, configured by ``env`` (its store),
+    and a client session to it that carries the admin token."""
+    port, token = free_port(), secrets.token_urlsafe(24)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SOCIALID_")},
+        "SOCIALID_PORT": str(port),
+        "SOCIALID_ADMIN_TOKEN": token,
+        **env,
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "service", "serve", env=env, stderr=asyncio.subprocess.DEVNULL
+    )
+    headers = {"Authorization": f"Bearer {token}"}
+    try:
+        async with aiohttp.ClientSession(f"http://127.0.0.1:{port}", headers=headers) as http:
+            await wait_ready(http, proc)
+            yield http
+    finally:
+        proc.terminate()
+        await proc.wait()
+
+
 async def wait_ready(http: aiohttp.ClientSession, proc: asyncio.subprocess.Process) -> None:
     for _ in range(300):
         if proc.returncode is not None:
@@ -163,42 +187,24 @@ def _history(customer_id: str, events: int) -> Iterator[bytes]:
 
 async def bench_lookup(customers: int, lookups: int, concurrency: int, events: int) -> int:
     """Lookups of linked identities against a real `socialid serve` in another process."""
-    token = secrets.token_urlsafe(24)
-    port = free_port()
     with tempfile.TemporaryDirectory(prefix="socialid-bench-") as tmp:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("SOCIALID_")},
-            "SOCIALID_DATA_DIR": tmp,
-            "SOCIALID_PORT": str(port),
-            "SOCIALID_ADMIN_TOKEN": token,
-            "SOCIALID_LOG_LEVEL": "WARNING",
-        }
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "service", "serve", env=env, stderr=asyncio.subprocess.DEVNULL
-        )
-        headers = {"Authorization": f"Bearer {token}"}
-        try:
-            async with aiohttp.ClientSession(f"http://127.0.0.1:{port}", headers=headers) as http:
-                await wait_ready(http, proc)
-                docs = [json.loads(line) for line in book(customers)]
-                linked = [
-                    (d["id"], i["channel"], i["external_id"])
-                    for d in docs
-                    for i in d.get("identities", [])[:1]
-                ]
-                ndjson = {"Content-Type": "application/x-ndjson"}
-                body = b"\n".join(json.dumps(d).encode() for d in docs)
-                await http.post("/v1/import/customers", data=body, headers=ndjson)
-                history = b"\n".join(line for cid, _, _ in linked for line in _history(cid, events))
-                await http.post("/v1/import/events", data=history, headers=ndjson)
-                print(
-                    f"{customers:,} customers, {len(linked):,} with a linked identity, "
-                    f"{events} history events each"
-                )
-                latencies = await _run_lookups(http, linked, lookups, concurrency)
-        finally:
-            proc.terminate()
-            await proc.wait()
+        async with served({"SOCIALID_DATA_DIR": tmp, "SOCIALID_LOG_LEVEL": "WARNING"}) as http:
+            docs = [json.loads(line) for line in book(customers)]
+            linked = [
+                (d["id"], i["channel"], i["external_id"])
+                for d in docs
+                for i in d.get("identities", [])[:1]
+            ]
+            ndjson = {"Content-Type": "application/x-ndjson"}
+            body = b"\n".join(json.dumps(d).encode() for d in docs)
+            await http.post("/v1/import/customers", data=body, headers=ndjson)
+            history = b"\n".join(line for cid, _, _ in linked for line in _history(cid, events))
+            await http.post("/v1/import/events", data=history, headers=ndjson)
+            print(
+                f"{customers:,} customers, {len(linked):,} with a linked identity, "
+                f"{events} history events each"
+            )
+            latencies = await _run_lookups(http, linked, lookups, concurrency)
     latencies.sort()
     total = sum(latencies)
     wall = max(total / concurrency, 1e-9)

@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
-import secrets
-import sys
 import tempfile
 import time
 from collections.abc import AsyncIterable, AsyncIterator
@@ -23,10 +20,9 @@ from typing import Any
 
 import aiohttp
 
-from service.bench.commands import percentile, wait_ready
+from service.bench.commands import percentile, served
 from service.bench.synthetic import book
 from service.book.importer import ImportSummary, Record
-from service.http.app import free_port
 from service.settings import Settings
 from service.store.client import redis_client
 from service.store.embedded import EmbeddedRedis
@@ -96,35 +92,11 @@ async def served_book(
             stores = build_stores(client, settings.model_copy(update={"key_prefix": "sid"}))
             summary = await stores.importer.customers(lines)
             await client.aclose()
-            async with served(server.url) as http:
+            store = {"SOCIALID_REDIS_URL": server.url, "SOCIALID_WORKER": "false"}
+            async with served(store) as http:
                 yield http, summary
         finally:
             await asyncio.to_thread(server.stop)
-
-
-@asynccontextmanager
-async def served(url: str) -> AsyncIterator[aiohttp.ClientSession]:
-    """A real ``socialid serve`` in another process on the store at ``url``, and a client
-    session to it that carries the admin token."""
-    port, token = free_port(), secrets.token_urlsafe(24)
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("SOCIALID_")},
-        "SOCIALID_REDIS_URL": url,
-        "SOCIALID_PORT": str(port),
-        "SOCIALID_ADMIN_TOKEN": token,
-        "SOCIALID_WORKER": "false",
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "service", "serve", env=env, stderr=asyncio.subprocess.DEVNULL
-    )
-    headers = {"Authorization": f"Bearer {token}"}
-    try:
-        async with aiohttp.ClientSession(f"http://127.0.0.1:{port}", headers=headers) as http:
-            await wait_ready(http, proc)
-            yield http
-    finally:
-        proc.terminate()
-        await proc.wait()
 
 
 async def _query(http: aiohttp.ClientSession, queries: dict[str, list[dict[str, Any]]]) -> int:
