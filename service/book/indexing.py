@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from functools import lru_cache
 
 from matchers.names import canonical_forms, family_parts, phonetic
@@ -107,64 +106,53 @@ def blocking_keys(profile: Profile, *, query: bool = False) -> set[str]:
     each town; the full name in each form; each form of the given name within the
     district. Identifiers mentioned in text are looked up where the record keeps them.
     ``query``: also the keys of a name written family name first ("Kowalski Rachel")."""
-    # Loops, not comprehensions: each comprehension is a frame of its own in Python 3.11,
-    # and an import computes these for every customer.
-    entry = index_entry
-    out = set()
-    for kind, values in (
+    exact = (
         ("em", profile.emails),
         ("ph", profile.phones),
         ("ac", profile.accounts),
         ("pc", profile.postcodes),
         ("hd", profile.handle_ids),
         ("st", profile.streets),
-    ):
-        for value in values:
-            out.add(entry(kind, value))
+    )
+    out = {index_entry(kind, value) for kind, values in exact for value in values}
     if profile.dob is not None:
-        out.add(entry("dob", profile.dob.isoformat()))
+        out.add(index_entry("dob", profile.dob.isoformat()))
     if profile.household:
-        out.add(entry("hh", profile.household))
+        out.add(index_entry("hh", profile.household))
     given, family = profile.given, profile.family
     forms = blocking_forms(given) if given else ("",)
     if family:
-        _name_keys(out, entry, family, forms, profile.towns)
+        _name_keys(out, family, forms, profile.towns)
         if query and given:
-            _name_keys(out, entry, given, blocking_forms(family), profile.towns)
+            _name_keys(out, given, blocking_forms(family), profile.towns)
             # A nickname may stand for any of its formal names (Ricky: Richard, Eric,
             # Frederick, ...); a record keeps one, the query looks for each by full name
             # and sound. Only the query pays for it: records seldom hold nicknames.
             whole, sounds = family.replace(" ", ""), _sounds(family)
             for formal in sorted(canonical_forms(given) - set(forms))[:_MAX_FORMAL]:
-                out.add(entry("nf", f"{formal} {whole}"))
+                out.add(index_entry("nf", f"{formal} {whole}"))
                 for sound in sounds:
-                    out.add(entry("nm", f"{sound}:{formal[0]}"))
+                    out.add(index_entry("nm", f"{sound}:{formal[0]}"))
     if given:
         for form in forms:
             for d in profile.districts:
-                out.add(entry("gd", f"{form}:{d}"))
+                out.add(index_entry("gd", f"{form}:{d}"))
             for town in profile.towns:
-                out.add(entry("gt", f"{form}:{town}"))
+                out.add(index_entry("gt", f"{form}:{town}"))
     for tokens in profile.handles:
         if len(tokens) >= 2 and not family:
             # A handle like "dana_king" or "DanaKing84" stands in for a name.
             sound = phonetic(tokens[-1])
             if sound:
-                out.add(entry("nm", f"{sound}:{tokens[0][0]}"))
+                out.add(index_entry("nm", f"{sound}:{tokens[0][0]}"))
     for kind, value in profile.mentioned:
         tag = _MENTIONED_KINDS.get(kind)
         if tag:
-            out.add(entry(tag, value))
+            out.add(index_entry(tag, value))
     return out
 
 
-def _name_keys(
-    out: set[str],
-    entry: Callable[[str, str], str],
-    family: str,
-    forms: tuple[str, ...],
-    towns: frozenset[str],
-) -> None:
+def _name_keys(out: set[str], family: str, forms: tuple[str, ...], towns: frozenset[str]) -> None:
     """The keys a family name and the forms of a given name are found by. The full name
     finds "Rachel Smith" among a million without reading every Smith R; the town does the
     same for a sound-alike surname."""
@@ -176,15 +164,15 @@ def _name_keys(
     for form in forms:
         initial = form[:1]
         for sound in sounds:
-            out.add(entry("nm", f"{sound}:{initial}"))
+            out.add(index_entry("nm", f"{sound}:{initial}"))
             for town in towns:
-                out.add(entry("nt", f"{sound}:{initial}:{town}"))
+                out.add(index_entry("nt", f"{sound}:{initial}:{town}"))
         if form:
-            out.add(entry("nf", f"{form} {whole}"))
+            out.add(index_entry("nf", f"{form} {whole}"))
             if len(whole) >= 4:
                 # A slip in the surname changes its sound, but not both its ends.
-                out.add(entry("gx", f"{form}:{whole[:3]}:"))
-                out.add(entry("gx", f"{form}::{whole[-3:]}"))
+                out.add(index_entry("gx", f"{form}:{whole[:3]}:"))
+                out.add(index_entry("gx", f"{form}::{whole[-3:]}"))
 
 
 def _sounds(family: str) -> set[str]:
