@@ -1,7 +1,9 @@
 """The phone fast path (matchers/phones.py) against the pure libphonenumber path.
 
 The fast path may decline any input, but whenever it answers it must answer exactly as
-``_normalize_phone_libphonenumber``. For a long local run of the property tests:
+``_normalize_phone_libphonenumber``. It replays private code of phonenumbers, which is pinned
+to one version: these tests, private names included, are what a new version must pass
+before the pin moves. For a long local run of the property tests:
 ``SOCIALID_PHONE_EXAMPLES=20000 pytest tests/test_phone_fastpath.py --hypothesis-show-statistics``.
 """
 
