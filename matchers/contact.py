@@ -7,22 +7,21 @@ caller decides what to keep (the customer book keeps the raw value and flags it)
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import date
 from functools import lru_cache
 
-import email_validator
 import phonenumbers
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
 from matchers.phones import fast_e164
 
-# Plain ASCII addresses are by far the most common. For them email-validator's normal form
-# is the local part as given (bar RFC 2142 role names, which it lower-cases: "Info@") and
-# the domain lower-cased; checking them with this strict pattern first keeps bulk imports
-# fast. Anything else (quoted, odd, internationalised domains) goes through the library.
-# tests/test_contact.py and tests/test_email_fastpath.py check that both agree.
+# Plain ASCII addresses are by far the most common, and email-validator spends tens of
+# microseconds on each: an import cost half as much again per customer without this path.
+# For them the library's normal form is the local part as given (bar RFC 2142 role names,
+# which it lower-cases: "Info@") and the domain lower-cased, so a strict pattern can give
+# it. Anything else (quoted, odd, non-ASCII, internationalised domains) goes through the
+# library. tests/test_contact.py and tests/test_email_fastpath.py check that both agree.
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
 _PLAIN_LOCAL = re.compile(rf"{_ATEXT}(?:\.{_ATEXT})*")
 _PLAIN_DOMAIN = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}")
@@ -30,19 +29,6 @@ _PLAIN_DOMAIN = re.compile(r"(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)
 _SPECIAL_USE = frozenset(SPECIAL_USE_DOMAIN_NAMES)
 _ROLE_MAILBOXES = frozenset(CASE_INSENSITIVE_MAILBOX_NAMES)
 _LONGEST_ROLE = max(map(len, _ROLE_MAILBOXES))
-
-# Internationalised local parts ("josé.smith@gmail.com", 7% of a book's addresses) cost
-# the library ~25 us. It keeps one as given when the dot-atom has only atext and code
-# points >= U+0080 (DOT_ATOM_TEXT_INTL), every one of those is a letter, number,
-# punctuation or symbol (check_unsafe_chars) and the local part is already NFC (else it
-# re-validates the NFC form and answers with that). Marks, separators, controls,
-# unassigned code points and non-NFC input are left to the library, as are local parts
-# over 64 octets (only refused in strict mode, but rare enough not to matter).
-# tests/test_email_fastpath.py checks this against the library.
-_INTL_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\u0080-\U0010ffff-]+"
-_INTL_LOCAL = re.compile(rf"{_INTL_ATOM}(?:\.{_INTL_ATOM})*")
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
-_SAFE_CATEGORIES = frozenset("LNPS")
 
 
 def _plain_domain(domain: str) -> str | None:
@@ -68,33 +54,9 @@ def _plain(value: str) -> str | None:
     return f"{local}@{plain_domain}"
 
 
-def _intl(value: str) -> str | None:
-    """The library's normal form of an address with a non-ASCII local part and a plain
-    domain, or None when that takes the library to decide."""
-    local, at, domain = value.rpartition("@")
-    # The library reads its defaults at each call: if SMTPUTF8 is turned off, it decides.
-    if not at or local.isascii() or not email_validator.ALLOW_SMTPUTF8:
-        return None
-    if not _INTL_LOCAL.fullmatch(local):
-        return None
-    if any(unicodedata.category(c)[0] not in _SAFE_CATEGORIES for c in _NON_ASCII.findall(local)):
-        return None
-    if not unicodedata.is_normalized("NFC", local):
-        return None
-    plain_domain = _plain_domain(domain)
-    if plain_domain is None:
-        return None
-    # The library counts the whole address in UTF-8 octets (validate_email_length).
-    octets = len(local.encode())
-    if octets > 64 or octets + 1 + len(domain) > 254:
-        return None
-    return f"{local}@{plain_domain}"
-
-
 def normalize_email(raw: str) -> str | None:
     value = raw.strip()
-    # _plain never matches non-ASCII input, so only one of the fast paths need be tried.
-    fast = _plain(value) if value.isascii() else _intl(value)
+    fast = _plain(value)
     if fast is not None:
         return fast
     try:

@@ -1,6 +1,6 @@
-"""The e-mail fast paths (``_plain``, ``_intl`` in matchers/contact.py) against email-validator.
+"""The e-mail fast path (``_plain`` in matchers/contact.py) against email-validator.
 
-The fast paths may decline any input, but whenever one answers it must answer exactly as
+The fast path may decline any input, but whenever it answers it must answer exactly as
 ``validate_email(value, check_deliverability=False).normalized``, and ``normalize_email``
 must equal the library (None where it refuses) for every input. For a long local run:
 ``SOCIALID_EMAIL_EXAMPLES=20000 pytest tests/test_email_fastpath.py --hypothesis-show-statistics``.
@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import unicodedata
 
 import pytest
 from email_validator import EmailNotValidError, validate_email
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
-from matchers.contact import _intl, _plain, normalize_email
+from matchers.contact import _plain, normalize_email
 from service.bench.synthetic import book
 
 EXAMPLES = int(os.environ.get("SOCIALID_EMAIL_EXAMPLES", "400"))
@@ -31,10 +30,10 @@ def library(value: str) -> str | None:
 
 
 def check(raw: str) -> bool:
-    """Asserts agreement; True when a fast path answered."""
+    """Asserts agreement; True when the fast path answered."""
     value = raw.strip()
     expected = library(value)
-    fast = _plain(value) if value.isascii() else _intl(value)
+    fast = _plain(value)
     if fast is not None:
         assert fast == expected, raw
     assert normalize_email(raw) == expected, raw
@@ -104,13 +103,9 @@ SPACE = st.sampled_from(["", " ", "\t", "\n", "\u00a0", "\u3000", "\u200b", "\x8
 
 @settings(max_examples=EXAMPLES, deadline=None)
 @given(before=SPACE, local=LOCAL, pad=PAD, pad_at_end=st.booleans(), domain=DOMAIN, after=SPACE)
-@example(before="", local="josé.smith994", pad="", pad_at_end=False, domain="example.com", after="")
-@example(before=" ", local="e\u0301", pad="", pad_at_end=False, domain="x.org", after="")
-@example(before="", local="é", pad="é" * 31, pad_at_end=True, domain="gmail.com", after="")
-@example(before="", local="é", pad="é" * 32, pad_at_end=True, domain="gmail.com", after="")
-@example(before="", local="\u0301a", pad="", pad_at_end=False, domain="x.org", after="")
 @example(before="", local="Info", pad="", pad_at_end=False, domain="Example.COM", after="")
-def test_the_fast_paths_agree_with_email_validator(
+@example(before="", local="a", pad="a" * 63, pad_at_end=True, domain="gmail.com", after="")
+def test_the_fast_path_agrees_with_email_validator(
     before: str, local: str, pad: str, pad_at_end: bool, domain: str, after: str
 ) -> None:
     local = local + pad if pad_at_end else pad + local
@@ -119,23 +114,6 @@ def test_the_fast_paths_agree_with_email_validator(
     value = raw.strip()
     event("fast path" if answered else "library")
     event(f"library {'accepts' if library(value) is not None else 'refuses'}")
-    if not value.isascii():
-        event(f"intl, {'NFC' if unicodedata.is_normalized('NFC', value) else 'not NFC'}")
-
-
-@settings(max_examples=EXAMPLES, deadline=None)
-@given(
-    name=st.lists(st.sampled_from(LATIN + SCRIPTS + "abc.019"), min_size=1, max_size=30),
-    odd=st.one_of(st.sampled_from(COMBINING + CATEGORIES + SPECIALS), st.characters()),
-    where=st.integers(0, 30),
-    domain=st.sampled_from(PLAIN_DOMAINS),
-)
-def test_one_odd_character_in_an_international_local_part(
-    name: list[str], odd: str, where: int, domain: str
-) -> None:
-    # A near miss: what would take the fast path but for one character, anywhere in it.
-    name.insert(where, odd)
-    event("fast path" if check(f"{''.join(name)}@{domain}") else "library")
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
@@ -159,41 +137,20 @@ def test_any_local_part_with_a_plain_domain(local: str, domain: str) -> None:
         ("José.Müller@gmail.com", "José.Müller@gmail.com"),  # the local part keeps its case
         ("Дмитрий@example.com", "Дмитрий@example.com"),
         ("用户.名@example.com", "用户.名@example.com"),
-        ("a\uff20b@example.com", "a\uff20b@example.com"),  # a full-width "@" is just a letter
-        ("é" * 32 + "@example.com", "é" * 32 + "@example.com"),  # 64 octets
+        ("e\u0301@example.com", "\u00e9@example.com"),  # NFC
+        ("é" * 33 + "@example.com", "é" * 33 + "@example.com"),  # 66 octets: strict mode only
+        ("\u0301a@example.com", None),  # a leading mark
+        ("a\u200bb@example.com", None),  # Cf
+        ("josé@example.test", None),  # special-use domain
+        ("josé..smith@example.com", None),
     ],
 )
-def test_the_intl_fast_path_answers(raw: str, expected: str) -> None:
-    assert _intl(raw) == expected
-    assert library(raw) == expected
-
-
-@pytest.mark.parametrize(
-    "raw",
-    [
-        "e\u0301@example.com",  # not NFC: the library answers with the NFC form
-        "\u212b@example.com",  # a singleton NFC maps to another letter
-        "\u0301a@example.com",  # a leading mark: refused
-        "क\u093f@example.com",  # a mark after a letter: accepted, but left to the library
-        "a\u200bb@example.com",  # Cf: refused
-        "a\u00a0b@example.com",  # Zs: refused
-        "a\ue000@example.com",  # Co: refused
-        "é" * 33 + "@example.com",  # 66 octets: only strict mode refuses it
-        "josé@example.test",  # special-use domain
-        "josé@bücher.com",  # internationalised domain
-        "josé@xn--bcher-kva.com",  # punycode domain
-        "josé..smith@example.com",
-        '"josé"@example.com',
-    ],
-)
-def test_the_intl_fast_path_declines(raw: str) -> None:
-    assert _intl(raw) is None
-    assert normalize_email(raw) == library(raw)
+def test_international_local_parts(raw: str, expected: str | None) -> None:
+    assert normalize_email(raw) == expected
 
 
 def test_every_address_of_the_synthetic_book() -> None:
     emails = [e for line in book(20000) for e in json.loads(line).get("emails", [])]
-    intl = [e for e in emails if not e.isascii()]
-    assert len(intl) > 1000
     for email in emails:
-        assert check(email), email  # and every one of them takes a fast path
+        # and every plain one takes the fast path: an import is mostly plain addresses
+        assert check(email) or not email.isascii(), email
