@@ -1,7 +1,11 @@
-"""Commands packed by hiredis (C) rather than redis-py's asyncio packer (Python).
+"""Commands packed by hiredis (C) with no work per argument in Python.
 
-A bulk import sends script calls with thousands of arguments; packing them in Python
-cost more than the rest of the write. The wire format is the same RESP either way.
+redis-py's asyncio connections encode each argument in Python before packing it (in C
+since redis-py 8.2, in Python before), at about half a microsecond an argument. A webhook
+delivery is stored with 17 arguments and an import sends 7 per customer: without this,
+an accepted delivery took 15% more instructions (ingestion meets its 5,000/s goal with
+little to spare) and the importer 7% more per customer. ``hiredis.pack_command`` takes
+str, bytes, int and float as they are; the wire format is the same RESP either way.
 """
 
 from __future__ import annotations
