@@ -50,29 +50,16 @@ class Profile(NamedTuple):
 _E164 = re.compile(r"\+[1-9]\d{6,14}")
 
 
-# The helpers below loop rather than use generator expressions: an import profiles every
-# customer it reads, and in Python 3.11 each generator expression is a frame of its own.
-
-
 def _emails(values: Iterable[str], normalised: bool) -> frozenset[str]:
-    out = set()
-    for raw in values:
-        normal = raw if normalised and "@" in raw else normalize_email(raw)
-        if normal:
-            out.add(canonical_email(normal))
-    return frozenset(out)
+    normals = (raw if normalised and "@" in raw else normalize_email(raw) for raw in values)
+    return frozenset(canonical_email(normal) for normal in normals if normal)
 
 
 def _phones(values: Iterable[str], region: str, normalised: bool) -> frozenset[str]:
-    out = set()
-    for raw in values:
-        if normalised:  # the book's own values: E.164 already, or kept raw as unparseable
-            phone = raw if _E164.fullmatch(raw) else None
-        else:
-            phone = normalize_phone(raw, region)
-        if phone:
-            out.add(phone)
-    return frozenset(out)
+    if normalised:  # the book's own values: E.164 already, or kept raw as unparseable
+        return frozenset(raw for raw in values if _E164.fullmatch(raw))
+    phones = (normalize_phone(raw, region) for raw in values)
+    return frozenset(phone for phone in phones if phone)
 
 
 # Everything but letters and digits (``\w`` is exactly ``str.isalnum`` plus "_").
@@ -118,21 +105,7 @@ def build_profile(
         street = street_of(place.line1) if place.line1 else None
         if street:
             streets.add(street)
-    numbers = set()
-    for raw in accounts:
-        number = _account(raw)
-        if number:
-            numbers.add(number)
-    tokens, handle_ids = [], set()
-    for raw in handles:
-        split = split_handle(raw)
-        if split.tokens:
-            tokens.append(split.tokens)
-        if split.handle:
-            handle_ids.add(split.handle)
-    mentions = set()
-    for kind, value in mentioned:
-        mentions.add(_mention(kind, value))
+    splits = [split_handle(raw) for raw in handles]
     return Profile(
         given=person.given,
         family=person.family,
@@ -143,10 +116,10 @@ def build_profile(
         districts=frozenset(districts),
         towns=frozenset(towns),
         streets=frozenset(streets),
-        accounts=frozenset(numbers),
-        handles=tuple(tokens),
-        handle_ids=frozenset(handle_ids),
-        mentioned=frozenset(mentions),
+        accounts=frozenset(number for number in map(_account, accounts) if number),
+        handles=tuple(split.tokens for split in splits if split.tokens),
+        handle_ids=frozenset(split.handle for split in splits if split.handle),
+        mentioned=frozenset(_mention(kind, value) for kind, value in mentioned),
         household=household,
         name_source=name_source,
     )
