@@ -14,8 +14,6 @@ import phonenumbers
 from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
-from matchers.phones import fast_e164
-
 # Plain ASCII addresses are by far the most common, and email-validator spends tens of
 # microseconds on each: an import cost half as much again per customer without this path.
 # For them the library's normal form is the local part as given (bar RFC 2142 role names,
@@ -71,16 +69,6 @@ _E164_FORMAT = phonenumbers.PhoneNumberFormat.E164
 @lru_cache(maxsize=4096)
 def normalize_phone(raw: str, default_region: str = "GB") -> str | None:
     """E.164 when libphonenumber can parse the number as a possible one."""
-    # phonenumbers.parse was the largest single cost of a bulk import; plain numbers get the
-    # same answer without it (matchers/phones.py, checked by tests/test_phone_fastpath.py).
-    fast = fast_e164(raw, default_region)
-    if fast is not None:
-        return fast
-    return _normalize_phone_libphonenumber(raw, default_region)
-
-
-def _normalize_phone_libphonenumber(raw: str, default_region: str) -> str | None:
-    """The reference for the fast path, and its fallback."""
     try:
         number = phonenumbers.parse(raw, default_region)
     except phonenumbers.NumberParseException:
