@@ -12,6 +12,10 @@ Shared Lua is included in one way only, a line of its own:
 which is replaced by that file's text. Files whose names start with ``_`` are such
 pieces, never run on their own; every other ``.lua`` file under ``service/`` is a
 script, and a test loads each one into a real server.
+
+One piece takes a whole script rather than being included by one: ``_batch.lua``, the
+wrapper that runs a script once per call of a batch, has a line ``--#wrapped script``
+where ``store.autopipeline.batch_source`` puts the wrapped script.
 """
 
 from __future__ import annotations
