@@ -67,6 +67,25 @@ async def test_an_email_in_any_spelling_matches_with_evidence(client: AppClient)
     assert candidate["match_probability"] >= 0.99
 
 
+async def test_an_email_senders_id_is_their_address_in_a_lookup_and_a_query(
+    client: AppClient,
+) -> None:
+    # The e-mail webhooks keep the sender's address as its id; a chat tool sends it the
+    # same way, with nothing in sender.email.
+    await _load(client)
+    lookup = {"channel": "email", "sender": {"external_id": "Dana.King@gmail.com"}}
+    resp = await client.post("/v1/lookup", json=lookup, headers=admin())
+    assert resp.status == 200, await resp.text()
+    found = await resp.json()
+    assert found["resolution"]["status"] == "matched"
+    assert found["resolution"]["customer_id"] == "C-1"
+    answer = await _resolve(client, channel="email", external_id="dk@example.org")
+    assert (answer["status"], answer["customer_id"]) == ("matched", "C-3")
+    # Another channel's id is never read as an address.
+    other = await _resolve(client, channel="forum", external_id="dk@example.org")
+    assert other["status"] == "no_match"
+
+
 async def test_an_account_number_in_free_text_matches(client: AppClient) -> None:
     await _load(client)
     answer = await _resolve(

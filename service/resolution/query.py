@@ -76,6 +76,11 @@ def query_profile(
         base = address or AddressQuery()
         address = base.model_copy(update={"city": said_place})
     dob = normalize_dob(query.date_of_birth) if query.date_of_birth else None
+    email = query.email
+    if email is None and query.channel == Channel.EMAIL and query.external_id:
+        # The e-mail channel's sender id is the address itself: the webhooks store it so,
+        # and chat tools send it so.
+        email = query.external_id if normalize_email(query.external_id) else None
     problems = []
     if query.date_of_birth and dob is None:
         problems.append(("/date_of_birth", "not a date as YYYY-MM-DD or YYYYMMDD"))
@@ -112,7 +117,7 @@ def query_profile(
         given=person.given,
         family=person.family,
         name_source="text" if from_text else None,
-        emails=[query.email] if query.email else [],
+        emails=[email] if email else [],
         phones=[query.phone] if query.phone else [],
         date_of_birth=dob,
         places=[place] if place else [],
