@@ -25,7 +25,7 @@ def conversation_prelude(keys: KeySchema, sla: dict[str, int]) -> list[str]:
     return [p["queue"], p["rep"], p["status"], keys.live_channel(), json.dumps(sla)]
 
 
-def now_ms() -> datetime:
+def log_time() -> datetime:
     """The time an action is logged with: milliseconds, as the log's ISO text keeps it."""
     at = datetime.now(UTC)
     return at.replace(microsecond=at.microsecond // 1000 * 1000)
