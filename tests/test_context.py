@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from service.book.history import CardHistory
 from service.context import Flag, build_card, derive, flags
 from service.schemas import Customer, Event
 from service.settings import CardSettings, FlagThresholds
@@ -207,7 +208,7 @@ def test_card_lists_the_newest_interactions_first_and_sums_spend() -> None:
         }
     )
     history = [ev(str(i), "interaction", i) for i in range(8)]
-    card = build_card(customer, history, T0.date(), CardSettings(interactions=3))
+    card = build_card(customer, CardHistory.whole(history), T0.date(), CardSettings(interactions=3))
     assert [e.id for e in card.last_interactions] == ["7", "6", "5"]
     assert card.name == "Dana King"
     assert card.monthly_spend == Decimal("63.50")
@@ -226,7 +227,7 @@ def test_card_carries_every_flag_for_a_busy_history() -> None:
         ev("u", "contract_change", 0, kind="upgrade"),
         ev("d", "billing", 0, kind="dispute", amount="19.99"),
     ]
-    card = build_card(customer, history, TODAY)
+    card = build_card(customer, CardHistory.whole(history), TODAY)
     assert set(codes(card.flags)) == {
         "open_complaint",
         "promise_due",

@@ -8,22 +8,26 @@ arriving between two calls neither repeat nor skip entries.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import redis.asyncio as aioredis
 from pydantic import ValidationError
 
+from service.book.openitems import role_arg
 from service.schemas import Event, EventIn, HistoryPage, StoreIntegrityError, describe
 from service.store.keynames import KeySchema
 from service.store.lua import load_script
 from service.store.paging import encode_cursor, ms, newest_first
-from service.store.redistypes import members
+from service.store.redistypes import members, text
 
 
-def event_record(event: EventIn) -> tuple[str, str, int]:
-    """An event as stored: its id (derived when absent), JSON and score."""
+def event_record(event: EventIn) -> tuple[str, str, int, str]:
+    """An event as ``_history.lua`` stores it: its id (derived when absent), JSON,
+    score and open-item role."""
     stored = event.with_id()
-    return stored.id, stored.model_dump_json(), ms(stored.at)
+    score = ms(stored.at)
+    return stored.id, stored.model_dump_json(), score, role_arg(stored.id, stored, score)
 
 
 def add_events_call(
@@ -37,6 +41,7 @@ def add_events_call(
             keys.customer(customer_id),
             keys.customer_events(customer_id),
             keys.history(customer_id),
+            keys.open_items(customer_id),
         )
         args.append(len(events))
         for event in events:
@@ -51,6 +56,33 @@ def add_events_reply(
     return {
         cid: (None if int(n) < 0 else int(n)) for cid, n in zip(by_customer, reply, strict=True)
     }
+
+
+@dataclass(frozen=True, slots=True)
+class CardHistory:
+    """What a context card is built from: the newest events, the events of every
+    unsettled item however old, and how many events the history holds."""
+
+    recent: list[Event]  # newest first
+    open: list[Event]
+    total: int
+
+    @classmethod
+    def whole(cls, events: list[Event]) -> CardHistory:
+        """A history read whole (the derivations settle items themselves)."""
+        return cls(events, events, len(events))
+
+
+def read_events(raws: Iterable[str | bytes]) -> list[Event]:
+    try:
+        return [Event.model_validate_json(r) for r in raws]
+    except ValidationError as exc:
+        raise StoreIntegrityError(f"stored event does not validate: {describe(exc)}") from None
+
+
+def open_events(fields: Mapping[str | bytes, str | bytes]) -> list[Event]:
+    """The events in a customer's open-items hash (its other fields index the items)."""
+    return read_events(v for k, v in fields.items() if text(k).startswith("e:"))
 
 
 class HistoryStore:
@@ -78,6 +110,21 @@ class HistoryStore:
             await self._redis.zrange(self._keys.history(customer_id), 0, limit - 1, desc=True)
         )
         return [e for e in await self._load(customer_id, ids) if e is not None]
+
+    async def for_card(self, customer_id: str, limit: int) -> CardHistory:
+        """The newest ``limit`` events, every unsettled item's events and the count."""
+        k = self._keys
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.zrange(k.history(customer_id), 0, limit - 1, desc=True)
+            pipe.zcard(k.history(customer_id))
+            pipe.hgetall(k.open_items(customer_id))
+            ids, total, open_fields = await pipe.execute()
+        recent = [e for e in await self._load(customer_id, members(ids)) if e is not None]
+        return CardHistory(recent, open_events(open_fields), int(total))
+
+    async def open_only(self, customer_id: str) -> list[Event]:
+        """The events of the customer's unsettled items."""
+        return open_events(await self._redis.hgetall(self._keys.open_items(customer_id)))
 
     async def _load(self, customer_id: str, ids: Sequence[str]) -> list[Event | None]:
         """Events in the order of ``ids``; None where an id has no event (never expected)."""

@@ -1,14 +1,21 @@
-"""Assemble the card from a customer and their recent history."""
+"""Assemble the card from a customer, their history and their household."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
+from service.book.history import CardHistory
 from service.context import derive, flags
-from service.schemas import Customer, Event
-from service.schemas.context_card import ActiveProduct, ContextCard
+from service.context.household import family_flags
+from service.schemas import Customer
+from service.schemas.context_card import (
+    ActiveProduct,
+    CardHousehold,
+    ContextCard,
+    HistoryCoverage,
+    HouseholdView,
+)
 from service.settings import CardSettings
 
 
@@ -22,26 +29,54 @@ def active_products(customer: Customer) -> list[ActiveProduct]:
     ]
 
 
+def coverage(history: CardHistory) -> HistoryCoverage:
+    recent = history.recent
+    since = min((e.at for e in recent), default=None)
+    seen = {e.id for e in recent}
+    older = sum(1 for e in history.open if e.id not in seen)
+    if len(recent) >= history.total:
+        summary = f"All {history.total} events."
+    else:
+        summary = (
+            f"The newest {len(recent)} of {history.total} events (since {since:%Y-%m-%d}), "
+            f"and {older} older events of items still open."
+        )
+    return HistoryCoverage(
+        events=history.total,
+        recent_read=len(recent),
+        recent_since=since,
+        open_item_events=len(history.open),
+        summary=summary,
+    )
+
+
 def build_card(
     customer: Customer,
-    events: Sequence[Event],
+    history: CardHistory,
     today: date,
     settings: CardSettings | None = None,
+    household: HouseholdView | None = None,
 ) -> ContextCard:
+    """``household``: the customer's household, when they are in one."""
     cfg = settings or CardSettings()
     limits = cfg.thresholds
-    cases = derive.open_cases(events, today)
-    owed = derive.open_promises(events, today)
-    credits = derive.unapplied_credits(events)
-    disputes = derive.open_disputes(events)
+    events = history.recent
+    # Open items from the store of unsettled items alone: the newest events may hold an
+    # item whose settlement is older (a clock's skew, a tie) and so out of their window.
+    items = history.open
+    cases = derive.open_cases(items, today)
+    owed = derive.open_promises(items, today)
+    credits = derive.unapplied_credits(items)
+    disputes = derive.open_disputes(items)
     changes = derive.recent_changes(events, today, cfg.recent_days)
     inbound = derive.inbound_contacts(events, today, limits.repeat_window_days)
     products = active_products(customer)
     interactions = [e for e in derive.chronological(events) if e.type == "interaction"]
+    role = customer.household.role if customer.household else "member"
     return ContextCard(
         customer_id=customer.id,
         name=customer.display_name,
-        household=customer.household,
+        household=CardHousehold(**dict(household), role=role) if household else None,
         preferred_channel=customer.preferred_channel,
         identities=customer.identities,
         accounts=[a.model_copy(update={"products": []}) for a in customer.accounts],
@@ -60,6 +95,8 @@ def build_card(
             *flags.recent_commitment_increase(changes, cfg.recent_days),
             *flags.repeat_contact(cases, inbound, limits),
             *flags.billing_dispute(disputes),
+            *(family_flags(household) if household and role != "holder" else []),
         ],
+        history=coverage(history),
         as_of=today,
     )

@@ -1,6 +1,8 @@
 """Open cases, owed promises, unapplied credits, open disputes and recent changes.
 
-Each function takes the history in any order and returns its findings oldest first.
+Each function takes the history in any order and returns its findings oldest first. The
+rules of what opens and settles an item are those of ``service.book.openitems``, which
+keeps every unsettled item's events however long the history grows.
 """
 
 from __future__ import annotations
@@ -8,12 +10,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
+from service.book.openitems import from_customer, norm
 from service.schemas import Event
 from service.schemas.context_card import ContractChange, MoneyItem, OpenCase, OpenPromise
 
 INCREASES = frozenset({"renewal", "upgrade", "new_line"})
-# Channels on which the company, not the customer, opens cases.
-NOT_CONTACT_CHANNELS = frozenset({"system", "internal", "crm", "batch"})
 # At one instant a case opens before anything happens on it and closes after: CRM exports
 # with dates only put all of a day's events at midnight.
 _TIE_ORDER = {"case_opened": 0, "case_closed": 2, "promise_kept": 2, "promise_broken": 2}
@@ -21,15 +22,6 @@ _TIE_ORDER = {"case_opened": 0, "case_closed": 2, "promise_kept": 2, "promise_br
 
 def chronological(events: Sequence[Event]) -> list[Event]:
     return sorted(events, key=lambda e: (e.at, _TIE_ORDER.get(e.type, 1), e.id))
-
-
-def _norm(value: str | None) -> str | None:
-    return value.strip().lower() if value else None
-
-
-def from_customer(event: Event) -> bool:
-    """An interaction or case opening the customer made (undirected counts as theirs)."""
-    return event.direction != "outbound" and _norm(event.channel) not in NOT_CONTACT_CHANNELS
 
 
 def _settled(events: Sequence[Event], *kinds: str) -> set[str]:
@@ -49,10 +41,10 @@ def open_cases(events: Sequence[Event], today: date) -> list[OpenCase]:
         case = cases.get(ev.case_id)
         if ev.type == "case_opened":
             contact = from_customer(ev)
-            channel = _norm(ev.channel)
+            channel = norm(ev.channel)
             cases[ev.case_id] = OpenCase(
                 case_id=ev.case_id,
-                category=_norm(ev.category),
+                category=norm(ev.category),
                 status=ev.status or "open",
                 opened_at=ev.at,
                 age_days=(today - ev.at.date()).days,
@@ -67,11 +59,11 @@ def open_cases(events: Sequence[Event], today: date) -> list[OpenCase]:
             del cases[ev.case_id]
         elif ev.type == "case_updated":
             case.status = ev.status or case.status
-            case.category = _norm(ev.category) or case.category
+            case.category = norm(ev.category) or case.category
             case.event_ids.append(ev.id)
         elif ev.type == "interaction" and from_customer(ev):
             case.contacts += 1
-            channel = _norm(ev.channel)
+            channel = norm(ev.channel)
             if channel and channel not in case.channels:
                 case.channels.append(channel)
             case.event_ids.append(ev.id)

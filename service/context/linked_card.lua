@@ -1,15 +1,16 @@
 -- What a lookup needs for a linked sender, in one round trip: the link, the customer's
--- record and their newest events, three reads that otherwise follow each other (the
--- record's key comes from the link, the events' from the record's id).
+-- record, their newest events, their open items and how many events they have; reads
+-- that otherwise follow each other (the record's key comes from the link, the rest's
+-- from the record's id).
 -- KEYS: identity_link
 -- ARGV: customer_head (what a customer's keys have before the id), doc_tail,
---   history_tail, events_tail (what each has after it), event_limit
--- Reply: {} without a link, else {customer_id, doc or false, {event_json...}}, newest
---   event first
+--   history_tail, events_tail, open_items_tail (what each has after it), event_limit
+-- Reply: {} without a link, else {customer_id, doc or false, {event_json...} newest
+--   first, the open-items hash as HGETALL gives it, the history's length}
 
-local customer_head, doc_tail, history_tail, events_tail =
-  ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local event_limit = tonumber(ARGV[5])
+local customer_head, doc_tail, history_tail, events_tail, open_tail =
+  ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local event_limit = tonumber(ARGV[6])
 local owner = redis.call('GET', KEYS[1])
 if not owner then return {} end
 local head = customer_head .. owner
@@ -21,4 +22,5 @@ if #ids > 0 then
     if event then events[#events + 1] = event end
   end
 end
-return {owner, doc, events}
+return {owner, doc, events, redis.call('HGETALL', head .. open_tail),
+        redis.call('ZCARD', head .. history_tail)}

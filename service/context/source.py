@@ -8,20 +8,21 @@ round trip to the store instead of four.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import redis.asyncio as aioredis
-from pydantic import TypeAdapter, ValidationError
 
-from service.schemas import Customer, Event, StoreIntegrityError, describe, read_stored
+from service.book.history import CardHistory, HistoryStore, open_events, read_events
+from service.book.households import Households
+from service.context.household import build_household
+from service.schemas import Customer, read_stored
+from service.schemas.context_card import HouseholdView
 from service.store.keynames import KeySchema
 from service.store.lua import load_script
 from service.store.redistypes import text
 
-_EVENTS: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
-
-
-Linked = tuple[str, Customer | None, list[Event]]
+Linked = tuple[str, Customer | None, CardHistory]
 
 
 def linked_card_call(
@@ -34,6 +35,7 @@ def linked_card_call(
         doc_tail,
         keys.around_id(keys.history)[1],
         keys.around_id(keys.customer_events)[1],
+        keys.around_id(keys.open_items)[1],
         event_limit,
     ]
 
@@ -42,25 +44,40 @@ def linked_card_reply(reply: list[Any]) -> Linked | None:
     """The reply of linked_card.lua, as ``CardSource.linked`` answers it."""
     if not reply:
         return None
-    owner, doc, raws = text(reply[0]), reply[1], reply[2]
+    owner, doc, raws, flat_open, total = text(reply[0]), reply[1], reply[2], reply[3], reply[4]
     if not doc:
-        return owner, None, []
-    customer = read_stored(doc)
-    try:
-        events = _EVENTS.validate_json("[" + ",".join(map(text, raws)) + "]") if raws else []
-    except ValidationError as exc:
-        raise StoreIntegrityError(f"stored event does not validate: {describe(exc)}") from None
-    return owner, customer, events
+        return owner, None, CardHistory([], [], 0)
+    open_fields = dict(zip(flat_open[::2], flat_open[1::2], strict=True))
+    history = CardHistory(read_events(raws), open_events(open_fields), int(total))
+    return owner, read_stored(doc), history
 
 
 class CardSource:
-    def __init__(self, redis: aioredis.Redis, keys: KeySchema, limit: int) -> None:
+    def __init__(
+        self, redis: aioredis.Redis, keys: KeySchema, history: HistoryStore, limit: int
+    ) -> None:
         self._keys = keys
         self._limit = limit
+        self._history = history
+        self._households = Households(redis, keys)
         self._script = load_script(redis, "service.context", "linked_card.lua")
 
+    async def history(self, customer_id: str) -> CardHistory:
+        return await self._history.for_card(customer_id, self._limit)
+
+    async def household(self, household_id: str, today: date) -> HouseholdView | None:
+        """The household as a card shows it; None when no customer names it."""
+        members = await self._households.members(household_id)
+        if not members:
+            return None
+        holders_open = []
+        for customer in members:
+            if customer.household and customer.household.role == "holder":
+                holders_open += await self._history.open_only(customer.id)
+        return build_household(household_id, members, holders_open, today)
+
     async def linked(self, channel: str, external_id: str) -> Linked | None:
-        """(customer id, record, newest events) of a linked identity; None unlinked.
+        """(customer id, record, card history) of a linked identity; None unlinked.
         The record is None when the link outlived it (never expected)."""
         keys, args = linked_card_call(self._keys, channel, external_id, event_limit=self._limit)
         return linked_card_reply(await self._script(keys=keys, args=args))

@@ -92,9 +92,10 @@ def record_call(
                 keys.customer(cid),
                 keys.customer_events(cid),
                 keys.history(cid),
+                keys.open_items(cid),
             ]
             if cid
-            else [own] * 4
+            else [own] * 5
         )
         script_keys += [
             own,
@@ -107,7 +108,7 @@ def record_call(
             *customer_keys,
             keys.conversation_log(conv),
         ]
-        event_args = event_record(event) if cid and event is not None else ("", "", "")
+        event_args = event_record(event) if cid and event is not None else ("", "", "", "")
         args += [
             stored.model_dump_json(exclude_none=True),
             ms(msg.sent_at),

@@ -1,14 +1,15 @@
 -- What processing one delivery produced, and its acknowledgement, in one step: a worker
 -- that dies before it leaves nothing half-recorded, and a delivery processed again
 -- (claimed after a crash) changes nothing.
--- KEYS: the ingest stream, then 12 per message: the message, the listings all, by
+-- KEYS: the ingest stream, then 13 per message: the message, the listings all, by
 --   channel and by status, the resolution counts, the conversation hash and its
---   messages, the customer's messages, document, events hash and history (these four
---   the message key again when unresolved: not touched), the conversation's log.
+--   messages, the customer's messages, document, events hash, history and open items
+--   (these five the message key again when unresolved: not touched), the conversation's
+--   log.
 -- ARGV: consumer group, stream entry id, message count, the prelude's five (4-8), then
---   12 per message: its JSON, score (time sent, ms), id, counts field, channel, time
---   sent (ISO, ms), customer id or "", the history event's id, JSON and score, the team
---   a new conversation goes to, the conversation id.
+--   13 per message: its JSON, score (time sent, ms), id, counts field, channel, time
+--   sent (ISO, ms), customer id or "", the history event's id, JSON, score and open-item
+--   role, the team a new conversation goes to, the conversation id.
 -- Reply: per message, 1 when stored now, 0 when it was stored before.
 
 --#include _conversation.lua
@@ -51,14 +52,15 @@ end
 
 local saved = {}
 for m = 0, n - 1 do
-  local k, a = 1 + 12 * m, 8 + 12 * m
+  local k, a = 1 + 13 * m, 8 + 13 * m
   local message, counts, conv = KEYS[k + 1], KEYS[k + 5], KEYS[k + 6]
   local conv_messages, customer_messages = KEYS[k + 7], KEYS[k + 8]
-  local doc, events, history, logkey = KEYS[k + 9], KEYS[k + 10], KEYS[k + 11], KEYS[k + 12]
+  local doc, events, history, open = KEYS[k + 9], KEYS[k + 10], KEYS[k + 11], KEYS[k + 12]
+  local logkey = KEYS[k + 13]
   local json, score, id, counts_field = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
   local channel, at, cid = ARGV[a + 5], ARGV[a + 6], ARGV[a + 7]
   local event_id, event_json, event_score = ARGV[a + 8], ARGV[a + 9], ARGV[a + 10]
-  local team, conversation_id = ARGV[a + 11], ARGV[a + 12]
+  local event_role, team, conversation_id = ARGV[a + 11], ARGV[a + 12], ARGV[a + 13]
   if redis.call('SET', message, json, 'NX') then
     for i = 2, 4 do redis.call('ZADD', KEYS[k + i], score, id) end
     redis.call('HINCRBY', counts, counts_field, 1)
@@ -72,7 +74,7 @@ for m = 0, n - 1 do
       redis.call('ZADD', customer_messages, score, id)
       -- Only while the customer exists: an event racing an erasure leaves no history.
       if redis.call('EXISTS', doc) == 1 then
-        add_event(events, history, event_id, event_json, event_score)
+        add_event(events, history, open, event_id, event_json, event_score, event_role)
       end
     end
     inbound(conv, logkey, conversation_id, team, id, at)

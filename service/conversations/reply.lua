@@ -1,12 +1,12 @@
 -- The owner's reply to the customer and the customer's history event for it, in one
 -- step, so the conversation and the history never disagree about what was said.
--- KEYS: conversation hash, conversation log, the customer's document, events hash and
---   history sorted set (when the conversation has no customer, the conversation hash
---   three times: not touched).
+-- KEYS: conversation hash, conversation log, the customer's document, events hash,
+--   history sorted set and open items (when the conversation has no customer, the
+--   conversation hash four times: not touched).
 -- ARGV: the prelude's five (1-5), conversation id, replying rep, the version the caller
 --   read ("" skips the check), time (ISO, ms), text, reply id, the conversation's
 --   customer id as the caller read it ("" for none), then the history event built for
---   that customer: JSON and score (ms); its id is the reply id.
+--   that customer: JSON, score (ms) and open-item role; its id is the reply id.
 -- Reply: {"ok", version} or why nothing was written: {"missing"}; {"conflict", owner,
 --   version} (the version moved on); {"not_owner", owner, version}; {"customer_changed"}
 --   (the conversation's customer is no longer the one the event was built for).
@@ -15,9 +15,11 @@
 --#include service.book:_history.lua
 
 prelude(1)
-local conv, logkey, doc, events, history = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local conv, logkey, doc, events, history, open =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local id, rep, expected, at, text = ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
 local reply_id, customer, event_json, event_score = ARGV[11], ARGV[12], ARGV[13], ARGV[14]
+local event_role = ARGV[15]
 local status, owner, version, team = head(conv)
 if not status then return {'missing'} end
 if expected ~= '' and expected ~= version then return {'conflict', owner, version} end
@@ -28,7 +30,7 @@ end
 -- The history first: a history that cannot be written (a key of the wrong type) fails
 -- the script before the reply is logged. A customer erased since keeps no history.
 if customer ~= '' and redis.call('EXISTS', doc) == 1 then
-  add_event(events, history, reply_id, event_json, event_score)
+  add_event(events, history, open, reply_id, event_json, event_score, event_role)
 end
 log(logkey, id, team, {type = 'reply', by = rep, at = at, text = text, id = reply_id})
 redis.call('HSET', conv, 'last_outbound_at', at)

@@ -92,6 +92,7 @@ def reply_call(
             keys.customer(customer_id),
             keys.customer_events(customer_id),
             keys.history(customer_id),
+            keys.open_items(customer_id),
         ]
         # The customer's history shows what the company said, on which channel.
         event = EventIn(
@@ -104,9 +105,9 @@ def reply_call(
             summary=text_,
             by=rep,
         )
-        _, event_json, score = event_record(event)
+        _, event_json, score, role = event_record(event)
     else:
-        customer_keys, event_json, score = [conv] * 3, "", 0
+        customer_keys, event_json, score, role = [conv] * 4, "", 0, ""
     return (
         [conv, keys.conversation_log(conversation_id), *customer_keys],
         [
@@ -120,6 +121,7 @@ def reply_call(
             customer_id or "",
             event_json,
             score,
+            role,
         ],
     )
 

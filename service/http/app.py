@@ -103,7 +103,9 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     app[DELIVERIES] = stores.deliveries
     app[MESSAGES] = stores.messages
     app[CONVERSATIONS] = stores.conversations
-    app[CARD_SOURCE] = CardSource(client, stores.keys, app[SETTINGS].context_history_limit)
+    app[CARD_SOURCE] = CardSource(
+        client, stores.keys, stores.history, app[SETTINGS].context_history_limit
+    )
     hub = LiveHub(client, stores.keys.live_channel())
     app[LIVE] = hub
     hub.start()

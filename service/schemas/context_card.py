@@ -6,9 +6,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from service.schemas import Account, Event, Household, Identity
+from service.schemas import Account, Event, Identity
 
 FlagCode = Literal[
     "open_complaint",
@@ -25,6 +25,11 @@ class Flag(BaseModel):
     code: FlagCode
     reason: str
     event_ids: list[str]
+    household: str | None = Field(
+        default=None,
+        description="Set when the item is on the family account of this household: the "
+        "events are the holder's.",
+    )
 
 
 class OpenCase(BaseModel):
@@ -76,10 +81,50 @@ class ActiveProduct(BaseModel):
     monthly_price: Decimal | None
 
 
+class HouseholdMember(BaseModel):
+    """A member as others in the household see them: no personal data beyond the name."""
+
+    customer_id: str
+    name: str
+    role: Literal["holder", "member"]
+
+
+class HouseholdView(BaseModel):
+    """A household: its members, the family accounts (the holder's) and their open items."""
+
+    id: str
+    holder: HouseholdMember | None
+    members: list[HouseholdMember]
+    accounts: list[Account]
+    open_cases: list[OpenCase]
+    open_promises: list[OpenPromise]
+    unapplied_credits: list[MoneyItem]
+    open_disputes: list[MoneyItem]
+
+
+class CardHousehold(HouseholdView):
+    role: Literal["holder", "member"] = Field(description="This customer's role in it.")
+
+
+class HistoryCoverage(BaseModel):
+    """How much of the history the card summarises."""
+
+    events: int = Field(description="Events in the customer's history.")
+    recent_read: int = Field(
+        description="The newest events read for interactions, changes and contacts."
+    )
+    recent_since: datetime | None = Field(description="The oldest of those.")
+    open_item_events: int = Field(
+        description="Events of unsettled items, read whatever their age (open cases, "
+        "promises, credits and disputes are never cut)."
+    )
+    summary: str
+
+
 class ContextCard(BaseModel):
     customer_id: str
     name: str
-    household: Household | None
+    household: CardHousehold | None
     preferred_channel: str | None
     identities: list[Identity]
     accounts: list[Account]
@@ -92,4 +137,5 @@ class ContextCard(BaseModel):
     recent_changes: list[ContractChange]
     last_interactions: list[Event]
     flags: list[Flag]
+    history: HistoryCoverage
     as_of: date

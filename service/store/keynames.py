@@ -58,6 +58,11 @@ class KeySchema:
         """Hash event id -> event JSON, so an event is stored once however often sent."""
         return f"{self.prefix}:{{c:{customer_id}}}:evs"
 
+    def open_items(self, customer_id: str) -> str:
+        """Hash of the customer's unsettled items and their events, kept whatever the
+        history's length (``service/book/_history.lua`` says what it holds)."""
+        return f"{self.prefix}:{{c:{customer_id}}}:open"
+
     # -- identities ------------------------------------------------------------------
     def identity(self, channel: str, external_id: str) -> str:
         """Exact link from a channel identity to a customer id.
@@ -120,13 +125,15 @@ class KeySchema:
         an erasure removes exactly those, whatever the code or settings compute today)."""
         return f"{self.prefix}:{{c:{customer_id}}}:ix"
 
-    def customer_keys(self, customer_id: str) -> tuple[str, str, str, str, str]:
-        """Every key that holds one customer's own data: document, history, events, the
-        index of audit entries about them and the list of their blocking sets."""
+    def customer_keys(self, customer_id: str) -> tuple[str, str, str, str, str, str]:
+        """Every key that holds one customer's own data: document, history, events, open
+        items, the index of audit entries about them and the list of their blocking
+        sets."""
         return (
             self.customer(customer_id),
             self.history(customer_id),
             self.customer_events(customer_id),
+            self.open_items(customer_id),
             self.customer_audit(customer_id),
             self.customer_index(customer_id),
         )

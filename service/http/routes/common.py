@@ -7,11 +7,12 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
+from service.book.history import CardHistory
 from service.context import ContextCard, build_card
 from service.conversations.brief import Brief, build_brief
-from service.http.appkeys import CUSTOMERS, HISTORY, MESSAGES, PRINCIPAL, SETTINGS
+from service.http.appkeys import CARD_SOURCE, CUSTOMERS, HISTORY, MESSAGES, PRINCIPAL, SETTINGS
 from service.http.problems import ProblemError
-from service.schemas import Customer, Event
+from service.schemas import Customer
 from service.schemas.conversation import ConversationDetail
 from service.schemas.fields import CUSTOMER_ID_PATTERN
 
@@ -30,16 +31,20 @@ def customer_id(request: web.Request) -> str:
 
 
 async def context_card(request: web.Request, customer: Customer) -> ContextCard:
-    """The card from the customer's newest events, with today's date and the settings."""
-    settings = request.app[SETTINGS]
-    events = await request.app[HISTORY].recent(customer.id, settings.context_history_limit)
-    return card_of(request, customer, events)
+    """The card from the customer's history and household, as of today."""
+    return await card_of(request, customer, await request.app[CARD_SOURCE].history(customer.id))
 
 
-def card_of(request: web.Request, customer: Customer, events: list[Event]) -> ContextCard:
-    """The card from events already read (newest first)."""
-    settings = request.app[SETTINGS]
-    return build_card(customer, events, datetime.now(UTC).date(), settings.card_settings)
+async def card_of(request: web.Request, customer: Customer, history: CardHistory) -> ContextCard:
+    """The card from a history already read, with the household read now."""
+    today = datetime.now(UTC).date()
+    household = (
+        await request.app[CARD_SOURCE].household(customer.household.id, today)
+        if customer.household
+        else None
+    )
+    settings = request.app[SETTINGS].card_settings
+    return build_card(customer, history, today, settings, household)
 
 
 async def existing_customer(request: web.Request) -> tuple[Customer, str]:

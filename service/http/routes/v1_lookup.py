@@ -74,10 +74,10 @@ async def lookup(request: web.Request) -> web.Response:
         else None
     )
     if known is not None:
-        owner, customer, events = known
+        owner, customer, history = known
         answer = LookupResponse(resolution=Resolution.linked(owner))
         if customer is not None:
-            answer.context = card_of(request, customer, events)
+            answer.context = await card_of(request, customer, history)
     else:
         resolution = await request.app[RESOLVER].resolve(
             ResolveQuery(
