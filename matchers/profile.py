@@ -66,7 +66,8 @@ def _phones(values: Iterable[str], region: str, normalised: bool) -> frozenset[s
 _NOT_ALNUM = re.compile(r"[\W_]+")
 
 
-def _account(value: str) -> str:
+def account_key(value: str) -> str:
+    """An account number as the book compares it: letters and digits, upper case."""
     return _NOT_ALNUM.sub("", value.upper())
 
 
@@ -116,7 +117,7 @@ def build_profile(
         districts=frozenset(districts),
         towns=frozenset(towns),
         streets=frozenset(streets),
-        accounts=frozenset(number for number in map(_account, accounts) if number),
+        accounts=frozenset(number for number in map(account_key, accounts) if number),
         handles=tuple(split.tokens for split in splits if split.tokens),
         handle_ids=frozenset(split.handle for split in splits if split.handle),
         mentioned=frozenset(_mention(kind, value) for kind, value in mentioned),
@@ -129,7 +130,7 @@ def _mention(kind: str, value: str) -> tuple[str, str]:
     if kind == "email":
         return kind, canonical_email(value)
     if kind == "account_number":
-        return kind, _account(value)
+        return kind, account_key(value)
     return kind, value
 
 

@@ -65,6 +65,10 @@ class CardSource:
     async def history(self, customer_id: str) -> CardHistory:
         return await self._history.for_card(customer_id, self._limit)
 
+    async def members(self, household_id: str) -> list[Customer]:
+        """The household's customers (for search hits); [] for none."""
+        return await self._households.members(household_id)
+
     async def household(self, household_id: str, today: date) -> HouseholdView | None:
         """The household as a card shows it; None when no customer names it."""
         members = await self._households.members(household_id)

@@ -29,6 +29,7 @@ PROBLEM_TYPES: dict[str, str] = {
     "unauthorized": "Send `Authorization: Bearer <token>` with a valid, unrevoked token.",
     "missing-scope": "The token is valid but lacks the scope this call needs.",
     "customer-not-found": "No customer has this id.",
+    "household-not-found": "No customer's record names this household.",
     "key-not-found": "No API key has this id.",
     "identity-conflict": "The channel identity is linked to another customer. Unlink it "
     "there first; socialid never moves a link silently.",

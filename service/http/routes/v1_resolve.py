@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Literal
 
 from aiohttp import web
 from pydantic import BaseModel, Field
 
 from matchers.decide import Thresholds
 from matchers.extract import extract
+from matchers.profile import account_key
+from service.context.household import member
 from service.http.apikeys import Scope
-from service.http.appkeys import CUSTOMERS, RESOLVER, SETTINGS
+from service.http.appkeys import CARD_SOURCE, CUSTOMERS, RESOLVER, SETTINGS
 from service.http.bodies import json_model, query_model, read_model
 from service.http.middleware import requires
 from service.http.openapi import documented
 from service.resolution.query import AddressQuery, ResolveQuery
 from service.resolution.resolver import Candidate, Resolution
-from service.schemas import Strict
+from service.schemas import Customer, Strict
+from service.schemas.context_card import HouseholdMember
 
 routes = web.RouteTableDef()
 
@@ -41,8 +45,23 @@ class SearchHit(Candidate):
     name: str
 
 
+MatchedBy = Literal["household_id", "account_number"]
+
+
+class HouseholdHit(BaseModel):
+    id: str
+    holder: HouseholdMember | None
+    members: list[HouseholdMember]
+    accounts: list[str] = Field(description="The family accounts' numbers.")
+    matched_by: MatchedBy
+
+
 class SearchResults(BaseModel):
     results: list[SearchHit]
+    households: list[HouseholdHit] = Field(
+        default_factory=list,
+        description="Households the box names: by their id, or by a family account's number.",
+    )
 
 
 _MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -144,9 +163,42 @@ async def search(request: web.Request) -> web.Response:
     # A rep searching wants a ranked list, not a decision: show everything that scores.
     wide = Thresholds(auto=2.0, review=0.0, max_candidates=params.limit)
     resolution = await request.app[RESOLVER].resolve(query, wide)
-    hits = []
+    hits: list[SearchHit] = []
+    named: dict[str, MatchedBy] = {}
+    account = account_key(query.account_number) if query.account_number else None
     for candidate in resolution.candidates:
         customer = await request.app[CUSTOMERS].get(candidate.customer_id)
-        if customer is not None:
-            hits.append(SearchHit(**candidate.model_dump(), name=customer.display_name))
-    return json_model(SearchResults(results=hits))
+        if customer is None:
+            continue
+        hits.append(SearchHit(**candidate.model_dump(), name=customer.display_name))
+        holds = any(account_key(a.number) == account for a in customer.accounts)
+        if customer.household and holds:
+            named.setdefault(customer.household.id, "account_number")
+    named = {params.q.strip(): "household_id", **named}  # a household's id typed whole
+    households = []
+    for household_id, matched_by in named.items():
+        members = await request.app[CARD_SOURCE].members(household_id)
+        if members:
+            households.append(household_hit(household_id, members, matched_by))
+    return json_model(SearchResults(results=hits, households=households))
+
+
+def household_hit(
+    household_id: str,
+    members: list[Customer],
+    matched_by: MatchedBy,
+) -> HouseholdHit:
+    listed = [member(c) for c in members]
+    holders = [m for m in listed if m.role == "holder"]
+    return HouseholdHit(
+        id=household_id,
+        holder=holders[0] if holders else None,
+        members=listed,
+        accounts=[
+            a.number
+            for c in members
+            if c.household and c.household.role == "holder"
+            for a in c.accounts
+        ],
+        matched_by=matched_by,
+    )
