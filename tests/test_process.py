@@ -152,6 +152,11 @@ def test_demo_resolves_every_sample_message(tmp_path: Path) -> None:
         result.stdout
     )
     assert "open case CASE-881" in result.stdout
+    # The family plan: the daughter's tweet, and the family's credit on her card.
+    tweet = result.stdout.split("> twitter amara_lee04:")[1].split("\n\n")[0]
+    assert "Amara Lee (C-1005), identity already linked" in tweet
+    assert "household H-2087, member, held by Marcus Lee" in tweet
+    assert "[unapplied_credit] On the family account (55-2087-31, held by Marcus Lee)" in tweet
     # The sample book is built so that every flag fires at least once.
     for code in (
         "open_complaint",

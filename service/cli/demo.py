@@ -76,7 +76,7 @@ def render(message: LookupRequest, answer: dict[str, Any], today: date) -> list[
     )
     lines.append(f"  resolved: {card['name']} ({res['customer_id']}), {how}")
     if card.get("household"):
-        lines.append(f"  household {card['household']['id']}, {card['household']['role']}")
+        lines += _household(card["household"])
     products = ", ".join(
         f"{p['name']} ({p.get('monthly_price', '?')}/mo)" for p in card["active_products"]
     )
@@ -94,6 +94,17 @@ def render(message: LookupRequest, answer: dict[str, Any], today: date) -> list[
         )
     for flag in card["flags"]:
         lines.append(f"  [{flag['code']}] {flag['reason']}")
+    return lines
+
+
+def _household(household: dict[str, Any]) -> list[str]:
+    holder = household.get("holder")
+    held = f", held by {holder['name']}" if holder and household["role"] != "holder" else ""
+    lines = [f"  household {household['id']}, {household['role']}{held}"]
+    if household["role"] != "holder":
+        for account in household["accounts"]:
+            products = ", ".join(p["name"] for p in account["products"] if p["status"] == "active")
+            lines.append(f"  family account {account['number']}: {products or 'no products'}")
     return lines
 
 
