@@ -34,7 +34,9 @@ def coverage(history: CardHistory) -> HistoryCoverage:
     since = min((e.at for e in recent), default=None)
     seen = {e.id for e in recent}
     older = sum(1 for e in history.open if e.id not in seen)
-    if len(recent) >= history.total:
+    if not history.total:
+        summary = "No events yet."
+    elif len(recent) >= history.total:
         summary = f"All {history.total} events."
     else:
         summary = (
