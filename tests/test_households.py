@@ -5,6 +5,7 @@ name and a role."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests import channels as ch
@@ -60,7 +61,14 @@ async def _family(client: AppClient) -> None:
     for cid, body in (("C-MARK", PARENT), ("C-AMA", DAUGHTER)):
         resp = await client.put(f"/v1/customers/{cid}", json=body, headers=admin())
         assert resp.status == 201, await resp.text()
-    resp = await client.post("/v1/customers/C-MARK/events", json=FAMILY_EVENTS, headers=admin())
+    renewed = {
+        "type": "contract_change",
+        "kind": "renewal",
+        "at": (datetime.now(UTC) - timedelta(days=3)).isoformat(),
+        "summary": "renewed the family plan for 24 months",
+    }
+    events = [*FAMILY_EVENTS, renewed]
+    resp = await client.post("/v1/customers/C-MARK/events", json=events, headers=admin())
     assert resp.status == 201
 
 
@@ -94,7 +102,11 @@ async def test_a_daughters_tweet_shows_the_family_credit_on_her_card(
     assert [c["event_id"] for c in household["unapplied_credits"]] == ["v50"]
     assert [p["event_id"] for p in household["open_promises"]] == ["fee"]
     family = [f for f in card["flags"] if f["household"] == "H-OSEI"]
-    assert {f["code"] for f in family} == {"unapplied_credit", "promise_due"}
+    assert {f["code"] for f in family} == {
+        "unapplied_credit",
+        "promise_due",
+        "recent_commitment_increase",  # no retention offer to her either
+    }
     credit = next(f for f in family if f["code"] == "unapplied_credit")
     assert credit["reason"].startswith("On the family account (40012345, held by Mark Osei)")
     assert "50.00" in credit["reason"]

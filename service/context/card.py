@@ -97,7 +97,7 @@ def build_card(
             *flags.recent_commitment_increase(changes, cfg.recent_days),
             *flags.repeat_contact(cases, inbound, limits),
             *flags.billing_dispute(disputes),
-            *(family_flags(household) if household and role != "holder" else []),
+            *(family_flags(household, cfg.recent_days) if household and role != "holder" else []),
         ],
         history=coverage(history),
         as_of=today,

@@ -14,7 +14,7 @@ from datetime import date
 
 from service.context import derive, flags
 from service.schemas import Customer, Event
-from service.schemas.context_card import Flag, HouseholdMember, HouseholdView
+from service.schemas.context_card import ContractChange, Flag, HouseholdMember, HouseholdView
 
 
 def member(customer: Customer) -> HouseholdMember:
@@ -23,10 +23,14 @@ def member(customer: Customer) -> HouseholdMember:
 
 
 def build_household(
-    household_id: str, members: Sequence[Customer], holders_open: Sequence[Event], today: date
+    household_id: str,
+    members: Sequence[Customer],
+    holders_open: Sequence[Event],
+    holders_changes: Sequence[Event],
+    today: date,
 ) -> HouseholdView:
     """``members``: the household's customers; ``holders_open``: the open-item events
-    of its holders."""
+    of its holders; ``holders_changes``: their recent contract changes."""
     listed = [member(c) for c in members]
     holders = [c for c in members if c.household and c.household.role == "holder"]
     return HouseholdView(
@@ -38,11 +42,16 @@ def build_household(
         open_promises=derive.open_promises(holders_open, today),
         unapplied_credits=derive.unapplied_credits(holders_open),
         open_disputes=derive.open_disputes(holders_open),
+        recent_changes=[
+            ContractChange(event_id=e.id, kind=e.kind, summary=e.summary, by=e.by, at=e.at)
+            for e in derive.chronological(holders_changes)
+        ],
     )
 
 
-def family_flags(household: HouseholdView) -> list[Flag]:
-    """The flags the family account raises, for a member: each says where the item is."""
+def family_flags(household: HouseholdView, recent_days: int) -> list[Flag]:
+    """The flags the family account raises, for a member: each says where the item is.
+    A renewal on it forbids retention offers to her as much as to the holder."""
     numbers = ", ".join(a.number for a in household.accounts)
     held = f", held by {household.holder.name}" if household.holder else ""
     where = f"On the family account ({numbers}{held}): " if numbers else "On the family account: "
@@ -50,6 +59,7 @@ def family_flags(household: HouseholdView) -> list[Flag]:
         *flags.open_complaint(household.open_cases),
         *flags.promises(household.open_promises),
         *flags.unapplied_credit(household.unapplied_credits),
+        *flags.recent_commitment_increase(household.recent_changes, recent_days),
         *flags.billing_dispute(household.open_disputes),
     ]
     return [

@@ -8,7 +8,7 @@ round trip to the store instead of four.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -23,6 +23,7 @@ from service.store.lua import load_script
 from service.store.redistypes import text
 
 Linked = tuple[str, Customer | None, CardHistory]
+_CHANGES = frozenset({"contract_change"})
 
 
 def linked_card_call(
@@ -69,16 +70,24 @@ class CardSource:
         """The household's customers (for search hits); [] for none."""
         return await self._households.members(household_id)
 
-    async def household(self, household_id: str, today: date) -> HouseholdView | None:
-        """The household as a card shows it; None when no customer names it."""
+    async def household(
+        self, household_id: str, today: date, recent_days: int
+    ) -> HouseholdView | None:
+        """The household as a card shows it; None when no customer names it.
+        ``recent_days``: how far back its contract changes are recent."""
         members = await self._households.members(household_id)
         if not members:
             return None
-        holders_open = []
+        since = datetime.combine(today - timedelta(days=recent_days), time(), UTC)
+        holders_open, holders_changes = [], []
         for customer in members:
             if customer.household and customer.household.role == "holder":
                 holders_open += await self._history.open_only(customer.id)
-        return build_household(household_id, members, holders_open, today)
+                changes = await self._history.page(
+                    customer.id, limit=100, types=_CHANGES, since=since
+                )
+                holders_changes += changes.events
+        return build_household(household_id, members, holders_open, holders_changes, today)
 
     async def linked(self, channel: str, external_id: str) -> Linked | None:
         """(customer id, record, card history) of a linked identity; None unlinked.

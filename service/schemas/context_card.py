@@ -100,6 +100,9 @@ class HouseholdView(BaseModel):
     open_promises: list[OpenPromise]
     unapplied_credits: list[MoneyItem]
     open_disputes: list[MoneyItem]
+    recent_changes: list[ContractChange] = Field(
+        description="Contract changes on the family accounts within the recent days."
+    )
 
 
 class CardHousehold(HouseholdView):

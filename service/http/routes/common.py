@@ -38,12 +38,12 @@ async def context_card(request: web.Request, customer: Customer) -> ContextCard:
 async def card_of(request: web.Request, customer: Customer, history: CardHistory) -> ContextCard:
     """The card from a history already read, with the household read now."""
     today = datetime.now(UTC).date()
+    settings = request.app[SETTINGS].card_settings
     household = (
-        await request.app[CARD_SOURCE].household(customer.household.id, today)
+        await request.app[CARD_SOURCE].household(customer.household.id, today, settings.recent_days)
         if customer.household
         else None
     )
-    settings = request.app[SETTINGS].card_settings
     return build_card(customer, history, today, settings, household)
 
 

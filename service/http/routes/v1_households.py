@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from service.http.apikeys import Scope
-from service.http.appkeys import CARD_SOURCE
+from service.http.appkeys import CARD_SOURCE, SETTINGS
 from service.http.bodies import json_model
 from service.http.middleware import requires
 from service.http.openapi import documented
@@ -26,8 +26,9 @@ _MAX_ID = 200  # a household id is short text in a customer's record
 @requires(Scope.REP, Scope.ADMIN, Scope.INTEGRATION)
 async def get_household(request: web.Request) -> web.Response:
     household_id = request.match_info["household_id"]
+    days = request.app[SETTINGS].context_recent_days
     view = (
-        await request.app[CARD_SOURCE].household(household_id, datetime.now(UTC).date())
+        await request.app[CARD_SOURCE].household(household_id, datetime.now(UTC).date(), days)
         if len(household_id) <= _MAX_ID
         else None
     )
