@@ -21,6 +21,7 @@ from adapters.message import InboundMessage, PayloadError
 from service.store.autopipeline import ScriptBatcher
 from service.store.keynames import KeySchema
 from service.store.lua import lua_source
+from service.store.paging import LAST_STREAM_ID
 from service.store.redistypes import fields, stream_entries, texts
 
 
@@ -176,6 +177,8 @@ class DeliveryStore:
 
     async def dead_letters(self, *, limit: int, cursor: str | None) -> DeadLetterPage:
         """Oldest first, so a replay after a fix works through them in order."""
+        if cursor == LAST_STREAM_ID:
+            return DeadLetterPage(dead_letters=[])  # nothing can follow it
         low = f"({cursor}" if cursor else "-"
         raw = stream_entries(
             await self._redis.xrange(self._keys.dead_letters(), low, "+", count=limit)

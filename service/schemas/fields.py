@@ -15,7 +15,10 @@ CUSTOMER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
 CustomerId = Annotated[str, StringConstraints(pattern=CUSTOMER_ID_PATTERN)]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
 LongText = Annotated[str, StringConstraints(max_length=10_000)]
-ExternalId = Annotated[str, StringConstraints(min_length=1, max_length=320)]
+# A provider's id is opaque, but never holds control characters (a NUL or a newline in a
+# key name or a log line is an attack, not an id).
+EXTERNAL_ID_PATTERN = r"^[^\x00-\x1f\x7f]{1,320}$"
+ExternalId = Annotated[str, StringConstraints(pattern=EXTERNAL_ID_PATTERN)]
 
 
 class Strict(BaseModel):

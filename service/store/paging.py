@@ -7,6 +7,7 @@ calls neither repeat nor skip any. Used by a customer's history and by the messa
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime
 
@@ -21,6 +22,18 @@ _CHUNK = 200
 class BadCursor(DomainError):
     status, slug = 400, "bad-cursor"
     default_detail = "This cursor was not issued here."
+
+
+_MAX_PART = 2**64 - 1
+_STREAM_ID = re.compile(r"\d{1,20}-\d{1,20}")
+LAST_STREAM_ID = f"{_MAX_PART}-{_MAX_PART}"
+
+
+def is_stream_id(value: str) -> bool:
+    """A Redis stream entry id ("<ms>-<seq>", each part an unsigned 64-bit number)."""
+    if not _STREAM_ID.fullmatch(value):
+        return False
+    return all(int(part) <= _MAX_PART for part in value.split("-"))
 
 
 def ms(at: datetime) -> int:

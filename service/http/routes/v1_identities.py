@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from aiohttp import web
 
 from service.http.apikeys import Scope
@@ -12,11 +14,11 @@ from service.http.openapi import documented
 from service.http.problems import ProblemError
 from service.http.routes.common import actor
 from service.resolution.links import IdentityState, LinkIn, RejectionIn, UnlinkIn
-from service.schemas.fields import Channel
+from service.schemas.fields import EXTERNAL_ID_PATTERN, Channel
 
 routes = web.RouteTableDef()
 _PATH = "/v1/identities/{channel}/{external_id}"
-_MAX_EXTERNAL_ID = 320
+_EXTERNAL_ID = re.compile(EXTERNAL_ID_PATTERN)
 
 
 def _identity(request: web.Request) -> tuple[Channel, str]:
@@ -30,9 +32,11 @@ def _identity(request: web.Request) -> tuple[Channel, str]:
             f"No such channel; channels are {', '.join(c.value for c in Channel)}.",
             slug="not-found",
         ) from None
-    if not external_id.strip() or len(external_id) > _MAX_EXTERNAL_ID:
+    if not external_id.strip() or not _EXTERNAL_ID.fullmatch(external_id):
         raise ProblemError(
-            404, "No identity can have this id (1 to 320 characters).", slug="not-found"
+            404,
+            "No identity can have this id (1 to 320 characters, no control characters).",
+            slug="not-found",
         )
     return channel, external_id
 

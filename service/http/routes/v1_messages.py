@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from aiohttp import web
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, field_validator
 
 from adapters.message import PayloadError
 from service.conversations.messages import MessagePage, ResolutionStatus, StoredMessage
@@ -17,6 +17,7 @@ from service.http.openapi import documented
 from service.http.problems import ProblemError
 from service.ingest.deliveries import Accepted, DeadLetterPage, NotFound
 from service.schemas import Channel, Strict
+from service.store.paging import is_stream_id
 
 routes = web.RouteTableDef()
 _STREAM_ID = re.compile(r"^\d{1,20}-\d{1,20}$")
@@ -35,6 +36,13 @@ class MessageQuery(Strict):
 class DeadLetterQuery(Strict):
     limit: int = Field(default=50, ge=1, le=500)
     cursor: str | None = Field(default=None, pattern=_STREAM_ID.pattern)
+
+    @field_validator("cursor")
+    @classmethod
+    def _in_range(cls, value: str | None) -> str | None:
+        if value is not None and not is_stream_id(value):
+            raise ValueError("not a stream entry id: each part is at most 2^64 - 1")
+        return value
 
 
 @routes.get("/v1/messages")
@@ -80,7 +88,7 @@ async def dead_letters(request: web.Request) -> web.Response:
 async def replay(request: web.Request) -> web.Response:
     dead_id = request.match_info["dead_id"]
     try:
-        if not _STREAM_ID.match(dead_id):
+        if not is_stream_id(dead_id):
             raise NotFound(dead_id)
         accepted = await request.app[DELIVERIES].replay(dead_id)
     except NotFound:
