@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
+import jsonschema_rs
 from aiohttp import web
 
-from tests.helpers import AppClient
+from tests.helpers import AppClient, admin
 
 
 async def test_every_route_is_described_with_its_models(client: AppClient) -> None:
@@ -40,3 +43,21 @@ async def test_the_reference_page_reads_in_a_browser(client: AppClient) -> None:
     page = await resp.text()
     assert "POST /v1/lookup" in page
     assert "LookupResponse" in page
+
+
+async def test_a_card_with_a_bare_product_matches_its_description(client: AppClient) -> None:
+    """A product with only a name, a household without a holder: every field an answer
+    leaves out (None) is optional in the description, however deep the model."""
+    customer = {
+        "name": "Dana King",
+        "household": {"id": "H-1", "role": "member"},
+        "accounts": [{"number": "1", "products": [{"name": "Fibre"}]}],
+    }
+    assert (await client.put("/v1/customers/C-1", json=customer, headers=admin())).status == 201
+    card = await (await client.get("/v1/customers/C-1/context", headers=admin())).json()
+    doc = await (await client.get("/openapi.json")).json()
+    as_defs = json.loads(
+        json.dumps(doc["components"]["schemas"]).replace("#/components/schemas/", "#/$defs/")
+    )
+    schema = {"$defs": as_defs, "$ref": "#/$defs/ContextCard"}
+    jsonschema_rs.validator_for(schema).validate(card)

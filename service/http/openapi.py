@@ -88,10 +88,9 @@ def build_openapi(app: web.Application) -> dict[str, Any]:
         ref_template="#/components/schemas/{model}",
     )
     components = schema.get("$defs", {})
-    for name, component in components.items():
-        model = _by_name(models, name)
-        if model is not None and mode.get(model) == "serialization":
-            _optional_nulls(component)
+    answers = [m.__name__ for m in models if mode[m] == "serialization"]
+    for name in _reachable(components, answers):
+        _optional_nulls(components[name])
     paths: dict[str, dict[str, Any]] = {}
     for path, method, handler, doc in docs:
         paths.setdefault(path, {})[method] = _operation(path, method, handler, doc, refs, mode)
@@ -110,8 +109,28 @@ def build_openapi(app: web.Application) -> dict[str, Any]:
     }
 
 
-def _by_name(models: set[type[BaseModel]], name: str) -> type[BaseModel] | None:
-    return next((m for m in models if m.__name__ == name), None)
+def _reachable(components: dict[str, Any], roots: list[str]) -> set[str]:
+    """The components the roots refer to, however deep (an answer's nested models are
+    answered with ``exclude_none`` too)."""
+    seen: set[str] = set()
+    todo = [r for r in roots if r in components]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        todo += [r for r in _refs(components[name]) if r in components]
+    return seen
+
+
+def _refs(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        own = [ref.rsplit("/", 1)[-1]] if isinstance(ref, str) else []
+        return own + [r for value in node.values() for r in _refs(value)]
+    if isinstance(node, list):
+        return [r for value in node for r in _refs(value)]
+    return []
 
 
 def _optional_nulls(component: dict[str, Any]) -> None:
