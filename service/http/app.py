@@ -33,6 +33,7 @@ from service.http.appkeys import (
     RESOLVER,
     SETTINGS,
 )
+from service.http.headers import security_headers
 from service.http.middleware import auth_middleware, context_middleware, error_middleware
 from service.http.routes import (
     docs,
@@ -161,6 +162,7 @@ def create_app(settings: Settings) -> web.Application:
         middlewares=[context_middleware, error_middleware, auth_middleware],
         client_max_size=settings.max_body_bytes,
     )
+    app.on_response_prepare.append(security_headers)
     app[SETTINGS] = settings
     app[KEYS] = KeySchema(settings.key_prefix)
     app[METRICS] = Metrics()
