@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import AppClient, admin
+from tests import channels as ch
+from tests.helpers import AppClient, MakeClient, admin
 
 
 @pytest.mark.parametrize(
@@ -48,3 +49,25 @@ async def test_identity_ids_refuse_control_characters(client: AppClient, raw: st
         headers=admin(),
     )
     assert resp.status == 422
+
+
+async def test_refused_signatures_say_what_to_fix(make_client: MakeClient) -> None:
+    client = await make_client(**ch.CHANNEL_SETTINGS, lookup_signing_secret="s3cret")
+    tweet = ch.body(ch.tweet("1800000000000000001", "555123", "hello"))
+    headers = ch.twitter_headers(tweet, secret="not-the-secret")
+    resp = await client.post("/webhooks/twitter", data=tweet, headers=headers)
+    assert resp.status == 403
+    detail = (await resp.json())["detail"]
+    assert detail.startswith("The signature does not match the body")
+    assert "shared secret" in detail
+    resp = await client.post(
+        "/v1/lookup",
+        data=b"{}",
+        headers={
+            "Content-Type": "application/json",
+            "X-Socialid-Timestamp": "yesterday",
+            "X-Socialid-Signature": "sha256=00",
+        },
+    )
+    assert resp.status == 401
+    assert "Unix time in seconds" in (await resp.json())["detail"]

@@ -56,7 +56,7 @@ async def test_a_signed_lookup_a_stale_one_and_a_replayed_one(client: AppClient)
     assert answer["context"] == card
     replayed = await client.post("/v1/lookup", data=body, headers=headers)
     assert replayed.status == 401
-    assert "replayed" in (await replayed.json())["detail"]
+    assert "used before" in (await replayed.json())["detail"]
     stale = await client.post(
         "/v1/lookup", data=body, headers=_signed(body, at=int(time.time()) - 600)
     )

@@ -34,6 +34,7 @@ from service.http.appkeys import (
 from service.http.problems import ProblemError, from_validation_error, problem_response
 from service.http.signedcalls import (
     SIGNATURE_HEADER,
+    SIGNATURE_REFUSALS,
     SIGNED_PRINCIPAL,
     TIMESTAMP_HEADER,
     check_signed,
@@ -236,7 +237,7 @@ async def _signed(request: web.Request) -> Principal:
     )
     if reason is not None:
         request.app[METRICS].auth_failures.labels("signature").inc()
-        raise _unauthorized(f"The signature is {reason}.")
+        raise _unauthorized(SIGNATURE_REFUSALS[reason])
     return SIGNED_PRINCIPAL
 
 

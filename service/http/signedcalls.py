@@ -22,6 +22,18 @@ SIGNED_PRINCIPAL = Principal(
 )
 
 
+# Why a signature was refused: the metric label, and the sentence the caller reads.
+SIGNATURE_REFUSALS = {
+    "missing": "No signature came with the call: sign it as the channel's documentation says.",
+    "mismatch": "The signature does not match the body: check the shared secret, and sign "
+    "the exact bytes sent.",
+    "stale": "The signed time is too far from the server's clock: sign each call as it is "
+    "sent, and check the clock.",
+    "replayed": "This signature was used before: every call needs a signature of its own.",
+    "bad_timestamp": "The timestamp is missing or is not Unix time in seconds.",
+}
+
+
 def sign(secret: str, timestamp: str, body: bytes) -> str:
     return sha256_hex(secret, timestamp.encode() + b"." + body)
 
@@ -41,7 +53,7 @@ async def check_signed(
     try:
         age = (time.time() if now is None else now) - int(timestamp or "")
     except ValueError:
-        return "missing or unreadable timestamp"
+        return "bad_timestamp"
     if abs(age) > max_age:
         return "stale"
     if not matches(sign(secret, str(timestamp), body), signature):

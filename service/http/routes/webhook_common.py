@@ -14,6 +14,7 @@ from service.http.appkeys import DELIVERIES, METRICS
 from service.http.bodies import json_model, require_type
 from service.http.middleware import on_request_line
 from service.http.problems import ProblemError
+from service.http.signedcalls import SIGNATURE_REFUSALS
 from service.ops.logs import get_logger
 
 log = get_logger("socialid.webhooks")
@@ -36,7 +37,7 @@ def refuse(request: web.Request, channel: str, reason: str) -> ProblemError:
     request.app[METRICS].signature_failures.labels(channel, reason).inc()
     log.warning("webhook_refused", channel=channel, reason=reason)
     status = 401 if reason == "missing" else 403
-    return ProblemError(status, f"The delivery's signature is {reason}.", slug="bad-signature")
+    return ProblemError(status, SIGNATURE_REFUSALS[reason], slug="bad-signature")
 
 
 async def signed_json(
