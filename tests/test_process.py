@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -196,3 +197,28 @@ def test_version() -> None:
         check=True,
     )
     assert result.stdout.startswith("socialid ")
+
+
+def test_serve_on_a_taken_port_exits_at_once_naming_the_port(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "service", "serve"],
+            env=_env(
+                SOCIALID_DATA_DIR=str(tmp_path),
+                SOCIALID_PORT=str(port),
+                SOCIALID_ADMIN_TOKEN=ADMIN_TOKEN,
+                SOCIALID_LOG_FORMAT="json",
+            ),
+            capture_output=True,
+            text=True,
+            timeout=60,  # a guard against the old hang, not a measurement
+            check=False,
+        )
+    assert result.returncode != 0
+    [line] = [json.loads(x) for x in result.stderr.splitlines() if "port_unavailable" in x]
+    assert (line["port"], line["level"]) == (port, "error")
+    # Nothing was started for a server that could never answer.
+    assert not any(tmp_path.iterdir())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 import sys
 from collections.abc import Sequence
 
@@ -99,6 +100,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to the address and listening (IPv6 when the host is one)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(socket.SOMAXCONN)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
+
+
 def serve(settings: Settings) -> int:
     from service.http.app import create_app
 
@@ -106,12 +122,18 @@ def serve(settings: Settings) -> int:
     log.info("starting", version=__version__, host=settings.host, port=settings.port)
     if settings.admin_token is None:
         log.warning("no_admin_token", hint="set SOCIALID_ADMIN_TOKEN or issue keys")
+    try:
+        # Bound before anything starts: a taken port is one line and an exit at once, not
+        # a store and a worker started for a server that can never answer.
+        sock = listening_socket(settings.host, settings.port)
+    except OSError as exc:
+        log.error("port_unavailable", host=settings.host, port=settings.port, error=exc.strerror)
+        return 1
     app = create_app(settings)
     freeze_startup_heap()
     web.run_app(
         app,
-        host=settings.host,
-        port=settings.port,
+        sock=sock,
         shutdown_timeout=settings.shutdown_timeout,
         access_log=None,
         print=None,
