@@ -118,6 +118,9 @@ async def test_erasure_leaves_no_key_that_leads_to_the_customer(
     ]
     await client.post("/v1/customers/C-1/events", json=events, headers=admin())
     before = {k async for k in redis.scan_iter(match=keys.everything())}
+    subjects = {cid: await redis.get(keys.audit_subject(cid)) for cid in ("C-1", "C-2")}
+    assert None not in subjects.values()
+    assert subjects["C-1"] != subjects["C-2"]
 
     resp = await client.delete("/v1/customers/C-1", headers=admin())
     assert resp.status == 200
@@ -139,14 +142,18 @@ async def test_erasure_leaves_no_key_that_leads_to_the_customer(
     assert (await client.get("/v1/customers/C-2", headers=admin())).status == 200
     assert (await client.delete("/v1/customers/C-1", headers=admin())).status == 404
 
+    # The audit trail keeps who erased which subject, under a pseudonym that nothing
+    # left ties to the person: never their id or an identifier of theirs.
     audit = stream_entries(await redis.xrange(keys.audit()))
-    assert [(e["action"], e["customer_id"], e["actor"]) for _, e in audit] == [
-        ("identity_linked", "C-1", "bootstrap"),
-        ("identity_linked", "C-2", "bootstrap"),
-        ("erase", "C-1", "bootstrap"),
+    assert [(e["action"], e["subject"], e["actor"]) for _, e in audit] == [
+        ("identity_linked", subjects["C-1"], "bootstrap"),
+        ("identity_linked", subjects["C-2"], "bootstrap"),
+        ("erase", subjects["C-1"], "bootstrap"),
     ]
-    # The audit trail keeps who erased whom, but never an identifier of the person.
-    assert "1402345678" not in json.dumps(audit)
+    assert erased["audit_subject"] == subjects["C-1"]
+    assert await redis.get(keys.audit_subject("C-2")) == subjects["C-2"]
+    for forbidden in ("C-1", "1402345678"):
+        assert forbidden not in json.dumps(audit)
 
 
 async def test_erasure_needs_admin(client: AppClient) -> None:

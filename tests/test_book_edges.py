@@ -86,8 +86,14 @@ async def test_import_outcome_does_not_depend_on_batch_size_or_runs(
             states.append(await snapshot(redis, keys))
         for cid in ("A", "B", "C-1", "C-2", "C-3"):
             await client.delete(f"/v1/customers/{cid}", headers=admin())
-    audit = {keys.audit(), *(keys.customer_audit(c) for c in ("A", "B", "C-1", "C-2", "C-3"))}
-    for state in states:  # the audit trail records when things happened: leave it out
+    customers = ("A", "B", "C-1", "C-2", "C-3")
+    audit = {
+        keys.audit(),
+        *(keys.customer_audit(c) for c in customers),
+        *(keys.audit_subject(c) for c in customers),
+    }
+    # The audit trail records when things happened, under random pseudonyms: leave it out.
+    for state in states:
         for key in audit & state.keys():
             del state[key]
     assert states[0] == states[1] == states[2] == states[3]
@@ -224,3 +230,19 @@ async def test_an_if_match_that_names_no_etag_matches_nothing(client: AppClient)
         )
         assert resp.status == 412, (cid, value)
     assert (await client.get("/v1/customers/C-2", headers=admin())).status == 404
+
+
+async def test_concurrent_audits_of_a_new_customer_agree_on_one_pseudonym(
+    redis: aioredis.Redis, keys: KeySchema
+) -> None:
+    log = AuditLog(redis, keys)
+    await asyncio.gather(
+        *(log.record("note", "C-1", f"rep{n}", {"n": n}) for n in range(20)),
+        log.record("note", "C-2", "rep", {}),
+    )
+    entries = await log.about("C-1")
+    assert len(entries) == 20
+    assert {(e.customer_id, e.subject) for e in entries} == {
+        ("C-1", await redis.get(keys.audit_subject("C-1")))
+    }
+    assert (await log.about("C-2"))[0].subject != entries[0].subject

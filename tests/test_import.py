@@ -95,13 +95,16 @@ async def test_the_links_an_import_makes_are_audited_and_a_refused_one_is_not(
 ) -> None:
     await client.post("/v1/import/customers", data=BOOK, headers=NDJSON)
     audit = [fields for _, fields in stream_entries(await redis.xrange(keys.audit()))]
-    assert [(e["action"], e["customer_id"], e["actor"]) for e in audit] == [
-        ("identity_linked", "C-1", "import")
+    subject = await redis.get(keys.audit_subject("C-1"))
+    assert [(e["action"], e["subject"], e["actor"]) for e in audit] == [
+        ("identity_linked", subject, "import")
     ]
     assert json.loads(audit[0]["detail"]) == {"channels": ["twitter"]}
     # Indexed under the customer, as the export reads it.
     export = await (await client.get("/v1/customers/C-1/export", headers=admin())).json()
-    assert [a["action"] for a in export["audit"]] == ["identity_linked"]
+    assert [(a["action"], a["customer_id"], a["subject"]) for a in export["audit"]] == [
+        ("identity_linked", "C-1", subject)
+    ]
 
 
 async def test_importing_the_same_file_twice_leaves_the_same_state(

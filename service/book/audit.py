@@ -1,15 +1,22 @@
-"""The audit trail: who did what to whose record, in a capped Redis stream."""
+"""The audit trail: who did what to whose record, in a capped Redis stream.
+
+Entries name a customer by a pseudonym (``subject``), kept under the customer's own key:
+while they exist, ``about`` finds their entries through their index; once erased, the
+pseudonym's key is gone and the trail shows who did what to a subject that leads to
+nobody.
+"""
 
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import redis.asyncio as aioredis
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from service.store.keynames import KeySchema
 from service.store.lua import load_script
@@ -18,13 +25,15 @@ from service.store.redistypes import fields, members, stream_entries, texts
 # About a year of a busy team's erasures and link changes; older entries are trimmed.
 MAX_ENTRIES = 1_000_000
 PER_CUSTOMER = 1000
+_SUBJECT_BYTES = 8  # 64 random bits: no two customers of a book share one
 
 
 class AuditEntry(BaseModel):
     id: str
     at: datetime
     action: str
-    customer_id: str
+    customer_id: str = Field(description="The customer asked about (not stored in the entry).")
+    subject: str = Field(description="The customer's pseudonym, which the entry stores.")
     actor: str
     detail: dict[str, Any]
 
@@ -35,6 +44,14 @@ class Action:
     customer_id: str
     actor: str
     detail: dict[str, Any]
+
+
+def fresh_subjects(count: int) -> list[str]:
+    """New random pseudonyms, one per customer a call may audit: each is kept only by a
+    customer who has none yet. One call to the generator for a whole batch."""
+    raw = secrets.token_hex(_SUBJECT_BYTES * count)
+    width = 2 * _SUBJECT_BYTES
+    return [f"subj_{raw[i : i + width]}" for i in range(0, width * count, width)]
 
 
 class AuditLog:
@@ -49,20 +66,26 @@ class AuditLog:
     ) -> None:
         await self.record_many([Action(action, customer_id, actor, detail)])
 
-    async def record_erasure(self, customer_id: str, actor: str, detail: dict[str, Any]) -> None:
-        """In the stream only: no per-customer index may outlive the erasure."""
-        await self._redis.xadd(
-            self._key,
-            fields(_entry(Action("erase", customer_id, actor, detail))),
-            maxlen=MAX_ENTRIES,
-            approximate=True,
-        )
+    async def record_erasure(self, subject: str | None, actor: str, detail: dict[str, Any]) -> str:
+        """In the stream only, under the erased customer's pseudonym as the erasure read
+        it (None: they had none, and get one that nothing else names); no per-customer
+        key may outlive the erasure. Answers the subject recorded."""
+        subject = subject or fresh_subjects(1)[0]
+        entry = {
+            "at": now(),
+            "action": "erase",
+            "subject": subject,
+            "actor": actor,
+            "detail": json.dumps(detail, default=str),
+        }
+        await self._redis.xadd(self._key, fields(entry), maxlen=MAX_ENTRIES, approximate=True)
+        return subject
 
     async def record_many(self, actions: list[Action]) -> list[str]:
         """The entries' ids, in the order of the actions."""
         if not actions:
             return []
-        keys, args = audit_many_call(self._keys, actions)
+        keys, args = audit_many_call(self._keys, actions, at=now())
         return audit_many_reply(await self._append(keys=keys, args=args))
 
     async def about(self, customer_id: str) -> list[AuditEntry]:
@@ -80,7 +103,8 @@ class AuditLog:
                         id=entry_id,
                         at=datetime.fromisoformat(data["at"]),
                         action=data["action"],
-                        customer_id=data["customer_id"],
+                        customer_id=customer_id,
+                        subject=data["subject"],
                         actor=data["actor"],
                         detail=json.loads(data["detail"]),
                     )
@@ -89,17 +113,23 @@ class AuditLog:
 
 
 def audit_many_call(
-    keys: KeySchema, actions: Sequence[Action]
+    keys: KeySchema, actions: Sequence[Action], *, at: str
 ) -> tuple[list[str], list[str | int]]:
     """KEYS and ARGV of audit_many.lua, in the order its header states."""
     script_keys = [keys.audit()]
     args: list[str | int] = [MAX_ENTRIES, PER_CUSTOMER]
-    for action in actions:
-        entry = _entry(action)
-        script_keys.append(keys.customer_audit(action.customer_id))
-        args.append(len(entry))
-        for name, value in entry.items():
-            args += (name, value)
+    for action, fresh in zip(actions, fresh_subjects(len(actions)), strict=True):
+        script_keys += (
+            keys.customer_audit(action.customer_id),
+            keys.audit_subject(action.customer_id),
+        )
+        args += (
+            fresh,
+            at,
+            action.action,
+            action.actor,
+            json.dumps(action.detail, default=str),
+        )
     return script_keys, args
 
 
@@ -111,13 +141,3 @@ def audit_many_reply(reply: list[bytes | str]) -> list[str]:
 def now() -> str:
     """An audit entry's time."""
     return datetime.now(UTC).isoformat()
-
-
-def _entry(action: Action) -> dict[str, str]:
-    return {
-        "at": now(),
-        "action": action.action,
-        "customer_id": action.customer_id,
-        "actor": action.actor,
-        "detail": json.dumps(action.detail, default=str),
-    }

@@ -15,7 +15,7 @@ from typing import Any, Literal, NamedTuple
 import redis.asyncio as aioredis
 from pydantic import BaseModel, Field
 
-from service.book.audit import MAX_ENTRIES, PER_CUSTOMER, now
+from service.book.audit import MAX_ENTRIES, PER_CUSTOMER, fresh_subjects, now
 from service.book.blocking import COUNTED_KINDS, index_kind, placement
 from service.book.indexing import (
     index_record,
@@ -92,6 +92,20 @@ class Erasure(BaseModel):
     index_entries: int
     messages: int = Field(default=0, description="Inbound messages resolved to them.")
     conversations: int = Field(default=0, description="Conversations that were theirs.")
+    listed_in: int = Field(
+        default=0,
+        description="Other senders' messages that listed them as a candidate: taken out of "
+        "the candidates, and what names them in the text redacted.",
+    )
+    conversations_redacted: int = Field(
+        default=0,
+        description="Other conversations of those messages whose log named them: redacted.",
+    )
+    audit_subject: str = Field(
+        default="",
+        description="The pseudonym their audit entries and this erasure's are recorded "
+        "under; nothing that remains ties it to them.",
+    )
 
 
 def _expected(if_match: str | None) -> str:
@@ -141,6 +155,7 @@ def put_customers_call(
     doc_head, doc_tail = keys.around_id(keys.customer)
     index_head, index_tail = keys.around_id(keys.customer_index)
     audit_head, audit_tail = keys.around_id(keys.customer_audit)
+    subject_head, subject_tail = keys.around_id(keys.audit_subject)
     script_keys = [keys.customer_count()]
     args: list[str | int] = [
         keys.identity_prefix(),
@@ -150,14 +165,17 @@ def put_customers_call(
         keys.audit(),
         audit_head,
         audit_tail,
+        subject_head,
+        subject_tail,
         MAX_ENTRIES,
         PER_CUSTOMER,
         actor,
         at,
     ]
-    for (cid, doc, index_list), etag in zip(puts, expected, strict=True):
+    subjects = fresh_subjects(len(puts))
+    for (cid, doc, index_list), etag, subject in zip(puts, expected, subjects, strict=True):
         script_keys += (f"{doc_head}{cid}{doc_tail}", f"{index_head}{cid}{index_tail}")
-        args += (cid, doc, index_list, etag)
+        args += (cid, doc, index_list, etag, subject)
     return script_keys, args
 
 
@@ -223,6 +241,7 @@ def erase_customer_reply(
             events=int(reply[2]),
             identity_links=int(reply[3]),
             index_entries=int(reply[4]),
+            audit_subject=text(reply[5]),
         )
     return "missing" if status == "missing" else "precondition"
 

@@ -1,23 +1,24 @@
 -- Erases a customer: their own keys, the identity links that lead to them (from their
 -- record and through the API, with the links' records, histories and rejections) and
 -- every blocking entry that lists or counts them; unless the doc changed since it was read.
--- KEYS: doc, history, events, open_items, audit_index, index_list, api_identities,
---   customer_count,
+-- KEYS: doc, history, events, open_items, audit_index, index_list, candidacies,
+--   audit_subject, api_identities, customer_count,
 --   then owned_count identity links, then per API identity (api_count of them): link,
 --   link_record, link_history, rejections
 -- ARGV: customer_id, expected_etag, owned_count, api_count, bucket_prefix, buckets,
 --   counted_kinds, seldom_shared_kinds, then the index entries to remove
--- Reply: {"erased", customers, events, identity_links, index_entries} | {"missing"} |
---   {"precondition"}
+-- Reply: {"erased", customers, events, identity_links, index_entries, audit_subject
+--   ("" for none)} | {"missing"} | {"precondition"}
 
 --#include _index.lua
 
-local doc, history, events, open_items, audit_index, index_list, api_identities,
-  customer_count = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local doc, history, events, open_items, audit_index, index_list, candidacies,
+  audit_subject = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local api_identities, customer_count = KEYS[9], KEYS[10]
 local id, expected = ARGV[1], ARGV[2]
 local owned_count, api_count = tonumber(ARGV[3]), tonumber(ARGV[4])
 index_setup(ARGV[5], ARGV[6], ARGV[7], ARGV[8])
-local FIRST_OWNED_KEY, FIRST_ENTRY_ARG = 9, 9
+local FIRST_OWNED_KEY, FIRST_ENTRY_ARG = 11, 9
 
 local current = call('GET', doc)
 if not current then return {'missing'} end
@@ -54,6 +55,9 @@ for k = FIRST_OWNED_KEY + owned_count, #KEYS, 4 do
 end
 for a = FIRST_ENTRY_ARG, #ARGV do entries = entries + index_remove(ARGV[a], id) end
 local event_count = call('HLEN', events)
-call('DEL', doc, history, events, open_items, audit_index, index_list, api_identities)
+-- Read as it goes: the caller's erasure entry names the pseudonym the trail knew them by.
+local subject = call('GET', audit_subject) or ''
+call('DEL', doc, history, events, open_items, audit_index, index_list, candidacies,
+  audit_subject, api_identities)
 call('DECR', customer_count)
-return {'erased', 1, event_count, identities, entries}
+return {'erased', 1, event_count, identities, entries, subject}

@@ -7,9 +7,11 @@
 -- ARGV: identity_prefix, link_record_prefix, bucket_prefix, buckets, counted_kinds,
 --   seldom_shared_kinds, with_etags ("1" or "0": a bulk import needs none),
 --   audit_stream, audit_index_head, audit_index_tail (what a customer's audit index key
---   has before and after the id), audit_stream_max, audit_index_max, actor, at,
+--   has before and after the id), audit_subject_head, audit_subject_tail (the same for
+--   their audit pseudonym's key), audit_stream_max, audit_index_max, actor, at,
 --   then per customer: customer_id, doc_json, index_list, expected_etag ("" any, "-" must
---   not exist, "*" must exist, else the etag of the stored doc)
+--   not exist, "*" must exist, else the etag of the stored doc), a fresh audit pseudonym
+--   (kept if the customer has none when a link of theirs is audited)
 -- Reply: per customer, {"created"|"updated", etag} with_etags, else 1 created, 0 updated;
 --   or {"precondition"}, or {"conflict", identity_key, owner}
 
@@ -44,20 +46,21 @@ local identity_prefix, link_record_prefix = ARGV[1], ARGV[2]
 index_setup(ARGV[3], ARGV[4], ARGV[5], ARGV[6])
 local with_etags = ARGV[7] == '1'
 local audit_stream, audit_index_head, audit_index_tail = ARGV[8], ARGV[9], ARGV[10]
-local audit_stream_max, audit_index_max = ARGV[11], tonumber(ARGV[12])
-local actor, at = ARGV[13], ARGV[14]
-local FIRST_CUSTOMER_ARG, ARGS_PER_CUSTOMER = 15, 4
+local audit_subject_head, audit_subject_tail = ARGV[11], ARGV[12]
+local audit_stream_max, audit_index_max = ARGV[13], tonumber(ARGV[14])
+local actor, at = ARGV[15], ARGV[16]
+local FIRST_CUSTOMER_ARG, ARGS_PER_CUSTOMER = 17, 5
 COUNTS = {}
 
 -- The channels only: an audit entry must not itself lead to a person once they are
 -- erased.
-local function audit(id, action, suffixes)
+local function audit(id, fresh, action, suffixes)
   local channels = {}
   for i, suffix in ipairs(suffixes) do channels[i] = string.match(suffix, '^[^:]*') end
   table.sort(channels)
-  audit_append(audit_stream, audit_index_head .. id .. audit_index_tail, audit_stream_max,
-    audit_index_max, {'at', at, 'action', action, 'customer_id', id, 'actor', actor,
-                      'detail', cjson.encode({channels = channels})})
+  audit_append(audit_stream, audit_index_head .. id .. audit_index_tail,
+    audit_subject_head .. id .. audit_subject_tail, fresh, audit_stream_max,
+    audit_index_max, at, action, actor, cjson.encode({channels = channels}))
 end
 
 -- The records and lists of the whole batch, read in one call rather than one each. What
@@ -70,7 +73,7 @@ for from = 2, #KEYS, 1000 do  -- unpack takes a bounded number of values
   end
 end
 
-local function put_one(kd, kx, id, doc, index, expected)
+local function put_one(kd, kx, id, doc, index, expected, fresh)
   local current = STORED[kd]
   if expected == '-' then
     if current then return {'precondition'} end
@@ -118,8 +121,8 @@ local function put_one(kd, kx, id, doc, index, expected)
   end
   call('MSET', kd, doc, kx, index)
   STORED[kd], STORED[kx] = doc, index
-  if #linked > 0 then audit(id, 'identity_linked', linked) end
-  if #unlinked > 0 then audit(id, 'identity_unlinked', unlinked) end
+  if #linked > 0 then audit(id, fresh, 'identity_linked', linked) end
+  if #unlinked > 0 then audit(id, fresh, 'identity_unlinked', unlinked) end
   if not with_etags then return current and 0 or 1 end
   return {current and 'updated' or 'created', sha1hex(doc)}
 end
@@ -127,7 +130,8 @@ end
 local replies, created = {}, 0
 local a = FIRST_CUSTOMER_ARG
 for k = 2, #KEYS, 2 do
-  local reply = put_one(KEYS[k], KEYS[k + 1], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3])
+  local reply = put_one(KEYS[k], KEYS[k + 1], ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3],
+                        ARGV[a + 4])
   if reply == 1 or (reply ~= 0 and reply[1] == 'created') then created = created + 1 end
   replies[#replies + 1] = reply
   a = a + ARGS_PER_CUSTOMER

@@ -125,10 +125,20 @@ class KeySchema:
         an erasure removes exactly those, whatever the code or settings compute today)."""
         return f"{self.prefix}:{{c:{customer_id}}}:ix"
 
-    def customer_keys(self, customer_id: str) -> tuple[str, str, str, str, str, str]:
+    def customer_candidacies(self, customer_id: str) -> str:
+        """Sorted set of other senders' messages whose resolution lists this customer as
+        a candidate, by time sent: what an erasure must take them out of."""
+        return f"{self.prefix}:{{c:{customer_id}}}:cand"
+
+    def audit_subject(self, customer_id: str) -> str:
+        """The customer's pseudonym in the audit trail: entries name it, never the id, so
+        that deleting it at erasure leaves a trail that no longer leads to the person."""
+        return f"{self.prefix}:{{c:{customer_id}}}:subj"
+
+    def customer_keys(self, customer_id: str) -> tuple[str, str, str, str, str, str, str, str]:
         """Every key that holds one customer's own data: document, history, events, open
-        items, the index of audit entries about them and the list of their blocking
-        sets."""
+        items, the index of audit entries about them, the list of their blocking sets,
+        the messages listing them as a candidate and their audit pseudonym."""
         return (
             self.customer(customer_id),
             self.history(customer_id),
@@ -136,6 +146,8 @@ class KeySchema:
             self.open_items(customer_id),
             self.customer_audit(customer_id),
             self.customer_index(customer_id),
+            self.customer_candidacies(customer_id),
+            self.audit_subject(customer_id),
         )
 
     # -- matching ----------------------------------------------------------------------

@@ -129,8 +129,12 @@ async def erase_customer(request: web.Request) -> web.Response:
         erased.conversations = erased_conversations
     if erased is None:
         raise ProblemError(404, "No customer with this id.", slug="customer-not-found")
-    await request.app[AUDIT].record_erasure(
-        erased.customer_id, actor(request), erased.model_dump(exclude={"customer_id"})
+    # Under the pseudonym the erasure read: the entry shows who erased which subject,
+    # and nothing left leads from it to the person.
+    erased.audit_subject = await request.app[AUDIT].record_erasure(
+        erased.audit_subject or None,
+        actor(request),
+        erased.model_dump(exclude={"customer_id", "audit_subject"}),
     )
     return json_model(erased)
 
