@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -11,9 +12,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from service.http.app import free_port
@@ -222,3 +225,48 @@ def test_serve_on_a_taken_port_exits_at_once_naming_the_port(tmp_path: Path) -> 
     assert (line["port"], line["level"]) == (port, "error")
     # Nothing was started for a server that could never answer.
     assert not any(tmp_path.iterdir())
+
+
+def test_an_import_cut_off_by_sigterm_answers_what_it_committed(tmp_path: Path) -> None:
+    service = Service(tmp_path / "store")
+
+    async def cut_off() -> tuple[int, dict[str, Any]]:
+        sent = asyncio.Event()
+
+        async def body() -> AsyncIterator[bytes]:
+            for n in range(1, 301):
+                yield json.dumps({"id": f"C-{n}", "name": f"Customer {n}"}).encode() + b"\n"
+            sent.set()
+            await asyncio.sleep(3600)  # the client has more to send, and is slow about it
+
+        async def terminate_once_sent() -> None:
+            await sent.wait()
+            await asyncio.sleep(0.5)  # the lines reach the server and are written
+            service.proc.send_signal(signal.SIGTERM)
+
+        headers = {
+            "Authorization": f"Bearer {ADMIN_TOKEN}",
+            "Content-Type": "application/x-ndjson",
+        }
+        async with aiohttp.ClientSession() as http:
+            killer = asyncio.create_task(terminate_once_sent())
+            async with http.post(
+                service.base + "/v1/import/customers", data=body(), headers=headers
+            ) as resp:
+                answer = await resp.json(content_type=None)
+            await killer
+            return resp.status, answer
+
+    status, answer = asyncio.run(cut_off())
+    stderr = service.proc.communicate(timeout=30)[1]
+    assert service.proc.wait(timeout=30) == 0, stderr
+    assert status == 503
+    assert answer["type"].endswith("/import-interrupted")
+    assert answer["resume_from_line"] == answer["summary"]["committed_through_line"] + 1
+    assert answer["summary"]["accepted"] == answer["summary"]["committed_through_line"] == 300
+
+    again = Service(tmp_path / "store")
+    try:
+        assert _call("GET", again.base + "/v1/customers/C-300")[0] == 200
+    finally:
+        assert again.terminate()[0] == 0

@@ -37,6 +37,18 @@ class ImportAborted(Exception):
         self.reason = reason
 
 
+SERVER_STOPPING = "the server is stopping"
+
+
+class ImportStopped(ImportAborted):
+    """The server is stopping: what was read is written, and the rest can be resent."""
+
+    def __init__(self) -> None:
+        Exception.__init__(self, SERVER_STOPPING)
+        self.line = 0
+        self.reason = SERVER_STOPPING
+
+
 MAX_REPORTED = 20
 MAX_DEFERRED = 10_000  # identity claims retried at the end of a file; more are rejected
 # Records parsed together, a step at a time (see CustomerStore.prepare_many); between two

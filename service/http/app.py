@@ -32,6 +32,7 @@ from service.http.appkeys import (
     REDIS_URL,
     RESOLVER,
     SETTINGS,
+    STOPPING,
 )
 from service.http.headers import security_headers
 from service.http.middleware import auth_middleware, context_middleware, error_middleware
@@ -129,7 +130,9 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
 
 
 async def end_streams(app: web.Application) -> None:
-    """Live streams never end on their own: end them before shutdown waits for them."""
+    """Live streams and imports never end on their own: end them before shutdown waits
+    for them."""
+    app[STOPPING].set()
     if LIVE in app:
         await app[LIVE].stop()
 
@@ -163,6 +166,7 @@ def create_app(settings: Settings) -> web.Application:
         client_max_size=settings.max_body_bytes,
     )
     app.on_response_prepare.append(security_headers)
+    app[STOPPING] = asyncio.Event()
     app[SETTINGS] = settings
     app[KEYS] = KeySchema(settings.key_prefix)
     app[METRICS] = Metrics()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import redis.asyncio as aioredis
 from aiohttp import web
 
@@ -43,6 +45,8 @@ CARD_SOURCE = web.AppKey("card_source", CardSource)
 OPENAPI = web.AppKey("openapi", dict)
 MESSAGES = web.AppKey("messages", MessageStore)
 GRAPH_NAMES = web.AppKey("graph_names", GraphNames)
+# Set as the service starts to stop: long requests (an import) end and answer.
+STOPPING = web.AppKey("stopping", asyncio.Event)
 
 REQUEST_ID = web.RequestKey("request_id", str)
 PRINCIPAL = web.RequestKey("principal", Principal)

@@ -62,6 +62,8 @@ PROBLEM_TYPES: dict[str, str] = {
     "rep-not-found": "No rep has this id: create the rep with PUT /v1/reps/{id}.",
     "bad-transition": "The conversation is not in a state that allows this (closing a closed "
     "one, reopening an open one).",
+    "import-interrupted": "The server stopped during the import. The lines up to "
+    "`resume_from_line` - 1 are written: send the rest again with `?from_line=`.",
     "store-unavailable": "Redis is not answering. Retry after the Retry-After delay.",
     "internal-error": "An unexpected error. Quote the request_id when reporting it.",
 }

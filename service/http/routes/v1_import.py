@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
 from aiohttp import web
 from pydantic import Field
 
-from service.book.importer import ImportSummary
+from service.book.importer import SERVER_STOPPING, ImportStopped
 from service.book.lines import split_lines_async
 from service.http.apikeys import Scope
-from service.http.appkeys import IMPORTER
+from service.http.appkeys import IMPORTER, STOPPING
 from service.http.bodies import json_model, query_model
 from service.http.middleware import requires
 from service.http.problems import ProblemError
@@ -32,23 +35,57 @@ def _check_type(request: web.Request) -> None:
         )
 
 
-async def _summary(request: web.Request, kind: str) -> ImportSummary:
+async def until_stopping(
+    chunks: AsyncIterator[bytes], stopping: asyncio.Event
+) -> AsyncIterator[bytes]:
+    """The body's chunks until the server starts to stop: then ``ImportStopped``, so the
+    import writes what it read and answers, rather than waiting out the shutdown."""
+    stop = asyncio.ensure_future(stopping.wait())
+    try:
+        while True:
+            step = asyncio.ensure_future(anext(chunks))
+            await asyncio.wait({step, stop}, return_when=asyncio.FIRST_COMPLETED)
+            if not step.done():
+                step.cancel()
+                raise ImportStopped
+            try:
+                yield step.result()
+            except StopAsyncIteration:
+                return
+    finally:
+        stop.cancel()
+
+
+async def _import(request: web.Request, kind: str) -> web.Response:
     _check_type(request)
     query = query_model(request, ImportQuery)
     importer = request.app[IMPORTER]
-    lines = split_lines_async(request.content.iter_chunked(_CHUNK))
+    chunks = until_stopping(request.content.iter_chunked(_CHUNK), request.app[STOPPING])
+    lines = split_lines_async(chunks)
     if kind == "customers":
-        return await importer.customers(lines, from_line=query.from_line)
-    return await importer.events(lines, from_line=query.from_line)
+        summary = await importer.customers(lines, from_line=query.from_line)
+    else:
+        summary = await importer.events(lines, from_line=query.from_line)
+    if summary.aborted == SERVER_STOPPING:
+        resume = summary.committed_through_line + 1
+        raise ProblemError(
+            503,
+            f"The server is stopping. Every line up to {resume - 1} is written: send the rest "
+            f"again with ?from_line={resume}.",
+            slug="import-interrupted",
+            headers={"Retry-After": "5"},
+            extensions={"resume_from_line": resume, "summary": summary.model_dump(mode="json")},
+        )
+    return json_model(summary)
 
 
 @routes.post("/v1/import/customers")
 @requires(Scope.ADMIN)
 async def import_customers(request: web.Request) -> web.Response:
-    return json_model(await _summary(request, "customers"))
+    return await _import(request, "customers")
 
 
 @routes.post("/v1/import/events")
 @requires(Scope.ADMIN)
 async def import_events(request: web.Request) -> web.Response:
-    return json_model(await _summary(request, "events"))
+    return await _import(request, "events")
