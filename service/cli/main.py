@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import socket
 import sys
 from collections.abc import Sequence
@@ -19,6 +20,7 @@ from service.http.apikeys import ApiKeyStore, Scope
 from service.ingest.deliveries import FsyncUnavailable
 from service.ops.heap import bulk_allocation, freeze_startup_heap
 from service.ops.logs import configure_logging, get_logger
+from service.schemas.conversation import REP_ID_PATTERN
 from service.settings import ConfigError, Settings, load_settings
 from service.store.client import cli_redis
 from service.store.embedded import EmbeddedStoreError
@@ -31,6 +33,12 @@ def _scopes(value: str) -> frozenset[Scope]:
     except ValueError:
         known = ", ".join(s.value for s in Scope)
         raise argparse.ArgumentTypeError(f"scopes are a comma list of: {known}") from None
+
+
+def _rep(value: str) -> str:
+    if not re.fullmatch(REP_ID_PATTERN, value):
+        raise argparse.ArgumentTypeError("a rep id is letters, digits and . _ : @ -")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -94,6 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     create = ksub.add_parser("create", help="issue a key; its token is printed once")
     create.add_argument("--name", required=True)
     create.add_argument("--scopes", required=True, type=_scopes, help="e.g. rep,integration")
+    create.add_argument(
+        "--rep", type=_rep, help="bind the key to a rep: every request made with it acts as them"
+    )
     ksub.add_parser("list", help="list keys (never their tokens)")
     revoke = ksub.add_parser("revoke", help="revoke a key by id")
     revoke.add_argument("key_id")
@@ -147,15 +158,18 @@ async def _keys(settings: Settings, args: argparse.Namespace) -> int:
     async with cli_redis(settings) as client:
         store = ApiKeyStore(client, KeySchema(settings.key_prefix), admin_token=None)
         if args.keys_command == "create":
-            issued = await store.create(args.name, args.scopes)
+            issued = await store.create(args.name, args.scopes, args.rep)
             print(f"key id:  {issued.key_id}")
             print(f"scopes:  {','.join(issued.scopes)}")
+            if issued.rep:
+                print(f"rep:     {issued.rep}")
             print(f"token:   {issued.token}")
             print("The token is shown only this once; store it in your secret manager.")
         elif args.keys_command == "list":
             for key in await store.list_keys():
                 created = key.created_at.isoformat(timespec="seconds")
-                print(f"{key.key_id}  {key.name:<24} {','.join(key.scopes):<24} {created}")
+                scopes = ",".join(key.scopes)
+                print(f"{key.key_id}  {key.name:<24} {scopes:<24} {key.rep or '-':<16} {created}")
         else:
             if not await store.revoke(args.key_id):
                 print(f"socialid: no key with id {args.key_id}", file=sys.stderr)

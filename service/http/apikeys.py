@@ -36,6 +36,7 @@ class Principal(BaseModel, frozen=True):
     key_id: str
     name: str
     scopes: frozenset[Scope]
+    rep: str | None = Field(default=None, description="The rep this key acts as, if bound.")
 
 
 class _Stored(BaseModel):
@@ -45,6 +46,7 @@ class _Stored(BaseModel):
     scopes: str
     hash: str
     created_at: datetime
+    rep: str = ""  # "": not bound to a rep
 
     @property
     def scope_set(self) -> frozenset[Scope]:
@@ -55,6 +57,7 @@ class ApiKeyInfo(BaseModel):
     key_id: str
     name: str
     scopes: list[Scope]
+    rep: str | None = Field(default=None, description="The rep the key acts as, if bound.")
     created_at: datetime
 
 
@@ -76,19 +79,31 @@ class ApiKeyStore:
         self._keys = keys
         self._admin = admin_token.encode() if admin_token else None
 
-    async def create(self, name: str, scopes: frozenset[Scope]) -> IssuedKey:
+    async def create(
+        self, name: str, scopes: frozenset[Scope], rep: str | None = None
+    ) -> IssuedKey:
+        """``rep``: the rep every request made with the key acts as."""
         key_id = secrets.token_hex(6)
         token = f"sid_{key_id}_{secrets.token_urlsafe(32)}"
         created = datetime.now(UTC)
         record = _Stored(
-            name=name, scopes=",".join(sorted(scopes)), hash=_digest(token), created_at=created
+            name=name,
+            scopes=",".join(sorted(scopes)),
+            hash=_digest(token),
+            created_at=created,
+            rep=rep or "",
         )
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(self._keys.api_key(key_id), mapping=fields(record.model_dump(mode="json")))
             pipe.sadd(self._keys.api_key_index(), key_id)
             await pipe.execute()
         return IssuedKey(
-            key_id=key_id, name=name, scopes=sorted(scopes), created_at=created, token=token
+            key_id=key_id,
+            name=name,
+            scopes=sorted(scopes),
+            rep=rep,
+            created_at=created,
+            token=token,
         )
 
     async def list_keys(self) -> list[ApiKeyInfo]:
@@ -106,6 +121,7 @@ class ApiKeyStore:
                         key_id=key_id,
                         name=rec.name,
                         scopes=sorted(rec.scope_set),
+                        rep=rec.rep or None,
                         created_at=rec.created_at,
                     )
                 )
@@ -131,4 +147,4 @@ class ApiKeyStore:
         rec = _Stored.model_validate(raw)
         if not hmac.compare_digest(rec.hash, _digest(token)):
             return None
-        return Principal(key_id=key_id, name=rec.name, scopes=rec.scope_set)
+        return Principal(key_id=key_id, name=rec.name, scopes=rec.scope_set, rep=rec.rep or None)

@@ -28,6 +28,8 @@ PROBLEM_TYPES: dict[str, str] = {
     "method-not-allowed": "The route exists but not with this method; see the Allow header.",
     "unauthorized": "Send `Authorization: Bearer <token>` with a valid, unrevoked token.",
     "missing-scope": "The token is valid but lacks the scope this call needs.",
+    "wrong-rep": "A key bound to a rep acts as that rep only; a rep's key that is not bound "
+    "cannot act. Leave `rep` out, or use the right rep's key.",
     "customer-not-found": "No customer has this id.",
     "household-not-found": "No customer's record names this household.",
     "key-not-found": "No API key has this id.",

@@ -86,7 +86,11 @@ class Rep(BaseModel):
 class Act(Strict):
     """Who acts, and the version they read (optional; If-Match works too)."""
 
-    rep: RepId
+    rep: RepId | None = Field(
+        default=None,
+        description="The rep who acts: required with an admin or integration key, implied "
+        "by a key bound to a rep (and refused when it names another).",
+    )
     version: int | None = None
 
     def argument(self) -> str:

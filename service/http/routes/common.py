@@ -10,6 +10,8 @@ from aiohttp import web
 from service.book.history import CardHistory
 from service.context import ContextCard, build_card
 from service.conversations.brief import Brief, build_brief
+from service.errors import FieldIssue
+from service.http.apikeys import Principal, Scope
 from service.http.appkeys import CARD_SOURCE, CUSTOMERS, HISTORY, MESSAGES, PRINCIPAL, SETTINGS
 from service.http.problems import ProblemError
 from service.schemas import Customer
@@ -55,6 +57,36 @@ async def existing_customer(request: web.Request) -> tuple[Customer, str]:
 
 
 _CUSTOMER_ID = re.compile(CUSTOMER_ID_PATTERN)
+
+
+def acting_rep(request: web.Request, named: str | None) -> str:
+    """The rep a request acts as. A key bound to a rep acts as that rep and no other; an
+    admin or integration key acts for the rep it names; a rep's key that is not bound
+    acts for nobody (with one key Ana could otherwise act as Ben)."""
+    principal: Principal | None = request.get(PRINCIPAL)
+    bound = principal.rep if principal else None
+    if bound is not None:
+        if named is not None and named != bound:
+            raise ProblemError(
+                403, f"This key acts as {bound}, and for no other rep.", slug="wrong-rep"
+            )
+        return bound
+    if principal is not None and not principal.scopes & {Scope.ADMIN, Scope.INTEGRATION}:
+        raise ProblemError(
+            403,
+            "A rep's key acts only when bound to the rep: issue one with `rep` "
+            "(POST /v1/keys, or socialid keys create --rep).",
+            slug="wrong-rep",
+        )
+    if named is None:
+        raise ProblemError(
+            422,
+            "Name the rep who acts in `rep` (a key bound to a rep need not).",
+            slug="validation-failed",
+            title="Validation failed",
+            errors=[FieldIssue(pointer="/rep", message="required", code="missing")],
+        )
+    return named
 
 
 def actor(request: web.Request) -> str:

@@ -18,7 +18,7 @@ from service.http.bodies import json_model, query_model, read_model
 from service.http.middleware import requires
 from service.http.openapi import documented
 from service.http.problems import ProblemError
-from service.http.routes.common import conversation_brief, if_match
+from service.http.routes.common import acting_rep, conversation_brief, if_match
 from service.schemas import Strict
 from service.schemas.conversation import (
     Act,
@@ -86,13 +86,15 @@ def _version(request: web.Request, body: Act) -> int | None:
         ) from None
 
 
-async def _acting(request: web.Request, model: type[A]) -> A:
+async def _acting(request: web.Request, model: type[A]) -> tuple[A, str]:
+    """The body, and the rep who acts (see ``acting_rep``), who must exist."""
     body = await read_model(request, model)
+    rep = acting_rep(request, body.rep)
     try:
-        await _store(request).existing_rep(body.rep)
+        await _store(request).existing_rep(rep)
     except ConversationError as exc:
         raise ProblemError(422, exc.detail, slug="rep-not-found") from None
-    return body
+    return body, rep
 
 
 @routes.get("/v1/conversations")
@@ -130,9 +132,9 @@ async def get_conversation(request: web.Request) -> web.Response:
 
 async def _act(request: web.Request, op: Operation, model: type[Act] = Act) -> web.Response:
     conversation_id = _conversation_id(request)
-    body = await _acting(request, model)
+    body, rep = await _acting(request, model)
     await _store(request).act(
-        conversation_id, op, body.rep, version=_version(request, body), text_=body.argument()
+        conversation_id, op, rep, version=_version(request, body), text_=body.argument()
     )
     found = await _detail(request, conversation_id)
     response = json_model(found.head())
@@ -187,18 +189,18 @@ async def priority(request: web.Request) -> web.Response:
 
 async def _write(request: web.Request, op: Literal["reply", "note"]) -> web.Response:
     conversation_id = _conversation_id(request)
-    body = await _acting(request, WithText)
+    body, rep = await _acting(request, WithText)
     entry_id = f"{op}_{secrets.token_hex(8)}"
     store = _store(request)
     version = _version(request, body)
     if op == "reply":
         # The customer's history event for it is written in the same step.
         await store.reply(
-            conversation_id, body.rep, version=version, text_=body.argument(), reply_id=entry_id
+            conversation_id, rep, version=version, text_=body.argument(), reply_id=entry_id
         )
     else:
         await store.act(
-            conversation_id, op, body.rep, version=version, text_=body.argument(), ref=entry_id
+            conversation_id, op, rep, version=version, text_=body.argument(), ref=entry_id
         )
     found = await _detail(request, conversation_id)
     return json_model(Recorded(id=entry_id, conversation=found.head()), status=201)

@@ -12,6 +12,7 @@ from service.http.middleware import requires
 from service.http.openapi import documented
 from service.http.problems import ProblemError
 from service.schemas import ShortText, Strict
+from service.schemas.conversation import RepId
 
 routes = web.RouteTableDef()
 
@@ -19,6 +20,10 @@ routes = web.RouteTableDef()
 class KeyRequest(Strict):
     name: ShortText = Field(min_length=1)
     scopes: list[Scope] = Field(min_length=1)
+    rep: RepId | None = Field(
+        default=None,
+        description="Bind the key to a rep: every request made with it acts as that rep.",
+    )
 
 
 class KeyList(BaseModel):
@@ -38,7 +43,7 @@ async def me(request: web.Request) -> web.Response:
 @requires(Scope.ADMIN)
 async def create_key(request: web.Request) -> web.Response:
     body = await read_model(request, KeyRequest)
-    issued = await request.app[API_KEYS].create(body.name, frozenset(body.scopes))
+    issued = await request.app[API_KEYS].create(body.name, frozenset(body.scopes), body.rep)
     return json_model(issued, status=201)
 
 

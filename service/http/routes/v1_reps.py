@@ -12,6 +12,7 @@ from service.http.bodies import json_model, read_model
 from service.http.middleware import requires
 from service.http.openapi import documented
 from service.http.problems import ProblemError
+from service.http.routes.common import acting_rep
 from service.schemas.conversation import REP_ID_PATTERN, Rep, RepIn, ShiftEnd, ShiftEnded
 
 routes = web.RouteTableDef()
@@ -26,11 +27,16 @@ def _rep_id(request: web.Request) -> str:
     return rep_id
 
 
+def _as_rep(request: web.Request) -> str:
+    """The path's rep, when the caller may act as them (a rep-bound key: only itself)."""
+    return acting_rep(request, _rep_id(request))
+
+
 @routes.put(_PATH)
 @documented("Create or change a rep.", body=RepIn, responses={200: Rep, 201: Rep})
 @requires(Scope.REP, Scope.ADMIN)
 async def put_rep(request: web.Request) -> web.Response:
-    rep_id = _rep_id(request)
+    rep_id = _as_rep(request)
     body = await read_model(request, RepIn)
     store = request.app[CONVERSATIONS]
     existed = await store.rep(rep_id) is not None
@@ -48,7 +54,7 @@ async def get_rep(request: web.Request) -> web.Response:
 @documented("Start the rep's shift.", responses={200: Rep})
 @requires(Scope.REP, Scope.ADMIN)
 async def shift_start(request: web.Request) -> web.Response:
-    return json_model(await request.app[CONVERSATIONS].shift_start(_rep_id(request)))
+    return json_model(await request.app[CONVERSATIONS].shift_start(_as_rep(request)))
 
 
 @routes.post(_PATH + "/shift/end")
@@ -59,7 +65,7 @@ async def shift_start(request: web.Request) -> web.Response:
 )
 @requires(Scope.REP, Scope.ADMIN)
 async def shift_end(request: web.Request) -> web.Response:
-    rep_id = _rep_id(request)
+    rep_id = _as_rep(request)
     body = await read_model(request, ShiftEnd) if request.can_read_body else ShiftEnd()
     ended = await request.app[CONVERSATIONS].shift_end(rep_id, body.handoff_to, body.note)
     return json_model(ended)
