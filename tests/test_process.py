@@ -270,3 +270,22 @@ def test_an_import_cut_off_by_sigterm_answers_what_it_committed(tmp_path: Path) 
         assert _call("GET", again.base + "/v1/customers/C-300")[0] == 200
     finally:
         assert again.terminate()[0] == 0
+
+
+def test_serve_beyond_loopback_without_any_credential_refuses_to_start(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "service", "serve"],
+        env=_env(
+            SOCIALID_DATA_DIR=str(tmp_path),
+            SOCIALID_HOST="0.0.0.0",  # noqa: S104 - the misconfiguration under test
+            SOCIALID_PORT=str(free_port()),
+            SOCIALID_LOG_FORMAT="json",
+        ),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "SOCIALID_HOST=0.0.0.0 is reachable from other machines" in result.stderr
+    assert "SOCIALID_ADMIN_TOKEN" in result.stderr

@@ -127,6 +127,9 @@ class ApiKeyStore:
                 )
         return infos
 
+    async def count(self) -> int:
+        return int(await self._redis.scard(self._keys.api_key_index()))
+
     async def revoke(self, key_id: str) -> bool:
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.delete(self._keys.api_key(key_id))

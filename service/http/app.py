@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import socket
 from collections.abc import AsyncIterator
 
@@ -57,7 +58,7 @@ from service.http.routes import (
 from service.ingest.worker import running
 from service.ops.logs import get_logger
 from service.ops.metrics import Metrics
-from service.settings import Settings
+from service.settings import ConfigError, Settings
 from service.store.client import redis_client
 from service.store.embedded import EmbeddedRedis
 from service.store.keynames import KeySchema
@@ -91,12 +92,34 @@ async def embedded_store_ctx(app: web.Application) -> AsyncIterator[None]:
         log.info("store_stopped", kind="embedded")
 
 
+async def refuse_an_open_door(settings: Settings, api_keys: ApiKeyStore) -> None:
+    """Listening beyond this machine with no way to authenticate is a misconfiguration,
+    not a warning: refuse to start."""
+    if _loopback(settings.host) or settings.admin_token is not None or await api_keys.count():
+        return
+    raise ConfigError(
+        f"SOCIALID_HOST={settings.host} is reachable from other machines, but no "
+        "SOCIALID_ADMIN_TOKEN is set and no API key exists: set the token, issue a key "
+        "(socialid keys create), or listen on 127.0.0.1."
+    )
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to anything
+
+
 async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     client = redis_client(app[REDIS_URL], app[SETTINGS])
     app[REDIS] = client
     stores = build_stores(client, app[SETTINGS], app[KEYS])
     admin = app[SETTINGS].admin_token
     app[API_KEYS] = ApiKeyStore(client, stores.keys, admin.get_secret_value() if admin else None)
+    await refuse_an_open_door(app[SETTINGS], app[API_KEYS])
     app[CUSTOMERS] = stores.customers
     app[HISTORY] = stores.history
     app[AUDIT] = stores.audit
