@@ -67,6 +67,20 @@ class Settings(BaseSettings):
         default="sid", pattern=r"^[A-Za-z0-9_.-]{1,32}$", description="Prefix of every Redis key."
     )
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, description="Largest request body.")
+    rate_limit_per_second: float = Field(
+        default=200.0,
+        gt=0,
+        description="Requests one API key may make per second, sustained (429 past it).",
+    )
+    rate_limit_burst: int = Field(
+        default=1000, ge=1, description="Requests one API key may make at once, above the rate."
+    )
+    auth_failures_per_minute: int = Field(
+        default=30,
+        ge=1,
+        description="Failed authentications (bad token, bad signature) one client address may "
+        "make per minute before it is answered 429.",
+    )
     redis_timeout: float = Field(
         default=1.0, gt=0, le=30, description="Seconds a Redis command may take before it fails."
     )

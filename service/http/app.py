@@ -29,6 +29,7 @@ from service.http.appkeys import (
     MESSAGES,
     METRICS,
     OPENAPI,
+    RATE_LIMITS,
     REDIS,
     REDIS_URL,
     RESOLVER,
@@ -37,6 +38,7 @@ from service.http.appkeys import (
 )
 from service.http.headers import security_headers
 from service.http.middleware import auth_middleware, context_middleware, error_middleware
+from service.http.ratelimits import RateLimits
 from service.http.routes import (
     docs,
     operations,
@@ -114,12 +116,20 @@ def _loopback(host: str) -> bool:
 
 
 async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
-    client = redis_client(app[REDIS_URL], app[SETTINGS])
+    settings = app[SETTINGS]
+    client = redis_client(app[REDIS_URL], settings)
     app[REDIS] = client
-    stores = build_stores(client, app[SETTINGS], app[KEYS])
-    admin = app[SETTINGS].admin_token
+    stores = build_stores(client, settings, app[KEYS])
+    admin = settings.admin_token
     app[API_KEYS] = ApiKeyStore(client, stores.keys, admin.get_secret_value() if admin else None)
-    await refuse_an_open_door(app[SETTINGS], app[API_KEYS])
+    await refuse_an_open_door(settings, app[API_KEYS])
+    app[RATE_LIMITS] = RateLimits(
+        client,
+        stores.keys,
+        per_second=settings.rate_limit_per_second,
+        burst=settings.rate_limit_burst,
+        failures_per_minute=settings.auth_failures_per_minute,
+    )
     app[CUSTOMERS] = stores.customers
     app[HISTORY] = stores.history
     app[AUDIT] = stores.audit
@@ -130,12 +140,11 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     app[MESSAGES] = stores.messages
     app[CONVERSATIONS] = stores.conversations
     app[CARD_SOURCE] = CardSource(
-        client, stores.keys, stores.history, app[SETTINGS].context_history_limit
+        client, stores.keys, stores.history, settings.context_history_limit
     )
     hub = LiveHub(client, stores.keys.live_channel())
     app[LIVE] = hub
     hub.start()
-    settings = app[SETTINGS]
     try:
         await stores.deliveries.check_fsync()
         async with graph_names(client, settings, stores.keys) as names:

@@ -16,6 +16,7 @@ from service.conversations.live import LiveHub
 from service.conversations.messages import MessageStore
 from service.conversations.repository import ConversationStore
 from service.http.apikeys import ApiKeyStore, Principal
+from service.http.ratelimits import RateLimits
 from service.ingest.deliveries import DeliveryStore
 from service.ingest.graph_names import GraphNames
 from service.ops.metrics import Metrics
@@ -45,6 +46,7 @@ CARD_SOURCE = web.AppKey("card_source", CardSource)
 OPENAPI = web.AppKey("openapi", dict)
 MESSAGES = web.AppKey("messages", MessageStore)
 GRAPH_NAMES = web.AppKey("graph_names", GraphNames)
+RATE_LIMITS = web.AppKey("rate_limits", RateLimits)
 # Set as the service starts to stop: long requests (an import) end and answer.
 STOPPING = web.AppKey("stopping", asyncio.Event)
 

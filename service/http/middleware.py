@@ -27,11 +27,13 @@ from service.http.appkeys import (
     LOG_FIELDS,
     METRICS,
     PRINCIPAL,
+    RATE_LIMITS,
     REDIS,
     REQUEST_ID,
     SETTINGS,
 )
 from service.http.problems import ProblemError, from_validation_error, problem_response
+from service.http.ratelimits import RateLimited
 from service.http.signedcalls import (
     SIGNATURE_HEADER,
     SIGNATURE_REFUSALS,
@@ -193,6 +195,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     metrics = request.app[METRICS]
     if SIGNATURE_HEADER in request.headers and request.path == "/v1/lookup":
         signed = await _signed(request)
+        await _within_rate(request, signed.key_id)
         request[PRINCIPAL] = signed
         with structlog.contextvars.bound_contextvars(principal=signed.key_id):
             return await handler(request)
@@ -200,11 +203,14 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip() or not token.isascii():
         metrics.auth_failures.labels("missing").inc()
+        await failed_authentication(request)
         raise _unauthorized("A bearer token is required.")
     principal = await request.app[API_KEYS].authenticate(token.strip())
     if principal is None:
         metrics.auth_failures.labels("bad_token").inc()
+        await failed_authentication(request)
         raise _unauthorized("The bearer token is not valid.")
+    await _within_rate(request, principal.key_id)
     request[PRINCIPAL] = principal
     # A caller who may call something learns that a path is unknown (404/405) rather than
     # being told it lacks the scope of a route that does not exist.
@@ -237,8 +243,27 @@ async def _signed(request: web.Request) -> Principal:
     )
     if reason is not None:
         request.app[METRICS].auth_failures.labels("signature").inc()
+        await failed_authentication(request)
         raise _unauthorized(SIGNATURE_REFUSALS[reason])
     return SIGNED_PRINCIPAL
+
+
+async def failed_authentication(request: web.Request) -> None:
+    """Count a failed authentication against the client's address: past the limit, the
+    answer is 429 rather than another chance to guess."""
+    try:
+        await request.app[RATE_LIMITS].failure(request.remote or "unknown")
+    except RateLimited:
+        request.app[METRICS].rate_limited.labels("auth").inc()
+        raise
+
+
+async def _within_rate(request: web.Request, key_id: str) -> None:
+    try:
+        await request.app[RATE_LIMITS].request(key_id)
+    except RateLimited:
+        request.app[METRICS].rate_limited.labels("key").inc()
+        raise
 
 
 def _unauthorized(detail: str) -> ProblemError:

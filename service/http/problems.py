@@ -66,6 +66,8 @@ PROBLEM_TYPES: dict[str, str] = {
     "one, reopening an open one).",
     "import-interrupted": "The server stopped during the import. The lines up to "
     "`resume_from_line` - 1 are written: send the rest again with `?from_line=`.",
+    "rate-limited": "Too many requests with this key (or failed authentications from this "
+    "address). Wait for the Retry-After seconds; SOCIALID_RATE_LIMIT_* set the limits.",
     "store-unavailable": "Redis is not answering. Retry after the Retry-After delay.",
     "internal-error": "An unexpected error. Quote the request_id when reporting it.",
 }

@@ -58,6 +58,13 @@ class Metrics:
             ["reason"],
             registry=r,
         )
+        self.rate_limited = Counter(
+            "socialid_rate_limited",
+            "Requests answered 429: an API key over its rate, or a client address over its "
+            "failed authentications.",
+            ["kind"],
+            registry=r,
+        )
         self.deliveries = Counter(
             "socialid_webhook_deliveries",
             "Webhook deliveries by channel and outcome (accepted, duplicate, dead_letter, "

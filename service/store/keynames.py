@@ -279,6 +279,10 @@ class KeySchema:
     def api_key_index(self) -> str:
         return f"{self.prefix}:{{auth}}:keys"
 
+    def rate_limits(self) -> str:
+        """What the rate limiter's keys (``limits``' own names) start with."""
+        return f"{self.prefix}:rl"
+
     # -- housekeeping ----------------------------------------------------------------
     def everything(self) -> str:
         """SCAN pattern matching every key of this prefix (tests and erasure checks)."""

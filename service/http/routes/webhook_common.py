@@ -12,7 +12,7 @@ from pydantic import SecretStr
 from adapters.delivery import CHANNEL_OF, Delivery, Format
 from service.http.appkeys import DELIVERIES, METRICS
 from service.http.bodies import json_model, require_type
-from service.http.middleware import on_request_line
+from service.http.middleware import failed_authentication, on_request_line
 from service.http.problems import ProblemError
 from service.http.signedcalls import SIGNATURE_REFUSALS
 from service.ops.logs import get_logger
@@ -31,10 +31,12 @@ def secret_of(value: SecretStr | None, setting: str) -> str:
     return value.get_secret_value()
 
 
-def refuse(request: web.Request, channel: str, reason: str) -> ProblemError:
+async def refuse(request: web.Request, channel: str, reason: str) -> ProblemError:
     """A delivery without valid credentials: 401 when none came, 403 when they are wrong,
-    stale or replayed. Counted, never logged with the body."""
+    stale or replayed; 429 once its address failed too often (a provider's deliveries are
+    limited on failed signatures only). Counted, never logged with the body."""
     request.app[METRICS].signature_failures.labels(channel, reason).inc()
+    await failed_authentication(request)
     log.warning("webhook_refused", channel=channel, reason=reason)
     status = 401 if reason == "missing" else 403
     return ProblemError(status, SIGNATURE_REFUSALS[reason], slug="bad-signature")
@@ -48,9 +50,9 @@ async def signed_json(
     body = await request.read()
     given = request.headers.get(header)
     if given is None:
-        raise refuse(request, channel, "missing")
+        raise await refuse(request, channel, "missing")
     if not check(body, given):
-        raise refuse(request, channel, "mismatch")
+        raise await refuse(request, channel, "mismatch")
     return body
 
 

@@ -44,7 +44,7 @@ async def facebook_hub(request: web.Request) -> web.Response:
     token = secret_of(request.app[SETTINGS].facebook_verify_token, "FACEBOOK_VERIFY_TOKEN")
     answer = facebook.challenge(request.query, token)
     if answer is None:
-        raise refuse(request, "facebook", "mismatch")
+        raise await refuse(request, "facebook", "mismatch")
     return web.Response(text=answer)
 
 

@@ -56,11 +56,11 @@ async def mailgun(request: web.Request) -> web.Response:
     fields = await _form(request)
     reason = mailgun_verify(fields, key, max_age=settings.mailgun_max_age)
     if reason is not None:
-        raise refuse(request, "email", reason)
+        raise await refuse(request, "email", reason)
     # A signed token is good once: a captured post replayed within the window is refused.
     nonce = request.app[KEYS].webhook_nonce("mailgun", fields["token"])
     if not await request.app[REDIS].set(nonce, "1", nx=True, ex=2 * settings.mailgun_max_age):
-        raise refuse(request, "email", "replayed")
+        raise await refuse(request, "email", "replayed")
     # The signature fields prove this post only; they are not part of the mail.
     mail = {k: v for k, v in fields.items() if k not in {"signature", "token", "timestamp"}}
     try:
@@ -77,7 +77,7 @@ async def sendgrid(request: web.Request) -> web.Response:
     expected = secret_of(request.app[SETTINGS].sendgrid_path_secret, "SENDGRID_PATH_SECRET")
     given = request.match_info["secret"]
     if not hmac.compare_digest(given.encode(), expected.encode()):
-        raise refuse(request, "email", "mismatch")
+        raise await refuse(request, "email", "mismatch")
     return await receive(request, Format.SENDGRID, _as_body(await _form(request)))
 
 
@@ -87,7 +87,7 @@ async def postmark(request: web.Request) -> web.Response:
     expected = secret_of(request.app[SETTINGS].postmark_basic_auth, "POSTMARK_BASIC_AUTH")
     scheme, _, encoded = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "basic" or not encoded:
-        error = refuse(request, "email", "missing")
+        error = await refuse(request, "email", "missing")
         error.headers["WWW-Authenticate"] = 'Basic realm="socialid"'
         raise error
     try:
@@ -95,6 +95,6 @@ async def postmark(request: web.Request) -> web.Response:
     except (binascii.Error, ValueError):
         given = b""
     if not hmac.compare_digest(given, expected.encode()):
-        raise refuse(request, "email", "mismatch")
+        raise await refuse(request, "email", "mismatch")
     require_type(request, "application/json")
     return await receive(request, Format.POSTMARK, await request.read())
