@@ -170,8 +170,24 @@ def test_mask_text_removes_identifiers(raw: str, leaked: str) -> None:
 
 
 def test_mask_text_keeps_ordinary_values() -> None:
-    for value in ("/v1/customers/C-1001", "status 404", "3f2a9c1b4d5e6f708192a3b4c5d6e7f8"):
+    for value in (
+        "/v1/customers/C-1001",
+        "status 404",
+        "3f2a9c1b4d5e6f708192a3b4c5d6e7f8",
+        # Stream entry ids trace a delivery from webhook to worker: never masked.
+        "1733500000000-0",
+        "/v1/ingest/dead-letters/1733500000000-12/replay",
+    ):
         assert mask_text(value) == value
+
+
+async def test_channel_user_ids_in_paths_are_not_logged(
+    log_lines: io.StringIO, client: AppClient
+) -> None:
+    assert (await client.get("/v1/identities/twitter/555001", headers=admin())).status == 200
+    [line] = [x for x in _parsed(log_lines) if x.get("event") == "request"]
+    assert line["path"] == "/v1/identities/twitter/{external_id}"
+    assert "555001" not in log_lines.getvalue()
 
 
 def _mask_every_pattern(value: str) -> str:

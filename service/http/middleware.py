@@ -115,10 +115,21 @@ def on_request_line(request: web.Request, **fields: object) -> None:
     request[LOG_FIELDS] = fields
 
 
+# Path parameters that are credentials (SendGrid's URL secret) or a person's channel id.
+_UNLOGGED_PARAMS = frozenset({"secret", "external_id"})
+
+
 def _loggable_path(request: web.Request) -> str:
-    """The path, unless a part of it is a credential (SendGrid's URL secret, right or
-    guessed): then the route's template."""
-    return route_template(request) if "secret" in request.match_info else request.path
+    """The path, with the route's placeholder for any part that is a credential or a
+    channel user id (``/v1/identities/twitter/{external_id}``)."""
+    params = request.match_info
+    if not _UNLOGGED_PARAMS & params.keys():
+        return request.path
+    path = route_template(request)
+    for name, value in params.items():
+        if name not in _UNLOGGED_PARAMS:
+            path = path.replace(f"{{{name}}}", value)
+    return path
 
 
 @web.middleware
