@@ -1,16 +1,26 @@
-"""Redaction of an erased customer from other people's text, and the person an erasure
-reads from their record."""
+"""Redaction of an erased customer from other people's text: the pure function, and the
+two places an erasure applies it (a stored message, a conversation's log)."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import phonenumbers
+import redis.asyncio as aioredis
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters.message import Channel, InboundMessage, Sender
 from matchers.redact import MARKER, Person, Redactor
 from service.book.erased_person import erased_person
+from service.conversations.messages import Mention, StoredMessage, without_candidate
+from service.conversations.repository import redacted_log
+from service.conversations.scriptcalls import rewrite_log_call
+from service.resolution.resolver import Candidate, Resolution
+from service.store.keynames import KeySchema
+from service.store.lua import load_script
+from service.store.redistypes import stream_entries, text
 
 DANA = Person(
     customer_id="cust-0042",
@@ -115,3 +125,86 @@ def test_the_person_read_from_a_record_that_may_not_validate() -> None:
     assert person.handles == ("dana_k",)
     assert person.accounts == ("55-1234-88",)
     assert erased_person("C-1", None) == Person(customer_id="C-1")
+
+
+def _stored(text: str, candidates: list[str], bio: str) -> StoredMessage:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    return StoredMessage(
+        id="msg_1",
+        message=InboundMessage(
+            channel=Channel.TWITTER,
+            provider="tweet",
+            event_id="1",
+            dedup_key="t:1",
+            sender=Sender(external_id="99", display_name="Flatmate", bio=bio),
+            text=text,
+            sent_at=at,
+            private=False,
+        ),
+        resolution=Resolution(
+            status="ambiguous",
+            method="model",
+            candidates=[
+                Candidate(
+                    customer_id=c, match_probability=0.1, share=0.5, match_weight=-3, evidence=[]
+                )
+                for c in candidates
+            ],
+        ),
+        conversation_id="conv_1",
+        mentions=[
+            Mention(kind="email", value="dana.king@example.com", start=9, end=30),
+            Mention(kind="order_number", value="4411", start=37, end=41),
+        ],
+        received_at=at,
+        processed_at=at,
+    )
+
+
+def test_a_message_loses_her_candidacy_and_her_mentions_and_keeps_the_rest() -> None:
+    stored = _stored(
+        "mail me: dana.king@example.com order 4411", ["cust-0042", "C-9"], "lives w/ Dana King"
+    )
+    scrubbed = without_candidate(stored, "cust-0042", REDACTOR)
+    assert scrubbed is not None
+    assert [c.customer_id for c in scrubbed.resolution.candidates] == ["C-9"]
+    assert scrubbed.message.text == f"mail me: {MARKER} order 4411"
+    assert scrubbed.message.sender.bio == f"lives w/ {MARKER}"
+    [order] = scrubbed.mentions
+    assert scrubbed.message.text[order.start : order.end] == "4411"
+    unrelated = _stored("nothing of hers here", ["C-9"], "Leeds").model_copy(
+        update={"mentions": []}
+    )
+    assert without_candidate(unrelated, "cust-0042", REDACTOR) is None
+
+
+async def test_a_log_is_written_again_with_its_ids_unless_it_changed(
+    redis: aioredis.Redis, keys: KeySchema
+) -> None:
+    log = keys.conversation_log("conv_1")
+    await redis.xadd(log, {"type": "inbound", "message_id": "msg_1", "at": "t"})
+    await redis.xadd(log, {"type": "note", "by": "ana", "text": "is it Dana King?", "id": "n1"})
+    read = stream_entries(await redis.xrange(log))
+    entries = redacted_log(read, REDACTOR)
+    assert entries is not None
+    assert [f.get("text") for _, f in entries] == [None, f"is it {MARKER}?"]
+    assert redacted_log(entries, REDACTOR) is None
+
+    rewrite = load_script(redis, "service.conversations", "rewrite_log.lua")
+    await redis.xadd(log, {"type": "claimed", "by": "ben", "at": "t"})
+    stale_keys, stale_args = rewrite_log_call(keys, "conv_1", read, entries)
+    assert await rewrite(keys=stale_keys, args=stale_args) == "changed"
+
+    read = stream_entries(await redis.xrange(log))
+    entries = redacted_log(read, REDACTOR)
+    assert entries is not None
+    script_keys, args = rewrite_log_call(keys, "conv_1", read, entries)
+    assert await rewrite(keys=script_keys, args=args) == "rewritten"
+    assert stream_entries(await redis.xrange(log)) == entries
+    # The log goes on from there as before.
+    later = text(await redis.xadd(log, {"type": "closed", "by": "ben", "at": "t"}))
+
+    def order(entry_id: str) -> tuple[int, ...]:
+        return tuple(int(part) for part in entry_id.split("-"))
+
+    assert order(later) > order(entries[-1][0])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
@@ -12,6 +13,8 @@ from redis.asyncio.client import Pipeline
 from redis.exceptions import NoScriptError
 
 from adapters.message import Channel, InboundMessage
+from matchers.redact import Redactor, apply, moved, overlaps
+from service.book.customers import Contended, etag_of
 from service.book.history import event_record
 from service.conversations.scriptcalls import ScriptCall, conversation_prelude
 from service.resolution.resolver import Resolution
@@ -51,6 +54,56 @@ class MessagePage(BaseModel):
 
 
 Done = tuple[StoredMessage, EventIn | None]
+_REPLACE_ATTEMPTS = 8
+
+
+@dataclass
+class Listed:
+    """Other senders' messages that listed an erased customer as a candidate: how many
+    changed, and the conversations of them all."""
+
+    changed: int = 0
+    conversations: set[str] = field(default_factory=set)
+
+
+def without_candidate(
+    stored: StoredMessage, customer_id: str, redactor: Redactor
+) -> StoredMessage | None:
+    """Pure: the message with the customer out of its candidates and every place its
+    text names them redacted (mentions inside those places go, the others move with the
+    text); None when nothing names them."""
+    msg, res = stored.message, stored.resolution
+    spans = redactor.spans(msg.text)
+    sender = msg.sender.model_copy(
+        update={
+            f: redactor.redact(v)
+            for f in ("display_name", "handle", "email", "location", "bio")
+            if isinstance(v := getattr(msg.sender, f), str)
+        }
+    )
+    message = msg.model_copy(
+        update={
+            "text": apply(msg.text, spans),
+            "subject": None if msg.subject is None else redactor.redact(msg.subject),
+            "sender": sender,
+            "attachments": [
+                a if a.name is None else a.model_copy(update={"name": redactor.redact(a.name)})
+                for a in msg.attachments
+            ],
+        }
+    )
+    mentions = [
+        m.model_copy(update={"start": moved(m.start, spans), "end": moved(m.end, spans)})
+        for m in stored.mentions
+        if not overlaps(m.start, m.end, spans) and not redactor.spans(m.value)
+    ]
+    resolution = res.model_copy(
+        update={"candidates": [c for c in res.candidates if c.customer_id != customer_id]}
+    )
+    scrubbed = stored.model_copy(
+        update={"message": message, "resolution": resolution, "mentions": mentions}
+    )
+    return None if scrubbed == stored else scrubbed
 
 
 def new_conversation_id(message_id: str) -> str:
@@ -108,6 +161,8 @@ def record_call(
             *customer_keys,
             keys.conversation_log(conv),
         ]
+        listed = sorted({c.customer_id for c in res.candidates} - {cid})
+        script_keys += [keys.customer_candidacies(c) for c in listed]
         event_args = event_record(event) if cid and event is not None else ("", "", "", "")
         args += [
             stored.model_dump_json(exclude_none=True),
@@ -120,6 +175,7 @@ def record_call(
             *event_args,
             routing.team_of(msg.channel.value),
             conv,
+            len(listed),
         ]
     return script_keys, args
 
@@ -144,6 +200,7 @@ class MessageStore:
         self._thread_ttl = thread_days * 86_400
         self._thread = load_script(redis, "service.conversations", "thread.lua")
         self._record = load_script(redis, "service.conversations", "record.lua")
+        self._replace = load_script(redis, "service.conversations", "replace_message.lua")
 
     def queue_thread(self, pipe: Pipeline, message: InboundMessage) -> bool:
         """Find or open the message's conversation as part of the caller's pipeline;
@@ -275,6 +332,38 @@ class MessageStore:
             pipe.delete(k.customer_messages(customer_id))
             await pipe.execute()
         return len(ids)
+
+    async def erase_candidate(self, customer_id: str, redactor: Redactor) -> Listed:
+        """Take the customer out of every other sender's message that lists them as a
+        candidate (their id and evidence), and redact what names them in its text; the
+        answer holds those messages' conversations, whose logs may name them too."""
+        listed = Listed()
+        key = self._keys.customer_candidacies(customer_id)
+        for message_id in members(await self._redis.zrange(key, 0, -1)):
+            for _ in range(_REPLACE_ATTEMPTS):
+                raw = await self._redis.get(self._keys.message(message_id))
+                if raw is None:
+                    break
+                stored = self._read(raw)
+                if stored.resolution.customer_id == customer_id:
+                    break  # theirs after all: erased with their own messages
+                listed.conversations.add(stored.conversation_id)
+                scrubbed = without_candidate(stored, customer_id, redactor)
+                if scrubbed is None:
+                    break
+                outcome = text(
+                    await self._replace(
+                        keys=[self._keys.message(message_id)],
+                        args=[etag_of(raw), scrubbed.model_dump_json(exclude_none=True)],
+                    )
+                )
+                if outcome == "replaced":
+                    listed.changed += 1
+                if outcome != "changed":
+                    break
+            else:
+                raise Contended
+        return listed
 
     async def many(self, ids: list[str]) -> dict[str, StoredMessage]:
         """The stored messages among ``ids``, by id."""

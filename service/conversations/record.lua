@@ -1,15 +1,16 @@
 -- What processing one delivery produced, and its acknowledgement, in one step: a worker
 -- that dies before it leaves nothing half-recorded, and a delivery processed again
 -- (claimed after a crash) changes nothing.
--- KEYS: the ingest stream, then 13 per message: the message, the listings all, by
---   channel and by status, the resolution counts, the conversation hash and its
---   messages, the customer's messages, document, events hash, history and open items
---   (these five the message key again when unresolved: not touched), the conversation's
---   log.
+-- KEYS: the ingest stream, then per message 13 and its candidates': the message, the
+--   listings all, by channel and by status, the resolution counts, the conversation
+--   hash and its messages, the customer's messages, document, events hash, history and
+--   open items (these five the message key again when unresolved: not touched), the
+--   conversation's log; then the candidacies set of each customer its resolution lists
+--   as a candidate other than the one it is resolved to (candidate_count of them).
 -- ARGV: consumer group, stream entry id, message count, the prelude's five (4-8), then
---   13 per message: its JSON, score (time sent, ms), id, counts field, channel, time
+--   14 per message: its JSON, score (time sent, ms), id, counts field, channel, time
 --   sent (ISO, ms), customer id or "", the history event's id, JSON, score and open-item
---   role, the team a new conversation goes to, the conversation id.
+--   role, the team a new conversation goes to, the conversation id, candidate_count.
 -- Reply: per message, 1 when stored now, 0 when it was stored before.
 
 --#include _conversation.lua
@@ -51,8 +52,11 @@ local function inbound(conv, logkey, id, team, message_id, at)
 end
 
 local saved = {}
-for m = 0, n - 1 do
-  local k, a = 1 + 13 * m, 8 + 13 * m
+-- Each message's keys start after the one before's: their number depends on its
+-- candidates. k and a point just before the message's first key and argument.
+local k, a = 1, 8
+for _ = 1, n do
+  local candidates = tonumber(ARGV[a + 14])
   local message, counts, conv = KEYS[k + 1], KEYS[k + 5], KEYS[k + 6]
   local conv_messages, customer_messages = KEYS[k + 7], KEYS[k + 8]
   local doc, events, history, open = KEYS[k + 9], KEYS[k + 10], KEYS[k + 11], KEYS[k + 12]
@@ -77,11 +81,14 @@ for m = 0, n - 1 do
         add_event(events, history, open, event_id, event_json, event_score, event_role)
       end
     end
+    -- So that an erasure of a candidate finds the messages that name them.
+    for c = k + 14, k + 13 + candidates do redis.call('ZADD', KEYS[c], score, id) end
     inbound(conv, logkey, conversation_id, team, id, at)
     saved[#saved + 1] = 1
   else
     saved[#saved + 1] = 0
   end
+  k, a = k + 13 + candidates, a + 14
 end
 redis.call('XACK', KEYS[1], group, entry)
 redis.call('XDEL', KEYS[1], entry)

@@ -9,6 +9,8 @@ from typing import Any
 import redis.asyncio as aioredis
 from pydantic import ValidationError
 
+from matchers.redact import Redactor
+from service.book.customers import Contended
 from service.conversations.scriptcalls import (
     ConversationError,
     Operation,
@@ -17,6 +19,7 @@ from service.conversations.scriptcalls import (
     op_outcome,
     reply_call,
     reply_outcome,
+    rewrite_log_call,
 )
 from service.schemas import StoreIntegrityError, describe
 from service.schemas.conversation import (
@@ -38,6 +41,25 @@ TEAM = re.compile(TEAM_PATTERN)
 # The conversation's customer changes at most twice (first resolved, then erased): a
 # reply that found it changed mid-way reads it again, this many times at most.
 _REPLY_ATTEMPTS = 3
+_REWRITE_ATTEMPTS = 8
+# What a log entry's fields say about the conversation itself (its kind, time, the reps
+# and message it names): the rest is free text a rep wrote.
+_STRUCTURAL = frozenset({"type", "at", "id", "message_id", "by", "to", "owner"})
+
+
+def redacted_log(
+    entries: list[tuple[str, dict[str, str]]], redactor: Redactor
+) -> list[tuple[str, dict[str, str]]] | None:
+    """Pure: the log with every place its free text names the person redacted; None
+    when nothing names them."""
+    out = [
+        (
+            entry_id,
+            {k: v if k in _STRUCTURAL else redactor.redact(v) for k, v in fields.items()},
+        )
+        for entry_id, fields in entries
+    ]
+    return None if out == entries else out
 
 
 def _conversation(conversation_id: str, raw: dict[str, str]) -> Conversation:
@@ -59,6 +81,7 @@ class ConversationStore:
         self._routing = routing
         self._op = load_script(redis, "service.conversations", "conversation_op.lua")
         self._reply = load_script(redis, "service.conversations", "reply.lua")
+        self._rewrite = load_script(redis, "service.conversations", "rewrite_log.lua")
 
     # -- reading ---------------------------------------------------------------------
     async def get(self, conversation_id: str) -> ConversationDetail | None:
@@ -192,6 +215,26 @@ class ConversationStore:
                     pipe.zrem(k.conversations_by_status(status), conversation_id)
             await pipe.execute()
         return len(theirs)
+
+    async def redact_logs(self, conversation_ids: set[str], redactor: Redactor) -> int:
+        """Redact what names a person in the logs of others' conversations (an erased
+        customer whom their messages listed as a candidate): rep notes, replies and
+        hand-off notes. Answers how many logs changed."""
+        changed = 0
+        for conversation_id in sorted(conversation_ids):
+            key = self._keys.conversation_log(conversation_id)
+            for _ in range(_REWRITE_ATTEMPTS):
+                read = stream_entries(await self._redis.xrange(key))
+                entries = redacted_log(read, redactor) if read else None
+                if entries is None:
+                    break
+                keys, args = rewrite_log_call(self._keys, conversation_id, read, entries)
+                if text(await self._rewrite(keys=keys, args=args)) == "rewritten":
+                    changed += 1
+                    break
+            else:
+                raise Contended
+        return changed
 
     # -- reps and shifts -------------------------------------------------------------
     async def put_rep(self, rep_id: str, rep: RepIn) -> Rep:

@@ -126,6 +126,22 @@ def reply_call(
     )
 
 
+def rewrite_log_call(
+    keys: KeySchema,
+    conversation_id: str,
+    read: list[tuple[str, dict[str, str]]],
+    entries: list[tuple[str, dict[str, str]]],
+) -> ScriptCall:
+    """KEYS and ARGV of ``rewrite_log.lua``: the log as ``read`` (its length and last
+    id, the condition) to be written again as ``entries``."""
+    args: list[str | int] = [len(read), read[-1][0]]
+    for entry_id, fields in entries:
+        args += (entry_id, len(fields))
+        for name, value in fields.items():
+            args += (name, value)
+    return [keys.conversation_log(conversation_id)], args
+
+
 class ConversationError(DomainError):
     """A change that did not happen, and why."""
 

@@ -10,8 +10,10 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, Field
 
+from matchers.redact import Redactor
 from service.book.audit import AuditEntry
 from service.book.customers import Contended, Erasure, PreconditionFailed
+from service.book.erased_person import erased_person
 from service.conversations.messages import StoredMessage
 from service.errors import FieldIssue
 from service.http.apikeys import Scope
@@ -118,17 +120,25 @@ async def get_customer(request: web.Request) -> web.Response:
 @requires(Scope.ADMIN)
 async def erase_customer(request: web.Request) -> web.Response:
     cid = customer_id(request)
+    # What names them in other people's text, read before anything goes.
+    person = erased_person(cid, await request.app[CUSTOMERS].raw(cid))
+    redactor = Redactor(person, request.app[SETTINGS].default_region)
     # Messages and conversations first: should the erasure stop half-way, a retry still
-    # finds the customer.
+    # finds the customer (and the list of the messages naming them as a candidate).
     conversations = {m.conversation_id for m in await request.app[MESSAGES].of_customer(cid)}
     erased_conversations = await request.app[CONVERSATIONS].erase_of(cid, conversations)
     messages = await request.app[MESSAGES].erase_customer(cid)
+    listed = await request.app[MESSAGES].erase_candidate(cid, redactor)
+    redacted = await request.app[CONVERSATIONS].redact_logs(
+        listed.conversations - conversations, redactor
+    )
     erased: Erasure | None = await request.app[CUSTOMERS].erase(cid)
-    if erased is not None:
-        erased.messages = messages
-        erased.conversations = erased_conversations
     if erased is None:
         raise ProblemError(404, "No customer with this id.", slug="customer-not-found")
+    erased.messages = messages
+    erased.conversations = erased_conversations
+    erased.listed_in = listed.changed
+    erased.conversations_redacted = redacted
     # Under the pseudonym the erasure read: the entry shows who erased which subject,
     # and nothing left leads from it to the person.
     erased.audit_subject = await request.app[AUDIT].record_erasure(
