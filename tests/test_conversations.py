@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -38,6 +38,9 @@ async def client(make_client: MakeClient) -> AppClient:
             f"/v1/reps/{rep}", json={"name": rep.title(), "team": team}, headers=admin()
         )
         assert resp.status == 201, await resp.text()
+    for rep in ("ana", "ben"):  # cy stays off shift
+        resp = await client.post(f"/v1/reps/{rep}/shift/start", headers=admin())
+        assert resp.status == 200
     return client
 
 
@@ -296,7 +299,51 @@ async def test_the_live_stream_sees_a_handoff(client: AppClient, drain: Drain) -
                 data = json.loads(line.removeprefix("data: "))
     assert data["conversation_id"] == conv
     assert (data["by"], data["to"], data["team"]) == ("ana", "ben", "social")
+
+    # A new message shows when it arrived, beside the time the provider gave it.
+    await _tweet(client, "61", "555123", "@acme still broken")
+    await drain()
+    data = None
+    async with asyncio.timeout(5):
+        while data is None:
+            line = (await resp.content.readline()).decode().strip()
+            if line.startswith("event: "):
+                event = line.removeprefix("event: ")
+            elif line.startswith("data: ") and event == "inbound":
+                data = json.loads(line.removeprefix("data: "))
     resp.close()
+    arrived = datetime.fromisoformat(data["received_at"])
+    assert abs(arrived - datetime.now(UTC)) < timedelta(minutes=5)
+    assert datetime.fromisoformat(data["at"]) < arrived - timedelta(days=300)  # the tweet's
+    detail = await (await client.get(f"/v1/conversations/{conv}", headers=admin())).json()
+    inbound = [e for e in detail["log"] if e["type"] == "inbound"]
+    assert all("received_at" in e for e in inbound)
+
+
+async def test_a_rep_off_shift_cannot_claim(client: AppClient, drain: Drain) -> None:
+    message = await _tweet(client, "9", "555123", "@acme anyone there?")
+    await drain()
+    conv = await _conversation_of(client, message)
+    resp = await client.post(f"/v1/conversations/{conv}/claim", json={"rep": "cy"}, headers=admin())
+    assert resp.status == 409
+    assert (await resp.json())["type"].endswith("/rep-off-shift")
+    await _post(client, "/v1/reps/ana/shift/end", {})
+    resp = await client.post(
+        f"/v1/conversations/{conv}/claim", json={"rep": "ana"}, headers=admin()
+    )
+    assert resp.status == 409
+    detail = await (await client.get(f"/v1/conversations/{conv}", headers=admin())).json()
+    assert detail.get("owner") is None
+
+
+async def test_a_handoff_to_a_team_nobody_reads_is_refused(client: AppClient) -> None:
+    resp = await client.post(
+        "/v1/reps/ana/shift/end", json={"handoff_to": "team:nope"}, headers=admin()
+    )
+    assert resp.status == 422
+    assert "billing, social" in (await resp.json())["detail"]
+    rep = await (await client.get("/v1/reps/ana", headers=admin())).json()
+    assert rep["on_shift"]  # nothing happened: the shift goes on
 
 
 async def test_priority_sets_the_sla_and_the_queue_order(client: AppClient, drain: Drain) -> None:

@@ -6,7 +6,8 @@
 --   note, a priority), target rep, target team, reference (a note's id).
 -- Reply: {"ok", version} or why it did nothing: {"missing"}; {"conflict", owner,
 --   version} (someone else owns it, or the version moved on); {"not_owner", owner,
---   version}; {"bad", status, version} (not allowed in this status).
+--   version}; {"bad", status, version} (not allowed in this status); {"off_shift",
+--   version} (a rep off shift cannot take a conversation on).
 
 --#include _conversation.lua
 
@@ -22,6 +23,8 @@ if op == 'claim' then
   if status == 'closed' then return {'bad', status, version} end
   if owner == rep then return {'ok', version} end
   if owner ~= '' then return {'conflict', owner, version} end
+  -- Else it would sit with someone who has gone home.
+  if not on_shift(rep) then return {'off_shift', version} end
   set_owner(conv, id, owner, rep)
   if status == 'new' then set_status(conv, id, status, 'open') end
   log(logkey, id, team, {type = 'claimed', by = rep, at = at})
@@ -39,6 +42,7 @@ elseif op == 'close' then
   log(logkey, id, team, {type = 'closed', by = rep, at = at})
 elseif op == 'reopen' then
   if status ~= 'closed' then return {'bad', status, version} end
+  if not on_shift(rep) then return {'off_shift', version} end
   set_owner(conv, id, '', rep)
   set_status(conv, id, status, 'open')
   queue(conv, id, team, priority)

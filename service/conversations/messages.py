@@ -176,6 +176,7 @@ def record_call(
             routing.team_of(msg.channel.value),
             conv,
             len(listed),
+            stored.received_at.isoformat(timespec="milliseconds"),
         ]
     return script_keys, args
 

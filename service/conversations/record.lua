@@ -8,9 +8,10 @@
 --   conversation's log; then the candidacies set of each customer its resolution lists
 --   as a candidate other than the one it is resolved to (candidate_count of them).
 -- ARGV: consumer group, stream entry id, message count, the prelude's five (4-8), then
---   14 per message: its JSON, score (time sent, ms), id, counts field, channel, time
+--   15 per message: its JSON, score (time sent, ms), id, counts field, channel, time
 --   sent (ISO, ms), customer id or "", the history event's id, JSON, score and open-item
---   role, the team a new conversation goes to, the conversation id, candidate_count.
+--   role, the team a new conversation goes to, the conversation id, candidate_count,
+--   time received (ISO, ms).
 -- Reply: per message, 1 when stored now, 0 when it was stored before.
 
 --#include _conversation.lua
@@ -22,7 +23,7 @@ prelude(4)
 -- A new conversation starts in the team's queue; a message on a closed one reopens it,
 -- back to its last owner if that rep is on shift, else to the team's queue; a message on
 -- one waiting for the customer makes it open again. Either restarts the SLA clock.
-local function inbound(conv, logkey, id, team, message_id, at)
+local function inbound(conv, logkey, id, team, message_id, at, received)
   local c = redis.call('HMGET', conv, 'status', 'owner', 'last_owner', 'team', 'priority')
   local status, owner, last, priority = c[1], c[2] or '', c[3] or '', c[5] or 'normal'
   if not status then
@@ -48,7 +49,10 @@ local function inbound(conv, logkey, id, team, message_id, at)
     end
   end
   redis.call('HINCRBY', conv, 'version', 1)
-  log(logkey, id, team, {type = 'inbound', message_id = message_id, at = at})
+  -- The provider's time orders the thread; the time it arrived is what a live console
+  -- shows as new.
+  log(logkey, id, team,
+      {type = 'inbound', message_id = message_id, at = at, received_at = received})
 end
 
 local saved = {}
@@ -65,6 +69,7 @@ for _ = 1, n do
   local channel, at, cid = ARGV[a + 5], ARGV[a + 6], ARGV[a + 7]
   local event_id, event_json, event_score = ARGV[a + 8], ARGV[a + 9], ARGV[a + 10]
   local event_role, team, conversation_id = ARGV[a + 11], ARGV[a + 12], ARGV[a + 13]
+  local received = ARGV[a + 15]
   if redis.call('SET', message, json, 'NX') then
     for i = 2, 4 do redis.call('ZADD', KEYS[k + i], score, id) end
     redis.call('HINCRBY', counts, counts_field, 1)
@@ -83,12 +88,12 @@ for _ = 1, n do
     end
     -- So that an erasure of a candidate finds the messages that name them.
     for c = k + 14, k + 13 + candidates do redis.call('ZADD', KEYS[c], score, id) end
-    inbound(conv, logkey, conversation_id, team, id, at)
+    inbound(conv, logkey, conversation_id, team, id, at, received)
     saved[#saved + 1] = 1
   else
     saved[#saved + 1] = 0
   end
-  k, a = k + 13 + candidates, a + 14
+  k, a = k + 13 + candidates, a + 15
 end
 redis.call('XACK', KEYS[1], group, entry)
 redis.call('XDEL', KEYS[1], entry)

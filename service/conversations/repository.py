@@ -311,6 +311,17 @@ class ConversationStore:
         handed = [c for c, r in zip(rep.conversations, replies, strict=True) if text(r[0]) == "ok"]
         return ShiftEnded(rep=rep_id, to=to_rep or f"team:{to_team}", handed_off=handed)
 
+    async def known_teams(self) -> set[str]:
+        """The teams conversations are routed to, and those of the reps."""
+        routing = self._routing
+        teams = {routing.default_team, *routing.channel_teams.values()}
+        reps = sorted(texts(await self._redis.smembers(self._keys.reps())))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for rep_id in reps:
+                pipe.hget(self._keys.rep(rep_id), "team")
+            teams.update(text(t) for t in await pipe.execute() if t)
+        return teams
+
     async def _target(self, rep: Rep, handoff_to: str | None) -> tuple[str, str]:
         """(rep, team) a hand-off goes to: a rep who exists, or a team's queue."""
         if handoff_to is None:
@@ -320,6 +331,14 @@ class ConversationStore:
             if not TEAM.match(team):
                 raise ConversationError(
                     422, "validation-failed", "handoff_to: team:<name>, letters and digits."
+                )
+            known = await self.known_teams()
+            if team not in known:
+                # Else the conversations wait in a queue nobody reads.
+                raise ConversationError(
+                    422,
+                    "validation-failed",
+                    f"handoff_to: no team {team!r}; teams are {', '.join(sorted(known))}.",
                 )
             return "", team
         await self.existing_rep(handoff_to)

@@ -175,6 +175,14 @@ def op_outcome(reply: list[bytes | str]) -> int:
             f"Only the owner may do this; the owner is {owner or 'nobody'}.",
             {"owner": owner, "version": int(rest[1])},
         )
+    if status == "off_shift":
+        raise ConversationError(
+            409,
+            "rep-off-shift",
+            "The rep is off shift: start the shift (POST /v1/reps/{id}/shift/start) to take "
+            "conversations on.",
+            {"version": int(rest[0])},
+        )
     raise ConversationError(
         409,
         "bad-transition",

@@ -62,6 +62,8 @@ PROBLEM_TYPES: dict[str, str] = {
     "it (`owner`), or its `version` moved on. Read it again and decide.",
     "not-owner": "Only the rep who owns the conversation may reply or add notes: claim it first.",
     "rep-not-found": "No rep has this id: create the rep with PUT /v1/reps/{id}.",
+    "rep-off-shift": "A rep off shift cannot claim or reopen a conversation: start the shift "
+    "first.",
     "bad-transition": "The conversation is not in a state that allows this (closing a closed "
     "one, reopening an open one).",
     "import-interrupted": "The server stopped during the import. The lines up to "

@@ -50,6 +50,10 @@ class LogEntry(BaseModel):
         "priority",
     ]
     at: datetime
+    received_at: datetime | None = Field(
+        default=None,
+        description="Inbound: when socialid stored the delivery (`at` is the provider's time).",
+    )
     by: str | None = None
     text: str | None = None
     message_id: str | None = None
