@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import redis.asyncio as aioredis
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from service.book.openitems import role_arg
 from service.schemas import Event, EventIn, HistoryPage, StoreIntegrityError, describe
@@ -73,16 +73,40 @@ class CardHistory:
         return cls(events, events, len(events))
 
 
+_EVENTS: TypeAdapter[list[Event]] = TypeAdapter(list[Event])
+_CHANGE = '"type":"contract_change"'
+
+
 def read_events(raws: Iterable[str | bytes]) -> list[Event]:
+    """Stored events, validated as one JSON array: a lookup reads dozens, and one call
+    into pydantic costs less than one per event."""
+    joined = ",".join(map(text, raws))
+    if not joined:
+        return []
     try:
-        return [Event.model_validate_json(r) for r in raws]
+        return _EVENTS.validate_json(f"[{joined}]")
     except ValidationError as exc:
         raise StoreIntegrityError(f"stored event does not validate: {describe(exc)}") from None
 
 
-def open_events(fields: Mapping[str | bytes, str | bytes]) -> list[Event]:
-    """The events in a customer's open-items hash (its other fields index the items)."""
-    return read_events(v for k, v in fields.items() if text(k).startswith("e:"))
+def open_events(
+    fields: Mapping[str | bytes, str | bytes], known: Sequence[Event] = ()
+) -> list[Event]:
+    """The events in a customer's open-items hash (its other fields index the items).
+    ``known``: events read already (the newest), taken as they are rather than read again
+    (most open items of a busy card are among the newest events)."""
+    by_id = {e.id: e for e in known}
+    found, unread = [], []
+    for name, value in fields.items():
+        kind, _, event_id = text(name).partition(":")
+        if kind != "e":
+            continue
+        event = by_id.get(event_id)
+        if event is None:
+            unread.append(value)
+        else:
+            found.append(event)
+    return found + read_events(unread)
 
 
 class HistoryStore:
@@ -120,7 +144,33 @@ class HistoryStore:
             pipe.hgetall(k.open_items(customer_id))
             ids, total, open_fields = await pipe.execute()
         recent = [e for e in await self._load(customer_id, members(ids)) if e is not None]
-        return CardHistory(recent, open_events(open_fields), int(total))
+        return CardHistory(recent, open_events(open_fields, recent), int(total))
+
+    async def family_items(
+        self, holders: Sequence[str], since: datetime, limit: int
+    ) -> tuple[list[Event], list[Event]]:
+        """The holders' open-item events, and their contract changes since ``since``
+        (among each one's newest ``limit`` events): what a household shows, in two round
+        trips."""
+        k = self._keys
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for cid in holders:
+                pipe.hgetall(k.open_items(cid))
+                pipe.zrange(
+                    k.history(cid), "+inf", ms(since), desc=True, byscore=True, offset=0, num=limit
+                )
+            replies = await pipe.execute()
+        opened = [e for fields in replies[0::2] for e in open_events(fields)]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for cid, ids in zip(holders, replies[1::2], strict=True):
+                pipe.hmget(k.customer_events(cid), members(ids) or ["-"])
+            stored = await pipe.execute()
+        # Events are stored as model_dump_json writes them: the type's exact text picks
+        # the changes out before any is parsed.
+        changes = read_events(
+            raw for batch in stored for raw in batch if raw is not None and _CHANGE in text(raw)
+        )
+        return opened, changes
 
     async def open_only(self, customer_id: str) -> list[Event]:
         """The events of the customer's unsettled items."""

@@ -23,7 +23,6 @@ from service.store.lua import load_script
 from service.store.redistypes import text
 
 Linked = tuple[str, Customer | None, CardHistory]
-_CHANGES = frozenset({"contract_change"})
 
 
 def linked_card_call(
@@ -49,7 +48,8 @@ def linked_card_reply(reply: list[Any]) -> Linked | None:
     if not doc:
         return owner, None, CardHistory([], [], 0)
     open_fields = dict(zip(flat_open[::2], flat_open[1::2], strict=True))
-    history = CardHistory(read_events(raws), open_events(open_fields), int(total))
+    recent = read_events(raws)
+    history = CardHistory(recent, open_events(open_fields, recent), int(total))
     return owner, read_stored(doc), history
 
 
@@ -79,15 +79,9 @@ class CardSource:
         if not members:
             return None
         since = datetime.combine(today - timedelta(days=recent_days), time(), UTC)
-        holders_open, holders_changes = [], []
-        for customer in members:
-            if customer.household and customer.household.role == "holder":
-                holders_open += await self._history.open_only(customer.id)
-                changes = await self._history.page(
-                    customer.id, limit=100, types=_CHANGES, since=since
-                )
-                holders_changes += changes.events
-        return build_household(household_id, members, holders_open, holders_changes, today)
+        holders = [c.id for c in members if c.household and c.household.role == "holder"]
+        opened, changes = await self._history.family_items(holders, since, self._limit)
+        return build_household(household_id, members, opened, changes, today)
 
     async def linked(self, channel: str, external_id: str) -> Linked | None:
         """(customer id, record, card history) of a linked identity; None unlinked.
