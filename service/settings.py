@@ -75,6 +75,12 @@ class Settings(BaseSettings):
     rate_limit_burst: int = Field(
         default=1000, ge=1, description="Requests one API key may make at once, above the rate."
     )
+    audit_retention_days: int = Field(
+        default=365,
+        ge=1,
+        le=36_500,
+        description="Audit entries older than this are trimmed as new ones are written.",
+    )
     auth_failures_per_minute: int = Field(
         default=30,
         ge=1,

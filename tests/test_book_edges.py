@@ -216,7 +216,7 @@ async def test_data_issues_sent_by_a_client_are_replaced_by_the_servers(client: 
 async def test_a_customers_audit_index_keeps_the_newest_thousand(
     redis: aioredis.Redis, keys: KeySchema
 ) -> None:
-    log = AuditLog(redis, keys)
+    log = AuditLog(redis, keys, 365)
     await log.record_many([Action("note", "C-1", "rep", {"n": n}) for n in range(1001)])
     await log.record_many([Action("note", "C-1", "rep", {"n": 1001})])
     entries = await log.about("C-1")  # oldest first
@@ -239,7 +239,7 @@ async def test_an_if_match_that_names_no_etag_matches_nothing(client: AppClient)
 async def test_concurrent_audits_of_a_new_customer_agree_on_one_pseudonym(
     redis: aioredis.Redis, keys: KeySchema
 ) -> None:
-    log = AuditLog(redis, keys)
+    log = AuditLog(redis, keys, 365)
     await asyncio.gather(
         *(log.record("note", "C-1", f"rep{n}", {"n": n}) for n in range(20)),
         log.record("note", "C-2", "rep", {}),

@@ -98,14 +98,16 @@ async def test_the_links_an_import_makes_are_audited_and_a_refused_one_is_not(
     await client.post("/v1/import/customers", data=BOOK, headers=NDJSON)
     audit = [fields for _, fields in stream_entries(await redis.xrange(keys.audit()))]
     subject = await redis.get(keys.audit_subject("C-1"))
-    assert [(e["action"], e["subject"], e["actor"]) for e in audit] == [
-        ("identity_linked", subject, "import")
+    assert [(e["action"], e.get("subject"), e["actor"]) for e in audit] == [
+        ("identity_linked", subject, "import"),
+        ("import", None, "bootstrap"),  # the import itself, about no one customer
     ]
     assert json.loads(audit[0]["detail"]) == {"channels": ["twitter"]}
     # Indexed under the customer, as the export reads it.
     export = await (await client.get("/v1/customers/C-1/export", headers=admin())).json()
     assert [(a["action"], a["customer_id"], a["subject"]) for a in export["audit"]] == [
-        ("identity_linked", "C-1", subject)
+        ("identity_linked", "C-1", subject),
+        ("customer_exported", "C-1", subject),  # who looked, this export included
     ]
 
 
@@ -117,7 +119,12 @@ async def test_importing_the_same_file_twice_leaves_the_same_state(
     again = await (await client.post("/v1/import/customers", data=BOOK, headers=NDJSON)).json()
     assert again["accepted"] == 3
     assert again["created"] == 0
-    assert await snapshot(redis, keys) == first
+    second = await snapshot(redis, keys)
+    # The trail gains the second import itself, and nothing else.
+    trail = keys.audit()
+    assert [e["action"] for e in second.pop(trail)[len(first[trail]) :]] == ["import"]
+    del first[trail]
+    assert second == first
 
 
 async def test_a_resumed_import_skips_what_was_done(client: AppClient) -> None:

@@ -1,22 +1,30 @@
--- Shared piece: one audit entry, appended to the capped stream and indexed under its
--- customer (newest first). Shared by audit_many.lua and put_customers.lua, which audits
--- the identity links it makes in the same call as it makes them. The entry names the
+-- Shared piece: one audit entry, appended to the stream and indexed under its customer
+-- (newest first). Shared by audit_many.lua and put_customers.lua, which audits the
+-- identity links it makes in the same call as it makes them. The entry names the
 -- customer's pseudonym (its subject), never the customer id: erasure deletes the key
--- that ties the two, and what is left in the stream leads to nobody.
+-- that ties the two, and what is left in the stream leads to nobody. Entries older than
+-- the retention are trimmed as new ones are added.
 -- KEYS: none of its own; audit_append is given the stream, the customer's audit index
---   and their audit subject key.
+--   and their audit subject key (audit_event: the stream only).
 -- ARGV: none of its own; audit_append is given a fresh pseudonym (kept only when the
---   customer has none yet, so concurrent writers agree on the first), the lengths kept
---   (stream, index) and the entry's at, action, actor and detail.
--- Reply: none; audit_append returns the new entry's id.
+--   customer has none yet, so concurrent writers agree on the first), the retention
+--   (ms), the index's length kept, and the entry's field/value pairs as a table.
+-- Reply: none; both return the new entry's id.
 
-local function audit_append(stream, index, subject_key, fresh, stream_max, index_max,
-                            at, action, actor, detail)
+-- Entries older than the retention go as each new one comes: checking the oldest entry
+-- is all it costs when there is nothing to trim.
+local function audit_event(stream, retention_ms, fields)
+  local now = redis.call('TIME')
+  local oldest = math.floor(tonumber(now[1]) * 1000 - tonumber(retention_ms))
+  return redis.call('XADD', stream, 'MINID', string.format('%d-0', oldest), '*',
+                    unpack(fields))
+end
+
+local function audit_append(stream, index, subject_key, fresh, retention_ms, index_max, fields)
   redis.call('SET', subject_key, fresh, 'NX')
-  local subject = redis.call('GET', subject_key)
-  local id = redis.call('XADD', stream, 'MAXLEN', '~', stream_max, '*', 'at', at,
-                        'action', action, 'subject', subject, 'actor', actor,
-                        'detail', detail)
+  fields[#fields + 1] = 'subject'
+  fields[#fields + 1] = redis.call('GET', subject_key)
+  local id = audit_event(stream, retention_ms, fields)
   -- Trimmed only once over its length: most customers never get there.
   if redis.call('LPUSH', index, id) > index_max then
     redis.call('LTRIM', index, 0, index_max - 1)

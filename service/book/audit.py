@@ -1,9 +1,11 @@
-"""The audit trail: who did what to whose record, in a capped Redis stream.
+"""The audit trail: who looked at or changed what, in an append-only Redis stream.
 
-Entries name a customer by a pseudonym (``subject``), kept under the customer's own key:
-while they exist, ``about`` finds their entries through their index; once erased, the
-pseudonym's key is gone and the trail shows who did what to a subject that leads to
-nobody.
+Every entry says who (the API key, and the rep it acted as), what (the action, the
+customer, the conversation), the request id and the time. Entries name a customer by a
+pseudonym (``subject``), kept under the customer's own key: while they exist, ``about``
+finds their entries through their index; once erased, the pseudonym's key is gone and the
+trail shows who did what to a subject that leads to nobody. Entries older than the
+retention are trimmed as new ones are written.
 """
 
 from __future__ import annotations
@@ -11,39 +13,56 @@ from __future__ import annotations
 import json
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
 import redis.asyncio as aioredis
 from pydantic import BaseModel, Field
 
+from service.store.autopipeline import ScriptBatcher
 from service.store.keynames import KeySchema
-from service.store.lua import load_script
-from service.store.redistypes import fields, members, stream_entries, texts
+from service.store.lua import lua_source
+from service.store.redistypes import members, stream_entries, texts
 
-# About a year of a busy team's erasures and link changes; older entries are trimmed.
-MAX_ENTRIES = 1_000_000
-PER_CUSTOMER = 1000
+PER_CUSTOMER = 1000  # entries indexed under one customer, newest first
+DAY_MS = 86_400_000
 _SUBJECT_BYTES = 8  # 64 random bits: no two customers of a book share one
+# Stream fields beyond at, action, actor, subject and detail, when set.
+_OPTIONAL = ("rep", "request_id", "conversation")
 
 
 class AuditEntry(BaseModel):
     id: str
     at: datetime
     action: str
-    customer_id: str = Field(description="The customer asked about (not stored in the entry).")
-    subject: str = Field(description="The customer's pseudonym, which the entry stores.")
-    actor: str
+    customer_id: str | None = Field(
+        default=None, description="The customer asked about (never stored in the entry)."
+    )
+    subject: str | None = Field(
+        default=None, description="The customer's pseudonym, which the entry stores."
+    )
+    actor: str = Field(description="The API key that made the request.")
+    rep: str | None = Field(default=None, description="The rep the key acted as.")
+    request_id: str | None = None
+    conversation: str | None = None
     detail: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
 class Action:
+    """One thing to audit; ``customer_id`` None for an action about no customer."""
+
     action: str
-    customer_id: str
+    customer_id: str | None
     actor: str
-    detail: dict[str, Any]
+    detail: dict[str, Any] = field(default_factory=dict)
+    rep: str | None = None
+    request_id: str | None = None
+    conversation: str | None = None
+    # The pseudonym of an entry about no living customer (an erasure names whom it
+    # erased by it); an entry about a customer gets theirs from the store.
+    subject: str | None = None
 
 
 def fresh_subjects(count: int) -> list[str]:
@@ -55,81 +74,146 @@ def fresh_subjects(count: int) -> list[str]:
 
 
 class AuditLog:
-    def __init__(self, redis: aioredis.Redis, keys: KeySchema) -> None:
+    def __init__(self, redis: aioredis.Redis, keys: KeySchema, retention_days: int) -> None:
         self._redis = redis
         self._keys = keys
         self._key = keys.audit()
-        self._append = load_script(redis, "service.book", "audit_many.lua")
+        self.retention_ms = retention_days * DAY_MS
+        # Every read is audited: the calls of concurrent requests go out together.
+        self._append = ScriptBatcher(redis, lua_source("service.book", "audit_many.lua"))
 
     async def record(
         self, action: str, customer_id: str, actor: str, detail: dict[str, Any]
     ) -> None:
         await self.record_many([Action(action, customer_id, actor, detail)])
 
-    async def record_erasure(self, subject: str | None, actor: str, detail: dict[str, Any]) -> str:
+    async def record_erasure(self, subject: str | None, action: Action) -> str:
         """In the stream only, under the erased customer's pseudonym as the erasure read
         it (None: they had none, and get one that nothing else names); no per-customer
         key may outlive the erasure. Answers the subject recorded."""
         subject = subject or fresh_subjects(1)[0]
-        entry = {
-            "at": now(),
-            "action": "erase",
-            "subject": subject,
-            "actor": actor,
-            "detail": json.dumps(detail, default=str),
-        }
-        await self._redis.xadd(self._key, fields(entry), maxlen=MAX_ENTRIES, approximate=True)
+        await self.record_many([replace(action, customer_id=None, subject=subject)])
         return subject
 
-    async def record_many(self, actions: list[Action]) -> list[str]:
+    async def record_many(self, actions: Sequence[Action]) -> list[str]:
         """The entries' ids, in the order of the actions."""
         if not actions:
             return []
-        keys, args = audit_many_call(self._keys, actions, at=now())
-        return audit_many_reply(await self._append(keys=keys, args=args))
+        keys, args = audit_many_call(self._keys, actions, at=now(), retention_ms=self.retention_ms)
+        return audit_many_reply(await self._append(keys, args))
 
     async def about(self, customer_id: str) -> list[AuditEntry]:
         """Entries about one living customer, oldest first."""
         ids = members(await self._redis.lrange(self._keys.customer_audit(customer_id), 0, -1))
+        found = await self._read(ids[::-1])
+        return [e.model_copy(update={"customer_id": customer_id}) for e in found]
+
+    async def page(
+        self,
+        *,
+        customer_id: str | None,
+        actor: str | None,
+        action: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[AuditEntry], str | None]:
+        """Entries newest first that match every filter given, and the cursor of the
+        next page (None: no more)."""
+
+        def wanted(entry: AuditEntry) -> bool:
+            return (
+                (actor is None or entry.actor == actor)
+                and (action is None or entry.action == action)
+                and (since is None or entry.at >= since)
+                and (until is None or entry.at <= until)
+            )
+
+        if customer_id is not None:
+            found = [e for e in reversed(await self.about(customer_id)) if wanted(e)]
+            start = next((i + 1 for i, e in enumerate(found) if e.id == cursor), 0)
+            page = found[start : start + limit]
+            more = start + limit < len(found)
+            return page, page[-1].id if more and page else None
+        high = f"({cursor}" if cursor else "+"
+        if until is not None and not cursor:
+            high = f"{_ms(until)}-{2**64 - 1}"
+        low = "-" if since is None else f"{_ms(since)}-0"
+        out: list[AuditEntry] = []
+        while len(out) < limit:
+            chunk = stream_entries(await self._redis.xrevrange(self._key, high, low, count=500))
+            if not chunk:
+                return out, None
+            for entry_id, data in chunk:
+                entry = _entry(entry_id, data)
+                if wanted(entry):
+                    out.append(entry)
+                    if len(out) == limit:
+                        return out, entry_id
+            high = f"({chunk[-1][0]}"
+        return out, None
+
+    async def _read(self, ids: Sequence[str]) -> list[AuditEntry]:
+        """The entries of these ids still in the stream (older ones were trimmed)."""
         async with self._redis.pipeline(transaction=False) as pipe:
-            for entry_id in reversed(ids):
+            for entry_id in ids:
                 pipe.xrange(self._key, entry_id, entry_id)
             replies = await pipe.execute()
-        found = []
-        for reply in replies:
-            for entry_id, data in stream_entries(reply):
-                found.append(
-                    AuditEntry(
-                        id=entry_id,
-                        at=datetime.fromisoformat(data["at"]),
-                        action=data["action"],
-                        customer_id=customer_id,
-                        subject=data["subject"],
-                        actor=data["actor"],
-                        detail=json.loads(data["detail"]),
-                    )
-                )
-        return found
+        return [_entry(i, d) for reply in replies for i, d in stream_entries(reply)]
+
+
+def _ms(at: datetime) -> int:
+    return int(at.timestamp() * 1000)
+
+
+def _entry(entry_id: str, data: dict[str, str]) -> AuditEntry:
+    return AuditEntry(
+        id=entry_id,
+        at=datetime.fromisoformat(data["at"]),
+        action=data["action"],
+        subject=data.get("subject"),
+        actor=data["actor"],
+        detail=json.loads(data.get("detail", "{}")),
+        **{name: data[name] for name in _OPTIONAL if name in data},
+    )
+
+
+def _entry_fields(action: Action, at: str) -> list[str]:
+    fields = [
+        "at",
+        at,
+        "action",
+        action.action,
+        "actor",
+        action.actor,
+        "detail",
+        json.dumps(action.detail, default=str),
+    ]
+    for name in (*_OPTIONAL, "subject"):
+        value = getattr(action, name)
+        if value:
+            fields += (name, value)
+    return fields
 
 
 def audit_many_call(
-    keys: KeySchema, actions: Sequence[Action], *, at: str
+    keys: KeySchema, actions: Sequence[Action], *, at: str, retention_ms: int
 ) -> tuple[list[str], list[str | int]]:
     """KEYS and ARGV of audit_many.lua, in the order its header states."""
     script_keys = [keys.audit()]
-    args: list[str | int] = [MAX_ENTRIES, PER_CUSTOMER]
+    args: list[str | int] = [retention_ms, PER_CUSTOMER]
     for action, fresh in zip(actions, fresh_subjects(len(actions)), strict=True):
-        script_keys += (
-            keys.customer_audit(action.customer_id),
-            keys.audit_subject(action.customer_id),
-        )
-        args += (
-            fresh,
-            at,
-            action.action,
-            action.actor,
-            json.dumps(action.detail, default=str),
-        )
+        fields = _entry_fields(action, at)
+        if action.customer_id is None:
+            script_keys += (keys.audit(), keys.audit())
+            args += ("", len(fields) // 2, *fields)
+        else:
+            script_keys += (
+                keys.customer_audit(action.customer_id),
+                keys.audit_subject(action.customer_id),
+            )
+            args += (fresh, len(fields) // 2, *fields)
     return script_keys, args
 
 

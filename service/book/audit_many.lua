@@ -1,17 +1,25 @@
--- Appends audit entries and indexes each under its customer, in one call.
--- KEYS: audit_stream, then per entry: customer_audit_index, customer_audit_subject
--- ARGV: stream_max, index_max, then per entry: fresh_subject (used when the customer
---   has none yet), at, action, actor, detail JSON
+-- Appends audit entries, each indexed under its customer when it has one, in one call.
+-- KEYS: audit_stream, then per entry: customer_audit_index, customer_audit_subject (the
+--   stream twice for an entry about no customer: a key change)
+-- ARGV: retention_ms, index_max, then per entry: fresh_subject ("" for an entry about no
+--   customer; else used when the customer has none yet), field_count, then field_count
+--   field/value pairs (at, action, actor, ...)
 -- Reply: the new entry ids, in order
 
 --#include _audit.lua
 
-local stream, stream_max, index_max = KEYS[1], ARGV[1], tonumber(ARGV[2])
+local stream, retention_ms, index_max = KEYS[1], ARGV[1], tonumber(ARGV[2])
 local ids = {}
 local a = 3
 for k = 2, #KEYS, 2 do
-  ids[#ids + 1] = audit_append(stream, KEYS[k], KEYS[k + 1], ARGV[a], stream_max, index_max,
-                               ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4])
-  a = a + 5
+  local fresh, n = ARGV[a], tonumber(ARGV[a + 1])
+  local fields = {unpack(ARGV, a + 2, a + 1 + 2 * n)}
+  if fresh == '' then
+    ids[#ids + 1] = audit_event(stream, retention_ms, fields)
+  else
+    ids[#ids + 1] = audit_append(stream, KEYS[k], KEYS[k + 1], fresh, retention_ms,
+                                 index_max, fields)
+  end
+  a = a + 2 + 2 * n
 end
 return ids

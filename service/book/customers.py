@@ -15,7 +15,7 @@ from typing import Any, Literal, NamedTuple
 import redis.asyncio as aioredis
 from pydantic import BaseModel, Field
 
-from service.book.audit import MAX_ENTRIES, PER_CUSTOMER, fresh_subjects, now
+from service.book.audit import DAY_MS, PER_CUSTOMER, fresh_subjects, now
 from service.book.blocking import COUNTED_KINDS, index_kind, placement
 from service.book.indexing import (
     index_record,
@@ -149,6 +149,7 @@ def put_customers_call(
     with_etags: bool,
     actor: str,
     at: str,
+    audit_retention_ms: int,
 ) -> tuple[list[str], list[str | int]]:
     """KEYS and ARGV of put_customers.lua. ``expected``: each put's condition, as
     ``_expected`` makes it ("" for none)."""
@@ -167,7 +168,7 @@ def put_customers_call(
         audit_tail,
         subject_head,
         subject_tail,
-        MAX_ENTRIES,
+        audit_retention_ms,
         PER_CUSTOMER,
         actor,
         at,
@@ -247,7 +248,14 @@ def erase_customer_reply(
 
 
 class CustomerStore:
-    def __init__(self, redis: aioredis.Redis, keys: KeySchema, region: str = "GB") -> None:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        keys: KeySchema,
+        region: str = "GB",
+        audit_retention_days: int = 365,
+    ) -> None:
+        self._audit_retention_ms = audit_retention_days * DAY_MS
         self._redis = redis
         self._keys = keys
         self._region = region
@@ -287,6 +295,7 @@ class CustomerStore:
             with_etags=etags,
             actor=actor,
             at=now(),
+            audit_retention_ms=self._audit_retention_ms,
         )
         return put_customers_reply(self._keys, await self._put_script(keys=keys, args=args))
 

@@ -8,7 +8,7 @@
 --   seldom_shared_kinds, with_etags ("1" or "0": a bulk import needs none),
 --   audit_stream, audit_index_head, audit_index_tail (what a customer's audit index key
 --   has before and after the id), audit_subject_head, audit_subject_tail (the same for
---   their audit pseudonym's key), audit_stream_max, audit_index_max, actor, at,
+--   their audit pseudonym's key), audit_retention_ms, audit_index_max, actor, at,
 --   then per customer: customer_id, doc_json, index_list, expected_etag ("" any, "-" must
 --   not exist, "*" must exist, else the etag of the stored doc), a fresh audit pseudonym
 --   (kept if the customer has none when a link of theirs is audited)
@@ -47,7 +47,7 @@ index_setup(ARGV[3], ARGV[4], ARGV[5], ARGV[6])
 local with_etags = ARGV[7] == '1'
 local audit_stream, audit_index_head, audit_index_tail = ARGV[8], ARGV[9], ARGV[10]
 local audit_subject_head, audit_subject_tail = ARGV[11], ARGV[12]
-local audit_stream_max, audit_index_max = ARGV[13], tonumber(ARGV[14])
+local audit_retention_ms, audit_index_max = ARGV[13], tonumber(ARGV[14])
 local actor, at = ARGV[15], ARGV[16]
 local FIRST_CUSTOMER_ARG, ARGS_PER_CUSTOMER = 17, 5
 COUNTS = {}
@@ -59,8 +59,9 @@ local function audit(id, fresh, action, suffixes)
   for i, suffix in ipairs(suffixes) do channels[i] = string.match(suffix, '^[^:]*') end
   table.sort(channels)
   audit_append(audit_stream, audit_index_head .. id .. audit_index_tail,
-    audit_subject_head .. id .. audit_subject_tail, fresh, audit_stream_max,
-    audit_index_max, at, action, actor, cjson.encode({channels = channels}))
+    audit_subject_head .. id .. audit_subject_tail, fresh, audit_retention_ms,
+    audit_index_max, {'at', at, 'action', action, 'actor', actor,
+                      'detail', cjson.encode({channels = channels})})
 end
 
 -- The records and lists of the whole batch, read in one call rather than one each. What

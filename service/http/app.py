@@ -42,6 +42,7 @@ from service.http.ratelimits import RateLimits
 from service.http.routes import (
     docs,
     operations,
+    v1_audit,
     v1_conversations,
     v1_customers,
     v1_history,
@@ -211,6 +212,7 @@ def create_app(settings: Settings) -> web.Application:
     modules = (
         operations,
         v1_keys,
+        v1_audit,
         v1_resolve,
         v1_customers,
         v1_history,

@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 from aiohttp import web
 
+from service.book.audit import Action
 from service.book.history import CardHistory
 from service.context import ContextCard, build_card
 from service.conversations.brief import Brief, build_brief
 from service.errors import FieldIssue
 from service.http.apikeys import Principal, Scope
-from service.http.appkeys import CARD_SOURCE, CUSTOMERS, HISTORY, MESSAGES, PRINCIPAL, SETTINGS
+from service.http.appkeys import (
+    AUDIT,
+    CARD_SOURCE,
+    CUSTOMERS,
+    HISTORY,
+    MESSAGES,
+    PRINCIPAL,
+    REQUEST_ID,
+    SETTINGS,
+)
 from service.http.problems import ProblemError
 from service.schemas import Customer
 from service.schemas.conversation import ConversationDetail
@@ -87,6 +99,39 @@ def acting_rep(request: web.Request, named: str | None) -> str:
             errors=[FieldIssue(pointer="/rep", message="required", code="missing")],
         )
     return named
+
+
+def audited(
+    request: web.Request,
+    action: str,
+    customer_id: str | None = None,
+    *,
+    detail: dict[str, Any] | None = None,
+    conversation: str | None = None,
+    rep: str | None = None,
+) -> Action:
+    """An audit entry for this request: its key, the rep it acts as (``rep``, else the
+    key's own), its request id."""
+    principal: Principal | None = request.get(PRINCIPAL)
+    return Action(
+        action,
+        customer_id,
+        principal.key_id if principal else "anonymous",
+        detail or {},
+        rep=rep or (principal.rep if principal else None),
+        request_id=request.get(REQUEST_ID),
+        conversation=conversation,
+    )
+
+
+async def audit(request: web.Request, *actions: Action) -> None:
+    """Record every look and every change before answering: one batched script call."""
+    await request.app[AUDIT].record_many(actions)
+
+
+async def audit_looks(request: web.Request, action: str, customer_ids: Iterable[str]) -> None:
+    """A read that showed these customers (a search, a resolution's candidates)."""
+    await audit(request, *(audited(request, action, c) for c in dict.fromkeys(customer_ids)))
 
 
 def actor(request: web.Request) -> str:

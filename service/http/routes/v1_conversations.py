@@ -18,7 +18,13 @@ from service.http.bodies import json_model, query_model, read_model
 from service.http.middleware import requires
 from service.http.openapi import documented
 from service.http.problems import ProblemError
-from service.http.routes.common import acting_rep, conversation_brief, if_match
+from service.http.routes.common import (
+    acting_rep,
+    audit,
+    audited,
+    conversation_brief,
+    if_match,
+)
 from service.schemas import Strict
 from service.schemas.conversation import (
     Act,
@@ -136,6 +142,9 @@ async def _act(request: web.Request, op: Operation, model: type[Act] = Act) -> w
     await _store(request).act(
         conversation_id, op, rep, version=_version(request, body), text_=body.argument()
     )
+    await audit(
+        request, audited(request, f"conversation_{op}", conversation=conversation_id, rep=rep)
+    )
     found = await _detail(request, conversation_id)
     response = json_model(found.head())
     response.headers["ETag"] = f'"{found.version}"'
@@ -202,6 +211,9 @@ async def _write(request: web.Request, op: Literal["reply", "note"]) -> web.Resp
         await store.act(
             conversation_id, op, rep, version=version, text_=body.argument(), ref=entry_id
         )
+    await audit(
+        request, audited(request, f"conversation_{op}", conversation=conversation_id, rep=rep)
+    )
     found = await _detail(request, conversation_id)
     return json_model(Recorded(id=entry_id, conversation=found.head()), status=201)
 
@@ -225,4 +237,6 @@ async def note(request: web.Request) -> web.Response:
 @requires(Scope.REP, Scope.INTEGRATION)
 async def brief(request: web.Request) -> web.Response:
     found = await _detail(request, _conversation_id(request))
-    return json_model(await conversation_brief(request, found))
+    brief = await conversation_brief(request, found)
+    await audit(request, audited(request, "brief_read", found.customer_id, conversation=found.id))
+    return json_model(brief)

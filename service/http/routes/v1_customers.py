@@ -22,7 +22,15 @@ from service.http.bodies import json_model, read_json_object
 from service.http.middleware import requires
 from service.http.openapi import documented
 from service.http.problems import ProblemError
-from service.http.routes.common import actor, customer_id, existing_customer, if_match, quoted
+from service.http.routes.common import (
+    actor,
+    audit,
+    audited,
+    customer_id,
+    existing_customer,
+    if_match,
+    quoted,
+)
 from service.schemas import Customer, CustomerIn, Event
 from service.schemas.customer import REGION
 
@@ -55,6 +63,7 @@ def _validated(request: web.Request, body: dict[str, Any]) -> Customer:
 
 async def _store(request: web.Request, customer: Customer, expected: str | None) -> web.Response:
     result = await request.app[CUSTOMERS].put(customer, if_match=expected, actor=actor(request))
+    await audit(request, audited(request, "customer_written", customer.id))
     response = json_model(customer, status=201 if result.created else 200)
     response.headers["ETag"] = quoted(result.etag)
     return response
@@ -110,6 +119,7 @@ async def patch_customer(request: web.Request) -> web.Response:
 @requires(Scope.REP, Scope.ADMIN, Scope.INTEGRATION)
 async def get_customer(request: web.Request) -> web.Response:
     customer, etag = await existing_customer(request)
+    await audit(request, audited(request, "customer_read", customer.id))
     response = json_model(customer)
     response.headers["ETag"] = quoted(etag)
     return response
@@ -143,8 +153,9 @@ async def erase_customer(request: web.Request) -> web.Response:
     # and nothing left leads from it to the person.
     erased.audit_subject = await request.app[AUDIT].record_erasure(
         erased.audit_subject or None,
-        actor(request),
-        erased.model_dump(exclude={"customer_id", "audit_subject"}),
+        audited(
+            request, "erase", detail=erased.model_dump(exclude={"customer_id", "audit_subject"})
+        ),
     )
     return json_model(erased)
 
@@ -158,7 +169,9 @@ async def export_customer(request: web.Request) -> web.Response:
     if document is None:
         raise ProblemError(404, "No customer with this id.", slug="customer-not-found")
     events = await request.app[HISTORY].recent(cid, limit=1_000_000)
-    audit = await request.app[AUDIT].about(cid)
+    # Who looked at them, this export included.
+    await audit(request, audited(request, "customer_exported", cid))
+    trail = await request.app[AUDIT].about(cid)
     messages = await request.app[MESSAGES].of_customer(cid)
     return json_model(
         Export(
@@ -166,6 +179,6 @@ async def export_customer(request: web.Request) -> web.Response:
             customer=document,
             events=events,
             messages=messages,
-            audit=audit,
+            audit=trail,
         )
     )

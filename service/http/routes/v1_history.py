@@ -12,7 +12,13 @@ from service.http.bodies import json_model, query_model, read_as
 from service.http.middleware import requires
 from service.http.openapi import documented
 from service.http.problems import ProblemError
-from service.http.routes.common import context_card, customer_id, existing_customer
+from service.http.routes.common import (
+    audit,
+    audited,
+    context_card,
+    customer_id,
+    existing_customer,
+)
 from service.schemas import EventIn, EventType, HistoryPage, Strict
 
 routes = web.RouteTableDef()
@@ -55,6 +61,8 @@ async def post_events(request: web.Request) -> web.Response:
     added = await request.app[HISTORY].add(customer_id(request), events)
     if added is None:
         raise ProblemError(404, "No customer with this id.", slug="customer-not-found")
+    detail = {"received": len(events), "added": added}
+    await audit(request, audited(request, "events_added", customer_id(request), detail=detail))
     return json_model(EventsAdded(received=len(events), added=added), status=201)
 
 
@@ -64,6 +72,7 @@ async def post_events(request: web.Request) -> web.Response:
 async def get_history(request: web.Request) -> web.Response:
     query = query_model(request, HistoryQuery, lists=frozenset({"type", "channel"}))
     await existing_customer(request)
+    await audit(request, audited(request, "history_read", customer_id(request)))
     page = await request.app[HISTORY].page(
         customer_id(request),
         limit=query.limit,
@@ -81,4 +90,6 @@ async def get_history(request: web.Request) -> web.Response:
 @requires(Scope.REP, Scope.ADMIN, Scope.INTEGRATION)
 async def get_context(request: web.Request) -> web.Response:
     customer, _ = await existing_customer(request)
-    return json_model(await context_card(request, customer))
+    card = await context_card(request, customer)
+    await audit(request, audited(request, "card_read", customer.id))
+    return json_model(card)

@@ -12,6 +12,7 @@ from service.http.bodies import json_model
 from service.http.middleware import requires
 from service.http.openapi import documented
 from service.http.problems import ProblemError
+from service.http.routes.common import audit_looks
 from service.schemas.context_card import HouseholdView
 
 routes = web.RouteTableDef()
@@ -36,4 +37,5 @@ async def get_household(request: web.Request) -> web.Response:
         raise ProblemError(
             404, "No customer belongs to this household.", slug="household-not-found"
         )
+    await audit_looks(request, "household_read", (m.customer_id for m in view.members))
     return json_model(view)

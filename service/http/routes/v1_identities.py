@@ -7,12 +7,12 @@ import re
 from aiohttp import web
 
 from service.http.apikeys import Scope
-from service.http.appkeys import AUDIT, LINKS
+from service.http.appkeys import LINKS
 from service.http.bodies import json_model, query_model, read_model
 from service.http.middleware import requires
 from service.http.openapi import documented
 from service.http.problems import ProblemError
-from service.http.routes.common import actor
+from service.http.routes.common import actor, audit, audited
 from service.resolution.links import IdentityState, LinkIn, RejectionIn, UnlinkIn
 from service.schemas.fields import EXTERNAL_ID_PATTERN, Channel
 
@@ -47,7 +47,7 @@ async def _audit(
     # Channel and method only: the audit trail outlives an erasure, so it must not name
     # the identity itself.
     detail = {"channels": [channel.value], **({"method": method} if method else {})}
-    await request.app[AUDIT].record(action, customer_id, actor(request), detail)
+    await audit(request, audited(request, action, customer_id, detail=detail))
 
 
 @routes.get(_PATH)

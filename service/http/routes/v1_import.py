@@ -15,6 +15,7 @@ from service.http.appkeys import IMPORTER, STOPPING
 from service.http.bodies import json_model, query_model
 from service.http.middleware import requires
 from service.http.problems import ProblemError
+from service.http.routes.common import audit, audited
 from service.schemas import Strict
 
 routes = web.RouteTableDef()
@@ -76,6 +77,8 @@ async def _import(request: web.Request, kind: str) -> web.Response:
             headers={"Retry-After": "5"},
             extensions={"resume_from_line": resume, "summary": summary.model_dump(mode="json")},
         )
+    detail = summary.model_dump(include={"kind", "lines", "accepted", "rejected"})
+    await audit(request, audited(request, "import", detail=detail))
     return json_model(summary)
 
 

@@ -11,6 +11,7 @@ from service.http.bodies import json_model, read_model
 from service.http.middleware import requires
 from service.http.openapi import documented
 from service.http.problems import ProblemError
+from service.http.routes.common import audit, audited
 from service.schemas import ShortText, Strict
 from service.schemas.conversation import RepId
 
@@ -44,6 +45,8 @@ async def me(request: web.Request) -> web.Response:
 async def create_key(request: web.Request) -> web.Response:
     body = await read_model(request, KeyRequest)
     issued = await request.app[API_KEYS].create(body.name, frozenset(body.scopes), body.rep)
+    detail = {"key_id": issued.key_id, "scopes": issued.scopes, "rep": issued.rep}
+    await audit(request, audited(request, "key_created", detail=detail))
     return json_model(issued, status=201)
 
 
@@ -58,6 +61,8 @@ async def list_keys(request: web.Request) -> web.Response:
 @documented("Revoke an API key.", responses={204: None})
 @requires(Scope.ADMIN)
 async def revoke_key(request: web.Request) -> web.Response:
-    if not await request.app[API_KEYS].revoke(request.match_info["key_id"]):
+    key_id = request.match_info["key_id"]
+    if not await request.app[API_KEYS].revoke(key_id):
         raise ProblemError(404, "No API key with this id.", slug="key-not-found")
+    await audit(request, audited(request, "key_revoked", detail={"key_id": key_id}))
     return web.Response(status=204)

@@ -23,7 +23,13 @@ from service.http.appkeys import (
 from service.http.bodies import json_model, read_model
 from service.http.middleware import on_request_line, requires
 from service.http.openapi import documented
-from service.http.routes.common import card_of, context_card, conversation_brief
+from service.http.routes.common import (
+    audit,
+    audited,
+    card_of,
+    context_card,
+    conversation_brief,
+)
 from service.ingest.deliveries import Accepted
 from service.ops.logs import get_logger
 from service.resolution.query import ResolveQuery
@@ -95,10 +101,28 @@ async def lookup(request: web.Request) -> web.Response:
             found = await request.app[CUSTOMERS].get(resolution.customer_id)
             if found is not None:
                 answer.context = await context_card(request, found)
+    looked = [
+        audited(request, "lookup", c)
+        for c in dict.fromkeys(
+            [
+                *([answer.resolution.customer_id] if answer.resolution.customer_id else []),
+                *(c.customer_id for c in answer.resolution.candidates),
+            ]
+        )
+    ]
     if query.thread:
         conversation = await _thread(request, query.channel.value, query.thread)
         if conversation is not None:
             answer.brief = await conversation_brief(request, conversation)
+            looked.append(
+                audited(
+                    request,
+                    "brief_read",
+                    conversation.customer_id,
+                    conversation=conversation.id,
+                )
+            )
+    await audit(request, *looked)
     if query.record:
         delivery = Delivery(
             format=Format.LOOKUP,

@@ -12,7 +12,7 @@ from service.http.bodies import json_model, read_model
 from service.http.middleware import requires
 from service.http.openapi import documented
 from service.http.problems import ProblemError
-from service.http.routes.common import acting_rep
+from service.http.routes.common import acting_rep, audit, audited
 from service.schemas.conversation import REP_ID_PATTERN, Rep, RepIn, ShiftEnd, ShiftEnded
 
 routes = web.RouteTableDef()
@@ -40,7 +40,9 @@ async def put_rep(request: web.Request) -> web.Response:
     body = await read_model(request, RepIn)
     store = request.app[CONVERSATIONS]
     existed = await store.rep(rep_id) is not None
-    return json_model(await store.put_rep(rep_id, body), status=200 if existed else 201)
+    rep = await store.put_rep(rep_id, body)
+    await audit(request, audited(request, "rep_written", rep=rep_id))
+    return json_model(rep, status=200 if existed else 201)
 
 
 @routes.get(_PATH)
@@ -54,7 +56,10 @@ async def get_rep(request: web.Request) -> web.Response:
 @documented("Start the rep's shift.", responses={200: Rep})
 @requires(Scope.REP, Scope.ADMIN)
 async def shift_start(request: web.Request) -> web.Response:
-    return json_model(await request.app[CONVERSATIONS].shift_start(_as_rep(request)))
+    rep_id = _as_rep(request)
+    started = await request.app[CONVERSATIONS].shift_start(rep_id)
+    await audit(request, audited(request, "shift_started", rep=rep_id))
+    return json_model(started)
 
 
 @routes.post(_PATH + "/shift/end")
@@ -68,4 +73,6 @@ async def shift_end(request: web.Request) -> web.Response:
     rep_id = _as_rep(request)
     body = await read_model(request, ShiftEnd) if request.can_read_body else ShiftEnd()
     ended = await request.app[CONVERSATIONS].shift_end(rep_id, body.handoff_to, body.note)
+    detail = {"to": ended.to, "handed_off": ended.handed_off}
+    await audit(request, audited(request, "shift_ended", rep=rep_id, detail=detail))
     return json_model(ended)

@@ -18,6 +18,7 @@ from service.http.appkeys import CARD_SOURCE, CUSTOMERS, RESOLVER, SETTINGS
 from service.http.bodies import json_model, query_model, read_model
 from service.http.middleware import requires
 from service.http.openapi import documented
+from service.http.routes.common import audit_looks
 from service.resolution.query import AddressQuery, ResolveQuery
 from service.resolution.resolver import Candidate, Resolution
 from service.schemas import Customer, Strict
@@ -33,7 +34,9 @@ routes = web.RouteTableDef()
 @requires(Scope.REP, Scope.INTEGRATION)
 async def resolve(request: web.Request) -> web.Response:
     query = await read_model(request, ResolveQuery)
-    return json_model(await request.app[RESOLVER].resolve(query))
+    resolution = await request.app[RESOLVER].resolve(query)
+    await audit_looks(request, "resolve", (c.customer_id for c in resolution.candidates))
+    return json_model(resolution)
 
 
 class SearchQuery(Strict):
@@ -174,6 +177,7 @@ async def search(request: web.Request) -> web.Response:
         holds = any(account_key(a.number) == account for a in customer.accounts)
         if customer.household and holds:
             named.setdefault(customer.household.id, "account_number")
+    await audit_looks(request, "search", (h.customer_id for h in hits))
     named = {params.q.strip(): "household_id", **named}  # a household's id typed whole
     households = []
     for household_id, matched_by in named.items():
