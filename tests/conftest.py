@@ -6,6 +6,7 @@ session starts a private embedded server, exactly as ``socialid serve`` would.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -15,13 +16,61 @@ from typing import Any
 import pytest
 import redis as syncredis
 import redis.asyncio as aioredis
+import structlog
 from aiohttp import web
 
 from service.http.app import create_app
+from service.ops.logs import configure_logging
 from service.settings import Settings
 from service.store.embedded import EmbeddedRedis
 from service.store.keynames import KeySchema
 from tests.helpers import ADMIN_TOKEN, AppClient, MakeClient
+from tests.logscan import leaks, traceable
+
+_SUITE_LOG = "socialid_suite_log"
+
+
+@pytest.fixture(scope="session")
+def suite_log(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every line the service logs while the suite runs, through the real processor chain
+    (redaction included): checked for leaks when the session ends."""
+    path = tmp_path_factory.mktemp("logs") / "suite.jsonl"
+    setattr(request.config, _SUITE_LOG, path)
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _log_to_suite_log(request: pytest.FixtureRequest, suite_log: Path) -> Iterator[None]:
+    if "log_lines" in request.fixturenames:  # the test reads its own lines
+        yield
+        return
+    with suite_log.open("a", encoding="utf-8") as stream:
+        configure_logging("DEBUG", "json", stream=stream)
+        try:
+            yield
+        finally:
+            structlog.reset_defaults()
+            root = logging.getLogger()
+            for handler in list(root.handlers):
+                root.removeHandler(handler)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The whole run's log lines hold no personal data or credential, and do hold the
+    stream ids that trace a delivery."""
+    path: Path | None = getattr(session.config, _SUITE_LOG, None)
+    if path is None or not path.exists():
+        return
+    text = path.read_text(encoding="utf-8")
+    problems = leaks(text)
+    # A run of a few tests may process no delivery at all.
+    if session.testscollected >= 300 and not traceable(text):
+        problems.append("no stream entry id in any line: deliveries cannot be traced")
+    if problems:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(f"suite logs ({path}): " + "; ".join(problems), red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session")

@@ -62,6 +62,8 @@ TRUSTED_KEYS = frozenset(
         "principal",
         "channel",
         "delivery",
+        "entry",
+        "entries",
         "accepted",
         "duplicates",
         "dead_letter",
