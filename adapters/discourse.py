@@ -44,6 +44,10 @@ def parse(body: bytes, event: str | None, instance: str | None) -> list[InboundM
     if not isinstance(post_id, int) or not isinstance(topic, int) or user is None:
         raise PayloadError("a post has no id, topic_id or user_id")
     site = (instance or "discourse").rstrip("/")
+    try:
+        site.encode()  # aiohttp hands a header's bytes that are not UTF-8 over as surrogates
+    except UnicodeEncodeError:
+        raise PayloadError(f"{INSTANCE_HEADER} is not UTF-8") from None
     updated = str(post.get("updated_at") or post.get("created_at") or "")
     return [
         InboundMessage(

@@ -15,7 +15,9 @@ def matches(expected: str, given: str | None) -> bool:
     """Constant-time comparison of a computed signature with the header's."""
     if given is None:
         return False
-    return hmac.compare_digest(expected.encode(), given.strip().encode())
+    # aiohttp hands a header's bytes that are not UTF-8 over as lone surrogates: they
+    # cannot be encoded strictly, and can match no signature.
+    return hmac.compare_digest(expected.encode(), given.strip().encode(errors="surrogatepass"))
 
 
 def sha256_base64(secret: str, data: bytes) -> str:
