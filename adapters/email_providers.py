@@ -20,7 +20,7 @@ from typing import Any
 
 from adapters.email import parse_raw
 from adapters.message import InboundMessage, PayloadError
-from adapters.payload import json_object
+from adapters.payload import items, json_object
 from adapters.signatures import hmac_sha256, matches
 
 # The headers a message keeps when rebuilt from fields: who, what, when and threading.
@@ -105,7 +105,7 @@ def postmark(body: bytes, received_at: datetime) -> InboundMessage:
     """Postmark's inbound JSON; the real Message-ID is among its ``Headers``."""
     data = json_object(body)
     headers: list[tuple[str, str]] = []
-    for item in data.get("Headers") or []:
+    for item in items(data.get("Headers"), "Headers"):
         if isinstance(item, dict) and isinstance(item.get("Name"), str):
             headers.append((item["Name"], str(item.get("Value") or "")))
     full = data.get("FromFull")

@@ -27,21 +27,25 @@ def parse(body: bytes, received_at: datetime) -> list[InboundMessage]:
     key = data.get("message_id") or hashlib.sha256(body).hexdigest()
     thread = data.get("thread")
     sent = data.get("sent_at")
-    return [
-        InboundMessage(
-            channel=channel,
-            provider="lookup",
-            event_id=str(key),
-            dedup_key=f"lookup:{channel.value}:{key}",
-            sender=Sender(
-                external_id=str(external),
-                handle=sender.get("handle"),
-                display_name=sender.get("display_name"),
-                email=sender.get("email"),
-            ),
-            text=str(data.get("text") or ""),
-            sent_at=datetime.fromisoformat(sent) if isinstance(sent, str) else received_at,
-            private=True,
-            thread_keys=[f"lookup:{channel.value}:{thread}"] if thread else [],
-        )
-    ]
+    try:
+        return [
+            InboundMessage(
+                channel=channel,
+                provider="lookup",
+                event_id=str(key),
+                dedup_key=f"lookup:{channel.value}:{key}",
+                sender=Sender(
+                    external_id=str(external),
+                    handle=sender.get("handle"),
+                    display_name=sender.get("display_name"),
+                    email=sender.get("email"),
+                ),
+                text=str(data.get("text") or ""),
+                sent_at=datetime.fromisoformat(sent) if isinstance(sent, str) else received_at,
+                private=True,
+                thread_keys=[f"lookup:{channel.value}:{thread}"] if thread else [],
+            )
+        ]
+    except ValueError:  # pydantic's ValidationError among them
+        # The API validated the body it stored: this one was stored some other way.
+        raise PayloadError("a field of the recorded lookup has the wrong type") from None
