@@ -18,7 +18,7 @@ from email.message import EmailMessage
 from email.parser import HeaderParser
 from typing import Any
 
-from adapters.email import parse_raw
+from adapters.email import BROKEN, Reading, TooCostly, parse_raw
 from adapters.message import InboundMessage, PayloadError
 from adapters.payload import items, json_object
 from adapters.signatures import hmac_sha256, matches
@@ -45,7 +45,9 @@ def mailgun_verify(
 
 
 def _compose(headers: list[tuple[str, str]], text: str | None, html: str | None) -> bytes:
-    msg = EmailMessage(policy=policy.default)
+    # The limits of reading a message hold for writing one: the same parser reads the
+    # fields, and would take minutes over a hostile From.
+    msg = EmailMessage(policy=Reading().policy)
     try:
         for name, value in headers:
             if name.title() in {h.title() for h in _KEPT} and name not in msg and value:
@@ -55,7 +57,9 @@ def _compose(headers: list[tuple[str, str]], text: str | None, html: str | None)
         elif html:
             msg.set_content(html, subtype="html")
         return msg.as_bytes()
-    except (ValueError, TypeError, IndexError, email.errors.MessageError):
+    except TooCostly as exc:
+        raise PayloadError(str(exc)) from None
+    except (*BROKEN, email.errors.MessageError):
         raise PayloadError("the mail's header fields cannot be read") from None
 
 
@@ -63,11 +67,16 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _bytes(mime: str) -> bytes:
+    # A lone surrogate cannot be encoded; the parser reads the "?" put in its place.
+    return mime.encode(errors="replace")
+
+
 def mailgun(fields: Mapping[str, str], received_at: datetime) -> InboundMessage:
     """A Mailgun route's POST: ``body-mime`` when the route URL ends in ``mime``."""
     mime = _text(fields.get("body-mime"))
     if mime:
-        return parse_raw(mime.encode(), received_at, provider="mailgun")
+        return parse_raw(_bytes(mime), received_at, provider="mailgun")
     headers: list[tuple[str, str]] = []
     try:
         listed = json.loads(fields.get("message-headers") or "[]")
@@ -89,7 +98,7 @@ def sendgrid(fields: Mapping[str, str], received_at: datetime) -> InboundMessage
     """SendGrid Inbound Parse: raw mode's ``email`` field, or headers/text/html."""
     mime = _text(fields.get("email"))
     if mime:
-        return parse_raw(mime.encode(), received_at, provider="sendgrid")
+        return parse_raw(_bytes(mime), received_at, provider="sendgrid")
     block = fields.get("headers") or ""
     try:
         parsed = HeaderParser(policy=policy.compat32).parsestr(block)
