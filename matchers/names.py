@@ -172,9 +172,10 @@ def nickname_match(a: str, b: str) -> bool:
     """Bill ≈ William, Peggy ≈ Margaret: one is a nickname of the other. Never through a
     shared formal name: the data set's many-to-many links would join Robert and William
     (both "Bill"), Andrew and Andrea (both "Andy")."""
-    if not a or not b:
+    words_a, words_b = a.split(), b.split()
+    if not words_a or not words_b:  # white space alone is no name
         return False
-    fa, fb = a.split()[0], b.split()[0]
+    fa, fb = words_a[0], words_b[0]
     if fa == fb:
         return True
     # A nickname is shorter than the name it stands for; the data set also lists pairs

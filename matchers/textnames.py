@@ -19,7 +19,11 @@ _NAME = rf"({_WORD}(?:[ \t]+{_WORD}){{0,5}})"
 _INTRO = re.compile(
     rf"(?i:\b(?:my\s+name\s+is|my\s+name's|this\s+is|it's|it\s+is|i\s+am|i'm|i\u2019m)\s+){_NAME}"
 )
-_HERE = re.compile(rf"{_NAME}[ \t]+(?i:here)\b")
+# Tried only where a word starts (not after a letter, nor after a letter and an apostrophe
+# or hyphen): tried inside one, the name would run to the word's end and give back a
+# letter at a time, for each letter ("a" * 10,000 took 5 s). A name that starts there
+# also starts at the word's first letter, so the same names are found.
+_HERE = re.compile(rf"(?<![^\W\d_])(?<![^\W\d_]['\u2019-]){_NAME}[ \t]+(?i:here)\b")
 _SIGN_OFF = re.compile(
     rf"(?:^|(?<=[\n.!?]))[ \t]*(?:(?:-{{1,2}}|\u2014|\u2013|~)[ \t]*|"
     r"(?i:(?:many\s+)?thanks|thank\s+you|cheers|regards|kind\s+regards|"
