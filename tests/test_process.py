@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -22,71 +19,18 @@ import pytest
 from service.http.app import free_port
 from service.store.embedded import EmbeddedRedis, pid_alive
 from tests.helpers import ADMIN_TOKEN
+from tests.served import Service, call, clean_env
 
 pytestmark = pytest.mark.slow
-
-
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SOCIALID_")}
-    env.update(extra)
-    return env
-
-
-def _call(method: str, url: str, body: Any = None) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method)  # noqa: S310 - loopback
-    req.add_header("Authorization", f"Bearer {ADMIN_TOKEN}")
-    if data is not None:
-        req.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(req, timeout=5) as resp:  # noqa: S310 - loopback
-            return resp.status, json.loads(resp.read() or b"null")
-    except urllib.error.HTTPError as err:
-        return err.code, None
-
-
-class Service:
-    def __init__(self, data_dir: Path) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        env = _env(
-            SOCIALID_DATA_DIR=str(data_dir),
-            SOCIALID_PORT=str(self.port),
-            SOCIALID_ADMIN_TOKEN=ADMIN_TOKEN,
-            SOCIALID_LOG_FORMAT="json",
-        )
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "service", "serve"],
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, self.proc.communicate()[1]
-            try:
-                if _call("GET", self.base + "/health/ready")[0] == 200:
-                    return
-            except OSError:
-                pass
-            time.sleep(0.1)
-        self.proc.kill()
-        raise AssertionError("service did not become ready")
-
-    def terminate(self) -> tuple[int, str]:
-        self.proc.send_signal(signal.SIGTERM)
-        _, err = self.proc.communicate(timeout=30)
-        return self.proc.returncode, err
 
 
 def test_sigterm_then_restart_keeps_data_written_through_the_api(tmp_path: Path) -> None:
     data_dir = tmp_path / "store"
     service = Service(data_dir)
     customer = {"given_name": "Dana", "family_name": "King", "emails": ["dana@example.com"]}
-    assert _call("PUT", service.base + "/v1/customers/C-42", customer)[0] == 201
+    assert call("PUT", service.base + "/v1/customers/C-42", customer)[0] == 201
     event = {"id": "e1", "type": "note", "at": "2026-11-01T10:00:00Z", "summary": "called"}
-    assert _call("POST", service.base + "/v1/customers/C-42/events", event)[0] == 201
+    assert call("POST", service.base + "/v1/customers/C-42/events", event)[0] == 201
 
     code, stderr = service.terminate()
     assert code == 0, stderr
@@ -100,10 +44,10 @@ def test_sigterm_then_restart_keeps_data_written_through_the_api(tmp_path: Path)
 
     again = Service(data_dir)
     try:
-        status, body = _call("GET", again.base + "/v1/customers/C-42")
+        status, body = call("GET", again.base + "/v1/customers/C-42")
         assert status == 200
         assert body["family_name"] == "King"
-        status, history = _call("GET", again.base + "/v1/customers/C-42/history")
+        status, history = call("GET", again.base + "/v1/customers/C-42/history")
         assert [e["summary"] for e in history["events"]] == ["called"]
     finally:
         assert again.terminate()[0] == 0
@@ -134,7 +78,7 @@ def test_a_killed_service_leaves_no_store_process_behind(tmp_path: Path) -> None
 def test_demo_resolves_every_sample_message(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "service", "demo"],
-        env=_env(),
+        env=clean_env(),
         capture_output=True,
         text=True,
         timeout=120,
@@ -180,7 +124,7 @@ def test_demo_resolves_every_sample_message(tmp_path: Path) -> None:
 def test_bad_configuration_stops_start_up_with_one_line(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "service", "serve"],
-        env=_env(SOCIALID_PORT="eighty", SOCIALID_DATA_DIR=str(tmp_path)),
+        env=clean_env(SOCIALID_PORT="eighty", SOCIALID_DATA_DIR=str(tmp_path)),
         capture_output=True,
         text=True,
         timeout=60,
@@ -209,7 +153,7 @@ def test_serve_on_a_taken_port_exits_at_once_naming_the_port(tmp_path: Path) -> 
         port = taken.getsockname()[1]
         result = subprocess.run(
             [sys.executable, "-m", "service", "serve"],
-            env=_env(
+            env=clean_env(
                 SOCIALID_DATA_DIR=str(tmp_path),
                 SOCIALID_PORT=str(port),
                 SOCIALID_ADMIN_TOKEN=ADMIN_TOKEN,
@@ -267,7 +211,7 @@ def test_an_import_cut_off_by_sigterm_answers_what_it_committed(tmp_path: Path) 
 
     again = Service(tmp_path / "store")
     try:
-        assert _call("GET", again.base + "/v1/customers/C-300")[0] == 200
+        assert call("GET", again.base + "/v1/customers/C-300")[0] == 200
     finally:
         assert again.terminate()[0] == 0
 
@@ -275,7 +219,7 @@ def test_an_import_cut_off_by_sigterm_answers_what_it_committed(tmp_path: Path) 
 def test_serve_beyond_loopback_without_any_credential_refuses_to_start(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "service", "serve"],
-        env=_env(
+        env=clean_env(
             SOCIALID_DATA_DIR=str(tmp_path),
             SOCIALID_HOST="0.0.0.0",  # noqa: S104 - the misconfiguration under test
             SOCIALID_PORT=str(free_port()),

@@ -69,6 +69,9 @@ async def newest_first(
     if after is not None:
         high = after[0] if high == "+inf" else min(float(high), after[0])
     offset = 0
+    # Chunks are read by offset: an entry added meanwhile ahead of it pushes what was read
+    # into the next chunk. Seen once is enough.
+    seen: set[str] = set()
     while True:
         batch = scored(
             await redis.zrange(
@@ -88,4 +91,6 @@ async def newest_first(
         if after is not None:
             # Equal times are ordered by member, descending: skip up to the cursor's.
             batch = [(m, s) for m, s in batch if not (s == after[0] and m >= after[1])]
+        batch = [(m, s) for m, s in batch if m not in seen]
+        seen.update(m for m, _ in batch)
         yield batch
