@@ -164,7 +164,9 @@ class AuditLog:
 
 
 def _ms(at: datetime) -> int:
-    return int(at.timestamp() * 1000)
+    """A time as a stream id's milliseconds: ids start at 1970 (an earlier time asks for
+    everything from the first entry on)."""
+    return max(0, int(at.timestamp() * 1000))
 
 
 def _entry(entry_id: str, data: dict[str, str]) -> AuditEntry:

@@ -111,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_MAX_LINE = 64 * 1024
+
+
 def listening_socket(host: str, port: int) -> socket.socket:
     """A TCP socket bound to the address and listening (IPv6 when the host is one)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -149,6 +152,11 @@ def serve(settings: Settings) -> int:
         access_log=None,
         print=None,
         loop=uvloop.new_event_loop(),
+        # A request line or header up to 64 KB reaches the service, which answers a bad
+        # one with problem+json; past 8 KB (aiohttp's default) its parser would answer
+        # in plain text. The body limit is SOCIALID_MAX_BODY_BYTES.
+        max_line_size=_MAX_LINE,
+        max_field_size=_MAX_LINE,
     )
     log.info("stopped")
     return 0
