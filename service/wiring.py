@@ -52,9 +52,7 @@ def build_stores(
     client: aioredis.Redis, settings: Settings, keys: KeySchema | None = None
 ) -> Stores:
     keys = keys or KeySchema(settings.key_prefix)
-    customers = CustomerStore(
-        client, keys, settings.default_region, settings.audit_retention_days
-    )
+    customers = CustomerStore(client, keys, settings.default_region, settings.audit_retention_days)
     history = HistoryStore(client, keys)
     audit = AuditLog(client, keys, settings.audit_retention_days)
     links = IdentityLinks(client, keys)
