@@ -21,7 +21,7 @@ import aiohttp
 from aiohttp import web
 from pydantic import SecretStr
 
-from service.cli.demo_deliveries import DemoSecrets, delivery
+from service.cli.signed_deliveries import DeliverySecrets, delivery
 from service.http.app import create_app, free_port
 from service.ops.logs import configure_logging
 from service.schemas import LookupRequest
@@ -109,7 +109,7 @@ def _household(household: dict[str, Any]) -> list[str]:
 
 
 async def _through_webhook(
-    http: aiohttp.ClientSession, message: LookupRequest, n: int, secrets: DemoSecrets
+    http: aiohttp.ClientSession, message: LookupRequest, n: int, secrets: DeliverySecrets
 ) -> dict[str, Any]:
     """Post the message to its channel's webhook, wait for the worker, read the result
     and the customer's context card."""
@@ -136,7 +136,7 @@ async def _through_webhook(
     return answer
 
 
-async def _load_and_replay(base: str, secrets: DemoSecrets, today: date) -> int:
+async def _load_and_replay(base: str, secrets: DeliverySecrets, today: date) -> int:
     token = secrets.token
     headers = {"Authorization": f"Bearer {token}"}
     shift = (today - SAMPLE_TODAY).days
@@ -164,12 +164,8 @@ async def run_demo(settings: Settings, data_dir: str | None) -> int:
     configure_logging("WARNING", settings.resolved_log_format)
     token = secrets.token_urlsafe(24)
     with tempfile.TemporaryDirectory(prefix="socialid-demo-") as tmp:
-        demo_secrets = DemoSecrets(
-            twitter=secrets.token_urlsafe(16),
-            facebook=secrets.token_urlsafe(16),
-            forum=secrets.token_urlsafe(16),
-            token=token,
-        )
+        twitter, facebook, forum = (secrets.token_urlsafe(16) for _ in range(3))
+        demo_secrets = DeliverySecrets(twitter=twitter, facebook=facebook, forum=forum, token=token)
         demo_settings = settings.model_copy(
             update={
                 "redis_url": None,
@@ -177,11 +173,11 @@ async def run_demo(settings: Settings, data_dir: str | None) -> int:
                 "admin_token": SecretStr(token),
                 "host": "127.0.0.1",
                 "port": free_port(),
-                "twitter_consumer_secret": SecretStr(demo_secrets.twitter),
-                "facebook_app_secret": SecretStr(demo_secrets.facebook),
+                "twitter_consumer_secret": SecretStr(twitter),
+                "facebook_app_secret": SecretStr(facebook),
                 "facebook_verify_token": SecretStr(secrets.token_urlsafe(16)),
                 "facebook_page_token": None,
-                "discourse_secret": SecretStr(demo_secrets.forum),
+                "discourse_secret": SecretStr(forum),
                 "worker": True,
             }
         )

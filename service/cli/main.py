@@ -14,7 +14,7 @@ from aiohttp import web
 
 from service import __version__
 from service.book.importer import ImportAborted, ImportSummary
-from service.cli import reindex_cmd, train_cmd, worker_cmd
+from service.cli import deliver_cmd, reindex_cmd, train_cmd, worker_cmd
 from service.cli.import_cmd import BadHeader, detect_format, open_source, print_summary, run_import
 from service.http.apikeys import ApiKeyStore, Scope
 from service.ingest.deliveries import FsyncUnavailable
@@ -95,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train_cmd.add_parsers(sub)
     worker_cmd.add_parser(sub)
+    deliver_cmd.add_parser(sub)
     reindex_cmd.add_parser(sub)
 
     keys = sub.add_parser("keys", help="manage API keys")
@@ -260,6 +261,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return asyncio.run(bench.bench_import(settings, args.customers))
         if args.command == "train":
             return asyncio.run(train_cmd.run_train(settings, args))
+        if args.command == "deliver":
+            return deliver_cmd.run_deliver(settings, args)
         if args.command == "worker":
             return uvloop.run(worker_cmd.run_worker(settings))
         if args.command == "reindex":
