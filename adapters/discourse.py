@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from adapters.attachments import discourse_uploads
 from adapters.message import Channel, InboundMessage, PayloadError, Sender
 from adapters.payload import json_object
 from adapters.signatures import matches, sha256_hex
@@ -65,6 +66,7 @@ def parse(body: bytes, event: str | None, instance: str | None) -> list[InboundM
             sent_at=_when(post.get("created_at")),
             private=post.get("topic_archetype") == "private_message",
             thread_keys=[f"forum:{site}:topic:{topic}"],
+            attachments=discourse_uploads(str(post.get("raw") or ""), post.get("cooked"), site),
         )
     ]
 

@@ -84,6 +84,10 @@ def _messaging(event: dict[str, Any], channel: Channel, page: str) -> InboundMes
     ]
     reply_to = message.get("reply_to")
     parent = _id(reply_to.get("mid")) if isinstance(reply_to, dict) else None
+    story = reply_to.get("story") if isinstance(reply_to, dict) else None
+    if isinstance(story, dict) and isinstance(story.get("url"), str):
+        # A reply to the brand's story: what it answers is the story itself.
+        attachments.append(Attachment(kind="story", url=story["url"]))
     return InboundMessage(
         channel=channel,
         provider="message",
@@ -122,6 +126,11 @@ def _change(
             return None
         post = _id(value.get("post_id")) or item_id
         created = value.get("created_time", entry_time)
+        shared = [
+            Attachment(kind=kind, url=value[kind])
+            for kind in ("photo", "video", "link")
+            if isinstance(value.get(kind), str) and value[kind]
+        ]
         return InboundMessage(
             channel=channel,
             provider="feed",
@@ -132,6 +141,7 @@ def _change(
             sent_at=_time(created, 1),
             private=False,
             thread_keys=[f"{channel.value}:post:{post}"],
+            attachments=shared,
         )
     if field == "comments":  # Instagram
         author = obj(value.get("from") or {}, "from")

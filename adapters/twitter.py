@@ -7,6 +7,7 @@ import base64
 from datetime import UTC, datetime
 from typing import Any
 
+from adapters.attachments import tweet_media
 from adapters.message import Channel, InboundMessage, PayloadError, Sender
 from adapters.payload import items, json_object, obj
 from adapters.signatures import hmac_sha256, matches, sha256_base64
@@ -93,6 +94,7 @@ def _tweet(tweet: dict[str, Any], own: str) -> InboundMessage | None:
         except ValueError:
             raise PayloadError("a tweet has no readable time") from None
     reply_to = _str(tweet.get("in_reply_to_status_id_str"))
+    media = tweet_media(extended if isinstance(extended, dict) else {}) or tweet_media(tweet)
     return InboundMessage(
         channel=Channel.TWITTER,
         provider="tweet",
@@ -107,6 +109,7 @@ def _tweet(tweet: dict[str, Any], own: str) -> InboundMessage | None:
             f"twitter:status:{tweet_id}",
             *([f"twitter:status:{reply_to}"] if reply_to else []),
         ],
+        attachments=media,
     )
 
 
@@ -136,6 +139,7 @@ def _dm(event: dict[str, Any], own: str, users: dict[str, Any]) -> InboundMessag
         sent_at=_ms(event.get("created_timestamp")),
         private=True,
         thread_keys=[f"twitter:dm:{pair}"],
+        attachments=tweet_media(data),
     )
 
 
