@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
@@ -15,7 +15,12 @@ from adapters.signatures import matches, sha256_hex
 SIGNATURE_HEADER = "X-Discourse-Event-Signature"
 EVENT_HEADER = "X-Discourse-Event"
 INSTANCE_HEADER = "X-Discourse-Instance"
-_POST_EVENTS = frozenset({"post_created", "post_edited", "topic_created"})
+_POST_EVENTS = frozenset({"post_created", "post_edited", "post_destroyed", "topic_created"})
+# What each event does to the post its id names.
+_CHANGES: dict[str, Literal["new", "edit", "withdraw"]] = {
+    "post_edited": "edit",
+    "post_destroyed": "withdraw",
+}
 
 
 def verify(body: bytes, header: str | None, secret: str) -> bool:
@@ -56,6 +61,8 @@ def parse(body: bytes, event: str | None, instance: str | None) -> list[InboundM
             provider="discourse",
             event_id=str(post_id),
             dedup_key=f"forum:{site}:{event}:{post_id}:{updated}",
+            origin=f"forum:{site}:post:{post_id}",
+            change=_CHANGES.get(str(event), "new"),
             sender=Sender(
                 external_id=f"{site}/u/{user}",
                 handle=str(post.get("username") or "") or None,

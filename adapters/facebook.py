@@ -63,15 +63,31 @@ def parse(body: bytes) -> list[InboundMessage]:
 
 
 def _messaging(event: dict[str, Any], channel: Channel, page: str) -> InboundMessage | None:
+    edit = event.get("message_edit")
+    if isinstance(edit, dict):
+        return _edit(event, edit, channel, page)
     message = event.get("message")
     if not isinstance(message, dict) or message.get("is_echo"):
-        return None  # delivery and read receipts, and the page's own sends
+        return None  # reactions, delivery and read receipts, and the page's own sends
     sender = _id(obj(event.get("sender"), "sender").get("id"))
     mid = _id(message.get("mid"))
     if sender is None or mid is None:
         raise PayloadError("a message has no sender id or mid")
     if sender == page:
         return None
+    if message.get("is_deleted"):
+        # Unsent (Instagram, Messenger): the message it withdraws is named by its mid.
+        return InboundMessage(
+            channel=channel,
+            provider="message",
+            event_id=mid,
+            dedup_key=f"{channel.value}:mid:{mid}:deleted",
+            origin=f"{channel.value}:mid:{mid}",
+            change="withdraw",
+            sender=Sender(external_id=sender),
+            sent_at=_time(event.get("timestamp"), 1000),
+            private=True,
+        )
     attachments = [
         Attachment(
             kind=str(a.get("type")) if a.get("type") else None,
@@ -106,15 +122,41 @@ def _messaging(event: dict[str, Any], channel: Channel, page: str) -> InboundMes
     )
 
 
+def _edit(
+    event: dict[str, Any], edit: dict[str, Any], channel: Channel, page: str
+) -> InboundMessage | None:
+    """Meta's message edit: the new text of the message its mid names."""
+    sender = _id(obj(event.get("sender"), "sender").get("id"))
+    mid = _id(edit.get("mid"))
+    if sender is None or mid is None:
+        raise PayloadError("a message edit has no sender id or mid")
+    if sender == page:
+        return None
+    return InboundMessage(
+        channel=channel,
+        provider="message",
+        event_id=mid,
+        dedup_key=f"{channel.value}:mid:{mid}:edit:{edit.get('num_edit')}",
+        origin=f"{channel.value}:mid:{mid}",
+        change="edit",
+        sender=Sender(external_id=sender),
+        text=str(edit.get("text") or ""),
+        sent_at=_time(event.get("timestamp"), 1000),
+        private=True,
+    )
+
+
 def _change(
     change: dict[str, Any], channel: Channel, page: str, entry_time: Any
 ) -> InboundMessage | None:
     field = change.get("field")
     value = obj(change.get("value") or {}, "a change's value")
     if field == "feed":
-        if value.get("item") not in ("comment", "post", "status") or value.get("verb") not in (
+        verb = value.get("verb")
+        if value.get("item") not in ("comment", "post", "status") or verb not in (
             "add",
             "edited",
+            "remove",
         ):
             return None
         author = obj(value.get("from") or {}, "from")
@@ -135,7 +177,9 @@ def _change(
             channel=channel,
             provider="feed",
             event_id=item_id,
-            dedup_key=f"{channel.value}:feed:{item_id}:{value.get('verb')}",
+            dedup_key=f"{channel.value}:feed:{item_id}:{verb}",
+            origin=f"{channel.value}:feed:{item_id}",
+            change={"add": "new", "edited": "edit", "remove": "withdraw"}[str(verb)],
             sender=Sender(external_id=sender_id, display_name=_name(author.get("name"))),
             text=str(value.get("message") or ""),
             sent_at=_time(created, 1),

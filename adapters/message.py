@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -55,6 +56,20 @@ class InboundMessage(BaseModel, frozen=True):
         "chain, a page post, a forum topic, an e-mail References chain).",
     )
     attachments: list[Attachment] = Field(default_factory=list)
+    change: Literal["new", "edit", "withdraw"] = Field(
+        default="new",
+        description="new: a message; edit: new text for the message ``origin`` names; "
+        "withdraw: the sender unsent or deleted it.",
+    )
+    origin: str | None = Field(
+        default=None,
+        description="A stable key of the provider's message that this one is or changes "
+        "(the same for the message, its edits and its withdrawal); None: its dedup_key.",
+    )
+
+    @property
+    def origin_key(self) -> str:
+        return self.origin or self.dedup_key
 
     @property
     def message_id(self) -> str:

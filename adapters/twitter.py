@@ -60,7 +60,33 @@ def parse(body: bytes) -> list[InboundMessage]:
         for event in items(payload.get("direct_message_events"), "direct_message_events")
         if (m := _dm(obj(event, "a direct message"), own, users)) is not None
     ]
+    messages += [
+        m
+        for event in items(payload.get("tweet_delete_events"), "tweet_delete_events")
+        if (m := _deleted(obj(event, "a tweet deletion"), own)) is not None
+    ]
     return messages
+
+
+def _deleted(event: dict[str, Any], own: str) -> InboundMessage | None:
+    """A tweet its author deleted: the stored one is withdrawn."""
+    status = obj(event.get("status") or {}, "a deletion's status")
+    tweet_id, user_id = _str(status.get("id")), _str(status.get("user_id"))
+    if not tweet_id or not user_id:
+        raise PayloadError("a tweet deletion has no status id or user_id")
+    if user_id == own:
+        return None
+    return InboundMessage(
+        channel=Channel.TWITTER,
+        provider="tweet",
+        event_id=tweet_id,
+        dedup_key=f"twitter:{own}:tweet:{tweet_id}:deleted",
+        origin=f"twitter:{own}:tweet:{tweet_id}",
+        change="withdraw",
+        sender=Sender(external_id=user_id),
+        sent_at=_ms(event.get("timestamp_ms")),
+        private=False,
+    )
 
 
 def _user(user: dict[str, Any]) -> Sender:

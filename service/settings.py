@@ -214,6 +214,12 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='Teams by channel, as JSON: {"email": "care"}; others go to default_team.',
     )
+    brand_accounts: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="The brand's own account ids by channel, as JSON: "
+        '{"twitter": ["900001"], "facebook": ["104400"]}. What they post is never a '
+        "customer message, whatever the delivery says.",
+    )
     sla_minutes: dict[str, int] = Field(
         default_factory=lambda: {"urgent": 15, "high": 60, "normal": 240, "low": 1440},
         description='Minutes a conversation may wait for a rep, by "priority" or '

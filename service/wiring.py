@@ -84,7 +84,11 @@ def build_stores(
         models=models,
         links=links,
         deliveries=DeliveryStore(
-            client, keys, dedup_days=settings.dedup_days, fsync=settings.ingest_fsync
+            client,
+            keys,
+            dedup_days=settings.dedup_days,
+            fsync=settings.ingest_fsync,
+            brand_accounts=settings.brand_accounts,
         ),
         messages=MessageStore(
             client, keys, thread_days=settings.thread_days, routing=settings.routing

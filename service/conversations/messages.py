@@ -46,6 +46,14 @@ class StoredMessage(BaseModel):
     state: Literal["processed"] = "processed"
     received_at: datetime = Field(description="When socialid stored the delivery.")
     processed_at: datetime
+    edited_at: datetime | None = Field(
+        default=None, description="When the sender last edited it (the text is the edit's)."
+    )
+    withdrawn_at: datetime | None = Field(
+        default=None,
+        description="When the sender unsent or deleted it: its text, subject and "
+        "attachments are gone.",
+    )
 
 
 class MessagePage(BaseModel):

@@ -20,33 +20,20 @@ from redis.exceptions import NoScriptError
 from adapters.delivery import parse_delivery
 from adapters.message import Channel, InboundMessage, PayloadError
 from matchers.extract import Found
+from service.conversations.changes import MessageChanges, amended, history_entry
 from service.conversations.messages import Done, Mention, MessageStore, StoredMessage
 from service.ingest.deliveries import decode, entry_time
 from service.ingest.graph_names import GraphNames
 from service.ingest.sender_query import message_query
 from service.ops.logs import get_logger
 from service.resolution.resolver import KnownSender, Resolution, Resolver
-from service.schemas import EventIn
 from service.store.keynames import KeySchema
 from service.store.redistypes import text_or_none, texts
 
 log = get_logger("socialid.worker")
+# How long an edit or withdrawal that came first waits for its message.
+PENDING_DAYS = 7
 DeadLetter = Callable[[str, dict[str, str], str], Awaitable[None]]
-
-
-def interaction(message: InboundMessage) -> EventIn:
-    """The history entry of a resolved inbound message; its id is the message's, so a
-    message processed twice is recorded once."""
-    summary = message.text or message.subject or ""
-    return EventIn(
-        id=message.message_id,
-        type="interaction",
-        at=message.sent_at,
-        kind=message.provider,
-        channel=message.channel.value,
-        direction="inbound",
-        summary=summary[:10_000] or None,
-    )
 
 
 @dataclass
@@ -54,6 +41,7 @@ class _Job:
     entry_id: str
     received: datetime
     messages: list[InboundMessage]
+    changes: list[InboundMessage] = field(default_factory=list)  # edits and withdrawals
     stored: list[StoredMessage] = field(default_factory=list)
     failed: BaseException | None = None
 
@@ -74,6 +62,7 @@ class BatchProcessor:
         self._resolver = resolver
         self._extract = extract
         self._names = names
+        self._changes = MessageChanges(redis, keys, pending_ttl=PENDING_DAYS * 86_400)
 
     async def process(
         self, stream: str, group: str, entries: list[tuple[str, dict[str, str]]], dead: DeadLetter
@@ -90,10 +79,27 @@ class BatchProcessor:
                 continue
             wanted = set(fields.get("ids", "").split())
             received = datetime.fromtimestamp(entry_time(entry_id), UTC)
-            jobs.append(_Job(entry_id, received, [m for m in messages if m.message_id in wanted]))
+            fresh = [m for m in messages if m.message_id in wanted]
+            jobs.append(
+                _Job(
+                    entry_id,
+                    received,
+                    [m for m in fresh if m.change == "new"],
+                    [m for m in fresh if m.change != "new"],
+                )
+            )
         if not jobs:
             return []
-        await self._prepare(jobs)
+        # Changes first: one that finds no message yet waits for it, and the messages of
+        # this batch are checked for waiting changes before they are recorded.
+        for job in jobs:
+            try:
+                for change in job.changes:
+                    await self._changes.apply(change)
+            except Exception as exc:  # the store away, a contended message: retried
+                job.failed = exc
+        await self._prepare([j for j in jobs if j.failed is None])
+        await self._apply_waiting(jobs)
         ready = [j for j in jobs if j.failed is None]
         for job in jobs:
             if job.failed is not None:
@@ -104,7 +110,7 @@ class BatchProcessor:
                     detail=str(job.failed)[:200],
                 )
         done: list[list[Done]] = [
-            [(s, interaction(s.message) if s.resolution.customer_id else None) for s in j.stored]
+            [(s, history_entry(s) if s.resolution.customer_id else None) for s in j.stored]
             for j in ready
         ]
         results = await self._messages.record_many(
@@ -116,7 +122,18 @@ class BatchProcessor:
                 log.warning("delivery_failed", entry=job.entry_id, error=type(result).__name__)
                 continue
             stored_now += [s for s, new in zip(job.stored, result, strict=True) if new]
+        await self._changes.remember([s for j in ready for s in j.stored])
         return stored_now
+
+    async def _apply_waiting(self, jobs: list[_Job]) -> None:
+        """Changes that came before their message, applied to it before it is recorded."""
+        ready = [j for j in jobs if j.failed is None]
+        waiting = await self._changes.waiting([s.message for j in ready for s in j.stored])
+        for job in ready:
+            job.stored = [
+                amended(s, waiting[s.message.origin_key]) if s.message.origin_key in waiting else s
+                for s in job.stored
+            ]
 
     async def _prepare(self, jobs: list[_Job]) -> None:
         """Name, read, thread and resolve every message; a job whose step fails is

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
@@ -111,10 +112,27 @@ def entry_time(entry_id: str) -> float:
     return int(entry_id.partition("-")[0]) / 1000
 
 
+def from_customers(
+    messages: list[InboundMessage], brand: Mapping[str, frozenset[str]]
+) -> list[InboundMessage]:
+    """The messages not posted by one of the brand's own accounts (a page's post can
+    arrive under another page's entry, an agent's reply from a second handle)."""
+    if not brand:
+        return messages
+    return [m for m in messages if m.sender.external_id not in brand.get(m.channel.value, ())]
+
+
 class DeliveryStore:
     def __init__(
-        self, redis: aioredis.Redis, keys: KeySchema, *, dedup_days: int, fsync: bool
+        self,
+        redis: aioredis.Redis,
+        keys: KeySchema,
+        *,
+        dedup_days: int,
+        fsync: bool,
+        brand_accounts: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
+        self.brand = {c: frozenset(ids) for c, ids in (brand_accounts or {}).items()}
         self._redis = redis
         self._keys = keys
         self._ttl = dedup_days * 86_400
@@ -128,7 +146,7 @@ class DeliveryStore:
         answer and stops retrying, and the delivery waits for a fixed parser.
         """
         try:
-            messages = parse_delivery(delivery)
+            messages = from_customers(parse_delivery(delivery), self.brand)
         except PayloadError as exc:
             dead = await self.dead_letter(encode(delivery), stage="receive", reason=str(exc))
             return Accepted(accepted=[], duplicates=0, dead_letter=dead)

@@ -255,6 +255,15 @@ class KeySchema:
             "status": self.conversations_by_status(""),
         }
 
+    def message_origin(self, origin: str) -> str:
+        """The id of the message stored for a provider's message (its origin key), so that
+        its edits and withdrawal find it."""
+        return f"{self.prefix}:orig:{_digest(origin)}"
+
+    def pending_change(self, origin: str) -> str:
+        """An edit or withdrawal that came before its message, applied when it comes."""
+        return f"{self.prefix}:pend:{_digest(origin)}"
+
     def conversation_messages(self, conversation_id: str) -> str:
         """Sorted set of the conversation's message ids by time sent."""
         return f"{self.prefix}:conv:{conversation_id}:msgs"

@@ -1,0 +1,131 @@
+"""A sender's edits and withdrawals of their messages (unsend, delete, edit).
+
+A withdrawn message loses its text, subject, attachments and mentions; its customer's
+history keeps that something was withdrawn and when. An edit replaces the text and keeps
+the message's time. A change that comes before its message (providers do not promise
+order) waits under the message's origin key and is applied when the message comes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import redis.asyncio as aioredis
+
+from adapters.message import InboundMessage
+from service.book.customers import Contended, etag_of
+from service.conversations.messages import StoredMessage
+from service.schemas import EventIn
+from service.store.keynames import KeySchema
+from service.store.lua import load_script
+from service.store.redistypes import text, text_or_none
+
+_ATTEMPTS = 20
+
+
+def history_entry(stored: StoredMessage) -> EventIn:
+    """The customer's history entry of an inbound message; its id is the message's, so a
+    message processed twice is recorded once."""
+    message = stored.message
+    if stored.withdrawn_at is not None:
+        summary = f"Withdrawn by the sender at {stored.withdrawn_at:%Y-%m-%d %H:%M} UTC."
+    else:
+        summary = (message.text or message.subject or "")[:10_000]
+    return EventIn(
+        id=stored.id,
+        type="interaction",
+        at=message.sent_at,
+        kind=message.provider,
+        channel=message.channel.value,
+        direction="inbound",
+        summary=summary or None,
+    )
+
+
+def amended(stored: StoredMessage, change: InboundMessage) -> StoredMessage:
+    """Pure: the message after its sender's change (a withdrawal is final: a later edit
+    does not bring the text back)."""
+    if stored.withdrawn_at is not None:
+        return stored
+    message = stored.message
+    if change.change == "withdraw":
+        gone = message.model_copy(update={"text": "", "subject": None, "attachments": []})
+        return stored.model_copy(
+            update={"message": gone, "mentions": [], "withdrawn_at": change.sent_at}
+        )
+    edited = message.model_copy(update={"text": change.text})
+    # Mentions point into the text: those the edit left where they were stay.
+    mentions = [m for m in stored.mentions if change.text[m.start : m.end] == m.value]
+    return stored.model_copy(
+        update={"message": edited, "mentions": mentions, "edited_at": change.sent_at}
+    )
+
+
+class MessageChanges:
+    def __init__(self, redis: aioredis.Redis, keys: KeySchema, *, pending_ttl: int) -> None:
+        self._redis = redis
+        self._keys = keys
+        self._pending_ttl = pending_ttl
+        self._amend = load_script(redis, "service.conversations", "amend_message.lua")
+
+    async def apply(self, change: InboundMessage) -> bool:
+        """Apply a change to its stored message; False when the message has not come yet
+        (the change then waits for it)."""
+        found = await self._redis.get(self._keys.message_origin(change.origin_key))
+        if found is None:
+            await self._wait(change)
+            return False
+        key = self._keys.message(text(found))
+        for _ in range(_ATTEMPTS):
+            raw = await self._redis.get(key)
+            if raw is None:
+                return True  # erased since: nothing left to change
+            stored = StoredMessage.model_validate_json(raw)
+            after = amended(stored, change)
+            customer = stored.resolution.customer_id
+            events = self._keys.customer_events(customer) if customer else key
+            outcome = await self._amend(
+                keys=[key, events],
+                args=[
+                    etag_of(raw),
+                    after.model_dump_json(exclude_none=True),
+                    stored.id,
+                    history_entry(after).with_id().model_dump_json() if customer else "",
+                ],
+            )
+            if text(outcome) != "changed":
+                return True
+        raise Contended
+
+    async def _wait(self, change: InboundMessage) -> None:
+        """Keep the change for its message; a withdrawal outranks an edit."""
+        key = self._keys.pending_change(change.origin_key)
+        if change.change == "edit":
+            waiting = text_or_none(await self._redis.get(key))
+            if waiting is not None and InboundMessage.model_validate_json(waiting).change == (
+                "withdraw"
+            ):
+                return
+        await self._redis.set(key, change.model_dump_json(), ex=self._pending_ttl)
+
+    async def waiting(self, messages: Sequence[InboundMessage]) -> dict[str, InboundMessage]:
+        """The changes that came before these messages, by origin key."""
+        if not messages:
+            return {}
+        origins = [m.origin_key for m in messages]
+        raws = await self._redis.mget([self._keys.pending_change(o) for o in origins])
+        return {
+            origin: InboundMessage.model_validate_json(raw)
+            for origin, raw in zip(origins, raws, strict=True)
+            if raw is not None
+        }
+
+    async def remember(self, stored: Sequence[StoredMessage]) -> None:
+        """Where each new message is, for its later edits and withdrawal."""
+        if not stored:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for s in stored:
+                pipe.set(self._keys.message_origin(s.message.origin_key), s.id, nx=True)
+                pipe.delete(self._keys.pending_change(s.message.origin_key))
+            await pipe.execute()
