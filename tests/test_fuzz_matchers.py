@@ -148,8 +148,12 @@ def test_places_read_as_a_code_a_town_or_nothing(raw: str, region: str, country:
     assert all(ch.isalnum() for ch in account_key(raw))
 
 
+# A record's text never holds a lone surrogate: its JSON is refused with one (pydantic).
+record_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=40)
+
+
 @FUZZ
-@given(fields=st.lists(any_text, min_size=10, max_size=10), region=REGIONS)
+@given(fields=st.lists(record_text, min_size=10, max_size=10), region=REGIONS)
 def test_a_profile_of_any_record_can_be_stored_and_read_back(
     fields: list[str], region: str
 ) -> None:
