@@ -29,6 +29,9 @@ HANG = 30.0
 EXAMPLES = int(os.environ.get("SOCIALID_FUZZ_EXAMPLES", "60"))
 FUZZ = settings(
     max_examples=EXAMPLES,
+    # The suite's own run draws the same cases every time: a submission must not pass or
+    # fail by luck. A long run asked for by SOCIALID_FUZZ_EXAMPLES explores at random.
+    derandomize="SOCIALID_FUZZ_EXAMPLES" not in os.environ,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
