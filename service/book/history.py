@@ -172,10 +172,6 @@ class HistoryStore:
         )
         return opened, changes
 
-    async def open_only(self, customer_id: str) -> list[Event]:
-        """The events of the customer's unsettled items."""
-        return open_events(await self._redis.hgetall(self._keys.open_items(customer_id)))
-
     async def _load(self, customer_id: str, ids: Sequence[str]) -> list[Event | None]:
         """Events in the order of ``ids``; None where an id has no event (never expected)."""
         if not ids:
