@@ -64,9 +64,8 @@ def parse(body: bytes) -> list[InboundMessage]:
 
 def _messaging(event: dict[str, Any], channel: Channel, page: str) -> InboundMessage | None:
     edit = event.get("message_edit")
-    if isinstance(edit, dict):
-        return _edit(event, edit, channel, page)
-    message = event.get("message")
+    edited = isinstance(edit, dict)
+    message = edit if edited else event.get("message")
     if not isinstance(message, dict) or message.get("is_echo"):
         return None  # reactions, delivery and read receipts, and the page's own sends
     sender = _id(obj(event.get("sender"), "sender").get("id"))
@@ -75,19 +74,11 @@ def _messaging(event: dict[str, Any], channel: Channel, page: str) -> InboundMes
         raise PayloadError("a message has no sender id or mid")
     if sender == page:
         return None
-    if message.get("is_deleted"):
-        # Unsent (Instagram, Messenger): the message it withdraws is named by its mid.
-        return InboundMessage(
-            channel=channel,
-            provider="message",
-            event_id=mid,
-            dedup_key=f"{channel.value}:mid:{mid}:deleted",
-            origin=f"{channel.value}:mid:{mid}",
-            change="withdraw",
-            sender=Sender(external_id=sender),
-            sent_at=_time(event.get("timestamp"), 1000),
-            private=True,
-        )
+    if edited:
+        text = str(message.get("text") or "")
+        return _mid_change(event, channel, sender, mid, f"edit:{message.get('num_edit')}", text)
+    if message.get("is_deleted"):  # unsent (Instagram, Messenger)
+        return _mid_change(event, channel, sender, mid, "deleted")
     attachments = [
         Attachment(
             kind=str(a.get("type")) if a.get("type") else None,
@@ -122,25 +113,20 @@ def _messaging(event: dict[str, Any], channel: Channel, page: str) -> InboundMes
     )
 
 
-def _edit(
-    event: dict[str, Any], edit: dict[str, Any], channel: Channel, page: str
-) -> InboundMessage | None:
-    """Meta's message edit: the new text of the message its mid names."""
-    sender = _id(obj(event.get("sender"), "sender").get("id"))
-    mid = _id(edit.get("mid"))
-    if sender is None or mid is None:
-        raise PayloadError("a message edit has no sender id or mid")
-    if sender == page:
-        return None
+def _mid_change(
+    event: dict[str, Any], channel: Channel, sender: str, mid: str, what: str, text: str = ""
+) -> InboundMessage:
+    """An edit (``what`` "edit:<n>", with the new ``text``) or an unsend ("deleted") of
+    the message its mid names."""
     return InboundMessage(
         channel=channel,
         provider="message",
         event_id=mid,
-        dedup_key=f"{channel.value}:mid:{mid}:edit:{edit.get('num_edit')}",
+        dedup_key=f"{channel.value}:mid:{mid}:{what}",
         origin=f"{channel.value}:mid:{mid}",
-        change="edit",
+        change="withdraw" if what == "deleted" else "edit",
         sender=Sender(external_id=sender),
-        text=str(edit.get("text") or ""),
+        text=text,
         sent_at=_time(event.get("timestamp"), 1000),
         private=True,
     )
