@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from aiohttp import web
+import redis.asyncio as aioredis
+from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient
+
+from service.settings import Settings
+from service.wiring import build_stores, build_worker
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
 AppClient = TestClient[web.Request, web.Application]
@@ -19,3 +25,28 @@ def admin() -> dict[str, str]:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+async def drain(redis: aioredis.Redis, settings: Settings) -> None:
+    """Run an ingestion worker until no stored delivery is left."""
+    worker = build_worker(redis, settings, build_stores(redis, settings), names=None, metrics=None)
+    await worker.setup()
+    while await worker.run_once():
+        pass
+
+
+async def accepted(resp: ClientResponse) -> str:
+    """The id of the one message a webhook delivery stored."""
+    assert resp.status == 200, await resp.text()
+    [message_id] = (await resp.json())["accepted"]
+    return str(message_id)
+
+
+async def processed(client: AppClient, message_id: str) -> Any:
+    """The message once the serving app's own worker processed it."""
+    for _ in range(200):
+        resp = await client.get(f"/v1/messages/{message_id}", headers=admin())
+        if resp.status == 200:
+            return await resp.json()
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"{message_id} was not processed within 5 s")

@@ -11,9 +11,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from service.settings import Settings
-from service.wiring import build_stores, build_worker
 from tests import channels as ch
-from tests.helpers import AppClient, MakeClient, admin
+from tests.helpers import AppClient, MakeClient, admin, drain
 
 
 @pytest.fixture
@@ -27,12 +26,7 @@ async def post(
         resp = await client.post(path, data=raw, headers=headers)
         assert resp.status == 200, await resp.text()
         [message_id] = (await resp.json())["accepted"]
-        settings = make_settings(**ch.CHANNEL_SETTINGS)
-        stores = build_stores(redis, settings)
-        worker = build_worker(redis, settings, stores, names=None, metrics=None)
-        await worker.setup()
-        while await worker.run_once():
-            pass
+        await drain(redis, make_settings(**ch.CHANNEL_SETTINGS))
         stored = await _message(client, message_id)
         found: list[dict[str, Any]] = stored["message"].get("attachments", [])
         return found

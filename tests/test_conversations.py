@@ -15,9 +15,9 @@ import redis.asyncio as aioredis
 from service.settings import Settings
 from service.store.keynames import KeySchema
 from service.store.redistypes import stream_entries
-from service.wiring import build_stores, build_worker
 from tests import channels as ch
 from tests.helpers import AppClient, MakeClient, admin
+from tests.helpers import drain as run_worker
 
 DANA = {
     "given_name": "Dana",
@@ -47,13 +47,7 @@ async def client(make_client: MakeClient) -> AppClient:
 @pytest.fixture
 def drain(make_settings: Callable[..., Settings], redis: aioredis.Redis) -> Drain:
     async def run() -> None:
-        settings = make_settings(**ch.CHANNEL_SETTINGS)
-        worker = build_worker(
-            redis, settings, build_stores(redis, settings), names=None, metrics=None
-        )
-        await worker.setup()
-        while await worker.run_once():
-            pass
+        await run_worker(redis, make_settings(**ch.CHANNEL_SETTINGS))
 
     return run
 

@@ -5,7 +5,6 @@ afterwards no key of the store holds their id, name, e-mail or phone."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from typing import Any
@@ -15,7 +14,7 @@ import redis.asyncio as aioredis
 from service.store.keynames import KeySchema
 from service.store.redistypes import members, stream_entries, text, text_map, text_or_none, texts
 from tests import channels as ch
-from tests.helpers import AppClient, MakeClient, admin
+from tests.helpers import AppClient, MakeClient, accepted, admin, processed
 
 CID = "cust-erase-7781"
 NAME = "Rosalind Achterberg"
@@ -34,27 +33,12 @@ ROSALIND: dict[str, Any] = {
 NAMESAKE: dict[str, Any] = {"given_name": "Rosalyn", "family_name": "Achterburg"}
 
 
-async def _accepted(resp: Any) -> str:
-    assert resp.status == 200, await resp.text()
-    [message_id] = (await resp.json())["accepted"]
-    return str(message_id)
-
-
-async def _processed(client: AppClient, message_id: str) -> Any:
-    for _ in range(200):
-        resp = await client.get(f"/v1/messages/{message_id}", headers=admin())
-        if resp.status == 200:
-            return await resp.json()
-        await asyncio.sleep(0.025)
-    raise AssertionError(f"{message_id} was not processed within 5 s")
-
-
 async def _tweet(
     client: AppClient, tweet_id: str, user: str, words: str, *, name: str, handle: str
 ) -> Any:
     raw = ch.body(ch.tweet(tweet_id, user, words, name=name, handle=handle))
     resp = await client.post("/webhooks/twitter", data=raw, headers=ch.twitter_headers(raw))
-    return await _processed(client, await _accepted(resp))
+    return await processed(client, await accepted(resp))
 
 
 async def _post(client: AppClient, path: str, body: Any, status: int = 200) -> Any:

@@ -4,12 +4,11 @@ name and a role."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests import channels as ch
-from tests.helpers import AppClient, MakeClient, admin
+from tests.helpers import AppClient, MakeClient, accepted, admin, processed
 
 PARENT = {
     "given_name": "Mark",
@@ -79,14 +78,7 @@ async def test_a_daughters_tweet_shows_the_family_credit_on_her_card(
     await _family(client)
     tweet = ch.body(ch.tweet("1800000000000000077", "555001", "@acme_help can I use the voucher?"))
     resp = await client.post("/webhooks/twitter", data=tweet, headers=ch.twitter_headers(tweet))
-    assert resp.status == 200
-    [message_id] = (await resp.json())["accepted"]
-    for _ in range(200):
-        resp = await client.get(f"/v1/messages/{message_id}", headers=admin())
-        if resp.status == 200:
-            break
-        await asyncio.sleep(0.025)
-    message = await resp.json()
+    message = await processed(client, await accepted(resp))
     assert message["resolution"]["customer_id"] == "C-AMA"
 
     card = await (await client.get("/v1/customers/C-AMA/context", headers=admin())).json()

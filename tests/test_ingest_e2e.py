@@ -3,15 +3,12 @@ puts every message in her history and in the right conversations."""
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 import redis.asyncio as aioredis
 from aiohttp import FormData
 
 from service.store.keynames import KeySchema
 from tests import channels as ch
-from tests.helpers import AppClient, MakeClient, admin
+from tests.helpers import MakeClient, accepted, admin, processed
 
 DANA = {
     "given_name": "Dana",
@@ -23,21 +20,6 @@ DANA = {
         {"channel": "forum", "external_id": "https://forum.example.com/u/311"},
     ],
 }
-
-
-async def _accepted(resp: Any) -> str:
-    assert resp.status == 200, await resp.text()
-    [message_id] = (await resp.json())["accepted"]
-    return str(message_id)
-
-
-async def _processed(client: AppClient, message_id: str) -> Any:
-    for _ in range(200):
-        resp = await client.get(f"/v1/messages/{message_id}", headers=admin())
-        if resp.status == 200:
-            return await resp.json()
-        await asyncio.sleep(0.025)
-    raise AssertionError(f"{message_id} was not processed within 5 s")
 
 
 async def test_four_channels_one_history(
@@ -57,10 +39,10 @@ async def test_four_channels_one_history(
         ("/webhooks/email/raw", mail, {**admin(), "Content-Type": "message/rfc822"}),
     ]
     ids = [
-        await _accepted(await client.post(path, data=raw, headers=headers))
+        await accepted(await client.post(path, data=raw, headers=headers))
         for path, raw, headers in deliveries
     ]
-    stored = [await _processed(client, m) for m in ids]
+    stored = [await processed(client, m) for m in ids]
     assert [s["resolution"]["customer_id"] for s in stored] == ["c-dana"] * 4
     assert [s["message"]["channel"] for s in stored] == ["twitter", "facebook", "forum", "email"]
     assert len({s["conversation_id"] for s in stored}) == 4
@@ -73,8 +55,8 @@ async def test_four_channels_one_history(
     # A reply by Mailgun to the first mail joins its conversation, through References.
     fields = ch.mailgun_fields("dana@example.net", "Any news?", "<m2@x.net>")
     fields["message-headers"] = fields["message-headers"][:-1] + ', ["In-Reply-To", "<m1@x.net>"]]'
-    reply = await _accepted(await client.post("/webhooks/email/mailgun", data=FormData(fields)))
-    followed = await _processed(client, reply)
+    reply = await accepted(await client.post("/webhooks/email/mailgun", data=FormData(fields)))
+    followed = await processed(client, reply)
     assert followed["conversation_id"] == stored[3]["conversation_id"]
     conversation = await (
         await client.get(f"/v1/conversations/{followed['conversation_id']}", headers=admin())

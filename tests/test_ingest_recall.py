@@ -7,8 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests import channels as ch
-from tests.helpers import MakeClient, admin
-from tests.test_ingest_e2e import _accepted, _processed
+from tests.helpers import MakeClient, accepted, admin, processed
 
 FAMILY: dict[str, dict[str, Any]] = {
     "c-john": {
@@ -36,9 +35,9 @@ async def test_a_name_in_the_text_and_a_name_alone_reach_the_customer(
 
     text = "Hi, Zoe Smith here, account 31052228. My bill doubled"
     raw = ch.body(ch.messenger("m_zoe1", "880001", text))
-    zoe = await _processed(
+    zoe = await processed(
         client,
-        await _accepted(
+        await accepted(
             await client.post("/webhooks/facebook", data=raw, headers=ch.facebook_headers(raw))
         ),
     )
@@ -46,9 +45,9 @@ async def test_a_name_in_the_text_and_a_name_alone_reach_the_customer(
     assert [(m["kind"], m["value"]) for m in zoe["mentions"]] == [("account_number", "31052228")]
 
     raw = ch.body(ch.feed_comment("9001_77", "880002", "Rachel Kowalski", "still no engineer"))
-    rachel = await _processed(
+    rachel = await processed(
         client,
-        await _accepted(
+        await accepted(
             await client.post("/webhooks/facebook", data=raw, headers=ch.facebook_headers(raw))
         ),
     )
@@ -56,9 +55,9 @@ async def test_a_name_in_the_text_and_a_name_alone_reach_the_customer(
     assert rachel["resolution"]["candidates"][0]["customer_id"] == "c-rachel"
 
     raw = ch.body(ch.messenger("m_x1", "880003", "my account is 99999999, help"))
-    stranger = await _processed(
+    stranger = await processed(
         client,
-        await _accepted(
+        await accepted(
             await client.post("/webhooks/facebook", data=raw, headers=ch.facebook_headers(raw))
         ),
     )

@@ -13,9 +13,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from service.settings import Settings
-from service.wiring import build_stores, build_worker
 from tests import channels as ch
-from tests.helpers import AppClient, MakeClient, admin, bearer
+from tests.helpers import AppClient, MakeClient, accepted, admin, bearer, drain
 
 
 async def _key(client: AppClient, scopes: list[str], rep: str | None = None) -> str:
@@ -42,12 +41,8 @@ async def conversation(
         await client.post(f"/v1/reps/{rep}/shift/start", headers=admin())
     raw = ch.body(ch.tweet("1800000000000000009", "555777", "@acme my router is down"))
     resp = await client.post("/webhooks/twitter", data=raw, headers=ch.twitter_headers(raw))
-    [message_id] = (await resp.json())["accepted"]
-    settings = make_settings(**ch.CHANNEL_SETTINGS)
-    worker = build_worker(redis, settings, build_stores(redis, settings), names=None, metrics=None)
-    await worker.setup()
-    while await worker.run_once():
-        pass
+    message_id = await accepted(resp)
+    await drain(redis, make_settings(**ch.CHANNEL_SETTINGS))
     stored = await (await client.get(f"/v1/messages/{message_id}", headers=admin())).json()
     return client, str(stored["conversation_id"])
 

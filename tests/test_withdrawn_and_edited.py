@@ -10,9 +10,8 @@ import pytest
 import redis.asyncio as aioredis
 
 from service.settings import Settings
-from service.wiring import build_stores, build_worker
 from tests import channels as ch
-from tests.helpers import AppClient, MakeClient, admin
+from tests.helpers import AppClient, MakeClient, admin, drain
 
 DANA = {
     "given_name": "Dana",
@@ -40,13 +39,7 @@ def post(client: AppClient, make_settings: Callable[..., Settings], redis: aiore
         resp = await client.post(path, data=raw, headers=headers)
         assert resp.status == 200, await resp.text()
         accepted: list[str] = (await resp.json())["accepted"]
-        settings = make_settings(**ch.CHANNEL_SETTINGS)
-        worker = build_worker(
-            redis, settings, build_stores(redis, settings), names=None, metrics=None
-        )
-        await worker.setup()
-        while await worker.run_once():
-            pass
+        await drain(redis, make_settings(**ch.CHANNEL_SETTINGS))
         return accepted
 
     return send
