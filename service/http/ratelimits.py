@@ -53,21 +53,24 @@ class RateLimits:
 
     async def request(self, key_id: str) -> None:
         """Count a request made with an API key; ``RateLimited`` past its limit."""
-        if not await self._limiter.hit(self._per_key, "key", key_id):
-            raise RateLimited(
-                "This key is over its rate limit (SOCIALID_RATE_LIMIT_PER_SECOND, "
-                "SOCIALID_RATE_LIMIT_BURST): slow down.",
-                await self._retry_after(self._per_key, "key", key_id),
-            )
+        await self._hit(
+            self._per_key,
+            ("key", key_id),
+            "This key is over its rate limit (SOCIALID_RATE_LIMIT_PER_SECOND, "
+            "SOCIALID_RATE_LIMIT_BURST): slow down.",
+        )
 
     async def failure(self, address: str) -> None:
         """Count a failed authentication from an address; ``RateLimited`` past the limit."""
-        if not await self._limiter.hit(self._failures, "auth", address):
-            raise RateLimited(
-                "Too many failed authentications from this address: wait, and check the "
-                "credentials.",
-                await self._retry_after(self._failures, "auth", address),
-            )
+        await self._hit(
+            self._failures,
+            ("auth", address),
+            "Too many failed authentications from this address: wait, and check the credentials.",
+        )
+
+    async def _hit(self, item: RateLimitItem, who: tuple[str, str], detail: str) -> None:
+        if not await self._limiter.hit(item, *who):
+            raise RateLimited(detail, await self._retry_after(item, *who))
 
     async def _retry_after(self, item: RateLimitItem, *identifiers: str) -> int:
         stats = await self._limiter.get_window_stats(item, *identifiers)
