@@ -120,12 +120,14 @@ class MessageChanges:
             if raw is not None
         }
 
-    async def remember(self, stored: Sequence[StoredMessage]) -> None:
-        """Where each new message is, for its later edits and withdrawal."""
+    async def remember(self, stored: Sequence[StoredMessage], applied: set[str]) -> None:
+        """Where each new message is, for its later edits and withdrawal; the waiting
+        changes ``applied`` to them (their origin keys) go."""
         if not stored:
             return
         async with self._redis.pipeline(transaction=False) as pipe:
             for s in stored:
                 pipe.set(self._keys.message_origin(s.message.origin_key), s.id, nx=True)
-                pipe.delete(self._keys.pending_change(s.message.origin_key))
+            if applied:
+                pipe.delete(*(self._keys.pending_change(o) for o in applied))
             await pipe.execute()

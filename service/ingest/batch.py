@@ -99,7 +99,7 @@ class BatchProcessor:
             except Exception as exc:  # the store away, a contended message: retried
                 job.failed = exc
         await self._prepare([j for j in jobs if j.failed is None])
-        await self._apply_waiting(jobs)
+        applied = await self._apply_waiting(jobs)
         ready = [j for j in jobs if j.failed is None]
         for job in jobs:
             if job.failed is not None:
@@ -122,11 +122,12 @@ class BatchProcessor:
                 log.warning("delivery_failed", entry=job.entry_id, error=type(result).__name__)
                 continue
             stored_now += [s for s, new in zip(job.stored, result, strict=True) if new]
-        await self._changes.remember([s for j in ready for s in j.stored])
+        await self._changes.remember([s for j in ready for s in j.stored], applied)
         return stored_now
 
-    async def _apply_waiting(self, jobs: list[_Job]) -> None:
-        """Changes that came before their message, applied to it before it is recorded."""
+    async def _apply_waiting(self, jobs: list[_Job]) -> set[str]:
+        """Changes that came before their message, applied to it before it is recorded;
+        their origin keys."""
         ready = [j for j in jobs if j.failed is None]
         waiting = await self._changes.waiting([s.message for j in ready for s in j.stored])
         for job in ready:
@@ -134,6 +135,7 @@ class BatchProcessor:
                 amended(s, waiting[s.message.origin_key]) if s.message.origin_key in waiting else s
                 for s in job.stored
             ]
+        return set(waiting)
 
     async def _prepare(self, jobs: list[_Job]) -> None:
         """Name, read, thread and resolve every message; a job whose step fails is
