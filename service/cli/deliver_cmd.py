@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import aiohttp
+from pydantic import SecretStr
 
 from service.cli.signed_deliveries import DeliverySecrets, MissingSecret, sample_body, signed
 from service.settings import Settings
@@ -42,9 +43,8 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     deliver.add_argument("--token", help="bearer token for email (default SOCIALID_ADMIN_TOKEN)")
 
 
-def _secret(value: object) -> str | None:
-    get = getattr(value, "get_secret_value", None)
-    return str(get()) if get is not None else None
+def _secret(value: SecretStr | None) -> str | None:
+    return value.get_secret_value() if value is not None else None
 
 
 def run_deliver(settings: Settings, args: argparse.Namespace) -> int:
