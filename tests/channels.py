@@ -154,6 +154,29 @@ def feed_comment(comment_id: str, from_id: str, name: str, text: str) -> dict[st
     }
 
 
+def instagram_comment(comment_id: str, from_id: str, username: str, text: str) -> dict[str, Any]:
+    return {
+        "object": "instagram",
+        "entry": [
+            {
+                "id": "17841",
+                "time": 1741079700,
+                "changes": [
+                    {
+                        "field": "comments",
+                        "value": {
+                            "id": comment_id,
+                            "text": text,
+                            "from": {"id": from_id, "username": username},
+                            "media": {"id": "m-1", "media_product_type": "FEED"},
+                        },
+                    }
+                ],
+            }
+        ],
+    }
+
+
 def discourse_post(post_id: int, user_id: int, text: str, topic: int = 1204) -> dict[str, Any]:
     return {
         "post": {

@@ -13,6 +13,7 @@ import pytest
 
 from adapters import discourse, facebook, twitter
 from adapters.message import Channel, PayloadError
+from tests import channels as ch
 
 SECRET = "s3cret"
 
@@ -255,27 +256,8 @@ def test_messenger_skips_echoes_and_receipts_and_feed_comments_carry_a_name() ->
 
 
 def test_instagram_comments_and_batches() -> None:
-    payload = {
-        "object": "instagram",
-        "entry": [
-            {
-                "id": "17841",
-                "time": 1741079700,
-                "changes": [
-                    {
-                        "field": "comments",
-                        "value": {
-                            "id": "1790",
-                            "text": "where is my order",
-                            "from": {"id": "9911", "username": "dana.k"},
-                            "media": {"id": "m-1", "media_product_type": "FEED"},
-                        },
-                    }
-                ],
-            },
-            {**json.loads(json.dumps(MESSENGER))["entry"][0], "id": "17841"},
-        ],
-    }
+    payload = ch.instagram_comment("1790", "9911", "dana.k", "where is my order")
+    payload["entry"].append({**json.loads(json.dumps(MESSENGER))["entry"][0], "id": "17841"})
     messages = facebook.parse(_b(payload))
     assert [m.channel for m in messages] == [Channel.INSTAGRAM, Channel.INSTAGRAM]
     assert messages[0].sender.handle == "dana.k"

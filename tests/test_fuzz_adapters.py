@@ -51,26 +51,7 @@ MESSENGER["entry"][0]["messaging"][0]["message"] |= {
     "attachments": [{"type": "image", "payload": {"url": "https://cdn.example/1.jpg"}}],
     "reply_to": {"mid": "m_0"},
 }
-INSTAGRAM = {
-    "object": "instagram",
-    "entry": [
-        {
-            "id": "17841",
-            "time": 1741079700,
-            "changes": [
-                {
-                    "field": "comments",
-                    "value": {
-                        "id": "1790",
-                        "text": "where is my order",
-                        "from": {"id": "9911", "username": "dana.k"},
-                        "media": {"id": "m-1"},
-                    },
-                }
-            ],
-        }
-    ],
-}
+INSTAGRAM = ch.instagram_comment("1790", "9911", "dana.k", "where is my order")
 GENERIC = {
     "forum": "community.example.com",
     "post_id": "p1",
