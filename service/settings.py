@@ -204,6 +204,31 @@ class Settings(BaseSettings):
         default=5, ge=1, description="Attempts before a delivery goes to the dead letters."
     )
 
+    # -- events out (signed webhooks to subscriptions) ------------------------------------
+    events_timeout: float = Field(
+        default=10.0, gt=0, le=60, description="Seconds a receiver has to answer a delivery."
+    )
+    events_retry_base_seconds: float = Field(
+        default=5.0, gt=0, description="Wait after a delivery's first failed attempt; doubles."
+    )
+    events_retry_max_seconds: float = Field(
+        default=3600.0, gt=0, description="Longest wait between two attempts of a delivery."
+    )
+    events_retry_for_seconds: int = Field(
+        default=86_400,
+        ge=1,
+        description="How long a delivery is retried before it becomes a dead letter.",
+    )
+    events_keep_days: int = Field(
+        default=7, ge=1, le=365, description="How long the delivery log keeps a delivery."
+    )
+    events_secret_overlap_hours: float = Field(
+        default=24.0,
+        ge=0,
+        le=720,
+        description="After a rotation, how long the old secret still signs beside the new.",
+    )
+
     # -- conversations ------------------------------------------------------------------
     default_team: str = Field(
         default="social",

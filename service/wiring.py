@@ -20,11 +20,16 @@ from service.book.audit import AuditLog
 from service.book.customers import CustomerStore
 from service.book.history import HistoryStore
 from service.book.importer import Importer
+from service.context.source import CardSource
 from service.conversations.messages import MessageStore
 from service.conversations.repository import ConversationStore
+from service.events.deliveries import DeliveryLog
+from service.events.dispatcher import Dispatcher, RetryPolicy
+from service.events.payloads import EventBodies
+from service.events.subscriptions import SubscriptionStore
 from service.ingest.deliveries import DeliveryStore
 from service.ingest.graph_names import GraphNames
-from service.ingest.worker import Worker
+from service.ingest.worker import Worker, running
 from service.ops.metrics import Metrics
 from service.resolution.links import IdentityLinks
 from service.resolution.modelstore import ModelStore
@@ -46,6 +51,9 @@ class Stores:
     deliveries: DeliveryStore
     messages: MessageStore
     conversations: ConversationStore
+    cards: CardSource
+    subscriptions: SubscriptionStore
+    event_deliveries: DeliveryLog
 
 
 def build_stores(
@@ -57,6 +65,9 @@ def build_stores(
     audit = AuditLog(client, keys, settings.audit_retention_days)
     links = IdentityLinks(client, keys)
     models = ModelStore(client, keys)
+    messages = MessageStore(
+        client, keys, thread_days=settings.thread_days, routing=settings.routing
+    )
     return Stores(
         keys=keys,
         customers=customers,
@@ -90,10 +101,11 @@ def build_stores(
             fsync=settings.ingest_fsync,
             brand_accounts=settings.brand_accounts,
         ),
-        messages=MessageStore(
-            client, keys, thread_days=settings.thread_days, routing=settings.routing
-        ),
+        messages=messages,
         conversations=ConversationStore(client, keys, settings.routing),
+        cards=CardSource(client, keys, history, settings.context_history_limit),
+        subscriptions=SubscriptionStore(client, keys),
+        event_deliveries=DeliveryLog(client, keys, keep_days=settings.events_keep_days),
     )
 
 
@@ -144,3 +156,32 @@ def build_worker(
         max_attempts=settings.worker_max_attempts,
         block_ms=max(10, int(settings.redis_timeout * 500)),
     )
+
+
+@asynccontextmanager
+async def events_out(
+    client: aioredis.Redis, settings: Settings, stores: Stores, metrics: Metrics | None
+) -> AsyncIterator[Dispatcher]:
+    """The events dispatcher running in the background, with its own HTTP client."""
+    async with aiohttp.ClientSession() as session:
+        dispatcher = Dispatcher(
+            client,
+            stores.keys,
+            subscriptions=stores.subscriptions,
+            deliveries=stores.event_deliveries,
+            bodies=EventBodies(
+                stores.messages, stores.customers, stores.cards, settings.card_settings
+            ),
+            session=session,
+            policy=RetryPolicy(
+                base=settings.events_retry_base_seconds,
+                cap=settings.events_retry_max_seconds,
+                give_up_after=settings.events_retry_for_seconds,
+            ),
+            timeout=settings.events_timeout,
+            metrics=metrics,
+            block_ms=max(10, int(settings.redis_timeout * 500)),
+            claim_after=settings.worker_claim_after,
+        )
+        async with running(dispatcher, grace=settings.shutdown_timeout):
+            yield dispatcher

@@ -31,10 +31,11 @@ async def test_events_for_an_erased_customer_leave_nothing_behind(
     resp = await client.post("/v1/customers/C-1/events", json=event, headers=admin())
     assert resp.status == 404
     left = {k async for k in redis.scan_iter(match=keys.everything())}
-    # The serving app's worker keeps its (empty) delivery stream, the rate limiter its
-    # count of the admin key's requests: no customer data.
+    # The serving app's worker and dispatcher keep their (empty) streams, the rate
+    # limiter its count of the admin key's requests: no customer data.
     counts = {k for k in left if k.startswith(keys.rate_limits() + ":")}
-    assert left - {keys.ingest_stream(), *counts} == {keys.audit(), keys.customer_count()}
+    streams = {keys.ingest_stream(), keys.event_outbox()}
+    assert left - {*streams, *counts} == {keys.audit(), keys.customer_count()}
 
 
 async def test_out_of_range_times_are_refused_not_500(client: AppClient) -> None:
@@ -171,10 +172,11 @@ async def test_a_record_that_no_longer_validates_can_still_be_exported_and_erase
     assert erased.status == 200
     assert (await erased.json())["identity_links"] == 1
     left = {k async for k in redis.scan_iter(match=keys.everything())}
-    # The serving app's worker keeps its (empty) delivery stream, the rate limiter its
-    # count of the admin key's requests: no customer data.
+    # The serving app's worker and dispatcher keep their (empty) streams, the rate
+    # limiter its count of the admin key's requests: no customer data.
     counts = {k for k in left if k.startswith(keys.rate_limits() + ":")}
-    assert left - {keys.ingest_stream(), *counts} == {keys.audit(), keys.customer_count()}
+    streams = {keys.ingest_stream(), keys.event_outbox()}
+    assert left - {*streams, *counts} == {keys.audit(), keys.customer_count()}
 
 
 async def test_error_pointers_name_request_fields_and_mask_personal_keys(

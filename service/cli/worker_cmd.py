@@ -1,5 +1,5 @@
-"""``socialid worker``: the ingestion worker as a process of its own (serve runs one too;
-set SOCIALID_WORKER=false there when workers run apart)."""
+"""``socialid worker``: the ingestion worker and the events dispatcher as a process of
+their own (serve runs them too; set SOCIALID_WORKER=false there when workers run apart)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from service.ops.heap import freeze_startup_heap
 from service.ops.logs import get_logger
 from service.settings import Settings
 from service.store.client import cli_redis
-from service.wiring import build_stores, build_worker, graph_names
+from service.wiring import build_stores, build_worker, events_out, graph_names
 
 log = get_logger("socialid.worker")
 
@@ -31,6 +31,9 @@ async def run_worker(settings: Settings) -> int:
         stores = build_stores(client, settings)
         async with graph_names(client, settings, stores.keys) as names:
             worker = build_worker(client, settings, stores, names=names, metrics=None)
-            async with running(worker, grace=settings.shutdown_timeout):
+            async with (
+                running(worker, grace=settings.shutdown_timeout),
+                events_out(client, settings, stores, None),
+            ):
                 await stop.wait()
     return 0

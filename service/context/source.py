@@ -15,9 +15,11 @@ import redis.asyncio as aioredis
 
 from service.book.history import CardHistory, HistoryStore, open_events, read_events
 from service.book.households import Households
+from service.context.card import build_card
 from service.context.household import build_household
 from service.schemas import Customer, read_stored
-from service.schemas.context_card import HouseholdView
+from service.schemas.context_card import ContextCard, HouseholdView
+from service.settings import CardSettings
 from service.store.keynames import KeySchema
 from service.store.lua import load_script
 from service.store.redistypes import text
@@ -82,6 +84,18 @@ class CardSource:
         holders = [c.id for c in members if c.household and c.household.role == "holder"]
         opened, changes = await self._history.family_items(holders, since, self._limit)
         return build_household(household_id, members, opened, changes, today)
+
+    async def card(
+        self, customer: Customer, history: CardHistory, settings: CardSettings
+    ) -> ContextCard:
+        """The card from a history already read, with the household read now."""
+        today = datetime.now(UTC).date()
+        household = (
+            await self.household(customer.household.id, today, settings.recent_days)
+            if customer.household
+            else None
+        )
+        return build_card(customer, history, today, settings, household)
 
     async def linked(self, channel: str, external_id: str) -> Linked | None:
         """(customer id, record, card history) of a linked identity; None unlinked.

@@ -3,16 +3,26 @@
 -- KEYS: none of its own. The helpers are given the conversation's hash and log; a team's
 --   queue, a rep's set and a status listing are named from stored values (a team, an
 --   owner), so they are built from the prefixes prelude() reads.
--- ARGV: prelude(at) reads five from ARGV[at]: queue prefix, rep prefix, status prefix,
---   live channel, SLA JSON ({"team:priority" or "priority": ms}); conversation_prelude
---   in repository.py builds them.
+-- ARGV: prelude(at) reads seven from ARGV[at]: queue prefix, rep prefix, status prefix,
+--   live channel, SLA JSON ({"team:priority" or "priority": ms}), then the outbox's two
+--   (_outbox.lua); conversation_prelude in scriptcalls.py builds them.
 -- Reply: none; the including script calls prelude(at) once, then the helpers.
+
+--#include service.events:_outbox.lua
 
 local QP, RP, SP, LIVE, SLA = '', '', '', '', {}
 local function prelude(at)
   QP, RP, SP, LIVE = ARGV[at], ARGV[at + 1], ARGV[at + 2], ARGV[at + 3]
   SLA = cjson.decode(ARGV[at + 4])
+  outbox(at + 5)
 end
+-- The log entries that subscribers hear of, as the events they become.
+local EVENTS = {
+  inbound = 'message.received',
+  claimed = 'conversation.claimed',
+  handed_off = 'conversation.handed_off',
+  closed = 'conversation.closed',
+}
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -51,6 +61,11 @@ local function log(logkey, id, team, fields)
   fields.conversation_id = id
   fields.team = team
   redis.call('PUBLISH', LIVE, cjson.encode(fields))
+  local event_type = EVENTS[fields.type]
+  if event_type then
+    fields.type = nil
+    emit(event_type, fields)
+  end
 end
 -- What a conversation is now; status is false when there is no such conversation.
 local function head(conv)

@@ -8,6 +8,7 @@ order) waits under the message's origin key and is applied when the message come
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import redis.asyncio as aioredis
@@ -15,6 +16,7 @@ import redis.asyncio as aioredis
 from adapters.message import InboundMessage
 from service.book.customers import Contended, etag_of
 from service.conversations.messages import StoredMessage
+from service.events.outbox import outbox_args
 from service.schemas import EventIn
 from service.store.keynames import KeySchema
 from service.store.lua import load_script
@@ -61,6 +63,21 @@ def amended(stored: StoredMessage, change: InboundMessage) -> StoredMessage:
     )
 
 
+def withdrawn_event(before: StoredMessage, after: StoredMessage) -> str:
+    """The message.withdrawn event's fields as JSON when this change withdraws it, else
+    "" (an edit, or a message withdrawn before)."""
+    if after.withdrawn_at is None or before.withdrawn_at is not None:
+        return ""
+    return json.dumps(
+        {
+            "message_id": after.id,
+            "conversation_id": after.conversation_id,
+            "channel": after.message.channel.value,
+            "withdrawn_at": after.withdrawn_at.isoformat(),
+        }
+    )
+
+
 class MessageChanges:
     def __init__(self, redis: aioredis.Redis, keys: KeySchema, *, pending_ttl: int) -> None:
         self._redis = redis
@@ -91,6 +108,8 @@ class MessageChanges:
                     after.model_dump_json(exclude_none=True),
                     stored.id,
                     history_entry(after).with_id().model_dump_json() if customer else "",
+                    *outbox_args(self._keys),
+                    withdrawn_event(stored, after),
                 ],
             )
             if text(outcome) != "changed":

@@ -1,7 +1,7 @@
 -- One change a rep makes to a conversation, atomically: claim, release, close, reopen,
 -- note, handoff or priority. (A reply is reply.lua: it writes the customer's history too.)
 -- KEYS: conversation hash, conversation log.
--- ARGV: the prelude's five (1-5), conversation id, acting rep, the version the caller
+-- ARGV: the prelude's seven (1-7), conversation id, acting rep, the version the caller
 --   read ("" skips the check), time (ISO, ms), operation, text (a note, a hand-off's
 --   note, a priority), target rep, target team, reference (a note's id).
 -- Reply: {"ok", version} or why it did nothing: {"missing"}; {"conflict", owner,
@@ -13,8 +13,8 @@
 
 prelude(1)
 local conv, logkey = KEYS[1], KEYS[2]
-local id, rep, expected, at, op = ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
-local text, to_rep, to_team, ref = ARGV[11], ARGV[12], ARGV[13], ARGV[14]
+local id, rep, expected, at, op = ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12]
+local text, to_rep, to_team, ref = ARGV[13], ARGV[14], ARGV[15], ARGV[16]
 local status, owner, version, team, priority = head(conv)
 if not status then return {'missing'} end
 if expected ~= '' and expected ~= version then return {'conflict', owner, version} end

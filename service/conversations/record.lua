@@ -7,7 +7,7 @@
 --   open items (these five the message key again when unresolved: not touched), the
 --   conversation's log; then the candidacies set of each customer its resolution lists
 --   as a candidate other than the one it is resolved to (candidate_count of them).
--- ARGV: consumer group, stream entry id, message count, the prelude's five (4-8), then
+-- ARGV: consumer group, stream entry id, message count, the prelude's seven (4-10), then
 --   15 per message: its JSON, score (time sent, ms), id, counts field, channel, time
 --   sent (ISO, ms), customer id or "", the history event's id, JSON, score and open-item
 --   role, the team a new conversation goes to, the conversation id, candidate_count,
@@ -58,7 +58,7 @@ end
 local saved = {}
 -- Each message's keys start after the one before's: their number depends on its
 -- candidates. k and a point just before the message's first key and argument.
-local k, a = 1, 8
+local k, a = 1, 10
 for _ = 1, n do
   local candidates = tonumber(ARGV[a + 14])
   local message, counts, conv = KEYS[k + 1], KEYS[k + 5], KEYS[k + 6]

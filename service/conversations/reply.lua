@@ -3,7 +3,7 @@
 -- KEYS: conversation hash, conversation log, the customer's document, events hash,
 --   history sorted set and open items (when the conversation has no customer, the
 --   conversation hash four times: not touched).
--- ARGV: the prelude's five (1-5), conversation id, replying rep, the version the caller
+-- ARGV: the prelude's seven (1-7), conversation id, replying rep, the version the caller
 --   read ("" skips the check), time (ISO, ms), text, reply id, the conversation's
 --   customer id as the caller read it ("" for none), then the history event built for
 --   that customer: JSON, score (ms) and open-item role; its id is the reply id.
@@ -17,9 +17,9 @@
 prelude(1)
 local conv, logkey, doc, events, history, open =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
-local id, rep, expected, at, text = ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10]
-local reply_id, customer, event_json, event_score = ARGV[11], ARGV[12], ARGV[13], ARGV[14]
-local event_role = ARGV[15]
+local id, rep, expected, at, text = ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12]
+local reply_id, customer, event_json, event_score = ARGV[13], ARGV[14], ARGV[15], ARGV[16]
+local event_role = ARGV[17]
 local status, owner, version, team = head(conv)
 if not status then return {'missing'} end
 if expected ~= '' and expected ~= version then return {'conflict', owner, version} end

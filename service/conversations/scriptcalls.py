@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from service.book.history import event_record
 from service.errors import DomainError
+from service.events.outbox import outbox_args
 from service.schemas import EventIn
 from service.store.keynames import KeySchema
 from service.store.redistypes import text, texts
@@ -20,9 +21,16 @@ ScriptCall = tuple[list[str], list[str | int]]
 
 
 def conversation_prelude(keys: KeySchema, sla: dict[str, int]) -> list[str]:
-    """The five ARGV values ``prelude(at)`` of ``_conversation.lua`` reads, in order."""
+    """The seven ARGV values ``prelude(at)`` of ``_conversation.lua`` reads, in order."""
     p = keys.key_prefixes()
-    return [p["queue"], p["rep"], p["status"], keys.live_channel(), json.dumps(sla)]
+    return [
+        p["queue"],
+        p["rep"],
+        p["status"],
+        keys.live_channel(),
+        json.dumps(sla),
+        *outbox_args(keys),
+    ]
 
 
 def log_time() -> datetime:

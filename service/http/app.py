@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from service.context.source import CardSource
 from service.conversations.live import LiveHub
 from service.http.apikeys import ApiKeyStore
 from service.http.appkeys import (
@@ -20,6 +19,7 @@ from service.http.appkeys import (
     CUSTOMERS,
     DELIVERIES,
     EMBEDDED,
+    EVENT_DELIVERIES,
     GRAPH_NAMES,
     HISTORY,
     IMPORTER,
@@ -35,6 +35,7 @@ from service.http.appkeys import (
     RESOLVER,
     SETTINGS,
     STOPPING,
+    SUBSCRIPTIONS,
 )
 from service.http.headers import security_headers
 from service.http.middleware import auth_middleware, context_middleware, error_middleware
@@ -55,6 +56,7 @@ from service.http.routes import (
     v1_reps,
     v1_resolve,
     v1_stream,
+    v1_subscriptions,
     webhooks,
     webhooks_email,
 )
@@ -65,7 +67,7 @@ from service.settings import ConfigError, Settings
 from service.store.client import redis_client
 from service.store.embedded import EmbeddedRedis
 from service.store.keynames import KeySchema
-from service.wiring import build_stores, build_worker, graph_names
+from service.wiring import build_stores, build_worker, events_out, graph_names
 
 log = get_logger("socialid.app")
 
@@ -140,9 +142,9 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     app[DELIVERIES] = stores.deliveries
     app[MESSAGES] = stores.messages
     app[CONVERSATIONS] = stores.conversations
-    app[CARD_SOURCE] = CardSource(
-        client, stores.keys, stores.history, settings.context_history_limit
-    )
+    app[CARD_SOURCE] = stores.cards
+    app[SUBSCRIPTIONS] = stores.subscriptions
+    app[EVENT_DELIVERIES] = stores.event_deliveries
     hub = LiveHub(client, stores.keys.live_channel())
     app[LIVE] = hub
     hub.start()
@@ -155,7 +157,10 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
                 yield
                 return
             worker = build_worker(client, settings, stores, names=names, metrics=app[METRICS])
-            async with running(worker, grace=settings.shutdown_timeout):
+            async with (
+                running(worker, grace=settings.shutdown_timeout),
+                events_out(client, settings, stores, app[METRICS]),
+            ):
                 yield
     finally:
         await hub.stop()
@@ -224,6 +229,7 @@ def create_app(settings: Settings) -> web.Application:
         v1_conversations,
         v1_reps,
         v1_stream,
+        v1_subscriptions,
         webhooks,
         webhooks_email,
         docs,

@@ -15,6 +15,8 @@ from service.context.source import CardSource
 from service.conversations.live import LiveHub
 from service.conversations.messages import MessageStore
 from service.conversations.repository import ConversationStore
+from service.events.deliveries import DeliveryLog
+from service.events.subscriptions import SubscriptionStore
 from service.http.apikeys import ApiKeyStore, Principal
 from service.http.ratelimits import RateLimits
 from service.ingest.deliveries import DeliveryStore
@@ -47,6 +49,8 @@ OPENAPI = web.AppKey("openapi", dict)
 MESSAGES = web.AppKey("messages", MessageStore)
 GRAPH_NAMES = web.AppKey("graph_names", GraphNames)
 RATE_LIMITS = web.AppKey("rate_limits", RateLimits)
+SUBSCRIPTIONS = web.AppKey("subscriptions", SubscriptionStore)
+EVENT_DELIVERIES = web.AppKey("event_deliveries", DeliveryLog)
 # Set as the service starts to stop: long requests (an import) end and answer.
 STOPPING = web.AppKey("stopping", asyncio.Event)
 

@@ -33,6 +33,7 @@ PROBLEM_TYPES: dict[str, str] = {
     "customer-not-found": "No customer has this id.",
     "household-not-found": "No customer's record names this household.",
     "key-not-found": "No API key has this id.",
+    "subscription-not-found": "No subscription has this id. GET /v1/subscriptions lists them.",
     "identity-conflict": "The channel identity is linked to another customer. Unlink it "
     "there first; socialid never moves a link silently.",
     "identity-rejected": "A rep ruled this customer out for this identity. Withdraw the "

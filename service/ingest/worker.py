@@ -16,6 +16,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import Protocol
 
 import redis.asyncio as aioredis
 from redis.exceptions import ResponseError
@@ -190,9 +191,19 @@ class Worker:
             await pipe.execute()
 
 
+class Background(Protocol):
+    """A loop that runs until ``stop`` is set (the worker, the events dispatcher)."""
+
+    @property
+    def waiting(self) -> bool:
+        """True while idle in a blocking read: nothing in hand, safe to cancel."""
+
+    async def run(self, stop: asyncio.Event) -> None: ...
+
+
 @asynccontextmanager
-async def running(worker: Worker, grace: float) -> AsyncIterator[None]:
-    """The worker as a background task, stopped (and given ``grace`` seconds to finish
+async def running(worker: Background, grace: float) -> AsyncIterator[None]:
+    """The loop as a background task, stopped (and given ``grace`` seconds to finish
     the batch in hand) when the block ends."""
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run(stop))

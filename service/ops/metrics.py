@@ -108,6 +108,29 @@ class Metrics:
             ["channel", "status"],
             registry=r,
         )
+        self.events_sent = Counter(
+            "socialid_event_attempts",
+            "Attempts to deliver an event to a subscription, by outcome: delivered, retry "
+            "(failed, tried again later) or dead (failed for the whole retry window).",
+            ["outcome"],
+            registry=r,
+        )
+        self.event_attempt_seconds = Histogram(
+            "socialid_event_attempt_duration_seconds",
+            "Time a receiver took to answer one delivery attempt.",
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.events_pending = Gauge(
+            "socialid_event_deliveries_pending",
+            "Deliveries still to make, over every subscription.",
+            registry=r,
+        )
+        self.events_dead = Gauge(
+            "socialid_event_deliveries_dead",
+            "Deliveries that gave up (dead letters, to replay), over every subscription.",
+            registry=r,
+        )
         build = Info("socialid_build", "Version of socialid and of its runtime.", registry=r)
         build.info({"version": __version__, "python": platform.python_version()})
 

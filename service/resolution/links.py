@@ -16,6 +16,7 @@ import redis.asyncio as aioredis
 from pydantic import BaseModel, Field
 
 from service.errors import DomainError
+from service.events.outbox import outbox_args
 from service.schemas.fields import Channel, CustomerId, LongText
 from service.store.keynames import KeySchema, identity_suffix
 from service.store.lua import load_script
@@ -130,7 +131,13 @@ def link_call(
     record = {"customer_id": link.customer_id, "method": link.method, "actor": actor, "at": at}
     if link.reason:
         record["reason"] = link.reason
-    return script_keys, [*args, *(v for pair in record.items() for v in pair)]
+    event = {"channel": channel.value, "external_id": external_id, **record}
+    return script_keys, [
+        *args,
+        *outbox_args(keys),
+        json.dumps(event),
+        *(v for pair in record.items() for v in pair),
+    ]
 
 
 def link_reply(reply: list[bytes | str]) -> bool:

@@ -276,6 +276,42 @@ class KeySchema:
         """Hash ``channel:status`` -> messages resolved so (shared by every worker)."""
         return f"{self.prefix}:stats:resolutions"
 
+    # -- events out --------------------------------------------------------------------
+    # Everything about one subscription shares ``{s:<id>}``: its record, its deliveries,
+    # its due set, log and dead letters, so each subscription's scripts touch one slot.
+    def event_outbox(self) -> str:
+        """Stream of events written in the same step as the change each reports, until
+        the dispatcher has made a delivery of it for every subscription that wants it."""
+        return f"{self.prefix}:ev:out"
+
+    def event_types_wanted(self) -> str:
+        """Set of the event types some subscription wants: no other event is written."""
+        return f"{self.prefix}:ev:wanted"
+
+    def subscriptions(self) -> str:
+        """Set of the subscription ids."""
+        return f"{self.prefix}:subs"
+
+    def subscription(self, subscription_id: str) -> str:
+        """Hash: the subscription's URL, event types, secrets and when it was made."""
+        return f"{self.prefix}:{{s:{subscription_id}}}:doc"
+
+    def subscription_delivery(self, subscription_id: str, event_id: str) -> str:
+        """Hash: one event's delivery to one subscription, its body and its attempts."""
+        return f"{self.prefix}:{{s:{subscription_id}}}:d:{event_id}"
+
+    def subscription_due(self, subscription_id: str) -> str:
+        """Sorted set of deliveries still to make, scored by the next attempt's time (ms)."""
+        return f"{self.prefix}:{{s:{subscription_id}}}:due"
+
+    def subscription_log(self, subscription_id: str) -> str:
+        """Sorted set of every delivery kept, scored by when its event happened (ms)."""
+        return f"{self.prefix}:{{s:{subscription_id}}}:log"
+
+    def subscription_dead(self, subscription_id: str) -> str:
+        """Sorted set of the deliveries that gave up, scored by when (ms): to replay."""
+        return f"{self.prefix}:{{s:{subscription_id}}}:dead"
+
     # -- audit -----------------------------------------------------------------------
     def audit(self) -> str:
         """Stream of who did what to whose record (erasures, links)."""

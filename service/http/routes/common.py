@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
 
 from service.book.audit import Action
 from service.book.history import CardHistory
-from service.context import ContextCard, build_card
+from service.context import ContextCard
 from service.conversations.brief import Brief, build_brief
 from service.errors import FieldIssue
 from service.http.apikeys import Principal, Scope
@@ -51,14 +50,9 @@ async def context_card(request: web.Request, customer: Customer) -> ContextCard:
 
 async def card_of(request: web.Request, customer: Customer, history: CardHistory) -> ContextCard:
     """The card from a history already read, with the household read now."""
-    today = datetime.now(UTC).date()
-    settings = request.app[SETTINGS].card_settings
-    household = (
-        await request.app[CARD_SOURCE].household(customer.household.id, today, settings.recent_days)
-        if customer.household
-        else None
+    return await request.app[CARD_SOURCE].card(
+        customer, history, request.app[SETTINGS].card_settings
     )
-    return build_card(customer, history, today, settings, household)
 
 
 async def existing_customer(request: web.Request) -> tuple[Customer, str]:

@@ -10,7 +10,15 @@ from aiohttp import web
 from pydantic import BaseModel
 from redis.exceptions import RedisError
 
-from service.http.appkeys import DELIVERIES, KEYS, METRICS, REDIS, SETTINGS
+from service.http.appkeys import (
+    DELIVERIES,
+    EVENT_DELIVERIES,
+    KEYS,
+    METRICS,
+    REDIS,
+    SETTINGS,
+    SUBSCRIPTIONS,
+)
 from service.http.bodies import json_model
 from service.http.openapi import documented
 from service.http.problems import PROBLEM_TYPES
@@ -74,12 +82,16 @@ async def _store_gauges(request: web.Request) -> None:
             counts = text_map(
                 await request.app[REDIS].hgetall(request.app[KEYS].resolution_counts())
             )
+            subscriptions = [s.id for s in await request.app[SUBSCRIPTIONS].listed()]
+            pending, dead_events = await request.app[EVENT_DELIVERIES].totals(subscriptions)
     except (RedisError, OSError, TimeoutError):
         m.redis_errors.labels("metrics").inc()
         return  # the request metrics are still worth serving
     m.ingest_lag.set(lag)
     m.ingest_waiting.set(waiting)
     m.dead_letters.set(dead)
+    m.events_pending.set(pending)
+    m.events_dead.set(dead_events)
     for label, count in counts.items():
         channel, _, status = label.partition(":")
         m.resolutions.labels(channel, status).set(int(count))
