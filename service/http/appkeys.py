@@ -20,6 +20,7 @@ from service.http.ratelimits import RateLimits
 from service.ingest.deliveries import DeliveryStore
 from service.ingest.graph_names import GraphNames
 from service.ops.metrics import Metrics
+from service.outbound.dispatch import Dispatch
 from service.resolution.links import IdentityLinks
 from service.resolution.resolver import Resolver
 from service.settings import Settings
@@ -47,6 +48,7 @@ OPENAPI = web.AppKey("openapi", dict)
 MESSAGES = web.AppKey("messages", MessageStore)
 GRAPH_NAMES = web.AppKey("graph_names", GraphNames)
 RATE_LIMITS = web.AppKey("rate_limits", RateLimits)
+REPLIES = web.AppKey("replies", Dispatch)
 # Set as the service starts to stop: long requests (an import) end and answer.
 STOPPING = web.AppKey("stopping", asyncio.Event)
 
