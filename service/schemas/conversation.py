@@ -69,7 +69,7 @@ class LogEntry(BaseModel):
         default=None, description="reply_sent: the provider's id of the message it made."
     )
     provider_status: int | None = Field(
-        default=None, description="reply_failed: the provider's HTTP status or SMTP code."
+        default=None, description="Send outcomes: the provider's HTTP status or SMTP code."
     )
     reason: str | None = Field(
         default=None, description="reply_failed, reply_send_off: why it did not reach them."
