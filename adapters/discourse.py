@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from adapters.attachments import discourse_uploads
-from adapters.message import Channel, InboundMessage, PayloadError, Sender
+from adapters.message import Channel, InboundMessage, PayloadError, ReplyRef, Sender
 from adapters.payload import json_object
 from adapters.signatures import matches, sha256_hex
 
@@ -55,6 +55,7 @@ def parse(body: bytes, event: str | None, instance: str | None) -> list[InboundM
     except UnicodeEncodeError:
         raise PayloadError(f"{INSTANCE_HEADER} is not UTF-8") from None
     updated = str(post.get("updated_at") or post.get("created_at") or "")
+    number = post.get("post_number")
     return [
         InboundMessage(
             channel=Channel.FORUM,
@@ -74,6 +75,11 @@ def parse(body: bytes, event: str | None, instance: str | None) -> list[InboundM
             private=post.get("topic_archetype") == "private_message",
             thread_keys=[f"forum:{site}:topic:{topic}"],
             attachments=discourse_uploads(str(post.get("raw") or ""), post.get("cooked"), site),
+            reply_ref=ReplyRef(
+                site=site,
+                topic_id=str(topic),
+                post_number=number if isinstance(number, int) and number > 0 else None,
+            ),
         )
     ]
 

@@ -20,7 +20,7 @@ from typing import Any
 import html_text
 from mailparser_reply import EmailReplyParser
 
-from adapters.message import Attachment, Channel, InboundMessage, PayloadError, Sender
+from adapters.message import Attachment, Channel, InboundMessage, PayloadError, ReplyRef, Sender
 
 MAX_PARTS = 200  # a message with more parts is a MIME bomb, not a customer writing
 MAX_TEXT = 100_000
@@ -182,7 +182,9 @@ def _read(raw: bytes, received_at: datetime, provider: str) -> InboundMessage:
     own = own_ids[0] if own_ids else None
     # Without a Message-ID the content is the only stable key across retries.
     key = own or "sha256:" + hashlib.sha256(raw).hexdigest()
-    parents = _ids(_header(msg, "In-Reply-To")) + _ids(_header(msg, "References"))
+    in_reply_to = _ids(_header(msg, "In-Reply-To"))
+    references = _ids(_header(msg, "References"))
+    parents = in_reply_to + references
     try:
         attachments = [
             Attachment(
@@ -206,4 +208,6 @@ def _read(raw: bytes, received_at: datetime, provider: str) -> InboundMessage:
         private=True,
         thread_keys=[f"email:{i}" for i in dict.fromkeys([*([own] if own else []), *parents])],
         attachments=attachments,
+        # A reply's References are the thread's and then this message's (RFC 5322 3.6.4).
+        reply_ref=ReplyRef(references=references or in_reply_to[:1]),
     )

@@ -40,6 +40,19 @@ class Attachment(BaseModel, frozen=True):
     size: int | None = None
 
 
+class ReplyRef(BaseModel, frozen=True):
+    """What answering the message on its own channel takes besides its sender (the
+    recipient) and its event id (the message answered)."""
+
+    site: str | None = Field(default=None, description="Discourse: the instance's URL.")
+    topic_id: str | None = Field(default=None, description="Discourse: the topic.")
+    post_number: int | None = Field(default=None, description="Discourse: the post's number.")
+    references: list[str] = Field(
+        default_factory=list,
+        description="E-mail: the Message-IDs of the thread before the message, oldest first.",
+    )
+
+
 class InboundMessage(BaseModel, frozen=True):
     channel: Channel
     provider: str = Field(description="Which webhook format it came in (tweet, dm, ...).")
@@ -60,6 +73,9 @@ class InboundMessage(BaseModel, frozen=True):
         default="new",
         description="new: a message; edit: new text for the message ``origin`` names; "
         "withdraw: the sender unsent or deleted it.",
+    )
+    reply_ref: ReplyRef | None = Field(
+        default=None, description="What a reply on the channel needs, where the ids above lack it."
     )
     origin: str | None = Field(
         default=None,

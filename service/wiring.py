@@ -31,6 +31,7 @@ from service.ingest.deliveries import DeliveryStore
 from service.ingest.graph_names import GraphNames
 from service.ingest.worker import Worker, running
 from service.ops.metrics import Metrics
+from service.outbound.senders import Senders
 from service.resolution.links import IdentityLinks
 from service.resolution.modelstore import ModelStore
 from service.resolution.resolver import Resolver
@@ -127,6 +128,14 @@ async def graph_names(
             base_url=settings.facebook_graph_url,
             token=token.get_secret_value(),
         )
+
+
+@asynccontextmanager
+async def reply_senders(settings: Settings) -> AsyncIterator[Senders]:
+    """Each channel's sender, sharing one HTTP client session (closed on the way out)."""
+    timeout = aiohttp.ClientTimeout(total=settings.send_timeout)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        yield Senders(settings, session)
 
 
 def build_worker(

@@ -19,14 +19,17 @@ import redis as syncredis
 import redis.asyncio as aioredis
 import structlog
 from aiohttp import web
+from aiohttp.test_utils import TestServer
+from aiosmtpd.controller import Controller
 
-from service.http.app import create_app
+from service.http.app import create_app, free_port
 from service.ops.logs import configure_logging
 from service.settings import Settings
 from service.store.embedded import EmbeddedRedis
 from service.store.keynames import KeySchema
 from tests.helpers import ADMIN_TOKEN, AppClient, MakeClient
 from tests.logscan import leaks, traceable
+from tests.standins import Inbox, StandIn, quiet_smtp_server
 
 _SUITE_LOG = "socialid_suite_log"
 
@@ -173,3 +176,27 @@ def make_client(
 @pytest.fixture
 async def client(make_client: MakeClient) -> AppClient:
     return await make_client()
+
+
+Serve = Callable[[web.Application], Awaitable[TestServer]]
+
+
+@pytest.fixture
+async def stand_in(aiohttp_server: Serve) -> tuple[StandIn, str]:
+    """A provider's send API on loopback (X, Graph API, Discourse), and its base URL."""
+    provider = StandIn()
+    server = await aiohttp_server(provider.app())
+    return provider, f"http://{server.host}:{server.port}"
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    """A real SMTP server on loopback, and its port."""
+    quiet_smtp_server()
+    handler, port = Inbox(), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, port
+    finally:
+        controller.stop()

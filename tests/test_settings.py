@@ -65,3 +65,16 @@ def test_an_empty_channel_secret_leaves_the_channel_off() -> None:
     assert settings.twitter_consumer_secret is None
     assert settings.discourse_secret is None
     assert load_settings(mailgun_signing_key="k").mailgun_signing_key is not None
+
+
+def test_empty_send_credentials_leave_the_send_off_and_a_bad_from_is_named() -> None:
+    settings = load_settings(
+        twitter_access_token=" ", smtp_host="", email_from="", discourse_api_username=""
+    )
+    assert settings.twitter_access_token is None
+    assert settings.smtp_host is None
+    assert settings.email_from is None
+    assert settings.discourse_api_username is None
+    with pytest.raises(ConfigError, match="SOCIALID_EMAIL_FROM"):
+        load_settings(email_from="Acme Help")
+    assert load_settings(email_from="Acme <help@acme.example>").email_from is not None

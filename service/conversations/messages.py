@@ -63,6 +63,7 @@ class MessagePage(BaseModel):
 
 Done = tuple[StoredMessage, EventIn | None]
 _REPLACE_ATTEMPTS = 8
+_LAST_LOOKS = 20  # a conversation's newest messages a reply looks through for one not withdrawn
 
 
 @dataclass
@@ -373,6 +374,15 @@ class MessageStore:
             else:
                 raise Contended
         return listed
+
+    async def last_in(self, conversation_id: str) -> StoredMessage | None:
+        """The conversation's newest message still there (what a reply answers), else its
+        newest withdrawn one (a direct message reaches its sender all the same); None
+        when it has none (erased)."""
+        key = self._keys.conversation_messages(conversation_id)
+        ids = members(await self._redis.zrange(key, 0, _LAST_LOOKS - 1, desc=True))
+        found = list((await self.many(ids)).values())
+        return next((m for m in found if m.withdrawn_at is None), found[0] if found else None)
 
     async def many(self, ids: list[str]) -> dict[str, StoredMessage]:
         """The stored messages among ``ids``, by id."""

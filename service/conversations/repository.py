@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from service.conversations.scriptcalls import (
     reply_call,
     reply_outcome,
     rewrite_log_call,
+    send_outcome_call,
 )
 from service.schemas import StoreIntegrityError, describe
 from service.schemas.conversation import (
@@ -29,6 +31,7 @@ from service.schemas.conversation import (
     LogEntry,
     Rep,
     RepIn,
+    SendOutcome,
     ShiftEnded,
 )
 from service.settings import Routing
@@ -44,7 +47,46 @@ _REPLY_ATTEMPTS = 3
 _REWRITE_ATTEMPTS = 8
 # What a log entry's fields say about the conversation itself (its kind, time, the reps
 # and message it names): the rest is free text a rep wrote.
-_STRUCTURAL = frozenset({"type", "at", "id", "message_id", "by", "to", "owner"})
+_STRUCTURAL = frozenset(
+    {
+        "type",
+        "at",
+        "id",
+        "message_id",
+        "by",
+        "to",
+        "owner",
+        "reply_id",
+        "provider_id",
+        "provider_status",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedReply:
+    """A reply as its conversation's log holds it, and whether the customer got it."""
+
+    text: str
+    sent: bool
+
+
+def logged_reply(entries: list[tuple[str, dict[str, str]]], reply_id: str) -> LoggedReply | None:
+    """Pure: the reply ``reply_id`` in a conversation's log entries, None when absent."""
+    text_, sent = None, False
+    for _, fields in entries:
+        if fields.get("type") == "reply" and fields.get("id") == reply_id:
+            text_ = fields.get("text", "")
+        elif fields.get("type") == "reply_sent" and fields.get("reply_id") == reply_id:
+            sent = True
+    return None if text_ is None else LoggedReply(text_, sent)
+
+
+def _log_entry(entry_id: str, fields: dict[str, str]) -> LogEntry:
+    # A reply keeps its own id in "id", which the entry's stream id takes the place of:
+    # it is shown as reply_id, the name its send outcomes give it.
+    reply = {"reply_id": fields["id"]} if fields.get("type") == "reply" and "id" in fields else {}
+    return LogEntry.model_validate({**fields, **reply, "id": entry_id})
 
 
 def redacted_log(
@@ -82,6 +124,7 @@ class ConversationStore:
         self._op = load_script(redis, "service.conversations", "conversation_op.lua")
         self._reply = load_script(redis, "service.conversations", "reply.lua")
         self._rewrite = load_script(redis, "service.conversations", "rewrite_log.lua")
+        self._send_outcome = load_script(redis, "service.conversations", "send_outcome.lua")
 
     # -- reading ---------------------------------------------------------------------
     async def get(self, conversation_id: str) -> ConversationDetail | None:
@@ -94,10 +137,7 @@ class ConversationStore:
         if "status" not in raw:
             return None
         base = _conversation(conversation_id, raw)
-        entries = [
-            LogEntry.model_validate({**fields, "id": entry_id})
-            for entry_id, fields in stream_entries(log)
-        ]
+        entries = [_log_entry(entry_id, fields) for entry_id, fields in stream_entries(log)]
         return ConversationDetail(**base.model_dump(), log=entries)
 
     async def many(self, ids: list[str]) -> list[Conversation]:
@@ -187,6 +227,25 @@ class ConversationStore:
         raise ConversationError(
             409, "conversation-conflict", "The conversation kept changing; try again."
         )
+
+    async def logged_reply(self, conversation_id: str, reply_id: str) -> LoggedReply | None:
+        """The reply, from the conversation's log (None: the log has no such reply)."""
+        log = await self._redis.xrange(self._keys.conversation_log(conversation_id))
+        return logged_reply(stream_entries(log), reply_id)
+
+    async def record_send(
+        self, conversation_id: str, rep: str, reply_id: str, outcome: SendOutcome
+    ) -> bool:
+        """Log what became of sending the reply; False when the conversation is gone."""
+        keys, args = send_outcome_call(
+            self._keys,
+            self._routing.sla_ms,
+            conversation_id=conversation_id,
+            rep=rep,
+            reply_id=reply_id,
+            outcome=outcome,
+        )
+        return text(await self._send_outcome(keys=keys, args=args)) == "ok"
 
     async def erase_of(self, customer_id: str, conversation_ids: set[str]) -> int:
         """Delete the conversations that are the customer's (erasure): their state, log

@@ -12,6 +12,7 @@ from service.book.history import event_record
 from service.errors import DomainError
 from service.events.outbox import outbox_args
 from service.schemas import EventIn
+from service.schemas.conversation import SendOutcome
 from service.store.keynames import KeySchema
 from service.store.redistypes import text, texts
 
@@ -130,6 +131,36 @@ def reply_call(
             event_json,
             score,
             role,
+        ],
+    )
+
+
+# The log entry of each send outcome.
+SEND_ENTRY = {"sent": "reply_sent", "failed": "reply_failed", "off": "reply_send_off"}
+
+
+def send_outcome_call(
+    keys: KeySchema,
+    sla: dict[str, int],
+    *,
+    conversation_id: str,
+    rep: str,
+    reply_id: str,
+    outcome: SendOutcome,
+) -> ScriptCall:
+    """KEYS and ARGV of ``send_outcome.lua``."""
+    return (
+        [keys.conversation(conversation_id), keys.conversation_log(conversation_id)],
+        [
+            *conversation_prelude(keys, sla),
+            conversation_id,
+            rep,
+            _iso(outcome.at),
+            SEND_ENTRY[outcome.status],
+            reply_id,
+            outcome.provider_id or "",
+            "" if outcome.provider_status is None else str(outcome.provider_status),
+            outcome.reason or "",
         ],
     )
 

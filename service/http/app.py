@@ -32,6 +32,7 @@ from service.http.appkeys import (
     RATE_LIMITS,
     REDIS,
     REDIS_URL,
+    REPLIES,
     RESOLVER,
     SETTINGS,
     STOPPING,
@@ -63,11 +64,13 @@ from service.http.routes import (
 from service.ingest.worker import running
 from service.ops.logs import get_logger
 from service.ops.metrics import Metrics
+from service.outbound.dispatch import Dispatch
+from service.outbound.senders import missing
 from service.settings import ConfigError, Settings
 from service.store.client import redis_client
 from service.store.embedded import EmbeddedRedis
 from service.store.keynames import KeySchema
-from service.wiring import build_stores, build_worker, events_out, graph_names
+from service.wiring import build_stores, build_worker, events_out, graph_names, reply_senders
 
 log = get_logger("socialid.app")
 
@@ -167,6 +170,22 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
         await client.aclose()
 
 
+async def replies_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The channels' senders and their HTTP session: after the store, closed before it."""
+    settings = app[SETTINGS]
+    async with reply_senders(settings) as senders:
+        app[REPLIES] = Dispatch(
+            app[REDIS],
+            app[KEYS],
+            conversations=app[CONVERSATIONS],
+            messages=app[MESSAGES],
+            senders=senders,
+            metrics=app[METRICS],
+            timeout=settings.send_timeout,
+        )
+        yield
+
+
 async def end_streams(app: web.Application) -> None:
     """Live streams and imports never end on their own: end them before shutdown waits
     for them."""
@@ -198,6 +217,16 @@ def log_channels(settings: Settings) -> None:
     log.info("webhooks", on=[*on, "email/raw"], off=off)
 
 
+def log_senders(settings: Settings) -> None:
+    """Say at start-up which channels send replies, and what an off one is missing."""
+    unset = missing(settings)
+    log.info(
+        "senders",
+        on=[c.value for c, names in unset.items() if not names],
+        off={c.value: ", ".join(names) for c, names in unset.items() if names},
+    )
+
+
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(
         middlewares=[context_middleware, error_middleware, auth_middleware],
@@ -210,8 +239,10 @@ def create_app(settings: Settings) -> web.Application:
     app[METRICS] = Metrics()
     app[OPENAPI] = {}
     log_channels(settings)
+    log_senders(settings)
     app.cleanup_ctx.append(embedded_store_ctx)
     app.cleanup_ctx.append(redis_ctx)
+    app.cleanup_ctx.append(replies_ctx)
     app.on_shutdown.append(end_streams)
     # v1_resolve first: /v1/customers/search must win over /v1/customers/{customer_id}.
     modules = (

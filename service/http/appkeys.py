@@ -22,6 +22,7 @@ from service.http.ratelimits import RateLimits
 from service.ingest.deliveries import DeliveryStore
 from service.ingest.graph_names import GraphNames
 from service.ops.metrics import Metrics
+from service.outbound.dispatch import Dispatch
 from service.resolution.links import IdentityLinks
 from service.resolution.resolver import Resolver
 from service.settings import Settings
@@ -51,6 +52,7 @@ GRAPH_NAMES = web.AppKey("graph_names", GraphNames)
 RATE_LIMITS = web.AppKey("rate_limits", RateLimits)
 SUBSCRIPTIONS = web.AppKey("subscriptions", SubscriptionStore)
 EVENT_DELIVERIES = web.AppKey("event_deliveries", DeliveryLog)
+REPLIES = web.AppKey("replies", Dispatch)
 # Set as the service starts to stop: long requests (an import) end and answer.
 STOPPING = web.AppKey("stopping", asyncio.Event)
 

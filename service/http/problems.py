@@ -62,6 +62,11 @@ PROBLEM_TYPES: dict[str, str] = {
     "conversation-conflict": "Someone else changed the conversation first: another rep owns "
     "it (`owner`), or its `version` moved on. Read it again and decide.",
     "not-owner": "Only the rep who owns the conversation may reply or add notes: claim it first.",
+    "reply-not-found": "The conversation has no reply with this id.",
+    "reply-already-sent": "The customer already got this reply (its `reply_sent` entry is in "
+    "the conversation's log): a reply is never sent twice.",
+    "send-in-progress": "The reply is being sent right now. Read the conversation: its log "
+    "says how it went.",
     "rep-not-found": "No rep has this id: create the rep with PUT /v1/reps/{id}.",
     "rep-off-shift": "A rep off shift cannot claim or reopen a conversation: start the shift "
     "first.",

@@ -78,6 +78,13 @@ class Metrics:
             ["channel", "reason"],
             registry=r,
         )
+        self.reply_sends = Counter(
+            "socialid_reply_sends",
+            "Replies sent to the customer through the channel's provider, by channel and "
+            "outcome (sent, failed, off).",
+            ["channel", "outcome"],
+            registry=r,
+        )
         self.processed = Counter(
             "socialid_ingest_messages_processed",
             "Messages the worker of this process resolved and stored, by channel and "

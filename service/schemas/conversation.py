@@ -48,6 +48,9 @@ class LogEntry(BaseModel):
         "closed",
         "reopened",
         "priority",
+        "reply_sent",
+        "reply_failed",
+        "reply_send_off",
     ]
     at: datetime
     received_at: datetime | None = Field(
@@ -59,6 +62,40 @@ class LogEntry(BaseModel):
     message_id: str | None = None
     to: str | None = Field(default=None, description="Hand-offs: a rep, or team:<name>.")
     owner: str | None = None
+    reply_id: str | None = Field(
+        default=None, description="Replies and their send outcomes: the reply's id."
+    )
+    provider_id: str | None = Field(
+        default=None, description="reply_sent: the provider's id of the message it made."
+    )
+    provider_status: int | None = Field(
+        default=None, description="Send outcomes: the provider's HTTP status or SMTP code."
+    )
+    reason: str | None = Field(
+        default=None, description="reply_failed, reply_send_off: why it did not reach them."
+    )
+
+
+SendStatus = Literal["sent", "failed", "off"]
+
+
+class SendOutcome(BaseModel):
+    """What became of sending a reply to the customer."""
+
+    status: SendStatus = Field(
+        description="sent: the provider took it; failed: the provider refused it or did not "
+        "answer (retry with POST .../replies/{reply_id}/send); off: the channel's send is "
+        "not configured, or this kind of message cannot be answered on its channel."
+    )
+    channel: str
+    at: datetime
+    provider_id: str | None = Field(
+        default=None, description="The provider's id of the message sent (a DM event, a post)."
+    )
+    provider_status: int | None = Field(
+        default=None, description="The provider's HTTP status, or the SMTP reply code."
+    )
+    reason: str | None = Field(default=None, description="Why it failed or is off.")
 
 
 class ConversationDetail(Conversation):
@@ -107,6 +144,14 @@ class WithText(Act):
 
     def argument(self) -> str:
         return self.text
+
+
+class ReplyIn(WithText):
+    send: bool = Field(
+        default=False,
+        description="Also send it to the customer on the conversation's channel; false: "
+        "record it only (the team answered on the channel itself).",
+    )
 
 
 class SetPriority(Act):

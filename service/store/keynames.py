@@ -220,8 +220,14 @@ class KeySchema:
 
     def conversation_log(self, conversation_id: str) -> str:
         """Stream of everything that happened in the conversation, in order: inbound
-        messages, replies, notes, claims, releases, hand-offs, closes and reopens."""
+        messages, replies and what became of sending them, notes, claims, releases,
+        hand-offs, closes and reopens."""
         return f"{self.prefix}:conv:{conversation_id}:log"
+
+    def reply_sending(self, reply_id: str) -> str:
+        """Held (with a time to live) while a reply is being sent: a retry meanwhile would
+        send it twice."""
+        return f"{self.prefix}:sending:{reply_id}"
 
     def team_queue(self, team: str) -> str:
         """Sorted set of the team's conversations not closed, scored by SLA due (ms)."""

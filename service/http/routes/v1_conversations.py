@@ -13,7 +13,7 @@ from service.conversations.brief import Brief
 from service.conversations.repository import ConversationStore
 from service.conversations.scriptcalls import ConversationError, Operation
 from service.http.apikeys import Scope
-from service.http.appkeys import CONVERSATIONS
+from service.http.appkeys import CONVERSATIONS, REPLIES
 from service.http.bodies import json_model, query_model, read_model
 from service.http.middleware import requires
 from service.http.openapi import documented
@@ -31,6 +31,8 @@ from service.schemas.conversation import (
     Conversation,
     ConversationDetail,
     ConversationList,
+    ReplyIn,
+    SendOutcome,
     SetPriority,
     Status,
     TeamName,
@@ -40,6 +42,7 @@ from service.schemas.conversation import (
 routes = web.RouteTableDef()
 A = TypeVar("A", bound=Act)
 _ID = re.compile(r"^conv_[0-9a-f]{24}$")
+_REPLY_ID = re.compile(r"^reply_[0-9a-f]{16}$")
 _PATH = "/v1/conversations/{conversation_id}"
 
 
@@ -57,6 +60,11 @@ class QueueQuery(Strict):
 class Recorded(BaseModel):
     id: str
     conversation: Conversation
+    send: SendOutcome | None = Field(
+        default=None,
+        description='A reply with "send": true: what became of sending it (also logged in '
+        "the conversation as reply_sent, reply_failed or reply_send_off).",
+    )
 
 
 def _store(request: web.Request) -> ConversationStore:
@@ -198,31 +206,82 @@ async def priority(request: web.Request) -> web.Response:
 
 async def _write(request: web.Request, op: Literal["reply", "note"]) -> web.Response:
     conversation_id = _conversation_id(request)
-    body, rep = await _acting(request, WithText)
+    body, rep = await _acting(request, ReplyIn if op == "reply" else WithText)
     entry_id = f"{op}_{secrets.token_hex(8)}"
     store = _store(request)
     version = _version(request, body)
+    sent: SendOutcome | None = None
     if op == "reply":
         # The customer's history event for it is written in the same step.
         await store.reply(
             conversation_id, rep, version=version, text_=body.argument(), reply_id=entry_id
         )
+        # Recorded first: a send that fails, or a service that dies while sending, still
+        # leaves the reply in the log for the next shift (and for a retry).
+        if isinstance(body, ReplyIn) and body.send:
+            sent = await request.app[REPLIES].send(conversation_id, entry_id, rep, body.text)
     else:
         await store.act(
             conversation_id, op, rep, version=version, text_=body.argument(), ref=entry_id
         )
+    detail = {"send": sent.status} if sent else None
     await audit(
-        request, audited(request, f"conversation_{op}", conversation=conversation_id, rep=rep)
+        request,
+        audited(
+            request, f"conversation_{op}", conversation=conversation_id, rep=rep, detail=detail
+        ),
     )
     found = await _detail(request, conversation_id)
-    return json_model(Recorded(id=entry_id, conversation=found.head()), status=201)
+    return json_model(Recorded(id=entry_id, conversation=found.head(), send=sent), status=201)
 
 
 @routes.post(_PATH + "/replies")
-@documented("Record the owner's reply to the customer.", body=WithText, responses={201: Recorded})
+@documented(
+    'Record the owner\'s reply to the customer; with "send": true, also send it on the '
+    "conversation's channel (the outcome is in `send`).",
+    body=ReplyIn,
+    responses={201: Recorded},
+)
 @requires(Scope.REP, Scope.INTEGRATION)
 async def reply(request: web.Request) -> web.Response:
     return await _write(request, "reply")
+
+
+@routes.post(_PATH + "/replies/{reply_id}/send")
+@documented(
+    "Send a recorded reply again (the owner): one whose send failed or was off. A reply "
+    "the customer got is never sent twice (409).",
+    body=Act,
+    responses={200: Recorded},
+)
+@requires(Scope.REP, Scope.INTEGRATION)
+async def send_reply(request: web.Request) -> web.Response:
+    conversation_id = _conversation_id(request)
+    reply_id = request.match_info["reply_id"]
+    if not _REPLY_ID.match(reply_id):
+        raise ProblemError(404, "No reply has this id.", slug="reply-not-found")
+    _, rep = await _acting(request, Act)
+    found = await _detail(request, conversation_id)
+    if found.owner != rep:
+        raise ConversationError(
+            409,
+            "not-owner",
+            f"Only the owner may send a reply; the owner is {found.owner or 'nobody'}.",
+            {"owner": found.owner, "version": found.version},
+        )
+    sent = await request.app[REPLIES].resend(conversation_id, reply_id, rep)
+    await audit(
+        request,
+        audited(
+            request,
+            "conversation_reply_send",
+            conversation=conversation_id,
+            rep=rep,
+            detail={"send": sent.status},
+        ),
+    )
+    found = await _detail(request, conversation_id)
+    return json_model(Recorded(id=reply_id, conversation=found.head(), send=sent))
 
 
 @routes.post(_PATH + "/notes")
