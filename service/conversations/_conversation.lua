@@ -8,7 +8,7 @@
 --   (_outbox.lua); conversation_prelude in scriptcalls.py builds them.
 -- Reply: none; the including script calls prelude(at) once, then the helpers.
 
---#include service.events:_outbox.lua
+--#include service.store:_outbox.lua
 
 local QP, RP, SP, LIVE, SLA = '', '', '', '', {}
 local function prelude(at)

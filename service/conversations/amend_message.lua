@@ -8,7 +8,7 @@
 --   event for subscribers as JSON ("" for none: an edit)
 -- Reply: "amended", "changed" (read it again) or "missing"
 
---#include service.events:_outbox.lua
+--#include service.store:_outbox.lua
 
 local current = redis.call('GET', KEYS[1])
 if not current then return 'missing' end

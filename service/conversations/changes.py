@@ -16,10 +16,10 @@ import redis.asyncio as aioredis
 from adapters.message import InboundMessage
 from service.book.customers import Contended, etag_of
 from service.conversations.messages import StoredMessage
-from service.events.outbox import outbox_args
 from service.schemas import EventIn
 from service.store.keynames import KeySchema
 from service.store.lua import load_script
+from service.store.outbox import outbox_args
 from service.store.redistypes import text, text_or_none
 
 _ATTEMPTS = 20

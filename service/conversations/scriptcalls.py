@@ -10,10 +10,10 @@ from typing import Any, Literal
 
 from service.book.history import event_record
 from service.errors import DomainError
-from service.events.outbox import outbox_args
 from service.schemas import EventIn
 from service.schemas.conversation import SendOutcome
 from service.store.keynames import KeySchema
+from service.store.outbox import outbox_args
 from service.store.redistypes import text, texts
 
 # What conversation_op.lua does; a reply is reply.lua's.

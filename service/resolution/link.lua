@@ -7,7 +7,7 @@
 --   {"conflict", owner} | {"rejected"}
 
 --#include _link_change.lua
---#include service.events:_outbox.lua
+--#include service.store:_outbox.lua
 
 if redis.call('EXISTS', doc) == 0 then return {'missing'} end
 local owner = redis.call('GET', link)

@@ -16,10 +16,10 @@ import redis.asyncio as aioredis
 from pydantic import BaseModel, Field
 
 from service.errors import DomainError
-from service.events.outbox import outbox_args
 from service.schemas.fields import Channel, CustomerId, LongText
 from service.store.keynames import KeySchema, identity_suffix
 from service.store.lua import load_script
+from service.store.outbox import outbox_args
 from service.store.redistypes import text, text_map, texts
 
 HISTORY_KEPT = 200

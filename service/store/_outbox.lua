@@ -2,7 +2,7 @@
 -- it reports. Nothing is written for a type no subscription wants, so a service without
 -- subscriptions pays one SISMEMBER per change.
 -- KEYS: none of its own; outbox(at) reads the outbox stream's and the wanted types'
---   names from ARGV[at] and ARGV[at + 1] (outbox_args in service/events/outbox.py).
+--   names from ARGV[at] and ARGV[at + 1] (outbox_args in service/store/outbox.py).
 -- Reply: none; emit(type, fields) returns nothing. Field values become strings.
 
 local OUTBOX, WANTED = '', ''
