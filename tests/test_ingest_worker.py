@@ -246,6 +246,42 @@ async def test_one_senders_messages_at_once_share_one_graph_lookup(
     assert calls == ["7700112233"]
 
 
+class _HeldRead:
+    """The real client, whose second GET answers only when released: a cache read sent
+    before a lookup stored the name, whose miss arrives after the lookup ended."""
+
+    def __init__(self, redis: aioredis.Redis) -> None:
+        self._redis = redis
+        self.reads = 0
+        self.release = asyncio.Event()
+
+    async def get(self, key: str) -> Any:
+        self.reads += 1
+        this_read = self.reads
+        value = await self._redis.get(key)
+        if this_read == 2:
+            await self.release.wait()
+        return value
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._redis, name)
+
+
+async def test_a_cache_miss_that_arrives_after_the_lookup_asks_the_graph_api_no_again(
+    redis: aioredis.Redis, keys: KeySchema, graph_api: tuple[str, list[str]]
+) -> None:
+    url, calls = graph_api
+    held = _HeldRead(redis)
+    async with aiohttp.ClientSession() as session:
+        names = GraphNames(held, keys, session, base_url=url, token="page-token")  # type: ignore[arg-type]
+        first = asyncio.create_task(names.name("facebook", "7700112233"))
+        second = asyncio.create_task(names.name("facebook", "7700112233"))
+        assert await first == "Dana King"
+        held.release.set()
+        assert await second == "Dana King"
+    assert calls == ["7700112233"]
+
+
 async def test_messenger_senders_are_named_from_the_graph_api(
     client: AppClient,
     make_settings: Callable[..., Settings],

@@ -19,6 +19,7 @@ from service.store.keynames import KeySchema
 log = get_logger("socialid.graph")
 NAME_TTL = 7 * 86_400
 MISS_TTL = 300  # a failed lookup is not repeated for every message of a burst
+_KEEP_DONE = 5.0  # seconds a finished lookup still answers callers in this process
 
 
 class GraphNames:
@@ -51,9 +52,20 @@ class GraphNames:
         if pending is None:
             pending = asyncio.ensure_future(self._lookup(key, psid))
             self._pending[key] = pending
-            pending.add_done_callback(lambda _: self._pending.pop(key, None))
+            # Kept a while after it is done: a caller whose cache read was sent before
+            # the lookup stored the name may see its miss only after the lookup ended,
+            # and must find the answer here rather than ask the Graph API again.
+            pending.add_done_callback(
+                lambda done: asyncio.get_running_loop().call_later(
+                    _KEEP_DONE, self._forget, key, done
+                )
+            )
         # Shielded: a caller cancelled while waiting leaves the lookup to the others.
         return await asyncio.shield(pending)
+
+    def _forget(self, key: str, done: asyncio.Future[str | None]) -> None:
+        if self._pending.get(key) is done:
+            del self._pending[key]
 
     async def _lookup(self, key: str, psid: str) -> str | None:
         found = await self._fetch(psid)
