@@ -8,7 +8,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from matchers.decide import Thresholds
@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None,
         description="redis://, rediss:// or unix:// URL. Unset: start the embedded server.",
+    )
+    redis_cluster: bool = Field(
+        default=False,
+        description="SOCIALID_REDIS_URL names a node of a Redis (or Valkey) Cluster: use "
+        "the cluster client, which finds the other nodes itself.",
     )
     data_dir: Path = Field(default=Path(".socialid"), description="Embedded store's data.")
     host: str = "127.0.0.1"
@@ -329,6 +334,15 @@ class Settings(BaseSettings):
     def _an_address(cls, value: str | None) -> str | None:
         if value is not None and "@" not in parseaddr(value)[1]:
             raise ValueError('must be an address, e.g. "Acme Help <help@acme.example>"')
+        return value
+
+    @field_validator("redis_cluster")
+    @classmethod
+    def _cluster_named(cls, value: bool, info: ValidationInfo) -> bool:
+        # The embedded store is one server: a cluster is always one the operator runs.
+        url = info.data.get("redis_url")
+        if value and (url is None or url.startswith("unix")):
+            raise ValueError("needs SOCIALID_REDIS_URL naming a node (redis:// or rediss://)")
         return value
 
     @field_validator("log_level", mode="before")

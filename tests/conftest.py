@@ -2,6 +2,10 @@
 
 ``SOCIALID_TEST_REDIS_URL`` points at a server to use (CI has one); without it the
 session starts a private embedded server, exactly as ``socialid serve`` would.
+
+``SOCIALID_TEST_CLUSTER=1`` runs the tests marked ``cluster`` (and only those) against a
+local three-master Redis Cluster started from the same binary, through the cluster
+client, as ``SOCIALID_REDIS_CLUSTER`` makes the service do.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import hypothesis
 import pytest
@@ -21,17 +25,20 @@ import structlog
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from aiosmtpd.controller import Controller
+from redis.asyncio.cluster import RedisCluster
 
 from service.http.app import create_app, free_port
 from service.ops.logs import configure_logging
 from service.settings import Settings
 from service.store.embedded import EmbeddedRedis
 from service.store.keynames import KeySchema
+from service.store.localcluster import LocalCluster
 from tests.helpers import ADMIN_TOKEN, AppClient, MakeClient
 from tests.logscan import leaks, traceable
 from tests.standins import Inbox, StandIn, quiet_smtp_server
 
 _SUITE_LOG = "socialid_suite_log"
+CLUSTER = os.environ.get("SOCIALID_TEST_CLUSTER") == "1"
 
 # Property tests draw the same cases on every run: a submission must not pass or fail by
 # luck (tests/fuzzing.py explores at random when asked for a long run).
@@ -82,8 +89,28 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not CLUSTER:
+        return
+    # Deselected, not skipped: a cluster run is of the tests written to hold there.
+    elsewhere = [item for item in items if item.get_closest_marker("cluster") is None]
+    if elsewhere:
+        config.hook.pytest_deselected(items=elsewhere)
+        items[:] = [item for item in items if item.get_closest_marker("cluster") is not None]
+
+
+def _async_client(url: str) -> aioredis.Redis:
+    if CLUSTER:
+        return cast(aioredis.Redis, RedisCluster.from_url(url, decode_responses=True))
+    return aioredis.Redis.from_url(url, decode_responses=True)
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if CLUSTER:
+        with LocalCluster(tmp_path_factory.mktemp("test-cluster")) as cluster:
+            yield cluster.url
+        return
     configured = os.environ.get("SOCIALID_TEST_REDIS_URL")
     if configured:
         yield configured
@@ -105,7 +132,7 @@ def used_prefixes() -> Iterator[set[str]]:
     used: set[str] = set()
     yield used
     configured = os.environ.get("SOCIALID_TEST_REDIS_URL")
-    if not configured or not used:
+    if not configured or not used or CLUSTER:
         return
     client = syncredis.Redis.from_url(configured)
     try:
@@ -130,7 +157,7 @@ def keys(key_prefix: str) -> KeySchema:
 
 @pytest.fixture
 async def redis(redis_url: str, keys: KeySchema) -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    client = _async_client(redis_url)
     try:
         yield client
     finally:
@@ -141,10 +168,22 @@ async def redis(redis_url: str, keys: KeySchema) -> AsyncIterator[aioredis.Redis
 
 
 @pytest.fixture
+def store_env(redis_url: str, key_prefix: str) -> dict[str, str]:
+    """The environment of a ``socialid`` command run by a test, on this test's store."""
+    return {
+        **os.environ,
+        "SOCIALID_REDIS_URL": redis_url,
+        "SOCIALID_KEY_PREFIX": key_prefix,
+        "SOCIALID_REDIS_CLUSTER": "true" if CLUSTER else "false",
+    }
+
+
+@pytest.fixture
 def make_settings(redis_url: str, key_prefix: str, tmp_path: Path) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
             "redis_url": redis_url,
+            "redis_cluster": CLUSTER,
             "key_prefix": key_prefix,
             "data_dir": tmp_path / "data",
             "admin_token": ADMIN_TOKEN,

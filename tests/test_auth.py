@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
+import pytest
 import redis.asyncio as aioredis
 
 from service.store.keynames import KeySchema
 from service.store.redistypes import texts
 from tests.helpers import PROBLEM, AppClient, admin, bearer
+
+pytestmark = pytest.mark.cluster
 
 
 async def _issue(client: AppClient, *scopes: str) -> dict[str, str]:
@@ -112,10 +114,8 @@ async def test_only_a_hash_of_the_token_is_stored(
     assert "token" not in listed["keys"][0]
 
 
-async def test_cli_keys_create_list_revoke(
-    client: AppClient, redis_url: str, key_prefix: str
-) -> None:
-    env = {**os.environ, "SOCIALID_REDIS_URL": redis_url, "SOCIALID_KEY_PREFIX": key_prefix}
+async def test_cli_keys_create_list_revoke(client: AppClient, store_env: dict[str, str]) -> None:
+    env = store_env
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -102,10 +101,8 @@ async def test_an_integration_key_acts_for_the_rep_it_names(
     assert (await claimed.json())["owner"] == "ben"
 
 
-async def test_cli_issues_a_rep_bound_key(
-    client: AppClient, redis_url: str, key_prefix: str
-) -> None:
-    env = {**os.environ, "SOCIALID_REDIS_URL": redis_url, "SOCIALID_KEY_PREFIX": key_prefix}
+async def test_cli_issues_a_rep_bound_key(client: AppClient, store_env: dict[str, str]) -> None:
+    env = store_env
     created = await asyncio.to_thread(
         subprocess.run,
         [

@@ -135,6 +135,7 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
         per_second=settings.rate_limit_per_second,
         burst=settings.rate_limit_burst,
         failures_per_minute=settings.auth_failures_per_minute,
+        cluster_url=app[REDIS_URL] if settings.redis_cluster else None,
     )
     app[CUSTOMERS] = stores.customers
     app[HISTORY] = stores.history

@@ -14,7 +14,7 @@ from typing import Any
 
 import redis.asyncio as aioredis
 from limits import RateLimitItem, RateLimitItemPerMinute, RateLimitItemPerSecond
-from limits.aio.storage import RedisStorage
+from limits.aio.storage import RedisClusterStorage, RedisStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
 from service.http.problems import ProblemError
@@ -37,15 +37,27 @@ class RateLimits:
         per_second: float,
         burst: int,
         failures_per_minute: int,
+        cluster_url: str | None = None,
     ) -> None:
-        # Our pool, not a connection of its own: one client, one set of timeouts.
-        pool: Any = redis.connection_pool  # limits types its pass-through options narrowly
-        storage = RedisStorage(
-            "async+redis://",
-            implementation="redispy",
-            connection_pool=pool,
-            key_prefix=keys.rate_limits(),
-        )
+        storage: RedisStorage | RedisClusterStorage
+        if cluster_url is not None:
+            # limits' cluster storage makes its own cluster client (it takes no pool).
+            secure = cluster_url.startswith("rediss://")
+            storage = RedisClusterStorage(
+                "async+redis+cluster://" + cluster_url.split("://", 1)[1],
+                implementation="redispy",
+                key_prefix=keys.rate_limits(),
+                **({"ssl": True} if secure else {}),
+            )
+        else:
+            # Our pool, not a connection of its own: one client, one set of timeouts.
+            pool: Any = redis.connection_pool  # limits types its options narrowly
+            storage = RedisStorage(
+                "async+redis://",
+                implementation="redispy",
+                connection_pool=pool,
+                key_prefix=keys.rate_limits(),
+            )
         self._limiter = SlidingWindowCounterRateLimiter(storage)
         window = max(1, math.ceil(burst / per_second))
         self._per_key = RateLimitItemPerSecond(burst, window)
