@@ -9,13 +9,12 @@ import pytest
 import redis.asyncio as aioredis
 
 from matchers.profile import unpack
-from service.book.blocking import index_entry, index_location, placement
+from service.book.blocking import index_entry, index_location
 from service.book.indexing import index_record, profile_of, recorded_entries
 from service.cli.main import main
 from service.schemas import read_stored
 from service.store.keynames import KeySchema
-from service.store.lua import lua_source
-from service.store.redistypes import text_or_none, texts
+from service.store.redistypes import text_or_none
 from tests.helpers import AppClient, MakeClient, admin
 
 
@@ -31,7 +30,7 @@ async def _resolve(client: AppClient, **query: Any) -> Any:
 
 
 async def _index_keys(redis: aioredis.Redis, keys: KeySchema) -> list[str]:
-    return [k async for k in redis.scan_iter(match=f"{keys.prefix}:bk:*")]
+    return [k async for k in redis.scan_iter(match=keys.index_bucket_pattern())]
 
 
 _GIVEN = ["Ann", "Ben", "Cara", "Dev", "Eve", "Finn", "Gus", "Hana", "Ivo", "Jo", "Kit", "Lea"]
@@ -133,7 +132,8 @@ async def test_the_keyspace_holds_no_email_or_phone_in_clear(
     assert not [k for k in names if "dana" in k.lower() or "7700900123" in k]
     for key in await _index_keys(redis, keys):
         # The surname's and the given name's counters.
-        counted = key.startswith((f"{keys.prefix}:bk:fn:", f"{keys.prefix}:bk:gn:"))
+        head = keys.index_bucket_head()
+        counted = key.startswith((f"{head}fn:", f"{head}gn:"))
         for value in (await redis.hgetall(key)).values():
             assert value == ("1" if counted else "C-1")
 
@@ -199,25 +199,3 @@ def test_entry_names_keep_their_stored_form(keys: KeySchema) -> None:
     # index written before it (until `socialid reindex`), so the form is pinned.
     assert index_entry("em", "dana.king@example.com") == "em:zDAB3v8YO_wv"
     assert index_entry("nm", "K520:d") == "nm:1_2CPirTlbSu"
-
-
-async def test_the_scripts_place_entries_where_queries_look_for_them(
-    redis: aioredis.Redis, keys: KeySchema
-) -> None:
-    entries = [index_entry(kind, f"value {i}") for kind in ("em", "nm", "fn") for i in range(300)]
-    script = (
-        lua_source("service.book", "_index_location.lua")
-        + """
-index_setup(ARGV[1], ARGV[2], ARGV[3], ARGV[4])
-local out = {}
-for a = 5, #ARGV do
-  local bucket, field = index_location(ARGV[a])
-  local spill = index_spill(bucket, field)
-  out[#out + 1] = bucket; out[#out + 1] = field; out[#out + 1] = spill
-end
-return out
-"""
-    )
-    placed = texts(await redis.eval(script, 0, *placement(keys), *entries))
-    expected = [part for entry in entries for part in index_location(keys, entry)]
-    assert placed == expected

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 import redis.asyncio as aioredis
 
 from service.store.keynames import KeySchema
 from service.store.redistypes import stream_entries
 from tests.helpers import PROBLEM, AppClient, admin
+
+pytestmark = pytest.mark.cluster
 
 DANA: dict[str, Any] = {
     "given_name": "Dana",

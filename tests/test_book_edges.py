@@ -15,6 +15,8 @@ from service.store.keynames import KeySchema
 from tests.helpers import PROBLEM, AppClient, MakeClient, admin
 from tests.test_import import NDJSON, ndjson, snapshot
 
+pytestmark = pytest.mark.cluster
+
 
 async def _put(client: AppClient, cid: str, body: dict[str, Any]) -> Any:
     resp = await client.put(f"/v1/customers/{cid}", json=body, headers=admin())

@@ -6,10 +6,14 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+import pytest
+
 from service.book.history import CardHistory
 from service.context import Flag, build_card, derive, flags
 from service.schemas import Customer, Event
 from service.settings import CardSettings, FlagThresholds
+
+pytestmark = pytest.mark.cluster
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 TODAY = date(2026, 3, 11)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.helpers import AppClient, admin
+
+pytestmark = pytest.mark.cluster
 
 DANA: dict[str, Any] = {
     "given_name": "Dana",

@@ -16,13 +16,17 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
+from service.book import putting
 from service.book.blocking import COUNTED_KINDS, index_kind, index_location
 from service.book.customers import CustomerStore, IdentityConflict
 from service.book.indexing import owned_identities, set_entries
 from service.schemas import Customer, read_stored
 from service.schemas.customer import REGION
 from service.store.keynames import KeySchema
+from service.store.lua import run_pipelined
 from service.store.redistypes import text, texts
+
+pytestmark = pytest.mark.cluster
 
 # Few values, shared by many: entries spill past the inline limit and come back, and
 # identities are claimed by one customer while another holds them.
@@ -56,11 +60,11 @@ def _customer(rng: random.Random, cid: str) -> Customer:
 async def _bucket_contents(redis: aioredis.Redis, keys: KeySchema) -> Counter[tuple[str, str, str]]:
     """(bucket, field, id or "#") -> how often the store lists it ("#": a counter's value)."""
     found: Counter[tuple[str, str, str]] = Counter()
-    async for key in redis.scan_iter(match=f"{keys.prefix}:bk:*"):
+    async for key in redis.scan_iter(match=keys.index_bucket_pattern()):
         name = text(key)
         if await redis.type(name) != "hash":
             continue  # a spill set, read through its field
-        kind = name.split(":")[-2]
+        kind = name.removeprefix(keys.index_bucket_head()).split(":")[0]
         for raw_field, raw_value in (await redis.hgetall(name)).items():
             field, value = text(raw_field), text(raw_value)
             if kind in COUNTED_KINDS:
@@ -91,11 +95,11 @@ async def _assert_index_matches_records(redis: aioredis.Redis, keys: KeySchema) 
             counted = index_kind(entry) in COUNTED_KINDS
             expected[(bucket, field, "#" if counted else cid)] += 1
         for suffix in owned_identities(record):
-            links[f"{keys.identity_prefix()}{suffix}"] = cid
+            links[keys.identity_of(suffix)] = cid
     assert await _bucket_contents(redis, keys) == expected
     stored_links = {
         text(k): text(v)
-        async for k in redis.scan_iter(match=f"{keys.identity_prefix()}*")
+        async for k in redis.scan_iter(match=keys.identity_of("*"))
         if (v := await redis.get(k)) is not None
     }
     assert stored_links == links
@@ -121,3 +125,34 @@ async def test_the_index_is_what_the_records_imply_after_any_writes(
         if step % 10 == 9:
             await _assert_index_matches_records(redis, keys)
     await _assert_index_matches_records(redis, keys)
+
+
+@pytest.mark.parametrize("then", ["put again", "erase"])
+async def test_a_put_that_stopped_half_way_is_finished_by_the_next_write(
+    redis: aioredis.Redis, keys: KeySchema, monkeypatch: pytest.MonkeyPatch, then: str
+) -> None:
+    rng = random.Random(7)  # noqa: S311 - test data
+    store = CustomerStore(redis, keys)
+    first, second = _customer(rng, "CUST-01"), _customer(rng, "CUST-01")
+    await store.put(first, actor="test")
+    calls = 0
+    real = run_pipelined
+
+    async def stops_after_the_record(*args: Any) -> list[Any]:
+        nonlocal calls
+        calls += 1
+        if calls == 2:  # the record is written; the buckets were about to move
+            raise ConnectionError("the process died here")
+        return await real(*args)
+
+    monkeypatch.setattr(putting, "run_pipelined", stops_after_the_record)
+    with pytest.raises(ConnectionError):
+        await store.put(second, actor="test")
+    monkeypatch.setattr(putting, "run_pipelined", real)
+    assert await redis.exists(keys.customer_pending("CUST-01"))
+    if then == "put again":
+        await store.put(second, actor="test")
+    else:
+        await store.erase("CUST-01")
+    await _assert_index_matches_records(redis, keys)
+    assert not await redis.exists(keys.customer_pending("CUST-01"))

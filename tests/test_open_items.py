@@ -7,6 +7,7 @@ import random
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import pytest
 import redis.asyncio as aioredis
 
 from service.book.history import HistoryStore
@@ -15,6 +16,8 @@ from service.schemas import Customer, Event, EventIn
 from service.store.keynames import KeySchema
 from service.store.redistypes import texts
 from tests.helpers import AppClient, admin
+
+pytestmark = pytest.mark.cluster
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 

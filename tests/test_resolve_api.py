@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.helpers import PROBLEM, AppClient, MakeClient, admin
+
+pytestmark = pytest.mark.cluster
 
 BOOK: dict[str, dict[str, Any]] = {
     "C-1": {

@@ -6,7 +6,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from tests.helpers import AppClient, admin
+
+pytestmark = pytest.mark.cluster
 
 BOOK: dict[str, dict[str, Any]] = {
     "C-RK": {

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 import redis.asyncio as aioredis
 
 from service.store.keynames import KeySchema
 from tests.helpers import PROBLEM, AppClient, MakeClient, admin
 from tests.test_import import snapshot_value
+
+pytestmark = pytest.mark.cluster
 
 
 async def _put(client: AppClient, cid: str, doc: dict[str, Any]) -> None:

@@ -26,6 +26,7 @@ from service.settings import Settings
 from service.store.client import redis_client
 from service.store.embedded import running_server_url
 from service.store.keynames import KeySchema
+from service.store.reads import get_many
 
 SECRET = "bench-consumer-secret"  # noqa: S105 - signs synthetic deliveries only
 
@@ -264,7 +265,7 @@ async def _delays(client: Redis, keys: KeySchema, acked: dict[str, float]) -> li
     done: dict[str, float] = {}
     while len(done) < len(ids) and time.monotonic() < deadline:
         missing = [i for i in ids if i not in done]
-        raws = await client.mget([keys.message(i) for i in missing])
+        raws = await get_many(client, [keys.message(i) for i in missing])
         for message_id, raw in zip(missing, raws, strict=True):
             if raw is not None:
                 processed = datetime.fromisoformat(json.loads(raw)["processed_at"])

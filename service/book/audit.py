@@ -10,6 +10,7 @@ retention are trimmed as new ones are written.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ from pydantic import BaseModel, Field
 from service.store.autopipeline import ScriptBatcher
 from service.store.keynames import KeySchema
 from service.store.lua import lua_source
-from service.store.redistypes import members, stream_entries, texts
+from service.store.redistypes import members, stream_entries, text, texts
 
 PER_CUSTOMER = 1000  # entries indexed under one customer, newest first
 DAY_MS = 86_400_000
@@ -79,8 +80,13 @@ class AuditLog:
         self._keys = keys
         self._key = keys.audit()
         self.retention_ms = retention_days * DAY_MS
-        # Every read is audited: the calls of concurrent requests go out together.
-        self._append = ScriptBatcher(redis, lua_source("service.book", "audit_many.lua"))
+        # Every read is audited: the calls of concurrent requests go out together. Three
+        # steps, each in one home (docs/cluster.md): the customers' pseudonyms, the
+        # entries in the stream, then each customer's index of them. A crash before the
+        # last leaves an entry that ``about`` does not list; the stream still has it.
+        self._subjects = ScriptBatcher(redis, lua_source("service.book", "audit_subjects.lua"))
+        self._append = ScriptBatcher(redis, lua_source("service.book", "audit_append.lua"))
+        self._index = ScriptBatcher(redis, lua_source("service.book", "audit_index.lua"))
 
     async def record(
         self, action: str, customer_id: str, actor: str, detail: dict[str, Any]
@@ -99,8 +105,37 @@ class AuditLog:
         """The entries' ids, in the order of the actions."""
         if not actions:
             return []
-        keys, args = audit_many_call(self._keys, actions, at=now(), retention_ms=self.retention_ms)
-        return audit_many_reply(await self._append(keys, args))
+        at = now()
+        about = sorted({a.customer_id for a in actions if a.customer_id is not None})
+        subjects = dict(zip(about, await self._subjects_of(about), strict=True))
+        args: list[str | int] = [self.retention_ms]
+        for action in actions:
+            if action.customer_id is not None:
+                action = replace(action, subject=subjects[action.customer_id])
+            fields = _entry_fields(action, at)
+            args += (len(fields) // 2, *fields)
+        ids = texts(await self._append([self._key], args))
+        indexed: dict[str, list[str]] = {}
+        for action, entry_id in zip(actions, ids, strict=True):
+            if action.customer_id is not None:
+                indexed.setdefault(action.customer_id, []).append(entry_id)
+        await asyncio.gather(
+            *(
+                self._index([self._keys.customer_audit(cid)], [PER_CUSTOMER, *entry_ids])
+                for cid, entry_ids in indexed.items()
+            )
+        )
+        return ids
+
+    async def _subjects_of(self, customer_ids: Sequence[str]) -> list[str]:
+        fresh = fresh_subjects(len(customer_ids))
+        found = await asyncio.gather(
+            *(
+                self._subjects([self._keys.audit_subject(cid)], [subject])
+                for cid, subject in zip(customer_ids, fresh, strict=True)
+            )
+        )
+        return [text(subject) for [subject] in found]
 
     async def about(self, customer_id: str) -> list[AuditEntry]:
         """Entries about one living customer, oldest first."""
@@ -197,31 +232,6 @@ def _entry_fields(action: Action, at: str) -> list[str]:
         if value:
             fields += (name, value)
     return fields
-
-
-def audit_many_call(
-    keys: KeySchema, actions: Sequence[Action], *, at: str, retention_ms: int
-) -> tuple[list[str], list[str | int]]:
-    """KEYS and ARGV of audit_many.lua, in the order its header states."""
-    script_keys = [keys.audit()]
-    args: list[str | int] = [retention_ms, PER_CUSTOMER]
-    for action, fresh in zip(actions, fresh_subjects(len(actions)), strict=True):
-        fields = _entry_fields(action, at)
-        if action.customer_id is None:
-            script_keys += (keys.audit(), keys.audit())
-            args += ("", len(fields) // 2, *fields)
-        else:
-            script_keys += (
-                keys.customer_audit(action.customer_id),
-                keys.audit_subject(action.customer_id),
-            )
-            args += (fresh, len(fields) // 2, *fields)
-    return script_keys, args
-
-
-def audit_many_reply(reply: list[bytes | str]) -> list[str]:
-    """The new entries' ids, in the order of the actions."""
-    return texts(reply)
 
 
 def now() -> str:

@@ -19,7 +19,6 @@ import binascii
 import hashlib
 import string
 from functools import lru_cache
-from typing import NamedTuple
 
 from service.store.keynames import KeySchema
 
@@ -90,25 +89,6 @@ def index_location(keys: KeySchema, entry: str) -> tuple[str, str, str]:
     bits = _B64[field[0]] << 12 | _B64[field[1]] << 6 | _B64[field[2]]
     bucket = keys.index_bucket(kind, bits % INDEX_BUCKETS)
     return bucket, field, keys.index_spill(bucket, field)
-
-
-class Placement(NamedTuple):
-    """What ``index_setup`` in ``_index_location.lua`` is given, so that the scripts place
-    entries by the rule of ``index_location``."""
-
-    bucket_prefix: str
-    buckets: str
-    counted_kinds: str  # space-separated
-    seldom_shared_kinds: str  # space-separated
-
-
-def placement(keys: KeySchema) -> Placement:
-    return Placement(
-        keys.index_bucket_prefix(),
-        str(INDEX_BUCKETS),
-        " ".join(sorted(COUNTED_KINDS)),
-        " ".join(sorted(_SELDOM_SHARED_KINDS)),
-    )
 
 
 def index_rank(entry: str) -> int:

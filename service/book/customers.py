@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
-from typing import Any, Literal, NamedTuple
+from typing import Any
 
 import redis.asyncio as aioredis
 from pydantic import BaseModel, Field
 
-from service.book.audit import DAY_MS, PER_CUSTOMER, fresh_subjects, now
-from service.book.blocking import COUNTED_KINDS, index_kind, placement
+from service.book.audit import DAY_MS, AuditLog
+from service.book.blocking import COUNTED_KINDS, index_kind
+from service.book.erasing import Erased, Eraser
 from service.book.indexing import (
     index_record,
     owned_identities,
@@ -24,64 +24,19 @@ from service.book.indexing import (
     recorded_entries,
     set_entries,
 )
-from service.errors import DomainError
+from service.book.putting import Putter, pending_lists, split_list
+from service.book.writes import _CREATED, _UPDATED
+from service.book.writes import Contended as Contended
+from service.book.writes import IdentityConflict as IdentityConflict
+from service.book.writes import PreconditionFailed as PreconditionFailed
+from service.book.writes import Prepared as Prepared
+from service.book.writes import PutResult as PutResult
 from service.schemas import Customer, StoreIntegrityError, lenient_customer, read_stored
 from service.store.keynames import KeySchema
-from service.store.lua import load_script
-from service.store.redistypes import text, text_or_none, texts
+from service.store.reads import get_many
+from service.store.redistypes import text_or_none, texts
 
 _RETRIES = 8
-
-
-class IdentityConflict(DomainError):
-    """An identity in the document is already linked to another customer."""
-
-    status, slug = 409, "identity-conflict"
-
-    def __init__(self, channel: str, other_customer: str) -> None:
-        super().__init__(
-            f"The {channel} identity in this document is linked to another customer; "
-            "unlink it there first."
-        )
-        self.channel = channel
-        self.other_customer = other_customer
-
-
-class PreconditionFailed(DomainError):
-    """If-Match did not match the stored document."""
-
-    status, slug = 412, "precondition-failed"
-    default_detail = "The customer changed since you read it (If-Match)."
-
-
-class Contended(DomainError):
-    """The document kept changing under us; the caller may retry later."""
-
-    status, slug = 409, "contended"
-    default_detail = "The record is being changed by someone else; retry."
-
-
-class PutResult(NamedTuple):
-    created: bool
-    etag: str  # "" from put_many and reindex_many, which need none
-
-
-# Shared: every result of a write without etags is one of these (named tuples are
-# immutable).
-_CREATED, _UPDATED = PutResult(True, ""), PutResult(False, "")
-
-
-class Prepared(NamedTuple):
-    """What writing a customer needs that does not depend on what is stored: the bulk of
-    the work (profile, index entries, serialised record), done before the write. The
-    importer prepares a batch while the one before it is being written. It holds no
-    model: a batch of validated records kept alive until written would cost more to
-    allocate than to serialise. A named tuple, as is PutResult: one of each is made
-    per customer imported."""
-
-    customer_id: str
-    doc: str
-    index_list: str
 
 
 class Erasure(BaseModel):
@@ -141,110 +96,8 @@ def prepare_many(customers: list[Customer], region: str) -> list[Prepared]:
 # -- the scripts' calls: the one place that knows their KEYS and ARGV in order ------------
 
 
-def put_customers_call(
-    keys: KeySchema,
-    puts: Sequence[Prepared],
-    expected: Sequence[str],
-    *,
-    with_etags: bool,
-    actor: str,
-    at: str,
-    audit_retention_ms: int,
-) -> tuple[list[str], list[str | int]]:
-    """KEYS and ARGV of put_customers.lua. ``expected``: each put's condition, as
-    ``_expected`` makes it ("" for none)."""
-    doc_head, doc_tail = keys.around_id(keys.customer)
-    index_head, index_tail = keys.around_id(keys.customer_index)
-    audit_head, audit_tail = keys.around_id(keys.customer_audit)
-    subject_head, subject_tail = keys.around_id(keys.audit_subject)
-    script_keys = [keys.customer_count()]
-    args: list[str | int] = [
-        keys.identity_prefix(),
-        keys.identity_link_prefix(),
-        *placement(keys),
-        "1" if with_etags else "0",
-        keys.audit(),
-        audit_head,
-        audit_tail,
-        subject_head,
-        subject_tail,
-        audit_retention_ms,
-        PER_CUSTOMER,
-        actor,
-        at,
-    ]
-    subjects = fresh_subjects(len(puts))
-    for (cid, doc, index_list), etag, subject in zip(puts, expected, subjects, strict=True):
-        script_keys += (f"{doc_head}{cid}{doc_tail}", f"{index_head}{cid}{index_tail}")
-        args += (cid, doc, index_list, etag, subject)
-    return script_keys, args
-
-
 # What stopped a write, as the exception a caller raises (put) or reports (put_many).
 Refused = PreconditionFailed | IdentityConflict
-
-
-def put_customers_reply(keys: KeySchema, reply: list[Any]) -> list[PutResult | Refused]:
-    """Each put's result, in order."""
-    return [_put_outcome(keys, one) for one in reply]
-
-
-def _put_outcome(keys: KeySchema, reply: list[Any] | int) -> PutResult | Refused:
-    if type(reply) is int:  # no etag asked for
-        return _CREATED if reply else _UPDATED
-    assert isinstance(reply, list)
-    status = text(reply[0])
-    if status == "precondition":
-        return PreconditionFailed()
-    if status == "conflict":
-        return IdentityConflict(keys.identity_channel(text(reply[1])), text(reply[2]))
-    return PutResult(status == "created", text(reply[1]))
-
-
-def erase_customer_call(
-    keys: KeySchema,
-    customer_id: str,
-    *,
-    expected_etag: str,
-    owned: Sequence[str],
-    linked_by_api: Sequence[str],
-    entries: Sequence[str],
-) -> tuple[list[str], list[str | int]]:
-    """KEYS and ARGV of erase_customer.lua. ``owned``: the identities the record links
-    (``identity_suffix`` forms); ``linked_by_api``: the members of the customer's API
-    identities set; ``entries``: the blocking entries to remove them from."""
-    script_keys = [
-        *keys.customer_keys(customer_id),
-        keys.customer_identities(customer_id),
-        keys.customer_count(),
-        *(keys.identity_prefix() + suffix for suffix in owned),
-        *(k for member in linked_by_api for k in keys.identity_keys(member)),
-    ]
-    args: list[str | int] = [
-        customer_id,
-        expected_etag,
-        len(owned),
-        len(linked_by_api),
-        *placement(keys),
-        *entries,
-    ]
-    return script_keys, args
-
-
-def erase_customer_reply(
-    customer_id: str, reply: list[Any]
-) -> Erasure | Literal["missing", "precondition"]:
-    status = text(reply[0])
-    if status == "erased":
-        return Erasure(
-            customer_id=customer_id,
-            customers=int(reply[1]),
-            events=int(reply[2]),
-            identity_links=int(reply[3]),
-            index_entries=int(reply[4]),
-            audit_subject=text(reply[5]),
-        )
-    return "missing" if status == "missing" else "precondition"
 
 
 class CustomerStore:
@@ -259,8 +112,8 @@ class CustomerStore:
         self._redis = redis
         self._keys = keys
         self._region = region
-        self._put_script = load_script(redis, "service.book", "put_customers.lua")
-        self._erase_script = load_script(redis, "service.book", "erase_customer.lua")
+        self._putter = Putter(redis, keys, AuditLog(redis, keys, audit_retention_days))
+        self._eraser = Eraser(redis, keys)
 
     async def get(self, customer_id: str) -> Customer | None:
         found = await self.get_with_etag(customer_id)
@@ -285,19 +138,16 @@ class CustomerStore:
         actor: str,
         etags: bool = True,
     ) -> list[PutResult | Refused]:
-        """Run the put script once for the puts (each unconditional unless ``expected``
-        says otherwise); one result each, in order. The identity links it makes and
-        removes are audited in the same call, as the ``actor``'s."""
-        keys, args = put_customers_call(
-            self._keys,
-            puts,
-            expected or [""] * len(puts),
-            with_etags=etags,
-            actor=actor,
-            at=now(),
-            audit_retention_ms=self._audit_retention_ms,
-        )
-        return put_customers_reply(self._keys, await self._put_script(keys=keys, args=args))
+        """Write the puts (each unconditional unless ``expected`` says otherwise); one
+        result each, in order. The identity links they make and remove are audited, as
+        the ``actor``'s."""
+        outcomes = await self._putter.put(puts, expected or [""] * len(puts), actor=actor)
+        if etags:
+            return outcomes
+        return [
+            (_CREATED if o.created else _UPDATED) if isinstance(o, PutResult) else o
+            for o in outcomes
+        ]
 
     async def put(
         self, customer: Customer, if_match: str | None = None, *, actor: str
@@ -319,7 +169,7 @@ class CustomerStore:
         packed profile). A record that changed since it was read here, or that no longer
         validates, is left as it is: the former was indexed by its own write. Answers
         how many were rewritten and how many left."""
-        stored = await self._redis.mget([self._keys.customer(cid) for cid in customer_ids])
+        stored = await get_many(self._redis, [self._keys.customer(cid) for cid in customer_ids])
         puts: list[Prepared] = []
         expected: list[str] = []
         left = 0
@@ -342,10 +192,14 @@ class CustomerStore:
     async def erase(self, customer_id: str) -> Erasure | None:
         """Remove the customer, their history and every index entry leading to them."""
         for _ in range(_RETRIES):
-            raw, index = (
+            raw, index, pending = (
                 text_or_none(v)
                 for v in await self._redis.mget(
-                    [self._keys.customer(customer_id), self._keys.customer_index(customer_id)]
+                    [
+                        self._keys.customer(customer_id),
+                        self._keys.customer_index(customer_id),
+                        self._keys.customer_pending(customer_id),
+                    ]
                 )
             )
             if raw is None:
@@ -358,7 +212,10 @@ class CustomerStore:
             owned = (
                 owned_identities(customer) if customer is not None else owned_identities_of_raw(raw)
             )
-            recorded = recorded_entries(index) if index else []
+            # And what a put that stopped half-way may have left them in or linked.
+            earlier = pending_lists(pending) if pending else []
+            owned = sorted({*owned, *(s for listed in earlier for s in split_list(listed)[1])})
+            recorded = [e for listed in (index or "", *earlier) for e in recorded_entries(listed)]
             implied = set_entries(customer, self._region)
             # What was recorded and what the record implies today, so that nothing
             # leading to the person survives a change of code or settings. Counters hold
@@ -369,21 +226,24 @@ class CustomerStore:
             linked_by_api = sorted(
                 texts(await self._redis.smembers(self._keys.customer_identities(customer_id)))
             )
-            keys, args = erase_customer_call(
-                self._keys,
+            outcome, links, removed = await self._eraser.erase(
                 customer_id,
-                expected_etag=etag_of(raw),
-                owned=owned,
+                etag=etag_of(raw),
+                identities=owned,
                 linked_by_api=linked_by_api,
                 entries=entries,
             )
-            outcome = erase_customer_reply(
-                customer_id, await self._erase_script(keys=keys, args=args)
-            )
             if outcome == "missing":
                 return None
-            if isinstance(outcome, Erasure):
-                return outcome
+            if isinstance(outcome, Erased):
+                return Erasure(
+                    customer_id=customer_id,
+                    customers=1,
+                    events=outcome.events,
+                    identity_links=links,
+                    index_entries=removed,
+                    audit_subject=outcome.subject,
+                )
         raise Contended
 
     async def raw(self, customer_id: str) -> dict[str, Any] | None:

@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 from service.book.blocking import index_entry, index_location
 from service.schemas import Customer, read_stored
 from service.store.keynames import KeySchema
+from service.store.reads import get_many
 from service.store.redistypes import text, texts
 
 SPILLED = "*"
@@ -35,7 +36,7 @@ class Households:
             if text(listed) == SPILLED
             else text(listed).split()
         )
-        docs = await self._redis.mget([self._keys.customer(i) for i in sorted(ids)])
+        docs = await get_many(self._redis, [self._keys.customer(i) for i in sorted(ids)])
         found = [read_stored(d) for d in docs if d is not None]
         return sorted(
             (c for c in found if c.household and c.household.id == household_id),

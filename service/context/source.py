@@ -1,9 +1,9 @@
-"""What a chat tool's lookup needs for a linked sender, read in one round trip.
+"""What a chat tool's lookup needs for a linked sender, read in two round trips.
 
-The link, the customer's record and their newest events: three reads that otherwise
-follow each other (the record's key comes from the link, the events' from the record's
-id). One script call makes the common case of a lookup, a sender already known, cost one
-round trip to the store instead of four.
+The link, then the customer's record, newest events and open items: reads that
+otherwise follow each other (the events' keys come from the record's id). The link is in
+the identity's home and the rest in the customer's (docs/cluster.md), so the common case
+of a lookup, a sender already known, costs one read and one script call.
 """
 
 from __future__ import annotations
@@ -27,26 +27,9 @@ from service.store.redistypes import text
 Linked = tuple[str, Customer | None, CardHistory]
 
 
-def linked_card_call(
-    keys: KeySchema, channel: str, external_id: str, *, event_limit: int
-) -> tuple[list[str], list[str | int]]:
-    """KEYS and ARGV of linked_card.lua."""
-    customer_head, doc_tail = keys.around_id(keys.customer)
-    return [keys.identity(channel, external_id)], [
-        customer_head,
-        doc_tail,
-        keys.around_id(keys.history)[1],
-        keys.around_id(keys.customer_events)[1],
-        keys.around_id(keys.open_items)[1],
-        event_limit,
-    ]
-
-
-def linked_card_reply(reply: list[Any]) -> Linked | None:
-    """The reply of linked_card.lua, as ``CardSource.linked`` answers it."""
-    if not reply:
-        return None
-    owner, doc, raws, flat_open, total = text(reply[0]), reply[1], reply[2], reply[3], reply[4]
+def linked_card_reply(owner: str, reply: list[Any]) -> Linked:
+    """The reply of customer_card.lua for the customer a link leads to."""
+    doc, raws, flat_open, total = reply
     if not doc:
         return owner, None, CardHistory([], [], 0)
     open_fields = dict(zip(flat_open[::2], flat_open[1::2], strict=True))
@@ -63,7 +46,8 @@ class CardSource:
         self._limit = limit
         self._history = history
         self._households = Households(redis, keys)
-        self._script = load_script(redis, "service.context", "linked_card.lua")
+        self._redis = redis
+        self._script = load_script(redis, "service.context", "customer_card.lua")
 
     async def history(self, customer_id: str) -> CardHistory:
         return await self._history.for_card(customer_id, self._limit)
@@ -100,5 +84,17 @@ class CardSource:
     async def linked(self, channel: str, external_id: str) -> Linked | None:
         """(customer id, record, card history) of a linked identity; None unlinked.
         The record is None when the link outlived it (never expected)."""
-        keys, args = linked_card_call(self._keys, channel, external_id, event_limit=self._limit)
-        return linked_card_reply(await self._script(keys=keys, args=args))
+        owner = await self._redis.get(self._keys.identity(channel, external_id))
+        if owner is None:
+            return None
+        cid, keys = text(owner), self._keys
+        reply = await self._script(
+            keys=[
+                keys.customer(cid),
+                keys.history(cid),
+                keys.customer_events(cid),
+                keys.open_items(cid),
+            ],
+            args=[self._limit],
+        )
+        return linked_card_reply(cid, reply)

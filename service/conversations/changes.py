@@ -20,6 +20,7 @@ from service.schemas import EventIn
 from service.store.keynames import KeySchema
 from service.store.lua import load_script
 from service.store.outbox import outbox_args
+from service.store.reads import get_many
 from service.store.redistypes import text, text_or_none
 
 _ATTEMPTS = 20
@@ -132,7 +133,7 @@ class MessageChanges:
         if not messages:
             return {}
         origins = [m.origin_key for m in messages]
-        raws = await self._redis.mget([self._keys.pending_change(o) for o in origins])
+        raws = await get_many(self._redis, [self._keys.pending_change(o) for o in origins])
         return {
             origin: InboundMessage.model_validate_json(raw)
             for origin, raw in zip(origins, raws, strict=True)

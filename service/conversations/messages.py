@@ -23,6 +23,7 @@ from service.settings import Routing
 from service.store.keynames import KeySchema
 from service.store.lua import load_script
 from service.store.paging import encode_cursor, ms, newest_first
+from service.store.reads import get_many
 from service.store.redistypes import members, text
 
 ResolutionStatus = Literal["matched", "ambiguous", "no_match"]
@@ -297,7 +298,7 @@ class MessageStore:
         ):
             if len(found) == limit:
                 break
-            raws = await self._redis.mget([self._keys.message(m) for m, _ in batch])
+            raws = await get_many(self._redis, [self._keys.message(m) for m, _ in batch])
             for (_, score), raw in zip(batch, raws, strict=True):
                 if raw is None:
                     continue
@@ -386,5 +387,5 @@ class MessageStore:
 
     async def many(self, ids: list[str]) -> dict[str, StoredMessage]:
         """The stored messages among ``ids``, by id."""
-        raws = await self._redis.mget([self._keys.message(i) for i in ids]) if ids else []
+        raws = await get_many(self._redis, [self._keys.message(i) for i in ids])
         return {i: self._read(r) for i, r in zip(ids, raws, strict=True) if r is not None}

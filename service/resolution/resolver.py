@@ -7,9 +7,8 @@ decision rule that only links on a strong identifier.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal, NamedTuple
+from typing import Literal
 
 import redis.asyncio as aioredis
 from pydantic import BaseModel, Field
@@ -19,18 +18,16 @@ from matchers.decide import Standing, Thresholds, decide, unlinked_because
 from matchers.givennames import known_given_names
 from matchers.model import DEFAULT_PARAMS, Evidence, ModelParams, Score, match_weight, score
 from matchers.profile import Profile, unpack
-from service.book.blocking import IDENTIFIER_VOTE, index_location, index_rank, index_vote
+from service.book.blocking import index_rank
 from service.book.customers import CustomerStore
 from service.book.indexing import blocking_keys, name_counters
 from service.ops.logs import get_logger
+from service.resolution.candidate_fetch import CandidateFetch
 from service.resolution.links import IdentityLinks
 from service.resolution.modelstore import ModelStore, UnknownVersion
 from service.resolution.query import ResolveQuery, query_profile
 from service.schemas import StoreIntegrityError
-from service.store.autopipeline import ScriptBatcher
 from service.store.keynames import KeySchema
-from service.store.lua import lua_source
-from service.store.redistypes import text, texts
 
 log = get_logger("socialid.resolve")
 
@@ -121,7 +118,7 @@ class Resolver:
         self._version = ""
         # Concurrent resolutions (a worker's batch, simultaneous lookups) fetch their
         # candidates in one round trip.
-        self._candidates = ScriptBatcher(redis, lua_source("service.resolution", "candidates.lua"))
+        self._candidates = CandidateFetch(redis, keys)
         # Read now rather than in the first query that doubts a given name's spelling.
         known_given_names()
 
@@ -248,14 +245,12 @@ class Resolver:
         if not blocking:
             return Fetched([], None, 0, True, 1)
         counters = name_counters(profile)
-        keys, args = candidates_call(
-            self._keys,
+        found = await self._candidates.fetch(
             blocking,
             [entry for _, entry in counters],
             entry_cap=self._key_cap,
             total_cap=self._candidate_cap,
         )
-        found = candidates_reply(await self._candidates(keys=keys, args=args))
         await self._use_model(found.model_version)
         total = max(found.customer_count, 1)
         # The share of the book with the query's own surname and given name.
@@ -288,55 +283,3 @@ def _unpacked(line: str) -> Profile:
     if profile is None:
         raise StoreIntegrityError("a stored matching profile cannot be read")
     return profile
-
-
-def candidates_call(
-    keys: KeySchema,
-    entries: Sequence[str],
-    counters: Sequence[str],
-    *,
-    entry_cap: int,
-    total_cap: int,
-) -> tuple[list[str], list[str | int]]:
-    """KEYS and ARGV of candidates.lua: the blocking ``entries`` in the order their
-    candidates are preferred, the name ``counters`` whose counts the reply gives."""
-    index_head, index_tail = keys.around_id(keys.customer_index)
-    script_keys = [keys.customer_count(), keys.model_active()]
-    args: list[str | int] = [
-        index_head,
-        index_tail,
-        entry_cap,
-        total_cap,
-        IDENTIFIER_VOTE,
-        len(entries),
-    ]
-    for entry in entries:
-        bucket, field, spill = index_location(keys, entry)
-        script_keys += (bucket, spill)
-        args += (field, index_vote(entry))
-    for entry in counters:
-        bucket, field, _ = index_location(keys, entry)
-        script_keys.append(bucket)
-        args.append(field)
-    return script_keys, args
-
-
-class Candidates(NamedTuple):
-    customer_count: int
-    identifier_cut: bool  # the total cap cut off a candidate an identifier found
-    model_version: str  # "" for the shipped defaults
-    name_counts: list[int]  # customers with each name counter's value, in the order asked
-    skipped: list[str]  # fields of the entries too common to use
-    candidates: list[tuple[str, str]]  # (customer id, packed profile), preferred first
-
-
-def candidates_reply(reply: list[Any]) -> Candidates:
-    count, cut, version, name_counts, skipped, ids, profiles = reply
-    return Candidates(
-        int(count),
-        int(cut) == 1,
-        text(version),
-        [int(n) for n in name_counts],
-        texts(skipped),
-        list(zip(texts(ids), texts(profiles), strict=True)),
-    )

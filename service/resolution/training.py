@@ -22,6 +22,7 @@ from service.resolution.modelstore import ModelStore
 from service.resolution.resolver import Resolver
 from service.schemas import read_stored
 from service.store.keynames import KeySchema
+from service.store.reads import get_many
 from service.store.redistypes import text
 
 
@@ -47,7 +48,7 @@ async def sample_customers(
             j = rng.randrange(seen)
             if j < size:
                 sample[j] = text(key)
-    docs = await redis.mget(sample) if sample else []
+    docs = await get_many(redis, sample)
     return [text(d) for d in docs if d is not None]
 
 

@@ -21,6 +21,8 @@ import asyncio
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
+from redis.crc import key_slot
 
 from service.store.lua import lua_source
 
@@ -42,6 +44,7 @@ class ScriptBatcher:
     def __init__(self, redis: aioredis.Redis, source: str, *, max_batch: int = 256) -> None:
         """``source``: the script each call runs, usually ``lua_source(package, name)``."""
         self._script = redis.register_script(batch_source(source))
+        self._cluster = isinstance(redis, RedisCluster)
         self._max = max_batch
         self._pending: list[Call] = []
         self._flusher: asyncio.Task[None] | None = None
@@ -56,25 +59,36 @@ class ScriptBatcher:
     async def _flush(self) -> None:
         while self._pending:
             batch, self._pending = self._pending[: self._max], self._pending[self._max :]
-            keys: list[str] = []
-            counts: list[int] = [len(batch)]
-            args: list[str | int] = []
-            for call_keys, call_args, _ in batch:
-                keys += call_keys
-                args += call_args
-                counts += (len(call_keys), len(call_args))
-            try:
-                # (A server that lost its scripts is sent this one again by the client.)
-                replies = await self._script(keys=keys, args=[*counts, *args])
-            except Exception as exc:  # the store away: every caller of the batch learns it
-                for _, _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
+            if not self._cluster:
+                await self._send(batch)
                 continue
-            for (_, _, future), reply in zip(batch, replies, strict=True):
-                if future.done():
-                    pass  # the caller went away (a client disconnect); its call still ran
-                elif isinstance(reply, Exception):
-                    future.set_exception(reply)
-                else:
-                    future.set_result(reply)
+            # On a cluster one wrapper call runs on one node, for keys of one slot: a
+            # burst goes out as one call per slot, side by side.
+            by_slot: dict[int, list[Call]] = {}
+            for call in batch:
+                by_slot.setdefault(key_slot(call[0][0].encode()), []).append(call)
+            await asyncio.gather(*(self._send(group) for group in by_slot.values()))
+
+    async def _send(self, batch: list[Call]) -> None:
+        keys: list[str] = []
+        counts: list[int] = [len(batch)]
+        args: list[str | int] = []
+        for call_keys, call_args, _ in batch:
+            keys += call_keys
+            args += call_args
+            counts += (len(call_keys), len(call_args))
+        try:
+            # (A server that lost its scripts is sent this one again by the client.)
+            replies = await self._script(keys=keys, args=[*counts, *args])
+        except Exception as exc:  # the store away: every caller of the batch learns it
+            for _, _, future in batch:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        for (_, _, future), reply in zip(batch, replies, strict=True):
+            if future.done():
+                pass  # the caller went away (a client disconnect); its call still ran
+            elif isinstance(reply, Exception):
+                future.set_exception(reply)
+            else:
+                future.set_result(reply)

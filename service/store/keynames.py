@@ -1,9 +1,9 @@
 """Every Redis key socialid uses is named here and nowhere else.
 
-Keys that belong together carry the same hash tag (the part in braces): everything about
-one customer shares ``{c:<id>}``; API keys share ``{auth}``. That is the groundwork for a
-Redis Cluster, not support for it: the scripts that move index entries with a customer
-touch keys on several slots, so today socialid needs a single primary (with replicas).
+Keys that belong together carry the same hash tag (the part in braces), their home
+(docs/cluster.md): everything about one customer shares ``{c:<id>}``, about one identity
+``{i:<channel>:<id>}``, one blocking bucket ``{b:<kind>:<n>}``; API keys share
+``{auth}``. A script touches the keys of one home only, all of them named in its KEYS.
 Customer ids are restricted (see ``CUSTOMER_ID_PATTERN``) so they cannot contain braces.
 """
 
@@ -64,38 +64,37 @@ class KeySchema:
         return f"{self.prefix}:{{c:{customer_id}}}:open"
 
     # -- identities ------------------------------------------------------------------
+    # Everything about one identity shares ``{i:<channel>:<quoted id>}``: its link, the
+    # record of who linked it, its history and its rejections. The id is quoted so that
+    # braces or spaces in a provider's id cannot end the tag or break a SCAN pattern.
     def identity(self, channel: str, external_id: str) -> str:
-        """Exact link from a channel identity to a customer id.
+        """Exact link from a channel identity to a customer id."""
+        return self.identity_of(identity_suffix(channel, external_id))
 
-        No hash tag: identities spread over the cluster; the id is quoted so that braces
-        or spaces in a provider's id cannot form a tag or break a SCAN pattern.
-        """
-        return self.identity_prefix() + identity_suffix(channel, external_id)
+    def identity_of(self, member: str) -> str:
+        """The link of an identity given as ``identity_suffix`` makes it."""
+        return f"{self.prefix}:{{i:{member}}}:idn"
 
-    def identity_prefix(self) -> str:
-        """What every identity link key has before ``identity_suffix``."""
-        return f"{self.prefix}:idn:"
-
-    def identity_link_prefix(self) -> str:
-        """What every link record key has before ``identity_suffix``."""
-        return f"{self.prefix}:lnk:"
+    def identity_link_of(self, member: str) -> str:
+        """The link record of an identity given as ``identity_suffix`` makes it."""
+        return f"{self.prefix}:{{i:{member}}}:lnk"
 
     def identity_channel(self, key: str) -> str:
         """The channel named in an identity key (for messages that must not show the id)."""
-        return key.removeprefix(self.identity_prefix()).split(":", 1)[0]
+        return key.removeprefix(f"{self.prefix}:{{i:").split(":", 1)[0]
 
     def identity_link(self, channel: str, external_id: str) -> str:
         """Hash: who linked the identity through the API, how, when and why. Absent
         for a link that comes from the customer's own record (its ``identities``)."""
-        return self.identity_link_prefix() + identity_suffix(channel, external_id)
+        return self.identity_link_of(identity_suffix(channel, external_id))
 
     def identity_history(self, channel: str, external_id: str) -> str:
         """List of the identity's link changes made through the API, newest first."""
-        return f"{self.prefix}:idh:{identity_suffix(channel, external_id)}"
+        return self.identity_keys(identity_suffix(channel, external_id))[2]
 
     def identity_rejections(self, channel: str, external_id: str) -> str:
         """Set of the customers a rep ruled out for this identity."""
-        return f"{self.prefix}:rej:{identity_suffix(channel, external_id)}"
+        return self.identity_keys(identity_suffix(channel, external_id))[3]
 
     def customer_identities(self, customer_id: str) -> str:
         """Set of the identities (``channel:quoted id``) whose links, rejections or
@@ -104,13 +103,8 @@ class KeySchema:
 
     def identity_keys(self, member: str) -> tuple[str, str, str, str]:
         """Link, link record, history and rejections of a ``customer_identities`` member."""
-        p = self.prefix
-        return (
-            self.identity_prefix() + member,
-            self.identity_link_prefix() + member,
-            f"{p}:idh:{member}",
-            f"{p}:rej:{member}",
-        )
+        home = f"{self.prefix}:{{i:{member}}}"
+        return (f"{home}:idn", f"{home}:lnk", f"{home}:idh", f"{home}:rej")
 
     def customer_messages(self, customer_id: str) -> str:
         """Sorted set of the inbound messages resolved to this customer (for erasure)."""
@@ -125,6 +119,12 @@ class KeySchema:
         an erasure removes exactly those, whatever the code or settings compute today)."""
         return f"{self.prefix}:{{c:{customer_id}}}:ix"
 
+    def customer_pending(self, customer_id: str) -> str:
+        """The index lists a put replaced whose buckets and links may not all have moved
+        yet (service/book/putting.py): present only while a put is under way, or after
+        one stopped half-way, until the next put of the customer finishes it."""
+        return f"{self.prefix}:{{c:{customer_id}}}:pend"
+
     def customer_candidacies(self, customer_id: str) -> str:
         """Sorted set of other senders' messages whose resolution lists this customer as
         a candidate, by time sent: what an erasure must take them out of."""
@@ -135,10 +135,11 @@ class KeySchema:
         that deleting it at erasure leaves a trail that no longer leads to the person."""
         return f"{self.prefix}:{{c:{customer_id}}}:subj"
 
-    def customer_keys(self, customer_id: str) -> tuple[str, str, str, str, str, str, str, str]:
+    def customer_keys(self, customer_id: str) -> tuple[str, str, str, str, str, str, str, str, str]:
         """Every key that holds one customer's own data: document, history, events, open
         items, the index of audit entries about them, the list of their blocking sets,
-        the messages listing them as a candidate and their audit pseudonym."""
+        the messages listing them as a candidate, their audit pseudonym and the index
+        lists a put has still to move them from."""
         return (
             self.customer(customer_id),
             self.history(customer_id),
@@ -148,18 +149,24 @@ class KeySchema:
             self.customer_index(customer_id),
             self.customer_candidacies(customer_id),
             self.audit_subject(customer_id),
+            self.customer_pending(customer_id),
         )
 
     # -- matching ----------------------------------------------------------------------
     # The blocking index (service/book/blocking.py says what goes where): a hash per kind
     # of value and bucket number, and a set per value that spilled out of its bucket.
-    def index_bucket_prefix(self) -> str:
-        """What every bucket key has before its kind and number."""
-        return f"{self.prefix}:bk:"
+    # A bucket and its spill sets share ``{b:<kind>:<number>}``.
+    def index_bucket_head(self) -> str:
+        """What every bucket key has before ``<kind>:<number>}``."""
+        return f"{self.prefix}:{{b:"
+
+    def index_bucket_pattern(self) -> str:
+        """SCAN pattern of every bucket and spill set."""
+        return f"{self.prefix}:{{b:*"
 
     def index_bucket(self, kind: str, number: int) -> str:
         """Hash of one bucket of a kind: a value's digest -> the ids holding it."""
-        return f"{self.index_bucket_prefix()}{kind}:{number:x}"
+        return f"{self.index_bucket_head()}{kind}:{number:x}}}"
 
     @staticmethod
     def index_spill(bucket: str, field: str) -> str:

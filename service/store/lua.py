@@ -7,7 +7,7 @@ reads its reply, so no other code depends on positions.
 Shared Lua is included in one way only, a line of its own:
 
     --#include _helpers.lua                 (a file of the script's own package)
-    --#include service.book:_audit.lua      (a file of another package)
+    --#include service.book:_history.lua    (a file of another package)
 
 which is replaced by that file's text. Files whose names start with ``_`` are such
 pieces, never run on their own; every other ``.lua`` file under ``service/`` is a
@@ -21,12 +21,17 @@ where ``store.autopipeline.batch_source`` puts the wrapped script.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
+from redis.exceptions import NoScriptError
+
+Arg = str | int | float
 
 _INCLUDE = re.compile(r"^--#include (?:([\w.]+):)?(_[\w-]+\.lua)[ \t]*$", re.MULTILINE)
 _ROOT = "service"
@@ -59,3 +64,35 @@ def every_script() -> list[tuple[str, str]]:
             package = ".".join((_ROOT, *path.parent.relative_to(root).parts))
             found.append((package, path.name))
     return found
+
+
+async def run_pipelined(
+    redis: aioredis.Redis, calls: Sequence[tuple[AsyncScript, Sequence[str], Sequence[Arg]]]
+) -> list[Any]:
+    """Script calls on many homes in one pipeline: one round trip per node on a cluster,
+    one in all on a single server. Calls that a server refused for not knowing the script
+    (a restart, a new node) are sent again once it has been given the scripts; the first
+    error any other call raised is raised."""
+    replies: list[Any] = [None] * len(calls)
+    todo = list(range(len(calls)))
+    for attempt in (1, 2):
+        pipe = redis.pipeline(transaction=False)
+        for i in todo:
+            script, keys, args = calls[i]
+            pipe.evalsha(script.sha, len(keys), *keys, *args)
+        answers = await pipe.execute(raise_on_error=False) if todo else []
+        missing = []
+        for i, answer in zip(todo, answers, strict=True):
+            if isinstance(answer, NoScriptError) and attempt == 1:
+                missing.append(i)
+            elif isinstance(answer, Exception):
+                raise answer
+            else:
+                replies[i] = answer
+        if not missing:
+            break
+        # script_load goes to every primary on a cluster.
+        for source in {calls[i][0].script for i in missing}:
+            await redis.script_load(source)
+        todo = missing
+    return replies
