@@ -14,7 +14,7 @@ from aiohttp import web
 
 from service import __version__
 from service.book.importer import ImportAborted, ImportSummary
-from service.cli import deliver_cmd, reindex_cmd, train_cmd, worker_cmd
+from service.cli import deliver_cmd, import_cmd, reindex_cmd, train_cmd, worker_cmd
 from service.cli.import_cmd import BadHeader, detect_format, open_source, print_summary, run_import
 from service.http.apikeys import ApiKeyStore, Scope
 from service.ingest.deliveries import FsyncUnavailable
@@ -60,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--format", choices=["ndjson", "csv"], help="default: by file extension")
     imp.add_argument(
         "--from-line", type=int, default=1, help="skip the lines before this one (resume)"
+    )
+    imp.add_argument(
+        "--jobs",
+        type=import_cmd.jobs_argument,
+        default=1,
+        help="processes that prepare customers, 0 for one per CPU (default: 1)",
     )
 
     bench = sub.add_parser("bench", help="benchmarks that print figures")
@@ -194,7 +200,7 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
     try:
         with raw, bulk_allocation():
             summary = asyncio.run(
-                run_import(settings, args.kind, raw, size, fmt, args.from_line, latest)
+                run_import(settings, args.kind, raw, size, fmt, args.from_line, latest, args.jobs)
             )
     except KeyboardInterrupt:
         done = latest[0].committed_through_line if latest else args.from_line - 1
