@@ -58,6 +58,12 @@ def _book_file(path: Path, customers: int, extra: dict[int, bytes] | None = None
     return path
 
 
+async def _record(redis: aioredis.Redis, keys: KeySchema, customer_id: str) -> Any:
+    raw = await redis.get(keys.customer(customer_id))
+    assert raw is not None
+    return json.loads(raw)
+
+
 async def _state(redis: aioredis.Redis, keys: KeySchema) -> dict[str, Any]:
     """What an import leaves under the prefix, named without it. The audit pseudonyms are
     random for each new customer, so the trail is compared by what it says, in order."""
@@ -121,13 +127,13 @@ async def test_the_last_line_of_an_id_wins_however_far_apart(
     code, out = _import(redis_url, keys.prefix, path, "--jobs", "2")
     assert code == 0, out
     assert "1504 lines, 1504 accepted, 0 rejected" in out
-    d1 = json.loads(await redis.get(keys.customer("D-1")))
+    d1 = await _record(redis, keys, "D-1")
     assert (d1["given_name"], d1["emails"], d1.get("phones")) == (
         "Last",
         ["last@example.com"],
         None,
     )
-    assert json.loads(await redis.get(keys.customer("D-2")))["given_name"] == "Late"
+    assert (await _record(redis, keys, "D-2"))["given_name"] == "Late"
 
 
 async def test_bad_lines_are_reported_as_one_job_reports_them(
