@@ -72,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     bsub = bench.add_subparsers(dest="bench_command", required=True)
     bench_import = bsub.add_parser("import", help="import a synthetic book, print rate/memory")
     bench_import.add_argument("--customers", type=int, default=100_000)
+    bench_import.add_argument("--jobs", default="1", help="compare, e.g. 1,2 (0: one per CPU)")
     bench_quality = bsub.add_parser("quality", help="resolution quality on known truth")
     bench_quality.add_argument("--customers", type=int, default=20_000)
     bench_quality.add_argument(
@@ -264,7 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     bench.bench_lookup(args.customers, args.lookups, args.concurrency, args.events)
                 )
             with bulk_allocation():  # as `socialid import` runs
-                return asyncio.run(bench.bench_import(settings, args.customers))
+                return asyncio.run(bench.bench_import(settings, args.customers, args.jobs))
         if args.command == "train":
             return asyncio.run(train_cmd.run_train(settings, args))
         if args.command == "deliver":
