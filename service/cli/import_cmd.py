@@ -112,6 +112,11 @@ async def run_import(
 ) -> ImportSummary:
     """Import one stream; ``latest`` holds the newest summary, for a resume hint on Ctrl-C.
     ``jobs``: processes that prepare customers (events are light to prepare: one)."""
+    if kind == "events" and jobs > 1:
+        print(
+            "socialid: --jobs applies to customers; events are imported in one process",
+            file=sys.stderr,
+        )
     source = _Counting(raw)
     records = _csv(source, kind) if fmt == "csv" else _ndjson(source)
     bar = tqdm(
