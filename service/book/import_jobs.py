@@ -2,25 +2,26 @@
 this one in file order.
 
 Preparing a customer (validation, the matching profile, the index entries, the
-serialised record) is the Python side of an import and its bottleneck: about 60 us per
-customer on one core, against the store's 45. This process reads the file and cuts it
-into numbered chunks of lines; a pool of N processes prepares the chunks; the results
-are taken back in the order the chunks were sent and handed to the importer's one
-writer, as its own parse step would have made them. So what is stored, rejected and
-reported is what one job gives: the last line for an id wins, a claim on an identity
-another customer holds waits for the end of the file as before, and
-``committed_through_line`` keeps its meaning (every line up to it is written).
+serialised record) is the Python side of an import and its bottleneck: 62-65 us per
+customer on one core at the fast moment of 2026-11-26, against the store's 44-47. This
+process reads the file and cuts it into numbered chunks of lines; a pool of N processes
+prepares the chunks; the results are taken back in the order the chunks were sent and
+handed to the importer's one writer, as its own parse step would have made them. So
+what is stored, rejected and reported is what one job gives: the last line for an id
+wins, a claim on an identity another customer holds waits for the end of the file as
+before, and ``committed_through_line`` keeps its meaning (every line up to it is
+written).
 
 Why not route each line to a process by a hash of its customer id: the id is inside the
 record (beside nested ones, such as a household's), so this process would parse every
-line to route it (``json.loads`` alone is 4-5 us a line); and the lines of different
+line to route it (``json.loads`` alone is 4.5-5.3 us a line); and the lines of different
 customers would be written out of file order, which identity hand-overs between
 customers depend on.
 
 Why the writes stay here: the store is one server working on one core, whatever the
 number of clients, and one writer in file order is what keeps the outcome and the resume
-point those of one job. Writing costs this process about a tenth of a customer's
-preparation, so it does not become the bottleneck first.
+point those of one job. With two jobs this process spends 15-24 us per customer, against
+128-260 us with one (docs/performance.md), so it is not the next bottleneck.
 """
 
 from __future__ import annotations
@@ -51,8 +52,8 @@ from service.book.importer import (
 from service.ops.heap import YOUNG_THRESHOLD
 from service.schemas.customer import REGION
 
-# Lines sent to a process at a time: enough that the hand-over (a pickle each way, about
-# 2 us a customer) and the pool's own overhead per task are small beside the
+# Lines sent to a process at a time: enough that the hand-over (a pickle each way, 3 us
+# a customer in all) and the pool's own overhead per task are small beside the
 # preparation, few enough that every process is soon busy.
 LINES_PER_TASK = 250
 # Tasks sent and not yet taken back, per process: with two, a process has its next chunk
