@@ -208,3 +208,21 @@ async def test_an_interrupted_import_with_two_jobs_resumes_to_everything(
     assert code == 0, resumed
     assert f"{customers - resume + 1} accepted" in resumed
     assert await stored() == set(ids)
+
+
+def test_jobs_is_a_count_of_processes_and_zero_is_one_per_cpu(
+    redis_url: str, key_prefix: str, tmp_path: Path
+) -> None:
+    path = _book_file(tmp_path / "book.ndjson", 300)
+    refused = subprocess.run(
+        [sys.executable, "-m", "service", "import", "customers", str(path), "--jobs", "-1"],
+        env=_env(redis_url, key_prefix),
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode == 2
+    assert "not a number of processes: '-1'" in refused.stderr.decode()
+    code, out = _import(redis_url, key_prefix, path, "--jobs", "0")
+    assert code == 0
+    assert "300 lines, 300 accepted" in out
