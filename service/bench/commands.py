@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 
 from matchers.model import DEFAULT_PARAMS
 from service.bench.synthetic import book
+from service.book import import_jobs
 from service.book.customers import prepare_many
 from service.book.importer import PARSE_CHUNK, Record
 from service.http.app import free_port
@@ -48,12 +49,21 @@ async def _delete_prefix(client: Redis, keys: KeySchema) -> None:
         await client.unlink(*batch)
 
 
-async def bench_import(settings: Settings, customers: int) -> int:
-    """Import a synthetic book through the real importer; print rate and memory."""
+async def bench_import(settings: Settings, customers: int, jobs: str = "1") -> int:
+    """Import a synthetic book through the real importer; print rate and memory. With
+    ``jobs`` such as "1,2": the rate with the preparation in that many processes, each
+    into a fresh store, in one run."""
     lines = list(book(customers))
     size = sum(len(line) + 1 for line in lines)
-    print(f"synthetic book: {customers:,} customers, {size / customers:,.0f} bytes/line NDJSON")
+    print(
+        f"synthetic book: {customers:,} customers, {size / customers:,.0f} bytes/line NDJSON "
+        f"({size / 1e6:,.1f} MB); {os.cpu_count()} CPUs"
+    )
     _print_floor(lines[:20_000], settings.default_region)
+    if jobs != "1":
+        for count in [import_jobs.job_count(int(n)) for n in jobs.split(",")]:
+            await _import_in_jobs(settings, lines, count)
+        return 0
     async with _bench_store(settings) as (client, keys):
         importer = build_stores(client, settings, keys).importer
         before = int((await client.info("memory"))["used_memory"])
@@ -88,6 +98,41 @@ async def bench_import(settings: Settings, customers: int) -> int:
             f"customers/s, created {second.created or 0}"
         )
     return 0
+
+
+async def _import_in_jobs(settings: Settings, lines: list[bytes], jobs: int) -> None:
+    async with _bench_store(settings) as (client, keys):
+        importer = build_stores(client, settings, keys).importer
+        store0, busy0 = await _store_cpu(client), _machine_busy()
+        cpu0, wall0 = time.process_time(), time.perf_counter()
+        if jobs == 1:
+            summary = await importer.customers(_records(lines))
+        else:
+            summary = await import_jobs.import_customers(
+                importer, _records(lines), jobs=jobs, region=settings.default_region
+            )
+        cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+        store_cpu, busy = await _store_cpu(client) - store0, _machine_busy() - busy0
+        each = summary.accepted or 1
+        # The wall time includes starting the jobs' processes, as a user's import does. The
+        # jobs' own CPU is about the machine's less this process's and the store's.
+        print(
+            f"jobs {jobs}: {summary.accepted / wall:,.0f} customers/s ({wall:.2f} s wall); "
+            f"CPU per customer: this process {cpu / each * 1e6:,.0f} us, "
+            f"store {store_cpu / each * 1e6:,.0f} us, whole machine {busy / each * 1e6:,.0f} us "
+            f"({busy / wall:.1f} of {os.cpu_count()} CPUs busy)"
+        )
+
+
+def _machine_busy() -> float:
+    """Seconds of CPU the whole machine has spent (Linux; 0 elsewhere)."""
+    try:
+        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    except OSError:
+        return 0.0
+    ticks = [int(f) for f in fields]
+    idle = ticks[3] + ticks[4]  # idle and iowait
+    return (sum(ticks[:8]) - idle) / os.sysconf("SC_CLK_TCK")
 
 
 async def _store_cpu(client: Redis) -> float:

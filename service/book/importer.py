@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterable, Awaitable, Callable
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -93,9 +93,14 @@ def reason(exc: Exception) -> str:
     return str(exc) or type(exc).__name__
 
 
+class Rejects(Protocol):
+    def reject(self, line: int, reason: str) -> None: ...
+
+
 Progress = Callable[[ImportSummary], None]
-# Numbered records to what the store takes, each bad one rejected in the summary.
-Parse = Callable[[list[tuple[int, Record]], ImportSummary], list[tuple[int, Any]]]
+# Numbered records to what the store takes, each bad one rejected in the summary. The
+# records are Record, or what other processes made of them (``import_jobs``).
+Parse = Callable[[list[tuple[int, Any]], ImportSummary], list[tuple[int, Any]]]
 
 
 # What a bad record raises (pydantic's ValidationError is a ValueError); anything else is
@@ -104,7 +109,7 @@ _BAD_RECORD = (ValueError, OverflowError)
 
 
 def _each(
-    items: list[tuple[int, T]], step: Callable[[T], U], summary: ImportSummary
+    items: list[tuple[int, T]], step: Callable[[T], U], summary: Rejects
 ) -> list[tuple[int, U]]:
     """``step`` applied to each numbered item; an item it fails on is rejected by line."""
     out = []
@@ -116,9 +121,32 @@ def _each(
     return out
 
 
-def _blank(line: bytes) -> bool:
+def is_blank(line: bytes) -> bool:
     # Not line.strip(), which copies every line of the file to find the few blank ones.
     return not line or line.isspace()
+
+
+def customer_of(record: Record, context: dict[str, str]) -> Customer:
+    if isinstance(record, bytes):
+        return Customer.model_validate_json(record.removeprefix(_BOM), context=context)
+    assert record is not None
+    return Customer.model_validate(customer_from_row(record), context=context)
+
+
+def prepare_customers(
+    chunk: list[tuple[int, Record]],
+    summary: Rejects,
+    step: Callable[[Record], Customer],
+    prepare_many: Callable[[list[Customer]], list[Prepared]],
+) -> list[tuple[int, Prepared]]:
+    """A chunk of records validated, then prepared; in this process or an import job's."""
+    valid = _each(chunk, step, summary)
+    try:
+        prepared = prepare_many([customer for _, customer in valid])
+    except _BAD_RECORD:
+        # A record that validated cannot be prepared: find which, one at a time.
+        return _each(valid, lambda customer: prepare_many([customer])[0], summary)
+    return [(number, put) for (number, _), put in zip(valid, prepared, strict=True)]
 
 
 class Importer:
@@ -136,23 +164,14 @@ class Importer:
         self._batch_size = batch_size
 
     def _customer(self, record: Record) -> Customer:
-        if isinstance(record, bytes):
-            return Customer.model_validate_json(record.removeprefix(_BOM), context=self._context)
-        assert record is not None
-        return Customer.model_validate(customer_from_row(record), context=self._context)
+        return customer_of(record, self._context)
 
     def _customers_of(
         self, chunk: list[tuple[int, Record]], summary: ImportSummary
     ) -> list[tuple[int, Prepared]]:
         # Prepared as they are read: the profiles and index entries of this batch are
         # built while the previous batch is in the store's hands.
-        valid = _each(chunk, self._customer, summary)
-        try:
-            prepared = self._customers.prepare_many([customer for _, customer in valid])
-        except _BAD_RECORD:
-            # A record that validated cannot be prepared: find which, one at a time.
-            return _each(valid, self._customers.prepare, summary)
-        return [(number, put) for (number, _), put in zip(valid, prepared, strict=True)]
+        return prepare_customers(chunk, summary, self._customer, self._customers.prepare_many)
 
     @staticmethod
     def _event(record: Record) -> ImportEvent:
@@ -169,7 +188,7 @@ class Importer:
     async def _run(
         self,
         kind: Literal["customers", "events"],
-        records: AsyncIterable[tuple[int, Record]],
+        records: AsyncIterable[tuple[int, Any]],
         parse: Parse,
         flush: Callable[[list[tuple[int, Any]], ImportSummary], Awaitable[None]],
         from_line: int,
@@ -200,7 +219,7 @@ class Importer:
             try:
                 async for number, record in records:
                     lines = number
-                    if number < from_line or (isinstance(record, bytes) and _blank(record)):
+                    if number < from_line or (isinstance(record, bytes) and is_blank(record)):
                         continue
                     if record is None:
                         summary.reject(number, "line longer than 1 MiB")
@@ -256,6 +275,20 @@ class Importer:
         from_line: int = 1,
         progress: Progress | None = None,
     ) -> ImportSummary:
+        return await self.customers_parsed(
+            records, self._customers_of, from_line=from_line, progress=progress
+        )
+
+    async def customers_parsed(
+        self,
+        records: AsyncIterable[tuple[int, Any]],
+        parse: Parse,
+        *,
+        from_line: int = 1,
+        progress: Progress | None = None,
+    ) -> ImportSummary:
+        """The import of records that ``parse`` turns into Prepared: ``customers``' own
+        parse, or the hand-over of what other processes prepared (``import_jobs``)."""
         # A line that claims an identity another customer still holds waits for the end of
         # the file: if a later line releases it, the claim succeeds; if a later line for the
         # same customer is written first, it supersedes the waiting one (the last line
@@ -271,9 +304,7 @@ class Importer:
             for start in range(0, len(waiting), self._batch_size):
                 await self._write_customers(waiting[start : start + self._batch_size], summary)
 
-        return await self._run(
-            "customers", records, self._customers_of, flush, from_line, progress, finish
-        )
+        return await self._run("customers", records, parse, flush, from_line, progress, finish)
 
     async def _write_customers(
         self,

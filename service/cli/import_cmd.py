@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import sys
@@ -11,6 +12,7 @@ from typing import IO, Any
 
 from tqdm import tqdm
 
+from service.book import import_jobs
 from service.book.csvmap import CUSTOMER_COLUMNS, EVENT_COLUMNS, BadHeader, check_header
 from service.book.importer import ImportAborted, ImportSummary, Record
 from service.book.lines import MAX_LINE_BYTES, split_lines
@@ -75,6 +77,17 @@ async def _aiter(items: Iterator[tuple[int, Record]]) -> AsyncIterator[tuple[int
         yield item
 
 
+def jobs_argument(text: str) -> int:
+    """``--jobs``: processes that prepare customers; 0 for one per CPU."""
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = -1
+    if jobs < 0:
+        raise argparse.ArgumentTypeError(f"not a number of processes: {text!r}")
+    return import_jobs.job_count(jobs)
+
+
 def detect_format(path: str, given: str | None) -> str:
     if given:
         return given
@@ -95,8 +108,15 @@ async def run_import(
     fmt: str,
     from_line: int,
     latest: list[ImportSummary],
+    jobs: int = 1,
 ) -> ImportSummary:
-    """Import one stream; ``latest`` holds the newest summary, for a resume hint on Ctrl-C."""
+    """Import one stream; ``latest`` holds the newest summary, for a resume hint on Ctrl-C.
+    ``jobs``: processes that prepare customers (events are light to prepare: one)."""
+    if kind == "events" and jobs > 1:
+        print(
+            "socialid: --jobs applies to customers; events are imported in one process",
+            file=sys.stderr,
+        )
     source = _Counting(raw)
     records = _csv(source, kind) if fmt == "csv" else _ndjson(source)
     bar = tqdm(
@@ -117,6 +137,15 @@ async def run_import(
     try:
         async with cli_redis(settings) as client:
             importer = build_stores(client, settings).importer
+            if kind == "customers" and jobs > 1:
+                return await import_jobs.import_customers(
+                    importer,
+                    _aiter(records),
+                    jobs=jobs,
+                    region=settings.default_region,
+                    from_line=from_line,
+                    progress=progress,
+                )
             run = importer.customers if kind == "customers" else importer.events
             return await run(_aiter(records), from_line=from_line, progress=progress)
     finally:
@@ -137,4 +166,11 @@ def print_summary(summary: ImportSummary) -> None:
         print(f"stopped early at {summary.aborted}; lines before it are written")
 
 
-__all__ = ["BadHeader", "detect_format", "open_source", "print_summary", "run_import"]
+__all__ = [
+    "BadHeader",
+    "detect_format",
+    "jobs_argument",
+    "open_source",
+    "print_summary",
+    "run_import",
+]

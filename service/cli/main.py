@@ -14,7 +14,7 @@ from aiohttp import web
 
 from service import __version__
 from service.book.importer import ImportAborted, ImportSummary
-from service.cli import deliver_cmd, reindex_cmd, train_cmd, worker_cmd
+from service.cli import deliver_cmd, import_cmd, reindex_cmd, train_cmd, worker_cmd
 from service.cli.import_cmd import BadHeader, detect_format, open_source, print_summary, run_import
 from service.http.apikeys import ApiKeyStore, Scope
 from service.ingest.deliveries import FsyncUnavailable
@@ -61,11 +61,18 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "--from-line", type=int, default=1, help="skip the lines before this one (resume)"
     )
+    imp.add_argument(
+        "--jobs",
+        type=import_cmd.jobs_argument,
+        default=1,
+        help="processes that prepare customers, 0 for one per CPU (default: 1)",
+    )
 
     bench = sub.add_parser("bench", help="benchmarks that print figures")
     bsub = bench.add_subparsers(dest="bench_command", required=True)
     bench_import = bsub.add_parser("import", help="import a synthetic book, print rate/memory")
     bench_import.add_argument("--customers", type=int, default=100_000)
+    bench_import.add_argument("--jobs", default="1", help="compare, e.g. 1,2 (0: one per CPU)")
     bench_quality = bsub.add_parser("quality", help="resolution quality on known truth")
     bench_quality.add_argument("--customers", type=int, default=20_000)
     bench_quality.add_argument(
@@ -194,7 +201,7 @@ def _import(settings: Settings, args: argparse.Namespace) -> int:
     try:
         with raw, bulk_allocation():
             summary = asyncio.run(
-                run_import(settings, args.kind, raw, size, fmt, args.from_line, latest)
+                run_import(settings, args.kind, raw, size, fmt, args.from_line, latest, args.jobs)
             )
     except KeyboardInterrupt:
         done = latest[0].committed_through_line if latest else args.from_line - 1
@@ -258,7 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     bench.bench_lookup(args.customers, args.lookups, args.concurrency, args.events)
                 )
             with bulk_allocation():  # as `socialid import` runs
-                return asyncio.run(bench.bench_import(settings, args.customers))
+                return asyncio.run(bench.bench_import(settings, args.customers, args.jobs))
         if args.command == "train":
             return asyncio.run(train_cmd.run_train(settings, args))
         if args.command == "deliver":
