@@ -33,12 +33,11 @@ from service.settings import Settings
 from service.store.embedded import EmbeddedRedis
 from service.store.keynames import KeySchema
 from service.store.localcluster import LocalCluster
-from tests.helpers import ADMIN_TOKEN, AppClient, MakeClient
+from tests.helpers import ADMIN_TOKEN, CLUSTER, AppClient, MakeClient, command_env
 from tests.logscan import leaks, traceable
 from tests.standins import Inbox, StandIn, quiet_smtp_server
 
 _SUITE_LOG = "socialid_suite_log"
-CLUSTER = os.environ.get("SOCIALID_TEST_CLUSTER") == "1"
 
 # Property tests draw the same cases on every run: a submission must not pass or fail by
 # luck (tests/fuzzing.py explores at random when asked for a long run).
@@ -170,12 +169,7 @@ async def redis(redis_url: str, keys: KeySchema) -> AsyncIterator[aioredis.Redis
 @pytest.fixture
 def store_env(redis_url: str, key_prefix: str) -> dict[str, str]:
     """The environment of a ``socialid`` command run by a test, on this test's store."""
-    return {
-        **os.environ,
-        "SOCIALID_REDIS_URL": redis_url,
-        "SOCIALID_KEY_PREFIX": key_prefix,
-        "SOCIALID_REDIS_CLUSTER": "true" if CLUSTER else "false",
-    }
+    return command_env(redis_url, key_prefix)
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -12,6 +13,20 @@ from aiohttp.test_utils import TestClient
 
 from service.settings import Settings
 from service.wiring import build_stores, build_worker
+
+# SOCIALID_TEST_CLUSTER=1: the tests marked ``cluster`` run on a local Redis Cluster.
+CLUSTER = os.environ.get("SOCIALID_TEST_CLUSTER") == "1"
+
+
+def command_env(redis_url: str, key_prefix: str) -> dict[str, str]:
+    """The environment of a ``socialid`` command run by a test, on that test's store."""
+    return {
+        **os.environ,
+        "SOCIALID_REDIS_URL": redis_url,
+        "SOCIALID_KEY_PREFIX": key_prefix,
+        "SOCIALID_REDIS_CLUSTER": "true" if CLUSTER else "false",
+    }
+
 
 ADMIN_TOKEN = "test-admin-token-0123456789"
 AppClient = TestClient[web.Request, web.Application]

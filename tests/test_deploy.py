@@ -29,9 +29,6 @@ from tests.deployfiles import (
 )
 from tests.helpers import AppClient
 
-# Named in the ConfigMap before a release reads them, each with the work that adds it.
-PENDING_SETTINGS = {"SOCIALID_REDIS_CLUSTER": "Redis Cluster support (issue 23)"}
-
 
 def _validate(*paths: Path, version: str) -> tuple[int, str]:
     done = run(tool("kubernetes-validate"), "--strict", "-k", version, *map(str, paths))
@@ -104,10 +101,8 @@ def test_every_variable_named_is_a_setting() -> None:
     )
     for name in ("socialid-api", "socialid-worker"):
         named |= _env_of(found[("Deployment", name)]).keys()
-    unknown = named - fields - PENDING_SETTINGS.keys()
+    unknown = named - fields
     assert not unknown, f"not settings of service/settings.py: {sorted(unknown)}"
-    landed = PENDING_SETTINGS.keys() & fields
-    assert not landed, f"now real settings, take them out of PENDING_SETTINGS: {landed}"
 
 
 @pytest.mark.parametrize("name", ["socialid-api", "socialid-worker"])

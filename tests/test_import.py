@@ -5,7 +5,6 @@ from __future__ import annotations
 import gc
 import io
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,7 +18,9 @@ from service.ops.heap import YOUNG_THRESHOLD, bulk_allocation
 from service.schemas import Customer
 from service.store.keynames import KeySchema
 from service.store.redistypes import stream_entries, text
-from tests.helpers import AppClient, MakeClient, admin
+from tests.helpers import AppClient, MakeClient, admin, command_env
+
+pytestmark = pytest.mark.cluster
 
 NDJSON = {**admin(), "Content-Type": "application/x-ndjson"}
 
@@ -215,7 +216,7 @@ async def test_events_import(client: AppClient) -> None:
 
 
 def _cli(redis_url: str, key_prefix: str, *args: str, stdin: bytes | None = None) -> Any:
-    env = {**os.environ, "SOCIALID_REDIS_URL": redis_url, "SOCIALID_KEY_PREFIX": key_prefix}
+    env = command_env(redis_url, key_prefix)
     return subprocess.run(
         [sys.executable, "-m", "service", "import", *args],
         env=env,

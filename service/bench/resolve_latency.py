@@ -26,6 +26,7 @@ from service.book.importer import ImportSummary, Record
 from service.settings import Settings
 from service.store.client import redis_client
 from service.store.embedded import EmbeddedRedis
+from service.store.localcluster import LocalCluster
 from service.wiring import build_stores
 
 
@@ -70,29 +71,50 @@ def _queries(sample: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-async def bench_resolve(settings: Settings, customers: int) -> int:
-    sample: list[dict[str, Any]] = []
-    async with served_book(settings, _lines(customers, sample)) as (http, summary):
-        print(f"{customers:,} customers imported in {summary.seconds:,.0f} s")
-        return await _query(http, _queries(sample))
+async def bench_resolve(settings: Settings, customers: int, stores: str = "single") -> int:
+    """``stores``: "single" (one embedded server), "cluster" (a local three-master
+    cluster, docs/cluster.md) or "both", one after the other in one run."""
+    for store in ("single", "cluster") if stores == "both" else (stores,):
+        sample: list[dict[str, Any]] = []
+        cluster = store == "cluster"
+        async with served_book(settings, _lines(customers, sample), cluster=cluster) as (
+            http,
+            summary,
+        ):
+            print(f"{store}: {customers:,} customers imported in {summary.seconds:,.0f} s")
+            await _query(http, _queries(sample))
+    return 0
 
 
 @asynccontextmanager
 async def served_book(
-    settings: Settings, lines: AsyncIterable[tuple[int, Record]]
+    settings: Settings, lines: AsyncIterable[tuple[int, Record]], *, cluster: bool = False
 ) -> AsyncIterator[tuple[aiohttp.ClientSession, ImportSummary]]:
-    """A book imported straight into a private embedded store (under the key prefix a
-    plain ``socialid serve`` uses), then served by one: the session to it, and what the
-    import said."""
+    """A book imported straight into a private store (under the key prefix a plain
+    ``socialid serve`` uses), then served by one: the session to it, and what the import
+    said. The store is one embedded server, or a local three-master cluster."""
     with tempfile.TemporaryDirectory(prefix="socialid-bench-") as tmp:
-        server = EmbeddedRedis(Path(tmp), appendfsync="no", allocator=settings.embedded_allocator)
+        server: EmbeddedRedis | LocalCluster
+        if cluster:
+            server = LocalCluster(Path(tmp))
+        else:
+            server = EmbeddedRedis(
+                Path(tmp), appendfsync="no", allocator=settings.embedded_allocator
+            )
         await asyncio.to_thread(server.start)
         try:
-            client = redis_client(server.url, settings.model_copy(update={"redis_timeout": 30.0}))
-            stores = build_stores(client, settings.model_copy(update={"key_prefix": "sid"}))
+            own = settings.model_copy(
+                update={"redis_timeout": 30.0, "key_prefix": "sid", "redis_cluster": cluster}
+            )
+            client = redis_client(server.url, own)
+            stores = build_stores(client, own)
             summary = await stores.importer.customers(lines)
             await client.aclose()
-            store = {"SOCIALID_REDIS_URL": server.url, "SOCIALID_WORKER": "false"}
+            store = {
+                "SOCIALID_REDIS_URL": server.url,
+                "SOCIALID_WORKER": "false",
+                "SOCIALID_REDIS_CLUSTER": "true" if cluster else "false",
+            }
             async with served(store) as http:
                 yield http, summary
         finally:

@@ -17,7 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 from service.book.openitems import role_arg
 from service.schemas import Event, EventIn, HistoryPage, StoreIntegrityError, describe
 from service.store.keynames import KeySchema
-from service.store.lua import load_script
+from service.store.lua import Arg, load_script, run_pipelined
 from service.store.paging import encode_cursor, ms, newest_first
 from service.store.redistypes import members, text
 
@@ -31,31 +31,18 @@ def event_record(event: EventIn) -> tuple[str, str, int, str]:
 
 
 def add_events_call(
-    keys: KeySchema, by_customer: Mapping[str, Sequence[EventIn]]
-) -> tuple[list[str], list[str | int]]:
-    """KEYS and ARGV of add_events.lua."""
-    script_keys: list[str] = []
-    args: list[str | int] = []
-    for customer_id, events in by_customer.items():
-        script_keys += (
-            keys.customer(customer_id),
-            keys.customer_events(customer_id),
-            keys.history(customer_id),
-            keys.open_items(customer_id),
-        )
-        args.append(len(events))
-        for event in events:
-            args += event_record(event)
-    return script_keys, args
-
-
-def add_events_reply(
-    by_customer: Mapping[str, Sequence[EventIn]], reply: list[int]
-) -> dict[str, int | None]:
-    """{customer: events added, or None when the customer does not exist}."""
-    return {
-        cid: (None if int(n) < 0 else int(n)) for cid, n in zip(by_customer, reply, strict=True)
-    }
+    keys: KeySchema, customer_id: str, events: Sequence[EventIn]
+) -> tuple[list[str], list[Arg]]:
+    """KEYS and ARGV of add_events.lua for one customer (their home)."""
+    args: list[Arg] = [len(events)]
+    for event in events:
+        args += event_record(event)
+    return [
+        keys.customer(customer_id),
+        keys.customer_events(customer_id),
+        keys.history(customer_id),
+        keys.open_items(customer_id),
+    ], args
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,11 +109,18 @@ class HistoryStore:
         return added[customer_id]
 
     async def add_many(self, by_customer: dict[str, list[EventIn]]) -> dict[str, int | None]:
-        """Events of several customers in one script call: {customer: added or None}."""
-        if not by_customer:
-            return {}
-        keys, args = add_events_call(self._keys, by_customer)
-        return add_events_reply(by_customer, await self._add_script(keys=keys, args=args))
+        """Events of several customers, one script call each in one pipeline:
+        {customer: added or None}."""
+        replies = await run_pipelined(
+            self._redis,
+            [
+                (self._add_script, *add_events_call(self._keys, cid, events))
+                for cid, events in by_customer.items()
+            ],
+        )
+        return {
+            cid: None if int(n) < 0 else int(n) for cid, n in zip(by_customer, replies, strict=True)
+        }
 
     async def recent(self, customer_id: str, limit: int) -> list[Event]:
         """The newest ``limit`` events, newest first (for the context card)."""

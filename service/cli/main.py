@@ -93,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     bench_resolve = bsub.add_parser("resolve", help="POST /v1/resolve latency on a large book")
     bench_resolve.add_argument("--customers", type=int, default=1_000_000)
+    bench_resolve.add_argument(
+        "--store",
+        choices=("single", "cluster", "both"),
+        default="single",
+        help="one embedded server, a local three-master cluster, or both in one run",
+    )
     bench_ingest = bsub.add_parser("ingest", help="signed webhook deliveries, rate and delay")
     bench_ingest.add_argument("--customers", type=int, default=10_000)
     bench_ingest.add_argument("--burst", type=int, default=20_000, help="deliveries, max rate")
@@ -246,7 +252,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             if args.bench_command == "resolve":
                 from service.bench.resolve_latency import bench_resolve
 
-                return asyncio.run(bench_resolve(settings, args.customers))
+                return asyncio.run(bench_resolve(settings, args.customers, args.store))
             if args.bench_command == "ingest":
                 from service.bench.ingest_load import bench_ingest
 

@@ -24,7 +24,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
 
-from service.store.lua import lua_source
+from service.store.lua import lua_source, run_pipelined
 
 Call = tuple[list[str], list[str | int], "asyncio.Future[Any]"]
 
@@ -43,6 +43,7 @@ def batch_source(source: str) -> str:
 class ScriptBatcher:
     def __init__(self, redis: aioredis.Redis, source: str, *, max_batch: int = 256) -> None:
         """``source``: the script each call runs, usually ``lua_source(package, name)``."""
+        self._redis = redis
         self._script = redis.register_script(batch_source(source))
         self._cluster = isinstance(redis, RedisCluster)
         self._max = max_batch
@@ -63,32 +64,55 @@ class ScriptBatcher:
                 await self._send(batch)
                 continue
             # On a cluster one wrapper call runs on one node, for keys of one slot: a
-            # burst goes out as one call per slot, side by side.
+            # burst goes out as one call per slot, in one pipeline (a connection per node).
             by_slot: dict[int, list[Call]] = {}
             for call in batch:
                 by_slot.setdefault(key_slot(call[0][0].encode()), []).append(call)
-            await asyncio.gather(*(self._send(group) for group in by_slot.values()))
+            groups = list(by_slot.values())
+            try:
+                replies = await run_pipelined(
+                    self._redis, [(self._script, *_wrapped(group)) for group in groups]
+                )
+            except Exception as exc:  # the store away: every caller of the batch learns it
+                _fail(batch, exc)
+                continue
+            for group, group_replies in zip(groups, replies, strict=True):
+                _answer(group, group_replies)
 
     async def _send(self, batch: list[Call]) -> None:
-        keys: list[str] = []
-        counts: list[int] = [len(batch)]
-        args: list[str | int] = []
-        for call_keys, call_args, _ in batch:
-            keys += call_keys
-            args += call_args
-            counts += (len(call_keys), len(call_args))
+        keys, args = _wrapped(batch)
         try:
             # (A server that lost its scripts is sent this one again by the client.)
-            replies = await self._script(keys=keys, args=[*counts, *args])
+            replies = await self._script(keys=keys, args=args)
         except Exception as exc:  # the store away: every caller of the batch learns it
-            for _, _, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
+            _fail(batch, exc)
             return
-        for (_, _, future), reply in zip(batch, replies, strict=True):
-            if future.done():
-                pass  # the caller went away (a client disconnect); its call still ran
-            elif isinstance(reply, Exception):
-                future.set_exception(reply)
-            else:
-                future.set_result(reply)
+        _answer(batch, replies)
+
+
+def _wrapped(batch: list[Call]) -> tuple[list[str], list[str | int]]:
+    """KEYS and ARGV of the wrapper for the calls of a batch."""
+    keys: list[str] = []
+    counts: list[str | int] = [len(batch)]
+    args: list[str | int] = []
+    for call_keys, call_args, _ in batch:
+        keys += call_keys
+        args += call_args
+        counts += (len(call_keys), len(call_args))
+    return keys, [*counts, *args]
+
+
+def _fail(batch: list[Call], exc: Exception) -> None:
+    for _, _, future in batch:
+        if not future.done():
+            future.set_exception(exc)
+
+
+def _answer(batch: list[Call], replies: list[Any]) -> None:
+    for (_, _, future), reply in zip(batch, replies, strict=True):
+        if future.done():
+            pass  # the caller went away (a client disconnect); its call still ran
+        elif isinstance(reply, Exception):
+            future.set_exception(reply)
+        else:
+            future.set_result(reply)
