@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import platform
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
@@ -27,6 +28,7 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 @dataclass
 class Metrics:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    process: int = 1
     _children: dict[tuple[int, tuple[str, ...]], MetricWrapperBase] = field(
         default_factory=dict, init=False, repr=False
     )
@@ -140,6 +142,13 @@ class Metrics:
         )
         build = Info("socialid_build", "Version of socialid and of its runtime.", registry=r)
         build.info({"version": __version__, "python": platform.python_version()})
+        # Under serve --processes N, each scrape reaches one of the N: this says which,
+        # and every other figure here is that process's alone.
+        Info(
+            "socialid_process",
+            "The serve process that answered (1 to SOCIALID_PROCESSES) and its pid.",
+            registry=r,
+        ).info({"process": str(self.process), "pid": str(os.getpid())})
 
     def child(self, metric: M, *labels: str) -> M:
         """``metric.labels(*labels)``, kept after the first call: ``labels()`` takes a
