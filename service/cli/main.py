@@ -39,6 +39,17 @@ def _rep(value: str) -> str:
     return value
 
 
+def _processes_flag(bench: argparse.ArgumentParser) -> None:
+    bench.add_argument(
+        "--processes",
+        type=int,
+        nargs="+",
+        default=[1],
+        metavar="N",
+        help="serve processes, a round for each count (1 2: the gain, in one run)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="socialid",
@@ -81,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench_lookup.add_argument("--lookups", type=int, default=20_000)
     bench_lookup.add_argument("--concurrency", type=int, default=16)
     bench_lookup.add_argument("--events", type=int, default=20, help="history per customer")
+    _processes_flag(bench_lookup)
 
     bench_resolve = bsub.add_parser("resolve", help="POST /v1/resolve latency on a large book")
     bench_resolve.add_argument("--customers", type=int, default=1_000_000)
@@ -90,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench_ingest.add_argument("--rate", type=int, default=1000, help="sustained deliveries/s")
     bench_ingest.add_argument("--seconds", type=float, default=30.0)
     bench_ingest.add_argument("--concurrency", type=int, default=64)
+    _processes_flag(bench_ingest)
 
     train_cmd.add_parsers(sub)
     worker_cmd.add_parser(sub)
@@ -198,11 +211,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                         args.rate,
                         args.seconds,
                         args.concurrency,
+                        args.processes,
                     )
                 )
             if args.bench_command == "lookup":
+                from service.bench.lookup_load import bench_lookup
+
                 return asyncio.run(
-                    bench.bench_lookup(args.customers, args.lookups, args.concurrency, args.events)
+                    bench_lookup(
+                        args.customers, args.lookups, args.concurrency, args.events, args.processes
+                    )
                 )
             with bulk_allocation():  # as `socialid import` runs
                 return asyncio.run(bench.bench_import(settings, args.customers))
