@@ -27,7 +27,7 @@ from tests.test_faults import BURST, SETTINGS, _burst, _processed
 
 pytestmark = pytest.mark.slow
 
-_PROCESS = re.compile(r'^socialid_process_info\{pid="(\d+)",process="(\d+)"\}', re.M)
+_PROCESS = re.compile(r'^socialid_process_info\{(?=[^}]*pid="(\d+)")(?=[^}]*process="(\d+)")', re.M)
 
 
 def _answering(base: str, requests: int = 40) -> dict[str, int]:
@@ -36,8 +36,12 @@ def _answering(base: str, requests: int = 40) -> dict[str, int]:
     seen: dict[str, int] = {}
     for _ in range(requests):
         with urllib.request.urlopen(base + "/metrics", timeout=5) as resp:  # noqa: S310
-            [(pid, number)] = _PROCESS.findall(resp.read().decode())
+            text = resp.read().decode()
+        [(pid, number)] = _PROCESS.findall(text)
         seen[number] = int(pid)
+        # Every series is that process's own: a counter never takes turns between them.
+        samples = [x for x in text.splitlines() if x.startswith("socialid_")]
+        assert all(f'process="{number}"' in x for x in samples)
     return seen
 
 

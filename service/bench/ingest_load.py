@@ -11,6 +11,7 @@ import secrets
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable
 from datetime import datetime
 from pathlib import Path
 
@@ -22,7 +23,9 @@ from service.bench.commands import percentile
 from service.bench.lookup_load import print_gains
 from service.bench.serving import (
     bare_app,
+    busy_since,
     cpu_seconds,
+    machine_ticks,
     serve_env,
     service_cpu_seconds,
     start_serve,
@@ -121,15 +124,23 @@ _ACCEPTED = {"accepted": [], "duplicates": 0}  # what the ceiling answers every 
 
 async def _ceiling(
     items: list[tuple[bytes, dict[str, str]]], concurrency: int, processes: int
-) -> tuple[float, float]:
+) -> tuple[float, float, float, float]:
     """The same posts to a bare aiohttp app in ``processes`` processes: per second, and
-    per CPU-second of those processes."""
+    per CPU-second of those processes, and the client's and the machine's load."""
     bare = bare_app(processes, "/webhooks/twitter", _ACCEPTED)
     async with bare as (url, pids), aiohttp.ClientSession(url) as http:
         cpu = sum(cpu_seconds(pid) for pid in pids)
-        rate = await _burst(http, items, concurrency)
+        rate, client, machine = await _loaded(_burst(http, items, concurrency))
         used = sum(cpu_seconds(pid) for pid in pids) - cpu
-    return rate, len(items) / max(used, 1e-9)
+    return rate, len(items) / max(used, 1e-9), client, machine
+
+
+async def _loaded(burst: Awaitable[float]) -> tuple[float, float, float]:
+    """The burst's rate; the share of a core this client (the load) used meanwhile (near
+    100%: the client sets the pace), and of the machine's cores (near 100%: none left)."""
+    cpu, wall, ticks = time.process_time(), time.perf_counter(), machine_ticks()
+    rate = await burst
+    return rate, (time.process_time() - cpu) / (time.perf_counter() - wall), busy_since(ticks)
 
 
 async def bench_ingest(
@@ -205,15 +216,18 @@ async def _accept(
     concurrency: int,
     processes: int,
 ) -> tuple[float, float]:
-    ceiling, ceiling_cpu = await _ceiling(items, concurrency, processes)
+    ceiling, ceiling_cpu, ceiling_client, ceiling_machine = await _ceiling(
+        items, concurrency, processes
+    )
     cpu = service_cpu_seconds(serve)
-    accept_rate = await _burst(http, items, concurrency)
+    accept_rate, client, machine = await _loaded(_burst(http, items, concurrency))
     per_cpu = len(items) / max(service_cpu_seconds(serve) - cpu, 1e-9)
     print(
         f"{processes} serve process(es): {len(items):,} signed deliveries, {concurrency} "
         f"concurrent, accepted at {accept_rate:,.0f}/s (worker off), {per_cpu:,.0f} per "
-        f"CPU-second of serve; ceiling (bare aiohttp, {processes} process(es)): "
-        f"{ceiling:,.0f}/s, {ceiling_cpu:,.0f} per CPU-second"
+        f"CPU-second of serve, client busy {client:.0%}, machine {machine:.0%}; ceiling "
+        f"(bare aiohttp, {processes} process(es)): {ceiling:,.0f}/s, {ceiling_cpu:,.0f} per "
+        f"CPU-second, client busy {ceiling_client:.0%}, machine {ceiling_machine:.0%}"
     )
     return accept_rate, ceiling
 

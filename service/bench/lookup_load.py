@@ -10,12 +10,26 @@ import statistics
 import tempfile
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import aiohttp
 
 from service.bench.commands import percentile
-from service.bench.serving import bare_app, served
+from service.bench.serving import bare_app, busy_since, machine_ticks, served
 from service.bench.synthetic import book
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """The share of a core this client (the load) used (near 100%: the client sets the
+    pace), and of the machine's cores (near 100%: none was left to use)."""
+
+    client: float
+    machine: float
+
+    def __str__(self) -> str:
+        return f"client busy {self.client:.0%}, machine {self.machine:.0%}"
+
 
 _MATCHED = {"resolution": {"status": "matched"}}  # what the ceiling answers every lookup
 
@@ -58,16 +72,16 @@ async def bench_lookup(
                     )
                 ceiling_app = bare_app(count, "/v1/lookup", _MATCHED)
                 async with ceiling_app as (url, _), aiohttp.ClientSession(url) as bare:
-                    _, ceiling = await _run_lookups(bare, linked, lookups, concurrency)
-                latencies, rate = await _run_lookups(http, linked, lookups, concurrency)
+                    _, ceiling, bare_load = await _run_lookups(bare, linked, lookups, concurrency)
+                latencies, rate, load = await _run_lookups(http, linked, lookups, concurrency)
             rounds.append((count, rate, ceiling))
             latencies.sort()
             print(
                 f"{count} serve process(es): {len(latencies):,} lookups, {concurrency} "
                 f"concurrent: p50 {percentile(latencies, 0.5) * 1000:.2f} ms, "
-                f"p99 {percentile(latencies, 0.99) * 1000:.2f} ms, {rate:,.0f} lookups/s; "
-                f"ceiling (bare aiohttp, {count} process(es)) {ceiling:,.0f}/s "
-                "(client in this process)"
+                f"p99 {percentile(latencies, 0.99) * 1000:.2f} ms, {rate:,.0f} lookups/s, "
+                f"{load}; ceiling (bare aiohttp, {count} process(es)) {ceiling:,.0f}/s, "
+                f"{bare_load}"
             )
     print_gains("lookups/s", rounds)
     return 0
@@ -116,8 +130,8 @@ async def _run_lookups(
     linked: list[tuple[str, str, str]],
     lookups: int,
     concurrency: int,
-) -> tuple[list[float], float]:
-    """Each lookup's latency, and lookups per second of wall time."""
+) -> tuple[list[float], float, Load]:
+    """Each lookup's latency, lookups per second of wall time, and the load meanwhile."""
     latencies: list[float] = []
     bodies = [
         json.dumps({"channel": ch, "sender": {"external_id": ext}, "text": "hi"}).encode()
@@ -134,6 +148,8 @@ async def _run_lookups(
             if answer["resolution"]["status"] != "matched":
                 raise RuntimeError("a linked identity did not resolve")
 
-    started = time.perf_counter()
+    started, cpu, ticks = time.perf_counter(), time.process_time(), machine_ticks()
     await asyncio.gather(*(worker(i) for i in range(concurrency)))
-    return latencies, len(latencies) / (time.perf_counter() - started)
+    wall = time.perf_counter() - started
+    load = Load((time.process_time() - cpu) / wall, busy_since(ticks))
+    return latencies, len(latencies) / wall, load

@@ -19,7 +19,7 @@ import aiohttp
 
 from service.http.app import free_port
 
-_PROCESS = re.compile(r'^socialid_process_info\{pid="(\d+)",process="(\d+)"\}', re.M)
+_PROCESS = re.compile(r'^socialid_process_info\{(?=[^}]*pid="(\d+)")(?=[^}]*process="(\d+)")', re.M)
 
 
 def serve_env(port: int, token: str, processes: int, env: dict[str, str]) -> dict[str, str]:
@@ -108,6 +108,24 @@ def service_cpu_seconds(pid: int) -> float:
         if parent == pid and not names[child].startswith("valkey"):
             tree.add(child)
     return sum(cpu_seconds(p) for p in tree)
+
+
+def machine_ticks() -> tuple[int, int]:
+    """All CPU ticks of the machine so far, and the idle ones (Linux /proc; 0 elsewhere)."""
+    try:
+        first = Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return 0, 0
+    ticks = [int(v) for v in first[1:9]]  # guest time is counted in user time already
+    return sum(ticks), ticks[3] + ticks[4]
+
+
+def busy_since(before: tuple[int, int]) -> float:
+    """The share of the machine's cores busy since ``before`` (everyone's work, ours and
+    any other's: on a shared machine, what says whether a core was left to use)."""
+    total, idle = machine_ticks()
+    spent = total - before[0]
+    return (spent - (idle - before[1])) / spent if spent else 0.0
 
 
 # The cheapest aiohttp answer to the same posts, in as many processes as the service.

@@ -237,7 +237,7 @@ def create_app(settings: Settings, *, process: int = 1) -> web.Application:
     app[STOPPING] = asyncio.Event()
     app[SETTINGS] = settings
     app[KEYS] = KeySchema(settings.key_prefix)
-    app[METRICS] = Metrics(process=process)
+    app[METRICS] = Metrics(process=process, labelled=settings.processes > 1)
     app[OPENAPI] = {}
     log_channels(settings)
     log_senders(settings)
