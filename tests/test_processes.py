@@ -174,3 +174,18 @@ def test_processes_out_of_range_is_one_line_naming_the_flag(tmp_path: Path) -> N
     assert result.returncode == 2
     assert result.stderr.startswith("socialid: invalid configuration: --processes")
     assert not any(tmp_path.iterdir())
+
+
+def test_the_embedded_store_dying_stops_every_process_non_zero(tmp_path: Path) -> None:
+    log = tmp_path / "service.log"
+    env = {"SOCIALID_PROCESSES": "2", "SOCIALID_SHUTDOWN_TIMEOUT": "2"}
+    service = Service(tmp_path / "store", log=log, env=env)
+    serving = _answering(service.base)
+    [store] = [x["pid"] for x in _lines(log) if x["event"] == "store" and x["kind"] == "embedded"]
+    assert isinstance(store, int)
+    os.kill(store, signal.SIGKILL)
+    # Loudly, rather than N processes answering 503 with no store to come back.
+    service.proc.communicate(timeout=60)
+    assert service.proc.returncode == 1
+    assert any(x["event"] == "store_died" for x in _lines(log))
+    assert not any(pid_alive(pid) for pid in serving.values())
