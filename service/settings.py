@@ -97,6 +97,12 @@ class Settings(BaseSettings):
         default=1.0, gt=0, le=30, description="Seconds a Redis command may take before it fails."
     )
     shutdown_timeout: float = Field(default=10.0, gt=0, le=300)
+    processes: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="HTTP processes serve runs on the port, each with its own worker.",
+    )
     embedded_appendfsync: Literal["always", "everysec", "no"] = Field(
         default="everysec", description="fsync policy of the embedded server's append-only file."
     )

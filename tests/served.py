@@ -45,10 +45,11 @@ class Service:
         port: int | None = None,
         log: Path | None = None,
         env: dict[str, str] | None = None,
+        args: tuple[str, ...] = (),
     ) -> None:
-        """``env``: more settings (SOCIALID_...); ``port``: the same port again;
-        ``log``: a file for its log lines (else a pipe, which a test that sends much must
-        read, or the service blocks writing to it)."""
+        """``env``: more settings (SOCIALID_...); ``args``: flags of ``serve``; ``port``:
+        the same port again; ``log``: a file for its log lines (else a pipe, which a test
+        that sends much must read, or the service blocks writing to it)."""
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         environ = clean_env(
@@ -61,7 +62,7 @@ class Service:
         out = None if log is None else log.open("a")
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "service", "serve"],
+                [sys.executable, "-m", "service", "serve", *args],
                 env=environ,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE if out is None else out,

@@ -11,11 +11,12 @@ import redis.asyncio as aioredis
 
 from matchers.model import DEFAULT_PARAMS
 from service.cli.main import main
+from service.resolution.modelstore import ModelStore, VersionExists
 from service.resolution.training import train
 from service.settings import Settings
 from service.store.keynames import KeySchema
 from service.wiring import build_stores
-from tests.helpers import AppClient, admin
+from tests.helpers import AppClient, MakeClient, admin
 
 _NAMES = ["Ann", "Ben", "Cara", "Dev", "Eve", "Finn", "Gus", "Hana", "Ivo", "Jo"]
 _FAMILIES = ["King", "Shah", "Okafor", "Novak"]
@@ -83,3 +84,53 @@ def test_model_cli_lists_and_refuses_unknown_versions(
     assert "* defaults" in capsys.readouterr().out
     assert main(["model", "activate", "fit-never"]) == 1
     assert "no model version fit-never" in capsys.readouterr().out
+
+
+async def _weights(client: AppClient) -> list[float]:
+    query = {"given_name": "Ann", "family_name": "King", "address": {"postcode": "LS0 3AG"}}
+    resp = await client.post("/v1/resolve", json=query, headers=admin())
+    assert resp.status == 200
+    return [c["match_weight"] for c in (await resp.json())["candidates"]]
+
+
+async def test_a_stored_version_never_changes_so_every_process_scores_alike(
+    make_client: MakeClient, redis: aioredis.Redis, keys: KeySchema
+) -> None:
+    # Two apps on one store, as two serve processes: each keeps the parameters of the
+    # active version once loaded, and reads the store again only when the version changes.
+    first, second = await make_client(), await make_client()
+    await _book(first)
+    models = ModelStore(redis, keys)
+    await models.save(DEFAULT_PARAMS.model_copy(update={"version": "fit-same"}))
+    await models.activate("fit-same")
+    before = await _weights(first)
+    other = DEFAULT_PARAMS.model_copy(update={"version": "fit-same", "prior": 1e-3})
+    with pytest.raises(VersionExists):
+        await models.save(other)
+    assert await _weights(second) == await _weights(first) == before
+
+
+async def test_fits_in_the_same_second_are_two_versions(
+    client: AppClient,
+    redis: aioredis.Redis,
+    keys: KeySchema,
+    make_settings: Callable[..., Settings],
+) -> None:
+    await _book(client)
+    stores = build_stores(redis, make_settings(), keys)
+    fits = [
+        await train(
+            redis,
+            keys,
+            stores.resolver,
+            stores.models,
+            region="GB",
+            sample_size=10,
+            random_pairs=10,
+            seed=seed,
+        )
+        for seed in (1, 2)
+    ]
+    versions = [fit.params.version for fit in fits]
+    assert versions[0] != versions[1]
+    assert sorted(await stores.models.versions()) == sorted(versions)

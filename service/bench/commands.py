@@ -6,8 +6,6 @@ import asyncio
 import json
 import os
 import resource
-import secrets
-import sys
 import tempfile
 import time
 import uuid
@@ -15,7 +13,6 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import aiohttp
 from redis.asyncio import Redis
 
 from matchers.model import DEFAULT_PARAMS
@@ -23,7 +20,6 @@ from service.bench.synthetic import book
 from service.book import import_jobs
 from service.book.customers import prepare_many
 from service.book.importer import PARSE_CHUNK, Record
-from service.http.app import free_port
 from service.schemas import Customer
 from service.schemas.customer import REGION
 from service.settings import Settings
@@ -173,123 +169,6 @@ def _print_floor(lines: list[bytes], region: str) -> None:
 def percentile(ordered: list[float], q: float) -> float:
     """The value below which a share ``q`` of the sorted values lie."""
     return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
-
-
-@asynccontextmanager
-async def served(env: dict[str, str]) -> AsyncIterator[aiohttp.ClientSession]:
-    """A real ``socialid serve`` in another process, configured by ``env`` (its store),
-    and a client session to it that carries the admin token."""
-    port, token = free_port(), secrets.token_urlsafe(24)
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("SOCIALID_")},
-        "SOCIALID_PORT": str(port),
-        "SOCIALID_ADMIN_TOKEN": token,
-        # A benchmark measures capacity, not policy: one key sends it all. The limiter's
-        # check still runs on every request, and is measured with it.
-        "SOCIALID_RATE_LIMIT_PER_SECOND": "1000000",
-        "SOCIALID_RATE_LIMIT_BURST": "1000000",
-        **env,
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "service", "serve", env=env, stderr=asyncio.subprocess.DEVNULL
-    )
-    headers = {"Authorization": f"Bearer {token}"}
-    try:
-        async with aiohttp.ClientSession(f"http://127.0.0.1:{port}", headers=headers) as http:
-            await wait_ready(http, proc)
-            yield http
-    finally:
-        proc.terminate()
-        await proc.wait()
-
-
-async def wait_ready(http: aiohttp.ClientSession, proc: asyncio.subprocess.Process) -> None:
-    for _ in range(300):
-        if proc.returncode is not None:
-            raise RuntimeError("the service exited during start-up")
-        try:
-            async with http.get("/health/ready") as resp:
-                if resp.status == 200:
-                    return
-        except aiohttp.ClientError:
-            pass
-        await asyncio.sleep(0.05)
-    raise RuntimeError("the service did not become ready")
-
-
-def _history(customer_id: str, events: int) -> Iterator[bytes]:
-    for i in range(events):
-        kind = ("interaction", "note", "case_opened", "promise")[i % 4]
-        event: dict[str, object] = {
-            "customer_id": customer_id,
-            "id": f"{customer_id}-{i}",
-            "type": kind,
-            "at": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T10:00:00Z",
-            "channel": "twitter",
-            "direction": "inbound",
-            "summary": "synthetic",
-        }
-        if kind == "case_opened":
-            event["case_id"] = f"K{i}"
-        yield json.dumps(event).encode()
-
-
-async def bench_lookup(customers: int, lookups: int, concurrency: int, events: int) -> int:
-    """Lookups of linked identities against a real `socialid serve` in another process."""
-    with tempfile.TemporaryDirectory(prefix="socialid-bench-") as tmp:
-        async with served({"SOCIALID_DATA_DIR": tmp, "SOCIALID_LOG_LEVEL": "WARNING"}) as http:
-            docs = [json.loads(line) for line in book(customers)]
-            linked = [
-                (d["id"], i["channel"], i["external_id"])
-                for d in docs
-                for i in d.get("identities", [])[:1]
-            ]
-            ndjson = {"Content-Type": "application/x-ndjson"}
-            body = b"\n".join(json.dumps(d).encode() for d in docs)
-            await http.post("/v1/import/customers", data=body, headers=ndjson)
-            history = b"\n".join(line for cid, _, _ in linked for line in _history(cid, events))
-            await http.post("/v1/import/events", data=history, headers=ndjson)
-            print(
-                f"{customers:,} customers, {len(linked):,} with a linked identity, "
-                f"{events} history events each"
-            )
-            latencies = await _run_lookups(http, linked, lookups, concurrency)
-    latencies.sort()
-    total = sum(latencies)
-    wall = max(total / concurrency, 1e-9)
-    print(
-        f"{len(latencies):,} lookups, {concurrency} concurrent: "
-        f"p50 {percentile(latencies, 0.5) * 1000:.2f} ms, "
-        f"p99 {percentile(latencies, 0.99) * 1000:.2f} ms, "
-        f"~{len(latencies) / wall:,.0f} lookups/s (client in this process, server in another)"
-    )
-    return 0
-
-
-async def _run_lookups(
-    http: aiohttp.ClientSession,
-    linked: list[tuple[str, str, str]],
-    lookups: int,
-    concurrency: int,
-) -> list[float]:
-    latencies: list[float] = []
-    bodies = [
-        json.dumps({"channel": ch, "sender": {"external_id": ext}, "text": "hi"}).encode()
-        for _, ch, ext in linked
-    ]
-    headers = {"Content-Type": "application/json"}
-
-    async def worker(offset: int) -> None:
-        for n in range(offset, lookups, concurrency):
-            started = time.perf_counter()
-            async with http.post("/v1/lookup", data=bodies[n % len(bodies)], headers=headers) as r:
-                answer = await r.json()
-            latencies.append(time.perf_counter() - started)
-            if answer["resolution"]["status"] != "matched":
-                raise RuntimeError("a linked identity did not resolve")
-
-    await asyncio.gather(*(worker(i) for i in range(concurrency)))
-    return latencies
 
 
 async def bench_quality(

@@ -7,11 +7,11 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
-import os
 import secrets
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable
 from datetime import datetime
 from pathlib import Path
 
@@ -19,7 +19,18 @@ import aiohttp
 from redis.asyncio import Redis
 
 from adapters.signatures import sha256_base64
-from service.bench.commands import percentile, wait_ready
+from service.bench.commands import percentile
+from service.bench.lookup_load import print_gains
+from service.bench.serving import (
+    bare_app,
+    busy_since,
+    cpu_seconds,
+    machine_ticks,
+    serve_env,
+    service_cpu_seconds,
+    start_serve,
+    wait_ready,
+)
 from service.bench.synthetic import book
 from service.http.app import free_port
 from service.settings import Settings
@@ -109,128 +120,156 @@ async def _paced(
     return acked, len(items) / (time.perf_counter() - started)
 
 
-# The cheapest aiohttp answer to the same requests: what this machine allows at all.
-_FLOOR_APP = """
-import sys
-from aiohttp import web
-async def accept(request):
-    await request.read()
-    return web.json_response({"accepted": [], "duplicates": 0})
-app = web.Application()
-app.router.add_post("/webhooks/twitter", accept)
-web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
-"""
+_ACCEPTED = {"accepted": [], "duplicates": 0}  # what the ceiling answers every post
 
 
-async def _floor(
-    items: list[tuple[bytes, dict[str, str]]], concurrency: int
-) -> tuple[float, float]:
-    port = free_port()
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", _FLOOR_APP, str(port))
-    try:
-        async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
-            for _ in range(100):
-                try:
-                    async with http.post("/webhooks/twitter", data=b"{}"):
-                        break
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.05)
-            cpu = cpu_seconds(proc.pid)
-            rate = await _burst(http, items, concurrency)
-            return rate, len(items) / max(cpu_seconds(proc.pid) - cpu, 1e-9)
-    finally:
-        proc.terminate()
-        await proc.wait()
+async def _ceiling(
+    items: list[tuple[bytes, dict[str, str]]], concurrency: int, processes: int
+) -> tuple[float, float, float, float]:
+    """The same posts to a bare aiohttp app in ``processes`` processes: per second, and
+    per CPU-second of those processes, and the client's and the machine's load."""
+    bare = bare_app(processes, "/webhooks/twitter", _ACCEPTED)
+    async with bare as (url, pids), aiohttp.ClientSession(url) as http:
+        cpu = sum(cpu_seconds(pid) for pid in pids)
+        rate, client, machine = await _loaded(_burst(http, items, concurrency))
+        used = sum(cpu_seconds(pid) for pid in pids) - cpu
+    return rate, len(items) / max(used, 1e-9), client, machine
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time a process has used (Linux /proc; 0 elsewhere)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+async def _loaded(burst: Awaitable[float]) -> tuple[float, float, float]:
+    """The burst's rate; the share of a core this client (the load) used meanwhile (near
+    100%: the client sets the pace), and of the machine's cores (near 100%: none left)."""
+    cpu, wall, ticks = time.process_time(), time.perf_counter(), machine_ticks()
+    rate = await burst
+    return rate, (time.process_time() - cpu) / (time.perf_counter() - wall), busy_since(ticks)
 
 
 async def bench_ingest(
-    settings: Settings, customers: int, burst: int, rate: int, seconds: float, concurrency: int
+    settings: Settings,
+    customers: int,
+    burst: int,
+    rate: int,
+    seconds: float,
+    concurrency: int,
+    processes: list[int],
 ) -> int:
-    port = free_port()
+    """A burst into serve (worker off) at each count of processes, beside the ceiling at
+    that count; then, with the last count, the backlog drained by a ``socialid worker``
+    and ``seconds`` at a sustained ``rate``."""
+    docs = [json.loads(line) for line in book(customers)]
+    linked = [
+        i["external_id"] for d in docs for i in d.get("identities", []) if i["channel"] == "twitter"
+    ]
+    token = secrets.token_urlsafe(24)
+    rounds: list[tuple[int, float, float]] = []
     with tempfile.TemporaryDirectory(prefix="socialid-bench-") as tmp:
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith("SOCIALID_")},
+        settings_env = {
             "SOCIALID_DATA_DIR": tmp,
-            "SOCIALID_PORT": str(port),
-            "SOCIALID_ADMIN_TOKEN": (token := secrets.token_urlsafe(24)),
             "SOCIALID_TWITTER_CONSUMER_SECRET": SECRET,  # logs at INFO, as deployed
             "SOCIALID_WORKER": "false",
         }
-        quiet = asyncio.subprocess.DEVNULL
-        serve = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "service", "serve", env=env, stderr=quiet
-        )
-        worker: asyncio.subprocess.Process | None = None
+        serve: asyncio.subprocess.Process | None = None
         try:
-            base = f"http://127.0.0.1:{port}"
-            headers = {"Authorization": f"Bearer {token}"}
-            connector = aiohttp.TCPConnector(limit=concurrency * 2)
-            async with aiohttp.ClientSession(base, headers=headers, connector=connector) as http:
-                await wait_ready(http, serve)
-                docs = [json.loads(line) for line in book(customers)]
-                linked = [
-                    i["external_id"]
-                    for d in docs
-                    for i in d.get("identities", [])
-                    if i["channel"] == "twitter"
-                ]
-                body = b"\n".join(json.dumps(d).encode() for d in docs)
-                ndjson = {"Content-Type": "application/x-ndjson"}
-                await http.post("/v1/import/customers", data=body, headers=ndjson)
-                print(f"{customers:,} customers, {len(linked):,} with a linked Twitter identity")
-
-                items = _deliveries(0, burst, linked)
-                floor, floor_cpu = await _floor(items, concurrency)
-                print(
-                    f"floor: a bare aiohttp app answering the same posts: {floor:,.0f}/s, "
-                    f"{floor_cpu:,.0f} per CPU-second"
-                )
-                cpu = cpu_seconds(serve.pid)
-                accept_rate = await _burst(http, items, concurrency)
-                per_cpu = burst / max(cpu_seconds(serve.pid) - cpu, 1e-9)
-                print(
-                    f"accept: {burst:,} signed deliveries, {concurrency} concurrent, "
-                    f"{accept_rate:,.0f} deliveries/s into one serve process (worker off); "
-                    f"{per_cpu:,.0f} per CPU-second of that process"
-                )
-                worker = await asyncio.create_subprocess_exec(
-                    sys.executable, "-m", "service", "worker", env=env, stderr=quiet
-                )
-                client = redis_client(_store_url(Path(tmp)), settings)
-                keys = KeySchema()
-                drained = time.perf_counter()
-                while await client.xlen(keys.ingest_stream()):  # noqa: ASYNC110 - polls another process
-                    await asyncio.sleep(0.05)
-                drain_rate = burst / (time.perf_counter() - drained)
-                per_cpu = burst / max(cpu_seconds(worker.pid), 1e-9)
-                print(
-                    f"worker: the {burst:,} backlog processed at {drain_rate:,.0f} messages/s; "
-                    f"{per_cpu:,.0f} per CPU-second of the worker process (start-up included)"
-                )
-
-                paced = _deliveries(burst, int(rate * seconds), linked)
-                # The pre-built deliveries stay out of this client's garbage collection:
-                # a collection pass over them would stall the sending, then burst it.
-                gc.freeze()
-                before = await _persistence(client)
-                acked, sent_rate = await _paced(http, paced, rate)
-                after = await _persistence(client)
-                delays = await _delays(client, keys, acked)
-                await client.aclose()
+            for round_, count in enumerate(processes):
+                if serve is not None:
+                    serve.terminate()
+                    await serve.wait()
+                env = serve_env(free_port(), token, count, settings_env)
+                serve = await start_serve(env)
+                connector = aiohttp.TCPConnector(limit=concurrency * 2)
+                async with aiohttp.ClientSession(
+                    f"http://127.0.0.1:{env['SOCIALID_PORT']}",
+                    headers={"Authorization": f"Bearer {token}"},
+                    connector=connector,
+                ) as http:
+                    await wait_ready(http, serve, count)
+                    if round_ == 0:
+                        await _import(http, docs)
+                        print(f"{customers:,} customers, {len(linked):,} with a linked X identity")
+                    items = _deliveries(round_ * burst, burst, linked)
+                    accepted = await _accept(http, serve.pid, items, concurrency, count)
+                    rounds.append((count, *accepted))
+                    if round_ == len(processes) - 1:
+                        print_gains("deliveries/s", rounds)
+                        paced = _deliveries(len(processes) * burst, int(rate * seconds), linked)
+                        backlog = len(processes) * burst
+                        await _drain_and_sustain(
+                            settings, http, env, Path(tmp), backlog, paced, rate
+                        )
         finally:
-            for proc in (worker, serve):
-                if proc is not None and proc.returncode is None:
-                    proc.terminate()
-                    await proc.wait()
+            if serve is not None and serve.returncode is None:
+                serve.terminate()
+                await serve.wait()
+    return 0
+
+
+async def _import(http: aiohttp.ClientSession, docs: list[dict[str, object]]) -> None:
+    body = b"\n".join(json.dumps(d).encode() for d in docs)
+    ndjson = {"Content-Type": "application/x-ndjson"}
+    async with http.post("/v1/import/customers", data=body, headers=ndjson) as resp:
+        resp.raise_for_status()
+
+
+async def _accept(
+    http: aiohttp.ClientSession,
+    serve: int,
+    items: list[tuple[bytes, dict[str, str]]],
+    concurrency: int,
+    processes: int,
+) -> tuple[float, float]:
+    ceiling, ceiling_cpu, ceiling_client, ceiling_machine = await _ceiling(
+        items, concurrency, processes
+    )
+    cpu = service_cpu_seconds(serve)
+    accept_rate, client, machine = await _loaded(_burst(http, items, concurrency))
+    per_cpu = len(items) / max(service_cpu_seconds(serve) - cpu, 1e-9)
+    print(
+        f"{processes} serve process(es): {len(items):,} signed deliveries, {concurrency} "
+        f"concurrent, accepted at {accept_rate:,.0f}/s (worker off), {per_cpu:,.0f} per "
+        f"CPU-second of serve, client busy {client:.0%}, machine {machine:.0%}; ceiling "
+        f"(bare aiohttp, {processes} process(es)): {ceiling:,.0f}/s, {ceiling_cpu:,.0f} per "
+        f"CPU-second, client busy {ceiling_client:.0%}, machine {ceiling_machine:.0%}"
+    )
+    return accept_rate, ceiling
+
+
+async def _drain_and_sustain(
+    settings: Settings,
+    http: aiohttp.ClientSession,
+    env: dict[str, str],
+    data_dir: Path,
+    backlog: int,
+    paced: list[tuple[bytes, dict[str, str]]],
+    rate: int,
+) -> None:
+    quiet = asyncio.subprocess.DEVNULL
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "service", "worker", env=env, stderr=quiet
+    )
+    client = redis_client(_store_url(data_dir), settings)
+    keys = KeySchema()
+    try:
+        drained = time.perf_counter()
+        while await client.xlen(keys.ingest_stream()):  # noqa: ASYNC110 - polls another process
+            await asyncio.sleep(0.05)
+        drain_rate = backlog / (time.perf_counter() - drained)
+        per_cpu = backlog / max(cpu_seconds(worker.pid), 1e-9)
+        print(
+            f"worker: the {backlog:,} backlog processed at {drain_rate:,.0f} messages/s; "
+            f"{per_cpu:,.0f} per CPU-second of the worker process (start-up included)"
+        )
+        # The pre-built deliveries stay out of this client's garbage collection:
+        # a collection pass over them would stall the sending, then burst it.
+        gc.freeze()
+        before = await _persistence(client)
+        acked, sent_rate = await _paced(http, paced, rate)
+        after = await _persistence(client)
+        delays = await _delays(client, keys, acked)
+    finally:
+        await client.aclose()
+        worker.terminate()
+        await worker.wait()
+    seconds = len(paced) / rate
     print(
         f"sustained {sent_rate:,.0f} deliveries/s for {seconds:.0f} s: acknowledgement to "
         f"resolved message p50 {percentile(delays, 0.5) * 1000:.1f} ms, "
@@ -243,7 +282,6 @@ async def bench_ingest(
     print(
         f"store: {rewrites} rewrite(s) of its append-only file during those {seconds:.0f} s{fork}"
     )
-    return 0
 
 
 async def _persistence(client: Redis) -> dict[str, int]:

@@ -20,7 +20,8 @@ from typing import Any
 
 import aiohttp
 
-from service.bench.commands import percentile, served
+from service.bench.commands import percentile
+from service.bench.serving import served
 from service.bench.synthetic import book
 from service.book.importer import ImportSummary, Record
 from service.settings import Settings

@@ -5,21 +5,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-import socket
 import sys
 from collections.abc import Sequence
 
 import uvloop
-from aiohttp import web
 
 from service import __version__
 from service.book.importer import ImportAborted, ImportSummary
-from service.cli import deliver_cmd, import_cmd, reindex_cmd, train_cmd, worker_cmd
+from service.cli import deliver_cmd, import_cmd, reindex_cmd, serve_cmd, train_cmd, worker_cmd
 from service.cli.import_cmd import BadHeader, detect_format, open_source, print_summary, run_import
 from service.http.apikeys import ApiKeyStore, Scope
 from service.ingest.deliveries import FsyncUnavailable
-from service.ops.heap import bulk_allocation, freeze_startup_heap
-from service.ops.logs import configure_logging, get_logger
+from service.ops.heap import bulk_allocation
+from service.ops.logs import configure_logging
 from service.schemas.conversation import REP_ID_PATTERN
 from service.settings import ConfigError, Settings, load_settings
 from service.store.client import cli_redis
@@ -41,13 +39,24 @@ def _rep(value: str) -> str:
     return value
 
 
+def _processes_flag(bench: argparse.ArgumentParser) -> None:
+    bench.add_argument(
+        "--processes",
+        type=int,
+        nargs="+",
+        default=[1],
+        metavar="N",
+        help="serve processes, a round for each count (1 2: the gain, in one run)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="socialid",
         description="Identity resolution and customer context for social customer care.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("serve", help="run the HTTP service (configured by SOCIALID_* variables)")
+    serve_cmd.add_parser(sub)
     demo = sub.add_parser("demo", help="run the whole flow on sample data and print it")
     demo.add_argument(
         "--data-dir", help="keep the demo's store here (default: a temporary directory)"
@@ -90,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench_lookup.add_argument("--lookups", type=int, default=20_000)
     bench_lookup.add_argument("--concurrency", type=int, default=16)
     bench_lookup.add_argument("--events", type=int, default=20, help="history per customer")
+    _processes_flag(bench_lookup)
 
     bench_resolve = bsub.add_parser("resolve", help="POST /v1/resolve latency on a large book")
     bench_resolve.add_argument("--customers", type=int, default=1_000_000)
@@ -105,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench_ingest.add_argument("--rate", type=int, default=1000, help="sustained deliveries/s")
     bench_ingest.add_argument("--seconds", type=float, default=30.0)
     bench_ingest.add_argument("--concurrency", type=int, default=64)
+    _processes_flag(bench_ingest)
 
     train_cmd.add_parsers(sub)
     worker_cmd.add_parser(sub)
@@ -123,57 +134,6 @@ def build_parser() -> argparse.ArgumentParser:
     revoke = ksub.add_parser("revoke", help="revoke a key by id")
     revoke.add_argument("key_id")
     return parser
-
-
-_MAX_LINE = 64 * 1024
-
-
-def listening_socket(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to the address and listening (IPv6 when the host is one)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(socket.SOMAXCONN)
-    except OSError:
-        sock.close()
-        raise
-    sock.setblocking(False)
-    return sock
-
-
-def serve(settings: Settings) -> int:
-    from service.http.app import create_app
-
-    log = get_logger("socialid")
-    log.info("starting", version=__version__, host=settings.host, port=settings.port)
-    if settings.admin_token is None:
-        log.warning("no_admin_token", hint="set SOCIALID_ADMIN_TOKEN or issue keys")
-    try:
-        # Bound before anything starts: a taken port is one line and an exit at once, not
-        # a store and a worker started for a server that can never answer.
-        sock = listening_socket(settings.host, settings.port)
-    except OSError as exc:
-        log.error("port_unavailable", host=settings.host, port=settings.port, error=exc.strerror)
-        return 1
-    app = create_app(settings)
-    freeze_startup_heap()
-    web.run_app(
-        app,
-        sock=sock,
-        shutdown_timeout=settings.shutdown_timeout,
-        access_log=None,
-        print=None,
-        loop=uvloop.new_event_loop(),
-        # A request line or header up to 64 KB reaches the service, which answers a bad
-        # one with problem+json; past 8 KB (aiohttp's default) its parser would answer
-        # in plain text. The body limit is SOCIALID_MAX_BODY_BYTES.
-        max_line_size=_MAX_LINE,
-        max_field_size=_MAX_LINE,
-    )
-    log.info("stopped")
-    return 0
 
 
 async def _keys(settings: Settings, args: argparse.Namespace) -> int:
@@ -231,7 +191,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         long_running = args.command in ("serve", "worker")
         configure_logging(settings.log_level, settings.resolved_log_format, cache=long_running)
         if args.command == "serve":
-            return serve(settings)
+            return serve_cmd.serve(serve_cmd.configured(settings, args))
         if args.command == "demo":
             from service.cli.demo import run_demo
 
@@ -264,11 +224,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                         args.rate,
                         args.seconds,
                         args.concurrency,
+                        args.processes,
                     )
                 )
             if args.bench_command == "lookup":
+                from service.bench.lookup_load import bench_lookup
+
                 return asyncio.run(
-                    bench.bench_lookup(args.customers, args.lookups, args.concurrency, args.events)
+                    bench_lookup(
+                        args.customers, args.lookups, args.concurrency, args.events, args.processes
+                    )
                 )
             with bulk_allocation():  # as `socialid import` runs
                 return asyncio.run(bench.bench_import(settings, args.customers, args.jobs))

@@ -228,7 +228,8 @@ def log_senders(settings: Settings) -> None:
     )
 
 
-def create_app(settings: Settings) -> web.Application:
+def create_app(settings: Settings, *, process: int = 1) -> web.Application:
+    """``process``: which of serve's processes this is (1 to SOCIALID_PROCESSES)."""
     app = web.Application(
         middlewares=[context_middleware, error_middleware, auth_middleware],
         client_max_size=settings.max_body_bytes,
@@ -237,7 +238,7 @@ def create_app(settings: Settings) -> web.Application:
     app[STOPPING] = asyncio.Event()
     app[SETTINGS] = settings
     app[KEYS] = KeySchema(settings.key_prefix)
-    app[METRICS] = Metrics()
+    app[METRICS] = Metrics(process=process, labelled=settings.processes > 1)
     app[OPENAPI] = {}
     log_channels(settings)
     log_senders(settings)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import platform
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
@@ -16,6 +18,8 @@ from prometheus_client import (
     generate_latest,
 )
 from prometheus_client.metrics import MetricWrapperBase
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
 
 from service import __version__
 
@@ -27,6 +31,10 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 @dataclass
 class Metrics:
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    process: int = 1
+    # One of several serve processes: every series says which, so that each stays one
+    # process's own (a counter that took turns between processes would seem to reset).
+    labelled: bool = False
     _children: dict[tuple[int, tuple[str, ...]], MetricWrapperBase] = field(
         default_factory=dict, init=False, repr=False
     )
@@ -140,6 +148,13 @@ class Metrics:
         )
         build = Info("socialid_build", "Version of socialid and of its runtime.", registry=r)
         build.info({"version": __version__, "python": platform.python_version()})
+        # Under serve --processes N, each scrape reaches one of the N: this says which,
+        # and every other figure here is that process's alone.
+        Info(
+            "socialid_process",
+            "The serve process that answered (1 to SOCIALID_PROCESSES) and its pid.",
+            registry=r,
+        ).info({"process": str(self.process), "pid": str(os.getpid())})
 
     def child(self, metric: M, *labels: str) -> M:
         """``metric.labels(*labels)``, kept after the first call: ``labels()`` takes a
@@ -153,4 +168,24 @@ class Metrics:
     content_type = CONTENT_TYPE_LATEST
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        if not self.labelled:
+            return generate_latest(self.registry)
+        view = CollectorRegistry(auto_describe=False)
+        view.register(_Labelled(self.registry, str(self.process)))
+        return generate_latest(view)
+
+
+class _Labelled(Collector):
+    """The registry's metrics with a ``process`` label on every sample."""
+
+    def __init__(self, registry: CollectorRegistry, process: str) -> None:
+        self._registry = registry
+        self._process = process
+
+    def collect(self) -> Iterable[Metric]:
+        for family in self._registry.collect():
+            family.samples = [
+                sample._replace(labels={**sample.labels, "process": self._process})
+                for sample in family.samples
+            ]
+            yield family

@@ -20,16 +20,21 @@ class UnknownVersion(LookupError):
     pass
 
 
+class VersionExists(ValueError):
+    """A version's parameters are written once: every process keeps the active version's
+    parameters once loaded, and reloads them only when the active version's name changes."""
+
+
 class ModelStore:
     def __init__(self, redis: aioredis.Redis, keys: KeySchema) -> None:
         self._redis = redis
         self._keys = keys
 
     async def save(self, params: ModelParams) -> None:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.set(self._keys.model_params(params.version), params.model_dump_json())
-            pipe.zadd(self._keys.model_versions(), {params.version: time.time()})
-            await pipe.execute()
+        key = self._keys.model_params(params.version)
+        if not await self._redis.set(key, params.model_dump_json(), nx=True):
+            raise VersionExists(params.version)
+        await self._redis.zadd(self._keys.model_versions(), {params.version: time.time()})
 
     async def load(self, version: str) -> ModelParams:
         """A stored version; "" is the shipped defaults."""

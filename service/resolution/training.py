@@ -9,6 +9,7 @@ a fit can be inspected (and compared with the shipped values) first.
 from __future__ import annotations
 
 import random
+import secrets
 from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
@@ -79,7 +80,8 @@ async def train(
         found = await resolver.fetch(profile)
         blocked_pairs += [compare(profile, other) for oid, other in found.candidates if oid != cid]
     start = await models.load(await models.active_version())
-    version = f"fit-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
+    # Unique even for two fits in one second: a version, once stored, never changes.
+    version = f"fit-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(2)}"
     params, report = fit(randoms, patterns(blocked_pairs), start, version)
     await models.save(params)
     if activate:
