@@ -85,10 +85,21 @@ def index_kind(entry: str) -> str:
 def index_location(keys: KeySchema, entry: str) -> tuple[str, str, str]:
     """Where an entry lives: its bucket hash, its field there, its spill-over set."""
     kind, _, field = entry.partition(":")
-    # The first three base64 characters are 18 bits of the digest.
-    bits = _B64[field[0]] << 12 | _B64[field[1]] << 6 | _B64[field[2]]
-    bucket = keys.index_bucket(kind, bits % INDEX_BUCKETS)
+    bucket = _bucket(keys, kind, bucket_number(field))
     return bucket, field, keys.index_spill(bucket, field)
+
+
+def bucket_number(field: str) -> int:
+    """The bucket of a kind an entry's field (its digest) goes in."""
+    # The first three base64 characters are 18 bits of the digest.
+    return (_B64[field[0]] << 12 | _B64[field[1]] << 6 | _B64[field[2]]) % INDEX_BUCKETS
+
+
+# A batch of puts places tens of thousands of entries in a few thousand buckets: their
+# names are made once.
+@lru_cache(maxsize=65_536)
+def _bucket(keys: KeySchema, kind: str, number: int) -> str:
+    return keys.index_bucket(kind, number)
 
 
 def index_rank(entry: str) -> int:

@@ -18,8 +18,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
 
 from service.book.blocking import COUNTED_KINDS, index_kind, index_location
+from service.book.putting import bucket_calls
 from service.store.keynames import KeySchema
 from service.store.lua import Arg, load_script, run_pipelined
 from service.store.redistypes import text
@@ -39,6 +41,7 @@ class Eraser:
         self._keys = keys
         self._identity = load_script(redis, "service.book", "erase_identity.lua")
         self._buckets = load_script(redis, "service.book", "index_apply.lua")
+        self._cluster = isinstance(redis, RedisCluster)
         self._record = load_script(redis, "service.book", "erase_record.lua")
 
     async def erase(
@@ -71,7 +74,7 @@ class Eraser:
             listed[bucket][1].extend(("-", field, customer_id))
         removed = await run_pipelined(
             self._redis,
-            [(self._buckets, [b, *spills], args) for b, (spills, args) in listed.items()],
+            [(self._buckets, k, a) for k, a in bucket_calls(listed, self._cluster)],
         )
         reply = await self._record(
             keys=[*keys.customer_keys(customer_id), keys.customer_identities(customer_id)],
@@ -87,7 +90,7 @@ class Eraser:
             counts[bucket][1].extend(("#", field, -1))
         await run_pipelined(
             self._redis,
-            [(self._buckets, [b, *spills], args) for b, (spills, args) in counts.items()],
+            [(self._buckets, k, a) for k, a in bucket_calls(counts, self._cluster)],
         )
         await self._redis.decr(keys.customer_count())
         return (

@@ -1,7 +1,7 @@
 """Writing customers: a put is a sequence of steps, each in one home (docs/cluster.md).
 
-1. The identities the new record owns are claimed (``SET NX GET`` in each identity's
-   home): one another customer holds refuses the put, and nothing of it is written.
+1. The identities the new record owns are claimed (``claim_identity.lua``, in each
+   identity's home): one another customer holds refuses the put, and nothing of it is written.
 2. The record and its index list are written in the customer's home, which keeps the
    list they replace as pending work (``put_record.lua``).
 3. The blocking buckets move from the old entries to the new (``index_apply.lua``, per
@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
+from redis.crc import key_slot
 
 from service.book.audit import Action, AuditLog
 from service.book.blocking import COUNTED_KINDS, index_kind, index_location
@@ -34,6 +35,20 @@ from service.store.redistypes import text, text_or_none
 
 Refused = PreconditionFailed | IdentityConflict
 _PENDING_MARK = "="
+
+
+def bucket_calls(
+    buckets: dict[str, tuple[list[str], list[Arg]]], cluster: bool
+) -> list[tuple[list[str], list[Arg]]]:
+    """KEYS and ARGV of ``index_apply.lua`` for changes to buckets ({bucket: (each
+    change's spill set, the changes' ARGV)}): one call for all of them on one server, one
+    per slot on a cluster."""
+    calls: dict[int, tuple[list[str], list[Arg]]] = {}
+    for bucket, (spills, args) in buckets.items():
+        keys, argv = calls.setdefault(key_slot(bucket.encode()) if cluster else 0, ([], []))
+        keys += (bucket, *spills)
+        argv += (len(spills), *args)
+    return list(calls.values())
 
 
 def split_list(index: str) -> tuple[list[str], list[str]]:
@@ -61,8 +76,9 @@ def pending_lists(pending: str) -> list[str]:
 class _Moves:
     """The bucket changes and releases of a batch's puts, in order, grouped by home."""
 
-    def __init__(self, keys: KeySchema) -> None:
+    def __init__(self, keys: KeySchema, cluster: bool) -> None:
         self._keys = keys
+        self._cluster = cluster
         self.buckets: dict[str, tuple[list[str], list[Arg]]] = defaultdict(lambda: ([], []))
         self.counts: dict[tuple[str, str], int] = defaultdict(int)
         self.releases: list[tuple[str, str]] = []
@@ -121,7 +137,7 @@ class _Moves:
                 spills.append(self._keys.index_spill(bucket, field))
                 args += ("#", field, change)
         out: list[tuple[str, list[str], list[Arg]]] = [
-            ("index", [bucket, *spills], args) for bucket, (spills, args) in self.buckets.items()
+            ("index", keys, args) for keys, args in bucket_calls(self.buckets, self._cluster)
         ]
         for suffix, customer_id in self.releases:
             out.append(
@@ -141,6 +157,7 @@ class Putter:
         self._audit = audit
         self._record = load_script(redis, "service.book", "put_record.lua")
         self._done = load_script(redis, "service.book", "put_done.lua")
+        self._claim_script = load_script(redis, "service.book", "claim_identity.lua")
         self._scripts = {
             "index": load_script(redis, "service.book", "index_apply.lua"),
             "release": load_script(redis, "service.book", "release_identity.lua"),
@@ -170,7 +187,7 @@ class Putter:
                 for i in live
             ],
         )
-        moves = _Moves(keys)
+        moves = _Moves(keys, isinstance(self._redis, RedisCluster))
         done: list[tuple[str, str]] = []
         audits: list[Action] = []
         created = 0
@@ -211,10 +228,13 @@ class Putter:
         claimed: dict[int, list[str]] = defaultdict(list)
         if not wanted:
             return claimed
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for i, suffix in wanted:
-                pipe.set(self._keys.identity_of(suffix), puts[i].customer_id, nx=True, get=True)
-            owners: list[Any] = await pipe.execute()
+        owners = await run_pipelined(
+            self._redis,
+            [
+                (self._claim_script, [self._keys.identity_of(suffix)], [puts[i].customer_id])
+                for i, suffix in wanted
+            ],
+        )
         for (i, suffix), owner in zip(wanted, owners, strict=True):
             holder = text_or_none(owner)
             if holder is None:

@@ -24,20 +24,9 @@ import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
 
-from service.store.lua import lua_source, run_pipelined
+from service.store.lua import batch_source, run_pipelined
 
 Call = tuple[list[str], list[str | int], "asyncio.Future[Any]"]
-
-# The line of _batch.lua the wrapped script's text replaces.
-_PLACEHOLDER = "\n--#wrapped script\n"
-
-
-def batch_source(source: str) -> str:
-    """The wrapper script (``store/_batch.lua``) with ``source`` as its function ``one``."""
-    head, found, tail = lua_source("service.store", "_batch.lua").partition(_PLACEHOLDER)
-    if not found:
-        raise ValueError("_batch.lua has lost its placeholder line")
-    return f"{head}\n{source}\n{tail}"
 
 
 class ScriptBatcher:
