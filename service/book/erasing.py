@@ -14,16 +14,15 @@ again; steps 1 and 2 are idempotent.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
 
-from service.book.blocking import COUNTED_KINDS, index_kind, index_location
-from service.book.putting import bucket_calls
+from service.book.blocking import COUNTED_KINDS, index_kind
+from service.book.putting import BucketChanges
 from service.store.keynames import KeySchema
-from service.store.lua import Arg, load_script, run_pipelined
+from service.store.lua import load_script, run_pipelined
 from service.store.redistypes import text
 
 
@@ -63,18 +62,15 @@ class Eraser:
             self._redis,
             [(self._identity, keys.identity_keys(s), [customer_id]) for s in every],
         )
-        listed: dict[str, tuple[list[str], list[Arg]]] = defaultdict(lambda: ([], []))
+        listed = BucketChanges(keys, self._cluster)
         counted: list[str] = []
         for entry in entries:
             if index_kind(entry) in COUNTED_KINDS:
                 counted.append(entry)
-                continue
-            bucket, field, spill = index_location(keys, entry)
-            listed[bucket][0].append(spill)
-            listed[bucket][1].extend(("-", field, customer_id))
+            else:
+                listed.add("-", entry, customer_id)
         removed = await run_pipelined(
-            self._redis,
-            [(self._buckets, k, a) for k, a in bucket_calls(listed, self._cluster)],
+            self._redis, [(self._buckets, k, a) for k, a in listed.calls()]
         )
         reply = await self._record(
             keys=[*keys.customer_keys(customer_id), keys.customer_identities(customer_id)],
@@ -83,15 +79,10 @@ class Eraser:
         status = text(reply[0])
         if status != "erased":
             return status, 0, 0
-        counts: dict[str, tuple[list[str], list[Arg]]] = defaultdict(lambda: ([], []))
+        counts = BucketChanges(keys, self._cluster)
         for entry in counted:
-            bucket, field, spill = index_location(keys, entry)
-            counts[bucket][0].append(spill)
-            counts[bucket][1].extend(("#", field, -1))
-        await run_pipelined(
-            self._redis,
-            [(self._buckets, k, a) for k, a in bucket_calls(counts, self._cluster)],
-        )
+            counts.add("#", entry, -1)
+        await run_pipelined(self._redis, [(self._buckets, k, a) for k, a in counts.calls()])
         await self._redis.decr(keys.customer_count())
         return (
             Erased(int(reply[1]), text(reply[2])),

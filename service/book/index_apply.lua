@@ -2,10 +2,10 @@
 -- values it holds, and the counters of counted kinds (see _index.lua for the layout).
 -- Each change is idempotent: adding an id listed, or removing one that is not, does
 -- nothing, so a put that stopped half-way can be finished by doing its changes again.
--- KEYS: per bucket: the bucket, then each change's spill set (the bucket's own tag); the
---   buckets of one call share a slot (on one server, any buckets)
--- ARGV: per bucket: how many changes, then per change: "+" add, "-" remove or "#" count,
---   the field, then the id ("+" and "-") or the signed amount ("#")
+-- KEYS: per change: the bucket, its value's spill set (the bucket's own tag); the buckets
+--   of one call share a slot (on one server, any buckets)
+-- ARGV: per change: "+" add, "-" remove or "#" count, the field, then the id ("+" and
+--   "-") or the signed amount ("#")
 -- Reply: how many ids were removed that were there
 
 local MAX_INLINE = 64
@@ -53,22 +53,18 @@ local function remove(field, spill, id)
   return 1
 end
 
-local removed, k, a = 0, 1, 1
-while k <= #KEYS do
-  bucket = KEYS[k]
-  local n = tonumber(ARGV[a])
-  for i = 1, n do
-    local change, field, value = ARGV[a + 3 * i - 2], ARGV[a + 3 * i - 1], ARGV[a + 3 * i]
-    local spill = KEYS[k + i]
-    if change == '+' then
-      add(field, spill, value)
-    elseif change == '-' then
-      removed = removed + remove(field, spill, value)
-    elseif call('HINCRBY', bucket, field, value) <= 0 then
-      -- A counter is never kept at zero or below.
-      call('HDEL', bucket, field)
-    end
+local removed = 0
+for i = 1, #KEYS / 2 do
+  bucket = KEYS[2 * i - 1]
+  local spill = KEYS[2 * i]
+  local change, field, value = ARGV[3 * i - 2], ARGV[3 * i - 1], ARGV[3 * i]
+  if change == '+' then
+    add(field, spill, value)
+  elseif change == '-' then
+    removed = removed + remove(field, spill, value)
+  elseif call('HINCRBY', bucket, field, value) <= 0 then
+    -- A counter is never kept at zero or below.
+    call('HDEL', bucket, field)
   end
-  k, a = k + 1 + n, a + 1 + 3 * n
 end
 return removed

@@ -37,18 +37,27 @@ Refused = PreconditionFailed | IdentityConflict
 _PENDING_MARK = "="
 
 
-def bucket_calls(
-    buckets: dict[str, tuple[list[str], list[Arg]]], cluster: bool
-) -> list[tuple[list[str], list[Arg]]]:
-    """KEYS and ARGV of ``index_apply.lua`` for changes to buckets ({bucket: (each
-    change's spill set, the changes' ARGV)}): one call for all of them on one server, one
-    per slot on a cluster."""
-    calls: dict[int, tuple[list[str], list[Arg]]] = {}
-    for bucket, (spills, args) in buckets.items():
-        keys, argv = calls.setdefault(key_slot(bucket.encode()) if cluster else 0, ([], []))
-        keys += (bucket, *spills)
-        argv += (len(spills), *args)
-    return list(calls.values())
+class BucketChanges:
+    """Changes to blocking buckets, in order, as ``index_apply.lua`` calls: one for all of
+    them on one server, one per slot on a cluster."""
+
+    def __init__(self, keys: KeySchema, cluster: bool) -> None:
+        self._keys = keys
+        self._cluster = cluster
+        self._calls: dict[int, tuple[list[str], list[Arg]]] = {}
+
+    def add(self, change: str, entry: str, value: str | int) -> None:
+        """``change`` "+" or "-" (``value`` an id) or "#" (``value`` an amount)."""
+        bucket, field, spill = index_location(self._keys, entry)
+        slot = key_slot(bucket.encode()) if self._cluster else 0
+        call = self._calls.get(slot)
+        if call is None:
+            call = self._calls[slot] = ([], [])
+        call[0].extend((bucket, spill))
+        call[1].extend((change, field, value))
+
+    def calls(self) -> list[tuple[list[str], list[Arg]]]:
+        return list(self._calls.values())
 
 
 def split_list(index: str) -> tuple[list[str], list[str]]:
@@ -78,17 +87,13 @@ class _Moves:
 
     def __init__(self, keys: KeySchema, cluster: bool) -> None:
         self._keys = keys
-        self._cluster = cluster
-        self.buckets: dict[str, tuple[list[str], list[Arg]]] = defaultdict(lambda: ([], []))
-        self.counts: dict[tuple[str, str], int] = defaultdict(int)
+        self.buckets = BucketChanges(keys, cluster)
+        self.counts: dict[str, int] = defaultdict(int)
         self.releases: list[tuple[str, str]] = []
         self._seen: dict[str, int] = {}  # customer -> pending lists handled in the batch
 
     def _listed(self, change: str, entry: str, customer_id: str) -> None:
-        bucket, field, spill = index_location(self._keys, entry)
-        spills, args = self.buckets[bucket]
-        spills.append(spill)
-        args += (change, field, customer_id)
+        self.buckets.add(change, entry, customer_id)
 
     def put(self, customer_id: str, new: str, old: str, pending: str) -> None:
         new_entries, new_owned = split_list(new)
@@ -126,18 +131,15 @@ class _Moves:
             self.releases.append((suffix, customer_id))
 
     def _count(self, entry: str, change: int) -> None:
-        bucket, field, _ = index_location(self._keys, entry)
-        self.counts[(bucket, field)] += change
+        self.counts[entry] += change
 
     def calls(self) -> list[tuple[str, list[str], list[Arg]]]:
         """(script, KEYS, ARGV) per bucket with changes, then per release."""
-        for (bucket, field), change in self.counts.items():
+        for entry, change in self.counts.items():
             if change:
-                spills, args = self.buckets[bucket]
-                spills.append(self._keys.index_spill(bucket, field))
-                args += ("#", field, change)
+                self.buckets.add("#", entry, change)
         out: list[tuple[str, list[str], list[Arg]]] = [
-            ("index", keys, args) for keys, args in bucket_calls(self.buckets, self._cluster)
+            ("index", keys, args) for keys, args in self.buckets.calls()
         ]
         for suffix, customer_id in self.releases:
             out.append(
