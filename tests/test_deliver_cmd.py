@@ -15,6 +15,8 @@ from tests import channels as ch
 from tests.helpers import ADMIN_TOKEN
 from tests.served import Service, call, clean_env
 
+pytestmark = pytest.mark.cluster
+
 pytestmark = pytest.mark.slow
 
 SECRETS = {

@@ -19,6 +19,8 @@ from hypothesis import strategies as st
 from matchers.contact import _plain, normalize_email
 from service.bench.synthetic import book
 
+pytestmark = pytest.mark.cluster
+
 EXAMPLES = int(os.environ.get("SOCIALID_EMAIL_EXAMPLES", "400"))
 
 

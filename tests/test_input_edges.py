@@ -7,6 +7,8 @@ import pytest
 from tests import channels as ch
 from tests.helpers import AppClient, MakeClient, admin
 
+pytestmark = pytest.mark.cluster
+
 
 @pytest.mark.parametrize(
     "cursor",

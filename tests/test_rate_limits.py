@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests import channels as ch
 from tests.helpers import MakeClient, admin, bearer
+
+pytestmark = pytest.mark.cluster
 
 
 async def test_a_key_over_its_rate_is_answered_429_with_retry_after(

@@ -21,6 +21,8 @@ from service.store.keynames import KeySchema
 from tests import channels as ch
 from tests.helpers import PROBLEM, AppClient, MakeClient, admin
 
+pytestmark = pytest.mark.cluster
+
 
 async def _client(make_client: MakeClient, **extra: object) -> AppClient:
     return await make_client(**{**ch.CHANNEL_SETTINGS, **extra})

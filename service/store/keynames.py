@@ -193,17 +193,20 @@ class KeySchema:
     # -- ingestion -----------------------------------------------------------------------
     # Deliveries, messages and conversations carry no hash tag of their own; dedup and
     # thread keys are digests, so no provider id or address appears in a key name.
+    # The stream, its dead letters and the dedup keys share ``{in}``: a delivery's dedup
+    # keys are claimed in the step that appends it. One slot for all of them is one node's
+    # work on a cluster: a stream is read by one consumer group anyway.
     def ingest_stream(self) -> str:
         """Stream of deliveries stored before they were acknowledged, until processed."""
-        return f"{self.prefix}:ingest"
+        return f"{self.prefix}:{{in}}:ingest"
 
     def dead_letters(self) -> str:
         """Stream of deliveries that could not be read, with the reason."""
-        return f"{self.prefix}:ingest:dead"
+        return f"{self.prefix}:{{in}}:dead"
 
     def dedup(self, dedup_key: str) -> str:
         """Present while a provider's retries of one message must be refused."""
-        return f"{self.prefix}:dd:{_digest(dedup_key)}"
+        return f"{self.prefix}:{{in}}:dd:{_digest(dedup_key)}"
 
     def webhook_nonce(self, provider: str, nonce: str) -> str:
         """A signed token already used (Mailgun): a replay is refused."""
