@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import cast
+from typing import Any, cast
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
@@ -26,36 +26,26 @@ def redis_client(url: str, settings: Settings) -> aioredis.Redis:
     The pool blocks for a free connection (up to the same timeout) instead of failing:
     a burst of webhooks must queue for the store, not be answered 503.
     """
+    options = _options(settings)
     if settings.redis_cluster:
-        return _cluster_client(url, settings)
-    pool = aioredis.BlockingConnectionPool.from_url(
-        url,
-        decode_responses=True,
-        socket_timeout=settings.redis_timeout,
-        socket_connect_timeout=settings.redis_timeout,
-        health_check_interval=15,
-        retry=Retry(ExponentialBackoff(cap=0.2, base=0.01), retries=1),
-        max_connections=64,
-        timeout=settings.redis_timeout,
-    )
+        # The cluster client has the single server's command methods (the same mixins)
+        # but is not its subclass: the rest of the code is typed against one client type,
+        # and what differs (transactions, scripts across slots) the cluster tests cover.
+        return cast(aioredis.Redis, RedisCluster.from_url(url, **options))
+    pool = aioredis.BlockingConnectionPool.from_url(url, timeout=settings.redis_timeout, **options)
     use_hiredis_packing(pool)
     return aioredis.Redis.from_pool(pool)  # closing the client closes the pool
 
 
-def _cluster_client(url: str, settings: Settings) -> aioredis.Redis:
-    cluster = RedisCluster.from_url(
-        url,
-        decode_responses=True,
-        socket_timeout=settings.redis_timeout,
-        socket_connect_timeout=settings.redis_timeout,
-        health_check_interval=15,
-        retry=Retry(ExponentialBackoff(cap=0.2, base=0.01), retries=1),
-        max_connections=64,
-    )
-    # The cluster client has the single server's command methods (the same mixins) but
-    # is not its subclass: the rest of the code is typed against one client type, and
-    # what differs (transactions, scripts across slots) is what the cluster tests cover.
-    return cast(aioredis.Redis, cluster)
+def _options(settings: Settings) -> dict[str, Any]:
+    return {
+        "decode_responses": True,
+        "socket_timeout": settings.redis_timeout,
+        "socket_connect_timeout": settings.redis_timeout,
+        "health_check_interval": 15,
+        "retry": Retry(ExponentialBackoff(cap=0.2, base=0.01), retries=1),
+        "max_connections": 64,
+    }
 
 
 @asynccontextmanager
