@@ -242,6 +242,13 @@ class Settings(BaseSettings):
         default=180, ge=1, le=3650, description="How long a thread key finds its conversation."
     )
     worker: bool = Field(default=True, description="Run the ingestion worker inside serve.")
+    worker_metrics_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Port on SOCIALID_HOST where `socialid worker` answers GET /metrics "
+        "(its messages processed, delays and event deliveries). Unset: no port.",
+    )
     worker_batch: int = Field(default=64, ge=1, le=1000)
     worker_claim_after: float = Field(
         default=30.0, gt=0, description="Seconds before another worker claims a pending delivery."

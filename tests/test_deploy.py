@@ -130,7 +130,11 @@ def test_api_serves_without_a_worker_and_workers_work() -> None:
     env = _env_of(api)
     assert Settings.model_validate({"worker": env["SOCIALID_WORKER"]}).worker is False
     assert "SOCIALID_WORKER" not in _env_of(worker)
-    assert "ports" not in container(worker)
+    # A worker's one port is its metrics, where Prometheus is told to scrape.
+    metrics_port = int(_env_of(worker)["SOCIALID_WORKER_METRICS_PORT"])
+    assert [p["containerPort"] for p in container(worker)["ports"]] == [metrics_port]
+    annotations = worker["spec"]["template"]["metadata"]["annotations"]
+    assert int(annotations["prometheus.io/port"]) == metrics_port
 
 
 def test_ports_agree_from_setting_to_service() -> None:

@@ -83,11 +83,15 @@ async def test_prometheus_scrapes_where_the_app_serves_metrics(client: AppClient
     mounted = {v.split(":")[1]: v.split(":")[0] for v in prometheus["volumes"]}
     config_path = DEPLOY / mounted["/etc/prometheus/prometheus.yml"]
     assert "--config.file=/etc/prometheus/prometheus.yml" in prometheus["command"]
-    (job,) = yaml_file(config_path)["scrape_configs"]
-    (target,) = job["static_configs"][0]["targets"]
+    jobs = {job["job_name"]: job for job in yaml_file(config_path)["scrape_configs"]}
+    (target,) = jobs["socialid"]["static_configs"][0]["targets"]
     host, _, port = target.partition(":")
     published = _services()[host]["ports"][0]
     assert published.split(":")[-1] == port
-    resp = await client.get(job["metrics_path"])
+    resp = await client.get(jobs["socialid"]["metrics_path"])
     assert resp.status == 200
     assert resp.headers["Content-Type"].startswith("text/plain")
+    # The worker's own port (tests/test_worker_metrics.py scrapes a real one).
+    (target,) = jobs["socialid-worker"]["static_configs"][0]["targets"]
+    host, _, port = target.partition(":")
+    assert _services()[host]["environment"]["SOCIALID_WORKER_METRICS_PORT"] == port
