@@ -14,7 +14,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from pydantic import BaseModel, Field
 
-from service.book.audit import DAY_MS, AuditLog
+from service.book.audit import AuditLog
 from service.book.blocking import COUNTED_KINDS, index_kind
 from service.book.erasing import Erased, Eraser
 from service.book.indexing import (
@@ -25,7 +25,7 @@ from service.book.indexing import (
     set_entries,
 )
 from service.book.putting import Putter, pending_lists, split_list
-from service.book.writes import _CREATED, _UPDATED
+from service.book.writes import _CREATED, _UPDATED, Refused
 from service.book.writes import Contended as Contended
 from service.book.writes import IdentityConflict as IdentityConflict
 from service.book.writes import PreconditionFailed as PreconditionFailed
@@ -93,13 +93,6 @@ def prepare_many(customers: list[Customer], region: str) -> list[Prepared]:
     ]
 
 
-# -- the scripts' calls: the one place that knows their KEYS and ARGV in order ------------
-
-
-# What stopped a write, as the exception a caller raises (put) or reports (put_many).
-Refused = PreconditionFailed | IdentityConflict
-
-
 class CustomerStore:
     def __init__(
         self,
@@ -108,7 +101,6 @@ class CustomerStore:
         region: str = "GB",
         audit_retention_days: int = 365,
     ) -> None:
-        self._audit_retention_ms = audit_retention_days * DAY_MS
         self._redis = redis
         self._keys = keys
         self._region = region

@@ -28,12 +28,17 @@ from redis.crc import key_slot
 from service.book.audit import Action, AuditLog
 from service.book.blocking import COUNTED_KINDS, index_kind, index_location
 from service.book.indexing import OWNED_MARK
-from service.book.writes import IdentityConflict, PreconditionFailed, Prepared, PutResult
+from service.book.writes import (
+    IdentityConflict,
+    PreconditionFailed,
+    Prepared,
+    PutResult,
+    Refused,
+)
 from service.store.keynames import KeySchema
 from service.store.lua import Arg, load_script, run_pipelined
 from service.store.redistypes import text, text_or_none
 
-Refused = PreconditionFailed | IdentityConflict
 _PENDING_MARK = "="
 
 

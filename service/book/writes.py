@@ -56,3 +56,7 @@ class Prepared(NamedTuple):
     customer_id: str
     doc: str
     index_list: str
+
+
+# What stopped a write, as the exception a caller raises (put) or reports (put_many).
+Refused = PreconditionFailed | IdentityConflict
