@@ -10,9 +10,9 @@ Each caller still gets its own reply or error, and is answered only once its cal
 The wrapper is ``store/_batch.lua``, read with ``lua_source`` like any script. One line
 of it, ``--#wrapped script``, stands where the wrapped script's text goes: inside a Lua
 function ``one(KEYS, ARGV)``, so the script runs unchanged on each call's own KEYS and
-ARGV. ``batch_source`` makes that substitution (once per ``ScriptBatcher``); the wrapped
-text is the script's expanded source (``lua_source(package, name)``), so its own
-includes are already in place.
+ARGV. ``lua.run_pipelined`` makes the wrapper and groups the calls (by slot on a
+cluster); the wrapped text is the script's expanded source (``lua_source(package,
+name)``), so its own includes are already in place.
 """
 
 from __future__ import annotations
@@ -21,10 +21,8 @@ import asyncio
 from typing import Any
 
 import redis.asyncio as aioredis
-from redis.asyncio.cluster import RedisCluster
-from redis.crc import key_slot
 
-from service.store.lua import batch_source, run_pipelined
+from service.store.lua import run_pipelined
 
 Call = tuple[list[str], list[str | int], "asyncio.Future[Any]"]
 
@@ -33,8 +31,7 @@ class ScriptBatcher:
     def __init__(self, redis: aioredis.Redis, source: str, *, max_batch: int = 256) -> None:
         """``source``: the script each call runs, usually ``lua_source(package, name)``."""
         self._redis = redis
-        self._script = redis.register_script(batch_source(source))
-        self._cluster = isinstance(redis, RedisCluster)
+        self._script = redis.register_script(source)
         self._max = max_batch
         self._pending: list[Call] = []
         self._flusher: asyncio.Task[None] | None = None
@@ -49,46 +46,16 @@ class ScriptBatcher:
     async def _flush(self) -> None:
         while self._pending:
             batch, self._pending = self._pending[: self._max], self._pending[self._max :]
-            if not self._cluster:
-                await self._send(batch)
-                continue
-            # On a cluster one wrapper call runs on one node, for keys of one slot: a
-            # burst goes out as one call per slot, in one pipeline (a connection per node).
-            by_slot: dict[int, list[Call]] = {}
-            for call in batch:
-                by_slot.setdefault(key_slot(call[0][0].encode()), []).append(call)
-            groups = list(by_slot.values())
             try:
+                # One wrapper call for the burst on one server; one per slot, in one
+                # pipeline, on a cluster (run_pipelined groups them).
                 replies = await run_pipelined(
-                    self._redis, [(self._script, *_wrapped(group)) for group in groups]
+                    self._redis, [(self._script, keys, args) for keys, args, _ in batch]
                 )
             except Exception as exc:  # the store away: every caller of the batch learns it
                 _fail(batch, exc)
                 continue
-            for group, group_replies in zip(groups, replies, strict=True):
-                _answer(group, group_replies)
-
-    async def _send(self, batch: list[Call]) -> None:
-        keys, args = _wrapped(batch)
-        try:
-            # (A server that lost its scripts is sent this one again by the client.)
-            replies = await self._script(keys=keys, args=args)
-        except Exception as exc:  # the store away: every caller of the batch learns it
-            _fail(batch, exc)
-            return
-        _answer(batch, replies)
-
-
-def _wrapped(batch: list[Call]) -> tuple[list[str], list[str | int]]:
-    """KEYS and ARGV of the wrapper for the calls of a batch."""
-    keys: list[str] = []
-    counts: list[str | int] = [len(batch)]
-    args: list[str | int] = []
-    for call_keys, call_args, _ in batch:
-        keys += call_keys
-        args += call_args
-        counts += (len(call_keys), len(call_args))
-    return keys, [*counts, *args]
+            _answer(batch, replies)
 
 
 def _fail(batch: list[Call], exc: Exception) -> None:
