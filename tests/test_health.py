@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
 
+from service.events.dispatcher import GROUP as DISPATCHERS
+from service.ingest.worker import GROUP
+from service.settings import Settings
 from service.store.embedded import EmbeddedRedis
+from service.store.keynames import KeySchema
+from service.wiring import build_stores, build_worker, events_out
 from tests.helpers import AppClient, MakeClient, admin
 
 
@@ -113,3 +118,41 @@ async def test_metrics_count_requests_by_route_and_status(client: AppClient) -> 
     assert 'route="unmatched"' in text
     assert "socialid_http_request_duration_seconds_bucket" in text
     assert "socialid_build_info{" in text
+
+
+async def _groups(redis: aioredis.Redis, stream: str) -> list[bytes]:
+    if not await redis.exists(stream):
+        return []
+    return [g["name"] for g in await redis.xinfo_groups(stream)]
+
+
+async def test_background_loops_started_while_the_store_is_down_wait_for_it(
+    make_settings: Callable[..., Settings], private_server: EmbeddedRedis
+) -> None:
+    """The ingestion worker and the events dispatcher of a service that starts before
+    its store (or loses it at start) keep trying, and set up once the store is back."""
+    settings = make_settings(redis_url=private_server.url)
+    keys = KeySchema(settings.key_prefix)
+    await asyncio.to_thread(private_server.stop)
+    redis = aioredis.Redis.from_url(private_server.url, socket_timeout=1.0)
+    try:
+        stores = build_stores(redis, settings)
+        worker = build_worker(redis, settings, stores, names=None, metrics=None)
+        async with events_out(redis, settings, stores, None):
+            stop = asyncio.Event()
+            task = asyncio.create_task(worker.run(stop))
+            await asyncio.sleep(0.3)
+            assert not task.done(), "the worker gave up while the store was away"
+
+            await asyncio.to_thread(private_server.start)
+            want = {keys.ingest_stream(): GROUP, keys.event_outbox(): DISPATCHERS}
+            for _ in range(60):
+                found = {s: await _groups(redis, s) for s in want}
+                if all(found.values()):
+                    break
+                await asyncio.sleep(0.1)
+            assert found == {s: [g.encode()] for s, g in want.items()}
+            stop.set()
+            await asyncio.wait_for(task, timeout=5)
+    finally:
+        await redis.aclose()

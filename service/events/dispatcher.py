@@ -111,7 +111,8 @@ class Dispatcher:
                 raise
 
     async def run(self, stop: asyncio.Event) -> None:
-        await self.setup()
+        # No setup first: the outbox's group is made when a read finds it missing, so a
+        # dispatcher started while the store is away waits for it like every later step.
         await asyncio.gather(self._loop(stop, self.fan_out), self._loop(stop, self.send_due))
 
     async def _loop(self, stop: asyncio.Event, step: Callable[[], Awaitable[int]]) -> None:
@@ -121,10 +122,13 @@ class Dispatcher:
             except asyncio.CancelledError:
                 raise
             except ResponseError as exc:
-                if "NOGROUP" in str(exc):
-                    await self.setup()  # the outbox was deleted (a flush): start again
+                if "NOGROUP" not in str(exc):
+                    await _pause(stop, exc)
                     continue
-                await _pause(stop, exc)
+                try:
+                    await self.setup()  # a new store, or the outbox was deleted (a flush)
+                except Exception as again:
+                    await _pause(stop, again)
             except Exception as exc:
                 await _pause(stop, exc)
 

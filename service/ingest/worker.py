@@ -80,17 +80,21 @@ class Worker:
                 raise
 
     async def run(self, stop: asyncio.Event) -> None:
-        await self.setup()
-        log.info("worker_started", consumer=self.consumer)
+        ready = False
         while not stop.is_set():
             try:
+                if not ready:
+                    # Inside the loop: a worker started while the store is away waits for it.
+                    await self.setup()
+                    ready = True
+                    log.info("worker_started", consumer=self.consumer)
                 await self.run_once(block_ms=self._block_ms)
             except asyncio.CancelledError:
                 raise
             except ResponseError as exc:
                 if "NOGROUP" in str(exc):
                     # The stream was deleted (a flush, an operator): start it again.
-                    await self.setup()
+                    ready = False
                     continue
                 await self._back_off(stop, exc)
             except Exception as exc:
