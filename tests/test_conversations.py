@@ -140,7 +140,7 @@ async def test_only_the_owner_replies_and_a_reply_waits_on_the_customer(
     assert unknown.status == 422
 
 
-async def test_a_reply_and_its_history_event_are_written_together_or_not_at_all(
+async def test_a_reply_reaches_the_history_even_when_its_history_step_is_held_up(
     client: AppClient, drain: Drain, redis: aioredis.Redis, keys: KeySchema
 ) -> None:
     message = await _tweet(client, "7", "555123", "@acme no dial tone")
@@ -157,18 +157,26 @@ async def test_a_reply_and_its_history_event_are_written_together_or_not_at_all(
     assert logged["id"] == event["id"] == done["id"]
     assert datetime.fromisoformat(logged["at"]) == datetime.fromisoformat(event["at"])
 
-    # A history that cannot be written (its hash replaced by a string) stops the reply
-    # too: the conversation is left exactly as it was.
+    # A history that cannot be written (its hash replaced by a string): the reply stands
+    # (it may already be on its way to the customer) and its event waits on the
+    # conversation, not lost and not half-written.
     await redis.delete(keys.customer_events("c-dana"))
     await redis.set(keys.customer_events("c-dana"), "not a hash")
-    before = await redis.xlen(keys.conversation_log(conv))
-    head = await redis.hgetall(keys.conversation(conv))
-    again = {"rep": "ana", "text": "Any luck?"}
-    resp = await client.post(f"/v1/conversations/{conv}/replies", json=again, headers=admin())
-    assert resp.status == 500
-    assert await redis.xlen(keys.conversation_log(conv)) == before
-    assert await redis.hgetall(keys.conversation(conv)) == head
+    again = {"rep": "ana", "text": "Any luck? Promise: we waive the $300 fee."}
+    held = await _post(client, f"/v1/conversations/{conv}/replies", again, 201)
     assert await redis.zcard(keys.history("c-dana")) == len(history["events"])
+    assert await redis.hget(keys.conversation(conv), f"due:{held['id']}")
+
+    # Once the history can be written again, the next reply takes both events there.
+    await redis.delete(keys.customer_events("c-dana"))
+    last = await _post(
+        client, f"/v1/conversations/{conv}/replies", {"rep": "ana", "text": "Done."}, 201
+    )
+    after = await (await client.get("/v1/customers/c-dana/history", headers=admin())).json()
+    outbound = {e["id"] for e in after["events"] if e.get("direction") == "outbound"}
+    assert {held["id"], last["id"]} <= outbound
+    fields = await redis.hkeys(keys.conversation(conv))
+    assert not [f for f in fields if str(f).startswith("due:")]
 
 
 async def test_a_shift_end_hands_fifty_conversations_over_with_the_note(

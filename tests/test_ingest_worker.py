@@ -20,7 +20,7 @@ from service.ingest.graph_names import GraphNames
 from service.ingest.worker import GROUP, Worker
 from service.settings import Settings
 from service.store.keynames import KeySchema
-from service.store.redistypes import fields
+from service.store.redistypes import fields, stream_entries
 from service.wiring import build_stores, build_worker, graph_names
 from tests import channels as ch
 from tests.helpers import AppClient, MakeClient, admin
@@ -163,6 +163,26 @@ async def test_a_crashed_workers_deliveries_are_claimed_and_processed_once(
     assert [e["id"] for e in history["events"]] == [mid]
     assert await redis.xlen(keys.ingest_stream()) == 0
     assert await redis.hgetall(keys.resolution_counts()) == {"twitter:matched": "1"}
+
+
+async def test_a_delivery_that_cannot_be_recorded_holds_back_no_other(
+    client: AppClient, make_worker: MakeWorker, redis: aioredis.Redis, keys: KeySchema
+) -> None:
+    [stuck] = await _post_twitter(client, ch.dm("3101", "555123", "my bill is wrong"))
+    [fine] = await _post_twitter(client, ch.dm("3102", "999", "hello", at_ms=1741079900000))
+    # Dana's message list is not a sorted set (a hand edit, a bug): her message cannot
+    # be recorded, and the stranger's, in the same batch, must be.
+    await redis.set(keys.customer_messages("c-dana"), "not a sorted set")
+    worker = make_worker()
+    await worker.setup()
+    assert await worker.run_once() == 2
+    assert (await client.get(f"/v1/messages/{fine}", headers=admin())).status == 200
+    pending = await redis.xpending_range(keys.ingest_stream(), GROUP, "-", "+", 10)
+    assert len(pending) == 1
+    [(_, entry)] = stream_entries(
+        await redis.xrange(keys.ingest_stream(), pending[0]["message_id"])
+    )
+    assert entry["ids"] == stuck
 
 
 def _now() -> datetime:

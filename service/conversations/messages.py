@@ -5,24 +5,22 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 import redis.asyncio as aioredis
 from pydantic import BaseModel, Field, ValidationError
 from redis.asyncio.client import Pipeline
-from redis.exceptions import NoScriptError
 
 from adapters.message import Channel, InboundMessage
 from matchers.redact import Redactor, apply, moved, overlaps
 from service.book.customers import Contended, etag_of
-from service.book.history import event_record
-from service.conversations.scriptcalls import ScriptCall, conversation_prelude
+from service.conversations.scriptcalls import ScriptCall
 from service.resolution.resolver import Resolution
 from service.schemas import EventIn, StoreIntegrityError, describe
 from service.settings import Routing
 from service.store.keynames import KeySchema
 from service.store.lua import load_script
-from service.store.paging import encode_cursor, ms, newest_first
+from service.store.paging import encode_cursor, newest_first
 from service.store.reads import get_many
 from service.store.redistypes import members, text
 
@@ -127,75 +125,6 @@ def thread_call(keys: KeySchema, message: InboundMessage, *, ttl: int) -> Script
     return [keys.thread(k) for k in message.thread_keys], [ttl, own]
 
 
-def record_call(
-    keys: KeySchema,
-    routing: Routing,
-    *,
-    stream: str,
-    group: str,
-    entry_id: str,
-    done: list[Done],
-) -> ScriptCall:
-    """KEYS and ARGV of ``record.lua``: the messages of the delivery ``entry_id`` of
-    ``stream``, each with its customer's history event (None when unresolved)."""
-    script_keys: list[str] = [stream]
-    args: list[str | int] = [
-        group,
-        entry_id,
-        len(done),
-        *conversation_prelude(keys, routing.sla_ms),
-    ]
-    for stored, event in done:
-        msg, res = stored.message, stored.resolution
-        conv, cid = stored.conversation_id, res.customer_id or ""
-        own = keys.message(stored.id)
-        customer_keys = (
-            [
-                keys.customer_messages(cid),
-                keys.customer(cid),
-                keys.customer_events(cid),
-                keys.history(cid),
-                keys.open_items(cid),
-            ]
-            if cid
-            else [own] * 5
-        )
-        script_keys += [
-            own,
-            keys.messages("all"),
-            keys.messages(f"ch:{msg.channel.value}"),
-            keys.messages(f"st:{res.status}"),
-            keys.resolution_counts(),
-            keys.conversation(conv),
-            keys.conversation_messages(conv),
-            *customer_keys,
-            keys.conversation_log(conv),
-        ]
-        listed = sorted({c.customer_id for c in res.candidates} - {cid})
-        script_keys += [keys.customer_candidacies(c) for c in listed]
-        event_args = event_record(event) if cid and event is not None else ("", "", "", "")
-        args += [
-            stored.model_dump_json(exclude_none=True),
-            ms(msg.sent_at),
-            stored.id,
-            f"{msg.channel.value}:{res.status}",
-            msg.channel.value,
-            msg.sent_at.isoformat(timespec="milliseconds"),
-            cid,
-            *event_args,
-            routing.team_of(msg.channel.value),
-            conv,
-            len(listed),
-            stored.received_at.isoformat(timespec="milliseconds"),
-        ]
-    return script_keys, args
-
-
-def recorded(reply: list[int]) -> list[bool]:
-    """``record.lua``'s reply: per message, whether it was stored now."""
-    return [int(x) == 1 for x in reply]
-
-
 class MessageStore:
     def __init__(
         self,
@@ -210,7 +139,6 @@ class MessageStore:
         self._keys = keys
         self._thread_ttl = thread_days * 86_400
         self._thread = load_script(redis, "service.conversations", "thread.lua")
-        self._record = load_script(redis, "service.conversations", "record.lua")
         self._replace = load_script(redis, "service.conversations", "replace_message.lua")
 
     def queue_thread(self, pipe: Pipeline, message: InboundMessage) -> bool:
@@ -227,9 +155,12 @@ class MessageStore:
         pipe.evalsha(self._thread.sha, len(keys), *keys, *args)
         return True
 
+    @property
+    def routing(self) -> Routing:
+        return self._routing
+
     async def load_scripts(self) -> None:
         await self._redis.script_load(self._thread.script)
-        await self._redis.script_load(self._record.script)
 
     @staticmethod
     def conversation_of(message: InboundMessage, reply: bytes | str | None) -> str:
@@ -238,33 +169,6 @@ class MessageStore:
         if reply is None:
             return new_conversation_id(message.message_id)
         return text(reply)
-
-    async def record_many(
-        self, stream: str, group: str, entries: list[tuple[str, list[Done]]]
-    ) -> list[list[bool] | Exception]:
-        """Store the messages of each delivery (their listings, conversations, counts and
-        history events) and acknowledge it: one script call per delivery, all in one
-        round trip. Per delivery: True for each message stored now, False for one stored
-        before; or the error that stopped it (the delivery then stays pending)."""
-        replies: list[Any] = []
-        for attempt in range(2):
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for entry_id, done in entries:
-                    keys, args = record_call(
-                        self._keys,
-                        self._routing,
-                        stream=stream,
-                        group=group,
-                        entry_id=entry_id,
-                        done=done,
-                    )
-                    pipe.evalsha(self._record.sha, len(keys), *keys, *args)
-                replies = await pipe.execute(raise_on_error=False)
-            if attempt == 0 and any(isinstance(r, NoScriptError) for r in replies):
-                await self.load_scripts()  # the server lost it (a restart, a flush)
-                continue
-            break
-        return [r if isinstance(r, Exception) else recorded(r) for r in replies]
 
     async def get(self, message_id: str) -> StoredMessage | None:
         raw = await self._redis.get(self._keys.message(message_id))

@@ -1,4 +1,4 @@
-"""Conversations and reps in Redis; every change through one atomic script."""
+"""Conversations in Redis; every change through one atomic script on the desk."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from pydantic import ValidationError
 
 from matchers.redact import Redactor
 from service.book.customers import Contended
+from service.conversations.reps import RepStore
 from service.conversations.scriptcalls import (
     ConversationError,
+    HistoryDue,
     Operation,
     log_time,
     op_call,
@@ -23,23 +25,22 @@ from service.conversations.scriptcalls import (
     rewrite_log_call,
     send_outcome_call,
 )
+from service.ops.logs import get_logger
 from service.schemas import StoreIntegrityError, describe
 from service.schemas.conversation import (
     TEAM_PATTERN,
     Conversation,
     ConversationDetail,
     LogEntry,
-    Rep,
-    RepIn,
     SendOutcome,
-    ShiftEnded,
 )
 from service.settings import Routing
 from service.store.keynames import KeySchema
-from service.store.lua import load_script
+from service.store.lua import load_script, run_pipelined
 from service.store.redistypes import members, stream_entries, text, text_map, text_or_none, texts
 
 _LIST_LIMIT = 500
+log = get_logger("socialid.conversations")
 TEAM = re.compile(TEAM_PATTERN)
 # The conversation's customer changes at most twice (first resolved, then erased): a
 # reply that found it changed mid-way reads it again, this many times at most.
@@ -123,8 +124,10 @@ class ConversationStore:
         self._routing = routing
         self._op = load_script(redis, "service.conversations", "conversation_op.lua")
         self._reply = load_script(redis, "service.conversations", "reply.lua")
+        self._add_events = load_script(redis, "service.book", "add_events.lua")
         self._rewrite = load_script(redis, "service.conversations", "rewrite_log.lua")
         self._send_outcome = load_script(redis, "service.conversations", "send_outcome.lua")
+        self.reps = RepStore(redis, keys, routing)
 
     # -- reading ---------------------------------------------------------------------
     async def get(self, conversation_id: str) -> ConversationDetail | None:
@@ -201,9 +204,10 @@ class ConversationStore:
     async def reply(
         self, conversation_id: str, rep: str, *, version: int | None, text_: str, reply_id: str
     ) -> int:
-        """The owner's reply, logged with the customer's history event for it (same id,
-        same time) in one script call; returns the new version, or raises why neither
-        was written."""
+        """The owner's reply, logged, then its event (same id, same time) added to the
+        customer's history; returns the new version, or raises why nothing was written.
+        If the history step fails, the reply stands and its event waits on the
+        conversation for the next reply (``reply.lua``)."""
         conv = self._keys.conversation(conversation_id)
         for _ in range(_REPLY_ATTEMPTS):
             customer_id, channel = (
@@ -221,12 +225,49 @@ class ConversationStore:
                 customer_id=customer_id,
                 channel=channel,
             )
-            version_now = reply_outcome(await self._reply(keys=keys, args=args))
-            if version_now is not None:
+            outcome = reply_outcome(await self._reply(keys=keys, args=args))
+            if outcome is not None:
+                version_now, due = outcome
+                try:
+                    await self._add_due(conv, due)
+                except Exception as exc:
+                    # The reply stands (it may be on its way to the customer): its event
+                    # waits on the conversation for the next reply, rather than a failed
+                    # answer that a rep would retry into a second reply.
+                    log.warning("reply_history_due", error=type(exc).__name__)
                 return version_now
         raise ConversationError(
             409, "conversation-conflict", "The conversation kept changing; try again."
         )
+
+    async def _add_due(self, conv: str, due: list[HistoryDue]) -> None:
+        """The history steps a reply left due, taken (each in its customer's home; an
+        event whose customer is gone is dropped), then cleared from the conversation."""
+        if not due:
+            return
+        k = self._keys
+        replies = await run_pipelined(
+            self._redis,
+            [
+                (
+                    self._add_events,
+                    [
+                        k.customer(d.customer_id),
+                        k.customer_events(d.customer_id),
+                        k.history(d.customer_id),
+                        k.open_items(d.customer_id),
+                    ],
+                    [1, d.event_id, d.event, d.score, d.role],
+                )
+                for d in due
+            ],
+        )
+        done = [d for d, r in zip(due, replies, strict=True) if not isinstance(r, Exception)]
+        if done:
+            await self._redis.hdel(conv, *(f"due:{d.event_id}" for d in done))
+        for reply in replies:
+            if isinstance(reply, Exception):
+                raise reply
 
     async def logged_reply(self, conversation_id: str, reply_id: str) -> LoggedReply | None:
         """The reply, from the conversation's log (None: the log has no such reply)."""
@@ -294,111 +335,3 @@ class ConversationStore:
             else:
                 raise Contended
         return changed
-
-    # -- reps and shifts -------------------------------------------------------------
-    async def put_rep(self, rep_id: str, rep: RepIn) -> Rep:
-        k = self._keys
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(k.rep(rep_id), mapping={"name": rep.name, "team": rep.team})
-            pipe.hsetnx(k.rep(rep_id), "on_shift", "0")
-            pipe.sadd(k.reps(), rep_id)
-            await pipe.execute()
-        found = await self.rep(rep_id)
-        assert found is not None
-        return found
-
-    async def rep(self, rep_id: str) -> Rep | None:
-        k = self._keys
-        async with self._redis.pipeline(transaction=False) as pipe:
-            pipe.hgetall(k.rep(rep_id))
-            pipe.smembers(k.rep_conversations(rep_id))
-            raw, owned = await pipe.execute()
-        data = text_map(raw)
-        if "team" not in data:
-            return None
-        return Rep(
-            id=rep_id,
-            name=data.get("name", ""),
-            team=data["team"],
-            on_shift=data.get("on_shift") == "1",
-            shift_started_at=data.get("shift_started_at") or None,
-            conversations=sorted(texts(owned)),
-        )
-
-    async def existing_rep(self, rep_id: str) -> Rep:
-        found = await self.rep(rep_id)
-        if found is None:
-            raise ConversationError(404, "rep-not-found", f"No rep has the id {rep_id!r}.")
-        return found
-
-    async def shift_start(self, rep_id: str) -> Rep:
-        await self.existing_rep(rep_id)
-        at = datetime.now(UTC).isoformat(timespec="milliseconds")
-        await self._redis.hset(
-            self._keys.rep(rep_id), mapping={"on_shift": "1", "shift_started_at": at}
-        )
-        return await self.existing_rep(rep_id)
-
-    async def shift_end(self, rep_id: str, handoff_to: str | None, note: str | None) -> ShiftEnded:
-        """Off shift, and every conversation the rep owns handed over with the note: one
-        atomic step per conversation, all in one round trip."""
-        rep = await self.existing_rep(rep_id)
-        to_rep, to_team = await self._target(rep, handoff_to)
-        await self._redis.hset(self._keys.rep(rep_id), "on_shift", "0")
-        if not rep.conversations:
-            return ShiftEnded(rep=rep_id, to=to_rep or f"team:{to_team}", handed_off=[])
-        # Rare and possibly the script's first use on this server: load it, then send
-        # every hand-off at once.
-        await self._redis.script_load(self._op.script)
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for conversation_id in rep.conversations:
-                keys, args = op_call(
-                    self._keys,
-                    self._routing.sla_ms,
-                    conversation_id=conversation_id,
-                    op="handoff",
-                    rep=rep_id,
-                    version=None,
-                    at=log_time(),
-                    text_=note or "",
-                    to_rep=to_rep,
-                    to_team=to_team,
-                )
-                pipe.evalsha(self._op.sha, len(keys), *keys, *args)
-            replies = await pipe.execute()
-        # A conversation another rep took meanwhile answers "conflict": not handed over.
-        handed = [c for c, r in zip(rep.conversations, replies, strict=True) if text(r[0]) == "ok"]
-        return ShiftEnded(rep=rep_id, to=to_rep or f"team:{to_team}", handed_off=handed)
-
-    async def known_teams(self) -> set[str]:
-        """The teams conversations are routed to, and those of the reps."""
-        routing = self._routing
-        teams = {routing.default_team, *routing.channel_teams.values()}
-        reps = sorted(texts(await self._redis.smembers(self._keys.reps())))
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for rep_id in reps:
-                pipe.hget(self._keys.rep(rep_id), "team")
-            teams.update(text(t) for t in await pipe.execute() if t)
-        return teams
-
-    async def _target(self, rep: Rep, handoff_to: str | None) -> tuple[str, str]:
-        """(rep, team) a hand-off goes to: a rep who exists, or a team's queue."""
-        if handoff_to is None:
-            return "", rep.team
-        if handoff_to.startswith("team:"):
-            team = handoff_to.removeprefix("team:")
-            if not TEAM.match(team):
-                raise ConversationError(
-                    422, "validation-failed", "handoff_to: team:<name>, letters and digits."
-                )
-            known = await self.known_teams()
-            if team not in known:
-                # Else the conversations wait in a queue nobody reads.
-                raise ConversationError(
-                    422,
-                    "validation-failed",
-                    f"handoff_to: no team {team!r}; teams are {', '.join(sorted(known))}.",
-                )
-            return "", team
-        await self.existing_rep(handoff_to)
-        return handoff_to, ""

@@ -8,6 +8,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from pydantic import BaseModel
+
 from service.book.history import event_record
 from service.errors import DomainError
 from service.schemas import EventIn
@@ -80,6 +82,17 @@ def op_call(
     )
 
 
+class HistoryDue(BaseModel):
+    """A reply's event for its customer's history, waiting on the conversation until it
+    is added in the customer's home (``reply.lua``)."""
+
+    customer_id: str
+    event_id: str
+    event: str  # its JSON, as _history.lua stores it
+    score: int
+    role: str
+
+
 def reply_call(
     keys: KeySchema,
     sla: dict[str, int],
@@ -95,14 +108,8 @@ def reply_call(
 ) -> ScriptCall:
     """KEYS and ARGV of ``reply.lua``, for the conversation's customer and channel as
     read before the call (``customer_id`` None: the conversation has no customer)."""
-    conv = keys.conversation(conversation_id)
+    due = ""
     if customer_id:
-        customer_keys = [
-            keys.customer(customer_id),
-            keys.customer_events(customer_id),
-            keys.history(customer_id),
-            keys.open_items(customer_id),
-        ]
         # The customer's history shows what the company said, on which channel.
         event = EventIn(
             id=reply_id,
@@ -114,11 +121,12 @@ def reply_call(
             summary=text_,
             by=rep,
         )
-        _, event_json, score, role = event_record(event)
-    else:
-        customer_keys, event_json, score, role = [conv] * 4, "", 0, ""
+        event_id, event_json, score, role = event_record(event)
+        due = HistoryDue(
+            customer_id=customer_id, event_id=event_id, event=event_json, score=score, role=role
+        ).model_dump_json()
     return (
-        [conv, keys.conversation_log(conversation_id), *customer_keys],
+        [keys.conversation(conversation_id), keys.conversation_log(conversation_id)],
         [
             *conversation_prelude(keys, sla),
             conversation_id,
@@ -128,9 +136,7 @@ def reply_call(
             text_,
             reply_id,
             customer_id or "",
-            event_json,
-            score,
-            role,
+            due,
         ],
     )
 
@@ -230,9 +236,12 @@ def op_outcome(reply: list[bytes | str]) -> int:
     )
 
 
-def reply_outcome(reply: list[bytes | str]) -> int | None:
-    """``reply.lua``'s reply: the new version; None when the conversation's customer
-    changed since it was read (the event was built for another: build it again)."""
+def reply_outcome(reply: list[bytes | str]) -> tuple[int, list[HistoryDue]] | None:
+    """``reply.lua``'s reply: the new version and the history steps due; None when the
+    conversation's customer changed since it was read (the event was built for another:
+    build it again)."""
     if text(reply[0]) == "customer_changed":
         return None
-    return op_outcome(reply)
+    if text(reply[0]) != "ok":
+        return op_outcome(reply), []  # raises why nothing was written
+    return op_outcome(reply[:2]), [HistoryDue.model_validate_json(d) for d in reply[2:]]

@@ -22,6 +22,7 @@ from adapters.message import Channel, InboundMessage, PayloadError
 from matchers.extract import Found
 from service.conversations.changes import MessageChanges, amended, history_entry
 from service.conversations.messages import Done, Mention, MessageStore, StoredMessage
+from service.conversations.recording import Recorder
 from service.ingest.deliveries import decode, entry_time
 from service.ingest.graph_names import GraphNames
 from service.ingest.sender_query import message_query
@@ -63,6 +64,7 @@ class BatchProcessor:
         self._extract = extract
         self._names = names
         self._changes = MessageChanges(redis, keys, pending_ttl=PENDING_DAYS * 86_400)
+        self._recorder = Recorder(redis, keys, messages.routing)
 
     async def process(
         self, stream: str, group: str, entries: list[tuple[str, dict[str, str]]], dead: DeadLetter
@@ -113,7 +115,7 @@ class BatchProcessor:
             [(s, history_entry(s) if s.resolution.customer_id else None) for s in j.stored]
             for j in ready
         ]
-        results = await self._messages.record_many(
+        results = await self._recorder.record(
             stream, group, [(j.entry_id, d) for j, d in zip(ready, done, strict=True)]
         )
         stored_now: list[StoredMessage] = []

@@ -212,6 +212,12 @@ class KeySchema:
         """A signed token already used (Mailgun): a replay is refused."""
         return f"{self.prefix}:nonce:{provider}:{_digest(nonce)}"
 
+    # -- the desk ------------------------------------------------------------------------
+    # What reps work from shares ``{desk}``: conversations (state, log, messages), thread
+    # keys, team queues, reps, the status and message listings, the resolution counts and
+    # the events outbox. A queue is a set of conversations and a claim changes both at
+    # once, so they keep one slot, the way a BullMQ queue keeps its keys under one tag;
+    # the bulk (messages, customers, identities, buckets) spreads over the cluster.
     def message(self, message_id: str) -> str:
         """Hash: the message, its resolution, conversation and processing state."""
         return f"{self.prefix}:msg:{message_id}"
@@ -219,20 +225,20 @@ class KeySchema:
     def messages(self, facet: str = "all") -> str:
         """Sorted set of message ids by time sent: all, ``ch:<channel>`` or
         ``st:<resolution status>``."""
-        return f"{self.prefix}:msgs:{facet}"
+        return f"{self.prefix}:{{desk}}:msgs:{facet}"
 
     def thread(self, thread_key: str) -> str:
         """A thread key (DM pair, reply chain, topic, Message-ID) -> conversation id."""
-        return f"{self.prefix}:thr:{_digest(thread_key)}"
+        return f"{self.prefix}:{{desk}}:thr:{_digest(thread_key)}"
 
     def conversation(self, conversation_id: str) -> str:
-        return f"{self.prefix}:conv:{conversation_id}"
+        return f"{self.prefix}:{{desk}}:conv:{conversation_id}"
 
     def conversation_log(self, conversation_id: str) -> str:
         """Stream of everything that happened in the conversation, in order: inbound
         messages, replies and what became of sending them, notes, claims, releases,
         hand-offs, closes and reopens."""
-        return f"{self.prefix}:conv:{conversation_id}:log"
+        return f"{self.prefix}:{{desk}}:conv:{conversation_id}:log"
 
     def reply_sending(self, reply_id: str) -> str:
         """Held (with a time to live) while a reply is being sent: a retry meanwhile would
@@ -241,22 +247,22 @@ class KeySchema:
 
     def team_queue(self, team: str) -> str:
         """Sorted set of the team's conversations not closed, scored by SLA due (ms)."""
-        return f"{self.prefix}:queue:{quote(team)}"
+        return f"{self.prefix}:{{desk}}:queue:{quote(team)}"
 
     def rep(self, rep_id: str) -> str:
         """Hash: a rep's name, team and whether on shift."""
-        return f"{self.prefix}:rep:{rep_id}"
+        return f"{self.prefix}:{{desk}}:rep:{rep_id}"
 
     def rep_conversations(self, rep_id: str) -> str:
         """Set of the conversations a rep owns."""
-        return f"{self.prefix}:rep:{rep_id}:convs"
+        return f"{self.prefix}:{{desk}}:rep:{rep_id}:convs"
 
     def reps(self) -> str:
-        return f"{self.prefix}:reps"
+        return f"{self.prefix}:{{desk}}:reps"
 
     def conversations_by_status(self, status: str) -> str:
         """Sorted set of conversations in a status, scored by last activity (ms)."""
-        return f"{self.prefix}:convs:st:{status}"
+        return f"{self.prefix}:{{desk}}:convs:st:{status}"
 
     def live_channel(self) -> str:
         """Pub/sub channel of conversation events (the SSE stream listens to it)."""
@@ -282,7 +288,7 @@ class KeySchema:
 
     def conversation_messages(self, conversation_id: str) -> str:
         """Sorted set of the conversation's message ids by time sent."""
-        return f"{self.prefix}:conv:{conversation_id}:msgs"
+        return f"{self.prefix}:{{desk}}:conv:{conversation_id}:msgs"
 
     def sender_name(self, channel: str, external_id: str) -> str:
         """Cached name of a sender the provider's payload does not name (Messenger)."""
@@ -290,7 +296,7 @@ class KeySchema:
 
     def resolution_counts(self) -> str:
         """Hash ``channel:status`` -> messages resolved so (shared by every worker)."""
-        return f"{self.prefix}:stats:resolutions"
+        return f"{self.prefix}:{{desk}}:stats:resolutions"
 
     # -- events out --------------------------------------------------------------------
     # Everything about one subscription shares ``{s:<id>}``: its record, its deliveries,
@@ -298,11 +304,11 @@ class KeySchema:
     def event_outbox(self) -> str:
         """Stream of events written in the same step as the change each reports, until
         the dispatcher has made a delivery of it for every subscription that wants it."""
-        return f"{self.prefix}:ev:out"
+        return f"{self.prefix}:{{desk}}:ev:out"
 
     def event_types_wanted(self) -> str:
         """Set of the event types some subscription wants: no other event is written."""
-        return f"{self.prefix}:ev:wanted"
+        return f"{self.prefix}:{{desk}}:ev:wanted"
 
     def subscriptions(self) -> str:
         """Set of the subscription ids."""

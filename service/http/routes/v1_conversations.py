@@ -105,7 +105,7 @@ async def _acting(request: web.Request, model: type[A]) -> tuple[A, str]:
     body = await read_model(request, model)
     rep = acting_rep(request, body.rep)
     try:
-        await _store(request).existing_rep(rep)
+        await _store(request).reps.existing_rep(rep)
     except ConversationError as exc:
         raise ProblemError(422, exc.detail, slug="rep-not-found") from None
     return body, rep

@@ -39,8 +39,8 @@ async def put_rep(request: web.Request) -> web.Response:
     rep_id = _as_rep(request)
     body = await read_model(request, RepIn)
     store = request.app[CONVERSATIONS]
-    existed = await store.rep(rep_id) is not None
-    rep = await store.put_rep(rep_id, body)
+    existed = await store.reps.rep(rep_id) is not None
+    rep = await store.reps.put_rep(rep_id, body)
     await audit(request, audited(request, "rep_written", rep=rep_id))
     return json_model(rep, status=200 if existed else 201)
 
@@ -49,7 +49,7 @@ async def put_rep(request: web.Request) -> web.Response:
 @documented("A rep, on shift or not, and what they own.", responses={200: Rep})
 @requires(Scope.REP, Scope.INTEGRATION, Scope.ADMIN)
 async def get_rep(request: web.Request) -> web.Response:
-    return json_model(await request.app[CONVERSATIONS].existing_rep(_rep_id(request)))
+    return json_model(await request.app[CONVERSATIONS].reps.existing_rep(_rep_id(request)))
 
 
 @routes.post(_PATH + "/shift/start")
@@ -57,7 +57,7 @@ async def get_rep(request: web.Request) -> web.Response:
 @requires(Scope.REP, Scope.ADMIN)
 async def shift_start(request: web.Request) -> web.Response:
     rep_id = _as_rep(request)
-    started = await request.app[CONVERSATIONS].shift_start(rep_id)
+    started = await request.app[CONVERSATIONS].reps.shift_start(rep_id)
     await audit(request, audited(request, "shift_started", rep=rep_id))
     return json_model(started)
 
@@ -72,7 +72,7 @@ async def shift_start(request: web.Request) -> web.Response:
 async def shift_end(request: web.Request) -> web.Response:
     rep_id = _as_rep(request)
     body = await read_model(request, ShiftEnd) if request.can_read_body else ShiftEnd()
-    ended = await request.app[CONVERSATIONS].shift_end(rep_id, body.handoff_to, body.note)
+    ended = await request.app[CONVERSATIONS].reps.shift_end(rep_id, body.handoff_to, body.note)
     detail = {"to": ended.to, "handed_off": ended.handed_off}
     await audit(request, audited(request, "shift_ended", rep=rep_id, detail=detail))
     return json_model(ended)
