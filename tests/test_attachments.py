@@ -14,6 +14,8 @@ from service.settings import Settings
 from tests import channels as ch
 from tests.helpers import AppClient, MakeClient, admin, drain
 
+pytestmark = pytest.mark.cluster
+
 
 @pytest.fixture
 async def post(

@@ -6,11 +6,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 import redis.asyncio as aioredis
 
 from service.store.keynames import KeySchema
 from service.store.redistypes import stream_entries
 from tests.helpers import AppClient, MakeClient, admin, bearer
+
+pytestmark = pytest.mark.cluster
 
 DANA = {
     "given_name": "Dana",

@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 
 from matchers.contact import _plain, normalize_dob, normalize_email, normalize_phone
 
+pytestmark = pytest.mark.cluster
+
 
 def library(value: str) -> str | None:
     try:

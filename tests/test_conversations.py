@@ -19,6 +19,8 @@ from tests import channels as ch
 from tests.helpers import AppClient, MakeClient, admin
 from tests.helpers import drain as run_worker
 
+pytestmark = pytest.mark.cluster
+
 DANA = {
     "given_name": "Dana",
     "family_name": "King",

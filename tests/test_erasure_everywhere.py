@@ -9,12 +9,15 @@ import json
 import re
 from typing import Any
 
+import pytest
 import redis.asyncio as aioredis
 
 from service.store.keynames import KeySchema
 from service.store.redistypes import members, stream_entries, text, text_map, text_or_none, texts
 from tests import channels as ch
 from tests.helpers import AppClient, MakeClient, accepted, admin, processed
+
+pytestmark = pytest.mark.cluster
 
 CID = "cust-erase-7781"
 NAME = "Rosalind Achterberg"

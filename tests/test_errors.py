@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 import redis.asyncio as aioredis
 from aiohttp import web
 from structlog.testing import capture_logs
@@ -12,6 +13,8 @@ from structlog.testing import capture_logs
 from service.http.problems import PROBLEM_TYPES
 from service.store.keynames import KeySchema
 from tests.helpers import PROBLEM, AppClient, MakeClient, admin
+
+pytestmark = pytest.mark.cluster
 
 
 def _json_headers() -> dict[str, str]:

@@ -16,6 +16,8 @@ from tests import channels as ch
 from tests.helpers import PROBLEM, AppClient, MakeClient, admin, bearer, processed
 from tests.receiver import Receiver, receiving, verified
 
+pytestmark = pytest.mark.cluster
+
 DANA = {
     "given_name": "Dana",
     "family_name": "King",

@@ -7,8 +7,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
 from tests import channels as ch
 from tests.helpers import AppClient, MakeClient, accepted, admin, processed
+
+pytestmark = pytest.mark.cluster
 
 PARENT = {
     "given_name": "Mark",

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 import redis.asyncio as aioredis
 
 from service.store.keynames import KeySchema
 from tests.helpers import PROBLEM, AppClient, admin, bearer
 from tests.test_import import snapshot, snapshot_value
+
+pytestmark = pytest.mark.cluster
 
 TWITTER = "/v1/identities/twitter/1234567"
 

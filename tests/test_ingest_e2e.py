@@ -3,12 +3,15 @@ puts every message in her history and in the right conversations."""
 
 from __future__ import annotations
 
+import pytest
 import redis.asyncio as aioredis
 from aiohttp import FormData
 
 from service.store.keynames import KeySchema
 from tests import channels as ch
 from tests.helpers import MakeClient, accepted, admin, processed
+
+pytestmark = pytest.mark.cluster
 
 DANA = {
     "given_name": "Dana",

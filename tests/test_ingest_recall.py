@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests import channels as ch
 from tests.helpers import MakeClient, accepted, admin, processed
+
+pytestmark = pytest.mark.cluster
 
 FAMILY: dict[str, dict[str, Any]] = {
     "c-john": {

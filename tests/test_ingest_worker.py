@@ -25,6 +25,8 @@ from service.wiring import build_stores, build_worker, graph_names
 from tests import channels as ch
 from tests.helpers import AppClient, MakeClient, admin
 
+pytestmark = pytest.mark.cluster
+
 MakeWorker = Callable[..., Worker]
 DANA = {
     "given_name": "Dana",

@@ -16,6 +16,8 @@ from service.wiring import build_stores, build_worker
 from tests import channels as ch
 from tests.helpers import AppClient, MakeClient, admin
 
+pytestmark = pytest.mark.cluster
+
 SECRET = "lookup-signing-secret"
 DANA = {
     "given_name": "Dana",

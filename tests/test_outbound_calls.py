@@ -25,6 +25,8 @@ from service.outbound.mail import MAX_REFERENCES, email_reply, reply_subject
 from service.outbound.target import ReplyTarget
 from tests import channels as ch
 
+pytestmark = pytest.mark.cluster
+
 AT = datetime(2025, 3, 4, 9, 30, tzinfo=UTC)
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 import redis.asyncio as aioredis
 
 from service.store.keynames import KeySchema
 from service.store.paging import newest_first
+
+pytestmark = pytest.mark.cluster
 
 
 async def test_entries_added_between_chunks_never_repeat_one(

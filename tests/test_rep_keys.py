@@ -15,6 +15,8 @@ from service.settings import Settings
 from tests import channels as ch
 from tests.helpers import AppClient, MakeClient, accepted, admin, bearer, drain
 
+pytestmark = pytest.mark.cluster
+
 
 async def _key(client: AppClient, scopes: list[str], rep: str | None = None) -> str:
     body: dict[str, Any] = {"name": f"key for {rep or 'nobody'}", "scopes": scopes}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+import pytest
 import redis.asyncio as aioredis
 
 from service.http.app import free_port
@@ -21,6 +22,8 @@ from tests.replying import (
     started,
 )
 from tests.standins import Inbox, StandIn
+
+pytestmark = pytest.mark.cluster
 
 
 async def test_a_refusal_is_surfaced_with_the_providers_words_and_can_be_sent_again(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from email import message_from_bytes, policy
 
+import pytest
 from structlog.testing import capture_logs
 
 from service.http.app import create_app
@@ -25,6 +26,8 @@ from tests.replying import (
     started,
 )
 from tests.standins import Inbox, StandIn
+
+pytestmark = pytest.mark.cluster
 
 
 async def test_a_reply_to_an_x_dm_reaches_the_customer_as_a_dm(

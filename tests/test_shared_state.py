@@ -4,7 +4,11 @@ other acts on at once, because nothing that decides an answer is kept in one pro
 
 from __future__ import annotations
 
+import pytest
+
 from tests.helpers import MakeClient, admin, bearer
+
+pytestmark = pytest.mark.cluster
 
 
 async def test_a_key_revoked_through_one_process_is_refused_by_the_other(

@@ -13,6 +13,8 @@ from service.settings import Settings
 from tests import channels as ch
 from tests.helpers import AppClient, MakeClient, admin, drain
 
+pytestmark = pytest.mark.cluster
+
 DANA = {
     "given_name": "Dana",
     "family_name": "King",

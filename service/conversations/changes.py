@@ -64,11 +64,14 @@ def amended(stored: StoredMessage, change: InboundMessage) -> StoredMessage:
     )
 
 
-def withdrawn_event(before: StoredMessage, after: StoredMessage) -> str:
-    """The message.withdrawn event's fields as JSON when this change withdraws it, else
-    "" (an edit, or a message withdrawn before)."""
-    if after.withdrawn_at is None or before.withdrawn_at is not None:
+def withdrawn_event(after: StoredMessage, change: InboundMessage) -> str:
+    """The message.withdrawn event's fields as JSON when ``change`` is the withdrawal
+    the message carries, else "" (an edit, or a message another change withdrew). The
+    same change applied again (a delivery claimed after a crash) gives it again: an
+    event is sent at least once."""
+    if change.change != "withdraw" or after.withdrawn_at != change.sent_at:
         return ""
+    assert after.withdrawn_at is not None
     return json.dumps(
         {
             "message_id": after.id,
@@ -84,7 +87,9 @@ class MessageChanges:
         self._redis = redis
         self._keys = keys
         self._pending_ttl = pending_ttl
-        self._amend = load_script(redis, "service.conversations", "amend_message.lua")
+        self._replace = load_script(redis, "service.conversations", "replace_message.lua")
+        self._amend_event = load_script(redis, "service.conversations", "amend_event.lua")
+        self._emit = load_script(redis, "service.store", "emit.lua")
 
     async def apply(self, change: InboundMessage) -> bool:
         """Apply a change to its stored message; False when the message has not come yet
@@ -100,21 +105,26 @@ class MessageChanges:
                 return True  # erased since: nothing left to change
             stored = StoredMessage.model_validate_json(raw)
             after = amended(stored, change)
-            customer = stored.resolution.customer_id
-            events = self._keys.customer_events(customer) if customer else key
-            outcome = await self._amend(
-                keys=[key, events],
-                args=[
-                    etag_of(raw),
-                    after.model_dump_json(exclude_none=True),
-                    stored.id,
-                    history_entry(after).with_id().model_dump_json() if customer else "",
-                    *outbox_args(self._keys),
-                    withdrawn_event(stored, after),
-                ],
+            # Three steps, three homes: the message, its customer's history, the desk's
+            # outbox. A worker that dies between them leaves the delivery to be claimed
+            # and the change applied again, each step as idempotent as the first.
+            outcome = await self._replace(
+                keys=[key], args=[etag_of(raw), after.model_dump_json(exclude_none=True)]
             )
-            if text(outcome) != "changed":
+            if text(outcome) == "changed":
+                continue
+            if text(outcome) == "missing":
                 return True
+            customer = stored.resolution.customer_id
+            if customer:
+                event = history_entry(after).with_id().model_dump_json()
+                await self._amend_event(
+                    keys=[self._keys.customer_events(customer)], args=[stored.id, event]
+                )
+            if fields := withdrawn_event(after, change):
+                outbox = outbox_args(self._keys)
+                await self._emit(keys=outbox, args=[*outbox, "message.withdrawn", fields])
+            return True
         raise Contended
 
     async def _wait(self, change: InboundMessage) -> None:

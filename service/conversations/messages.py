@@ -233,7 +233,9 @@ class MessageStore:
             *(f"ch:{c.value}" for c in Channel),
             *(f"st:{s}" for s in ("matched", "ambiguous", "no_match")),
         ]
-        async with self._redis.pipeline(transaction=True) as pipe:
+        # Not one transaction: the keys are in many homes. Each command is idempotent,
+        # and an erasure cut off answers an error, so it is asked again.
+        async with self._redis.pipeline(transaction=False) as pipe:
             for s in stored:
                 pipe.delete(k.message(s.id))
                 # A name looked up for the sender (Messenger) goes with them.

@@ -124,8 +124,11 @@ class SubscriptionStore:
             "secrets": json.dumps([_Secret(secret=secret).model_dump(mode="json")]),
         }
         k = self._keys
+        # The record in its own home first, then the listing and the wanted types on the
+        # desk: a create cut off between leaves a record nothing lists, never a listing
+        # of nothing.
+        await self._redis.hset(k.subscription(subscription_id), mapping=dict(doc.items()))
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(k.subscription(subscription_id), mapping=dict(doc.items()))
             pipe.sadd(k.subscriptions(), subscription_id)
             # Only ever widened here; a delete narrows it again (see _narrow).
             pipe.sadd(k.event_types_wanted(), *body.events)
@@ -206,8 +209,13 @@ class SubscriptionStore:
         async def recompute(pipe: Pipeline) -> None:
             ids = texts(await pipe.smembers(k.subscriptions()))
             wanted: set[str] = set()
-            for subscription_id in ids:
-                raw = await pipe.hget(k.subscription(subscription_id), "events")
+            # Read past the watch (the records are other homes): a record's event types
+            # never change, and a subscription made meanwhile changes the watched ids.
+            async with self._redis.pipeline(transaction=False) as reads:
+                for subscription_id in sorted(ids):
+                    reads.hget(k.subscription(subscription_id), "events")
+                raws = await reads.execute()
+            for raw in raws:
                 wanted.update(json.loads(raw) if raw else [])
             pipe.multi()  # type: ignore[no-untyped-call]
             pipe.delete(k.event_types_wanted())

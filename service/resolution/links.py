@@ -81,8 +81,8 @@ class LinkError(DomainError):
 
 
 # -- the scripts' calls: the one place that knows their KEYS and ARGV in order ------------
-# The four scripts share one layout (_link_change.lua): six keys, then the customer, the
-# identity as an API identities member, the history entry and the history length kept.
+# The four identity scripts share one layout (_link_change.lua): the identity's four
+# keys, then the customer, the history entry and the history length kept.
 
 
 def _change_call(
@@ -94,21 +94,36 @@ def _change_call(
 ) -> tuple[list[str], list[str]]:
     """``change``: the history entry, its empty values left out."""
     script_keys = [
-        keys.customer(customer_id),
         keys.identity(channel, external_id),
         keys.identity_link(channel, external_id),
         keys.identity_history(channel, external_id),
         keys.identity_rejections(channel, external_id),
-        keys.customer_identities(customer_id),
     ]
     entry = {k: v for k, v in change.items() if v}
-    args = [
-        customer_id,
-        identity_suffix(channel, external_id),
-        json.dumps(entry),
-        str(HISTORY_KEPT),
-    ]
-    return script_keys, args
+    return script_keys, [customer_id, json.dumps(entry), str(HISTORY_KEPT)]
+
+
+def involve_call(
+    keys: KeySchema, channel: Channel, external_id: str, customer_id: str
+) -> tuple[list[str], list[str]]:
+    """KEYS and ARGV of involve.lua: the customer's step before a link or rejection."""
+    return (
+        [keys.customer(customer_id), keys.customer_identities(customer_id)],
+        [identity_suffix(channel, external_id)],
+    )
+
+
+def involve_reply(reply: bytes | str) -> None:
+    if text(reply) == "missing":
+        raise LinkError(404, "customer-not-found", "No customer with this id.")
+
+
+def link_record(link: LinkIn, *, actor: str, at: str) -> dict[str, str]:
+    """The link record: who linked, how, when and why."""
+    record = {"customer_id": link.customer_id, "method": link.method, "actor": actor, "at": at}
+    if link.reason:
+        record["reason"] = link.reason
+    return record
 
 
 def link_call(
@@ -128,23 +143,13 @@ def link_call(
             "reason": link.reason,
         },
     )
-    record = {"customer_id": link.customer_id, "method": link.method, "actor": actor, "at": at}
-    if link.reason:
-        record["reason"] = link.reason
-    event = {"channel": channel.value, "external_id": external_id, **record}
-    return script_keys, [
-        *args,
-        *outbox_args(keys),
-        json.dumps(event),
-        *(v for pair in record.items() for v in pair),
-    ]
+    record = link_record(link, actor=actor, at=at)
+    return script_keys, [*args, *(v for pair in record.items() for v in pair)]
 
 
 def link_reply(reply: list[bytes | str]) -> bool:
     """True when the link is new."""
     status = texts(reply)[0]
-    if status == "missing":
-        raise LinkError(404, "customer-not-found", "No customer with this id.")
     if status == "conflict":
         raise LinkError(
             409,
@@ -214,8 +219,6 @@ def reject_call(
 def reject_reply(reply: list[bytes | str]) -> bool:
     """True when the rejection is new."""
     status = texts(reply)[0]
-    if status == "missing":
-        raise LinkError(404, "customer-not-found", "No customer with this id.")
     if status == "linked":
         raise LinkError(
             409,
@@ -256,14 +259,29 @@ class IdentityLinks:
         self._unlink = load_script(redis, "service.resolution", "unlink.lua")
         self._reject = load_script(redis, "service.resolution", "reject.lua")
         self._withdraw = load_script(redis, "service.resolution", "withdraw.lua")
+        self._involve_script = load_script(redis, "service.resolution", "involve.lua")
+        self._emit = load_script(redis, "service.store", "emit.lua")
 
     async def link(
         self, channel: Channel, external_id: str, link: LinkIn, actor: str
     ) -> tuple[bool, IdentityState]:
-        """Link; True when the link is new. Never moves a link held by someone else."""
-        keys, args = link_call(self._keys, channel, external_id, link, actor=actor, at=_now())
+        """Link; True when the link is new. Never moves a link held by someone else.
+        Three steps, three homes: the customer's (involve.lua), the identity's, then the
+        identity.linked event on the desk."""
+        await self._involve(channel, external_id, link.customer_id)
+        at = _now()
+        keys, args = link_call(self._keys, channel, external_id, link, actor=actor, at=at)
         linked = link_reply(await self._link(keys=keys, args=args))
+        if linked:
+            outbox = outbox_args(self._keys)
+            event = {"channel": channel.value, "external_id": external_id}
+            event |= link_record(link, actor=actor, at=at)
+            await self._emit(keys=outbox, args=[*outbox, "identity.linked", json.dumps(event)])
         return linked, await self.state(channel, external_id)
+
+    async def _involve(self, channel: Channel, external_id: str, customer_id: str) -> None:
+        keys, args = involve_call(self._keys, channel, external_id, customer_id)
+        involve_reply(await self._involve_script(keys=keys, args=args))
 
     async def unlink(
         self, channel: Channel, external_id: str, unlink: UnlinkIn, actor: str
@@ -276,6 +294,7 @@ class IdentityLinks:
     async def reject(
         self, channel: Channel, external_id: str, rejection: RejectionIn, actor: str
     ) -> tuple[bool, IdentityState]:
+        await self._involve(channel, external_id, rejection.customer_id)
         keys, args = reject_call(
             self._keys, channel, external_id, rejection, actor=actor, at=_now()
         )

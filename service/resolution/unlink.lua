@@ -1,8 +1,8 @@
 -- Removes a link made through the API; a link from the customer's own record stays
 -- (only a change of the record removes it).
--- KEYS: doc, link, link_record, link_history, rejections, api_identities (doc and
---   api_identities unread: the script finds the customer from the link)
--- ARGV: customer_id (""), member, change_json, history_kept
+-- KEYS: link, link_record, link_history, rejections
+-- ARGV: customer_id (""; the script finds the customer from the link), change_json,
+--   history_kept
 -- Reply: {"unlinked", customer} | {"missing"} | {"customer_record", customer}
 
 --#include _link_change.lua

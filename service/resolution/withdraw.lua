@@ -1,6 +1,6 @@
 -- Withdraws a rejection made by mistake.
--- KEYS: doc, link, link_record, link_history, rejections, api_identities
--- ARGV: customer_id, member, change_json, history_kept
+-- KEYS: link, link_record, link_history, rejections
+-- ARGV: customer_id, change_json, history_kept
 -- Reply: {"withdrawn"} | {"unchanged"}
 
 --#include _link_change.lua

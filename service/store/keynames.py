@@ -214,10 +214,11 @@ class KeySchema:
 
     # -- the desk ------------------------------------------------------------------------
     # What reps work from shares ``{desk}``: conversations (state, log, messages), thread
-    # keys, team queues, reps, the status and message listings, the resolution counts and
-    # the events outbox. A queue is a set of conversations and a claim changes both at
-    # once, so they keep one slot, the way a BullMQ queue keeps its keys under one tag;
-    # the bulk (messages, customers, identities, buckets) spreads over the cluster.
+    # keys, team queues, reps, the status and message listings, the resolution counts, the
+    # events outbox and the subscriptions' listing. A queue is a set of conversations and
+    # a claim changes both at once, so they keep one slot, the way a BullMQ queue keeps
+    # its keys under one tag; the bulk (messages, customers, identities, buckets) spreads
+    # over the cluster.
     def message(self, message_id: str) -> str:
         """Hash: the message, its resolution, conversation and processing state."""
         return f"{self.prefix}:msg:{message_id}"
@@ -312,7 +313,7 @@ class KeySchema:
 
     def subscriptions(self) -> str:
         """Set of the subscription ids."""
-        return f"{self.prefix}:subs"
+        return f"{self.prefix}:{{desk}}:subs"
 
     def subscription(self, subscription_id: str) -> str:
         """Hash: the subscription's URL, event types, secrets and when it was made."""
