@@ -15,7 +15,9 @@ from service.cli.main import main
 from service.schemas import read_stored
 from service.store.keynames import KeySchema
 from service.store.redistypes import text_or_none
-from tests.helpers import AppClient, MakeClient, admin
+from tests.helpers import AppClient, MakeClient, admin, command_env
+
+pytestmark = pytest.mark.cluster
 
 
 async def _put(client: AppClient, cid: str, doc: dict[str, Any]) -> None:
@@ -186,8 +188,8 @@ async def test_reindex_writes_again_the_indexes_that_no_longer_match_their_recor
         assert raw is not None
         stale = read_stored(raw).model_copy(update={"given_name": "Someone", "emails": []})
         await redis.set(keys.customer_index(cid), index_record(stale))
-    monkeypatch.setenv("SOCIALID_REDIS_URL", redis_url)
-    monkeypatch.setenv("SOCIALID_KEY_PREFIX", keys.prefix)
+    for name, value in command_env(redis_url, keys.prefix).items():
+        monkeypatch.setenv(name, value)
     assert await asyncio.to_thread(main, ["reindex"]) == 0
     assert "reindexed 2 customers" in capsys.readouterr().out
     for cid, index in current.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 import redis.asyncio as aioredis
 
 from matchers.calibration import calibrate, labelled
@@ -14,6 +15,8 @@ from service.store.keynames import KeySchema
 from service.wiring import build_stores, build_worker
 from tests import channels as ch
 from tests.helpers import AppClient, MakeClient, admin
+
+pytestmark = pytest.mark.cluster
 
 
 def test_labels_and_bins() -> None:

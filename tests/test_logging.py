@@ -22,6 +22,8 @@ from service.ops.logs import configure_logging
 from service.ops.redaction import mask_text
 from tests.helpers import AppClient, MakeClient, admin
 
+pytestmark = pytest.mark.cluster
+
 EMAIL = "dana.king@example.com"
 PHONE = "+44 7700 900123"
 PHONE_DIGITS = "7700900123"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import redis.asyncio as aioredis
 
 from service.store.lua import every_script, lua_source
+
+pytestmark = pytest.mark.cluster
 
 
 async def test_every_script_loads_into_the_server(redis: aioredis.Redis) -> None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 
 import jsonschema_rs
+import pytest
 from aiohttp import web
 
 from tests.helpers import AppClient, admin
+
+pytestmark = pytest.mark.cluster
 
 
 async def test_every_route_is_described_with_its_models(client: AppClient) -> None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.helpers import AppClient, admin
+
+pytestmark = pytest.mark.cluster
 
 
 async def test_every_response_carries_the_security_headers(client: AppClient) -> None:

@@ -16,7 +16,9 @@ from service.resolution.training import train
 from service.settings import Settings
 from service.store.keynames import KeySchema
 from service.wiring import build_stores
-from tests.helpers import AppClient, MakeClient, admin
+from tests.helpers import AppClient, MakeClient, admin, command_env
+
+pytestmark = pytest.mark.cluster
 
 _NAMES = ["Ann", "Ben", "Cara", "Dev", "Eve", "Finn", "Gus", "Hana", "Ivo", "Jo"]
 _FAMILIES = ["King", "Shah", "Okafor", "Novak"]
@@ -78,8 +80,8 @@ def test_model_cli_lists_and_refuses_unknown_versions(
     key_prefix: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setenv("SOCIALID_REDIS_URL", redis_url)
-    monkeypatch.setenv("SOCIALID_KEY_PREFIX", key_prefix)
+    for name, value in command_env(redis_url, key_prefix).items():
+        monkeypatch.setenv(name, value)
     assert main(["model", "list"]) == 0
     assert "* defaults" in capsys.readouterr().out
     assert main(["model", "activate", "fit-never"]) == 1

@@ -16,6 +16,8 @@ from service.http.app import free_port
 from tests import channels as ch
 from tests.helpers import AppClient, MakeClient
 
+pytestmark = pytest.mark.cluster
+
 pytestmark = pytest.mark.slow
 
 
