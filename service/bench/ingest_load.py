@@ -37,6 +37,7 @@ from service.settings import Settings
 from service.store.client import redis_client
 from service.store.embedded import running_server_url
 from service.store.keynames import KeySchema
+from service.store.localcluster import LocalCluster
 from service.store.reads import get_many
 
 SECRET = "bench-consumer-secret"  # noqa: S105 - signs synthetic deliveries only
@@ -152,10 +153,12 @@ async def bench_ingest(
     seconds: float,
     concurrency: int,
     processes: list[int],
+    store: str = "single",
 ) -> int:
     """A burst into serve (worker off) at each count of processes, beside the ceiling at
     that count; then, with the last count, the backlog drained by a ``socialid worker``
-    and ``seconds`` at a sustained ``rate``."""
+    and ``seconds`` at a sustained ``rate``. ``store``: the embedded server, or a local
+    three-master cluster with append-only files like it (docs/cluster.md)."""
     docs = [json.loads(line) for line in book(customers)]
     linked = [
         i["external_id"] for d in docs for i in d.get("identities", []) if i["channel"] == "twitter"
@@ -168,6 +171,12 @@ async def bench_ingest(
             "SOCIALID_TWITTER_CONSUMER_SECRET": SECRET,  # logs at INFO, as deployed
             "SOCIALID_WORKER": "false",
         }
+        cluster: LocalCluster | None = None
+        if store == "cluster":
+            cluster = LocalCluster(Path(tmp) / "cluster", appendonly=True)
+            await asyncio.to_thread(cluster.start)
+            settings_env |= {"SOCIALID_REDIS_URL": cluster.url, "SOCIALID_REDIS_CLUSTER": "true"}
+            settings = settings.model_copy(update={"redis_cluster": True})
         serve: asyncio.subprocess.Process | None = None
         try:
             for round_, count in enumerate(processes):
@@ -194,13 +203,36 @@ async def bench_ingest(
                         paced = _deliveries(len(processes) * burst, int(rate * seconds), linked)
                         backlog = len(processes) * burst
                         await _drain_and_sustain(
-                            settings, http, env, Path(tmp), backlog, paced, rate
+                            settings, http, env, _nodes(Path(tmp), cluster), backlog, paced, rate
                         )
         finally:
             if serve is not None and serve.returncode is None:
                 serve.terminate()
                 await serve.wait()
+            if cluster is not None:
+                await asyncio.to_thread(cluster.stop)
     return 0
+
+
+def _nodes(data_dir: Path, cluster: LocalCluster | None) -> dict[str, str]:
+    """The store's servers by what they hold: the embedded one, or each cluster node
+    (the desk's and ingestion's named)."""
+    if cluster is None:
+        return {"store": _store_url(data_dir)}
+    keys = KeySchema()
+    homes = {
+        cluster.node_of(keys.conversation("x")): "desk",
+        cluster.node_of(keys.ingest_stream()): "ingest",
+    }
+    names: dict[int, list[str]] = {}
+    for home_port, home in homes.items():
+        names.setdefault(home_port, []).append(home)
+    return {
+        f"node {i + 1}" + (f" ({', '.join(names[port])})" if port in names else ""): (
+            f"redis://127.0.0.1:{port}"
+        )
+        for i, port in enumerate(cluster.ports)
+    }
 
 
 async def _import(http: aiohttp.ClientSession, docs: list[dict[str, object]]) -> None:
@@ -237,16 +269,17 @@ async def _drain_and_sustain(
     settings: Settings,
     http: aiohttp.ClientSession,
     env: dict[str, str],
-    data_dir: Path,
+    nodes: dict[str, str],
     backlog: int,
     paced: list[tuple[bytes, dict[str, str]]],
     rate: int,
 ) -> None:
     quiet = asyncio.subprocess.DEVNULL
+    before_cpu = await _store_cpu(nodes)
     worker = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "service", "worker", env=env, stderr=quiet
     )
-    client = redis_client(_store_url(data_dir), settings)
+    client = redis_client(next(iter(nodes.values())), settings)
     keys = KeySchema()
     try:
         drained = time.perf_counter()
@@ -254,9 +287,15 @@ async def _drain_and_sustain(
             await asyncio.sleep(0.05)
         drain_rate = backlog / (time.perf_counter() - drained)
         per_cpu = backlog / max(cpu_seconds(worker.pid), 1e-9)
+        store_cpu = await _store_cpu(nodes)
         print(
             f"worker: the {backlog:,} backlog processed at {drain_rate:,.0f} messages/s; "
-            f"{per_cpu:,.0f} per CPU-second of the worker process (start-up included)"
+            f"{per_cpu:,.0f} per CPU-second of the worker process (start-up included); "
+            "store CPU per message: "
+            + ", ".join(
+                f"{name} {(store_cpu[name] - before_cpu[name]) / backlog * 1e6:,.0f} us"
+                for name in nodes
+            )
         )
         # The pre-built deliveries stay out of this client's garbage collection:
         # a collection pass over them would stall the sending, then burst it.
@@ -277,6 +316,8 @@ async def _drain_and_sustain(
     )
     # A rewrite of the append-only file forks the store, and the child takes a core for
     # a moment: on a small machine that is what the tail of the delays is made of.
+    if len(nodes) > 1:
+        return  # a cluster's rewrites are per node: INFO of one says little
     rewrites = after["aof_rewrites"] - before["aof_rewrites"]
     fork = f" (the last fork took {after['latest_fork_usec'] / 1000:.1f} ms)" if rewrites else ""
     print(
@@ -288,6 +329,19 @@ async def _persistence(client: Redis) -> dict[str, int]:
     info = {**await client.info("persistence"), **await client.info("stats")}
     names = ("aof_rewrites", "latest_fork_usec")
     return {name: int(info.get(name, 0)) for name in names}
+
+
+async def _store_cpu(nodes: dict[str, str]) -> dict[str, float]:
+    """CPU seconds (user and system) each server has used since it started."""
+    used = {}
+    for name, url in nodes.items():
+        node = Redis.from_url(url)
+        try:
+            info = await node.info("cpu")
+        finally:
+            await node.aclose()
+        used[name] = float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+    return used
 
 
 def _store_url(data_dir: Path) -> str:

@@ -115,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench_ingest.add_argument("--rate", type=int, default=1000, help="sustained deliveries/s")
     bench_ingest.add_argument("--seconds", type=float, default=30.0)
     bench_ingest.add_argument("--concurrency", type=int, default=64)
+    bench_ingest.add_argument(
+        "--store",
+        choices=("single", "cluster"),
+        default="single",
+        help="the embedded server, or a local three-master cluster with append-only files",
+    )
     _processes_flag(bench_ingest)
 
     train_cmd.add_parsers(sub)
@@ -225,6 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         args.seconds,
                         args.concurrency,
                         args.processes,
+                        args.store,
                     )
                 )
             if args.bench_command == "lookup":

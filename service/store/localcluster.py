@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import redis
+from redis.crc import key_slot
 
 from service.store.embedded import server_binary
 
@@ -45,9 +46,13 @@ def _free_port() -> int:
 
 
 class LocalCluster:
-    def __init__(self, directory: Path, masters: int = 3) -> None:
+    def __init__(self, directory: Path, masters: int = 3, *, appendonly: bool = False) -> None:
+        """``appendonly``: each node writes an append-only file, fsynced every second (as
+        deployed; a benchmark's fair comparison with the embedded store). Tests go
+        without."""
         self._dir = directory
         self._masters = masters
+        self._appendonly = appendonly
         self._procs: list[subprocess.Popen[bytes]] = []
         self.ports: list[int] = []
 
@@ -81,7 +86,9 @@ class LocalCluster:
                         "--save",
                         "",
                         "--appendonly",
-                        "no",
+                        "yes" if self._appendonly else "no",
+                        "--appendfsync",
+                        "everysec",
                         "--logfile",
                         str(node_dir / "node.log"),
                     ],
@@ -95,6 +102,11 @@ class LocalCluster:
         except BaseException:
             self.stop()
             raise
+
+    def node_of(self, key: str) -> int:
+        """The port of the node that holds ``key`` (slots are split evenly, in order)."""
+        slot, n = key_slot(key.encode()), len(self.ports)
+        return next(p for i, p in enumerate(self.ports) if slot <= (i + 1) * SLOTS // n - 1)
 
     def _form(self, deadline: float) -> None:
         nodes = [redis.Redis(port=port, socket_timeout=2) for port in self.ports]
