@@ -102,7 +102,7 @@ def test_every_variable_named_is_a_setting() -> None:
     for name in ("socialid-api", "socialid-worker"):
         named |= _env_of(found[("Deployment", name)]).keys()
     unknown = named - fields
-    assert not unknown, f"not settings of service/settings.py: {sorted(unknown)}"
+    assert not unknown, f"not settings of service/settings/: {sorted(unknown)}"
 
 
 @pytest.mark.parametrize("name", ["socialid-api", "socialid-worker"])

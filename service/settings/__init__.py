@@ -1,53 +1,36 @@
-"""All configuration, read once from `SOCIALID_*` environment variables."""
+"""All configuration, read once from `SOCIALID_*` environment variables (the channels'
+are in ``channels.py``, mixed in)."""
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
-from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from matchers.decide import Thresholds
 from service.ops.logs import LogFormat, LogLevel
 from service.schemas.conversation import TEAM_PATTERN
+from service.settings.channels import ChannelSettings
+from service.settings.values import CardSettings, FlagThresholds, Routing
+
+__all__ = [
+    "ENV_PREFIX",
+    "CardSettings",
+    "ConfigError",
+    "FlagThresholds",
+    "Routing",
+    "Settings",
+    "describe_validation_error",
+    "load_settings",
+]
 
 ENV_PREFIX = "SOCIALID_"
 
 
-# Settings that the domain packages take as values, built from ``Settings`` below.
-
-
-@dataclass(frozen=True, slots=True)
-class Routing:
-    """Which team a new conversation goes to, and how long each may wait for a rep."""
-
-    default_team: str = "social"
-    channel_teams: dict[str, str] = field(default_factory=dict)
-    sla_ms: dict[str, int] = field(default_factory=dict)  # "priority" or "team:priority"
-
-    def team_of(self, channel: str) -> str:
-        return self.channel_teams.get(channel, self.default_team)
-
-
-@dataclass(frozen=True, slots=True)
-class FlagThresholds:
-    repeat_contacts: int = 3
-    repeat_channels: int = 2
-    repeat_window_days: int = 14
-
-
-@dataclass(frozen=True, slots=True)
-class CardSettings:
-    recent_days: int = 90
-    interactions: int = 5
-    thresholds: FlagThresholds = field(default_factory=FlagThresholds)
-
-
-class Settings(BaseSettings):
+class Settings(ChannelSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
 
     redis_url: str | None = Field(
@@ -158,71 +141,6 @@ class Settings(BaseSettings):
     )
     account_check_digit: Literal["luhn", "mod11"] | None = None
 
-    # -- channels: a channel whose secret is unset answers 404 ---------------------------
-    twitter_consumer_secret: SecretStr | None = Field(
-        default=None, description="Signs Twitter/X CRC answers and deliveries."
-    )
-    facebook_app_secret: SecretStr | None = Field(
-        default=None, description="Meta app secret: X-Hub-Signature-256 of deliveries."
-    )
-    facebook_verify_token: SecretStr | None = Field(
-        default=None, description="The token Meta echoes in its hub verification."
-    )
-    facebook_page_token: SecretStr | None = Field(
-        default=None,
-        description="Page access token (Graph API): Messenger senders' names, and replies "
-        "through the Send API and as comments.",
-    )
-    facebook_graph_url: str = Field(
-        default="https://graph.facebook.com/v21.0", description="Graph API base URL."
-    )
-    graph_timeout: float = Field(default=2.0, gt=0, le=30)
-    discourse_secret: SecretStr | None = Field(
-        default=None, description="Discourse webhook secret; also signs the generic forum JSON."
-    )
-    mailgun_signing_key: SecretStr | None = None
-    mailgun_max_age: int = Field(
-        default=300, ge=10, description="Seconds a Mailgun signature's timestamp stays valid."
-    )
-    sendgrid_path_secret: SecretStr | None = Field(
-        default=None, description="The secret path segment of the SendGrid Inbound Parse URL."
-    )
-    postmark_basic_auth: SecretStr | None = Field(
-        default=None, description="user:password Postmark sends as HTTP Basic credentials."
-    )
-
-    # -- replies out: a channel whose credentials are unset does not send ----------------
-    twitter_access_token: SecretStr | None = Field(
-        default=None,
-        description="OAuth 2.0 user access token of the brand's X account (dm.write, "
-        "tweet.write): replies as DMs and reply posts.",
-    )
-    twitter_api_url: str = Field(default="https://api.x.com", description="X API base URL.")
-    discourse_url: str | None = Field(
-        default=None,
-        description="The Discourse instance replies are posted to, as its webhooks name it "
-        "(X-Discourse-Instance); posts from another instance are not answered.",
-    )
-    discourse_api_key: SecretStr | None = Field(
-        default=None, description="Discourse API key that replies are posted with."
-    )
-    discourse_api_username: str | None = Field(
-        default=None, description="The Discourse user replies are posted as."
-    )
-    smtp_host: str | None = Field(default=None, description="SMTP server e-mail replies go to.")
-    smtp_port: int = Field(default=587, ge=1, le=65535)
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_starttls: bool = Field(
-        default=True, description="Require STARTTLS before authenticating and sending."
-    )
-    email_from: str | None = Field(
-        default=None, description='From of e-mail replies: "Acme Help <help@acme.example>".'
-    )
-    send_timeout: float = Field(
-        default=10.0, gt=0, le=120, description="Seconds a provider may take to take a reply."
-    )
-
     lookup_signing_secret: SecretStr | None = Field(
         default=None,
         description="Chat tools may sign /v1/lookup with it instead of sending a token.",
@@ -315,23 +233,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "admin_token",
-        "twitter_consumer_secret",
-        "facebook_app_secret",
-        "facebook_verify_token",
-        "facebook_page_token",
-        "discourse_secret",
-        "mailgun_signing_key",
-        "sendgrid_path_secret",
-        "postmark_basic_auth",
         "lookup_signing_secret",
-        "twitter_access_token",
-        "discourse_url",
-        "discourse_api_key",
-        "discourse_api_username",
-        "smtp_host",
-        "smtp_username",
-        "smtp_password",
-        "email_from",
         mode="before",
     )
     @classmethod
@@ -340,13 +242,6 @@ class Settings(BaseSettings):
         # Deployment templates pass empty values for what is not configured.
         if isinstance(value, str) and not value.strip():
             return None
-        return value
-
-    @field_validator("email_from")
-    @classmethod
-    def _an_address(cls, value: str | None) -> str | None:
-        if value is not None and "@" not in parseaddr(value)[1]:
-            raise ValueError('must be an address, e.g. "Acme Help <help@acme.example>"')
         return value
 
     @field_validator("redis_cluster")
