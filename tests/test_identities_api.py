@@ -215,6 +215,18 @@ async def test_a_rep_key_may_link_but_not_without_a_token(client: AppClient) -> 
     assert (await linked.json())["link"]["actor"] != "bootstrap"
 
 
+async def test_a_link_made_with_a_reps_key_names_the_rep(client: AppClient) -> None:
+    await _put(client, "C-1", {"given_name": "Dana"})
+    body = {"name": "Ana", "scopes": ["rep"], "rep": "ana"}
+    token = (await (await client.post("/v1/keys", json=body, headers=admin())).json())["token"]
+    link = {"customer_id": "C-1", "method": "rep_confirmed"}
+    linked = await client.put(TWITTER, json=link, headers=bearer(token))
+    assert linked.status == 201
+    state = await linked.json()
+    assert state["link"]["actor"] == "ana"
+    assert state["history"][0]["actor"] == "ana"
+
+
 async def test_erasure_leaves_no_link_rejection_or_history_naming_the_customer(
     client: AppClient, redis: aioredis.Redis, keys: KeySchema
 ) -> None:

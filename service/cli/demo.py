@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import secrets
+import sys
 import tempfile
+import webbrowser
 from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -158,7 +161,44 @@ async def _load_and_replay(base: str, secrets: DeliverySecrets, today: date) -> 
         return 0 if resolved == len(messages) else 1
 
 
-async def run_demo(settings: Settings, data_dir: str | None) -> int:
+# The reps of the console demo: one to start with, one to hand over to.
+CONSOLE_REPS = {"jo": "Jo P.", "sam": "Sam T."}
+
+
+async def _open_console(base: str, token: str, secrets: DeliverySecrets) -> None:
+    """Two reps on shift with their keys, and one more message from a sender nobody has
+    linked yet (a name only: candidates for a rep to confirm); then print how to sign in
+    and wait for Ctrl-C."""
+    headers = {"Authorization": f"Bearer {token}"}
+    keys = {}
+    async with aiohttp.ClientSession(base, headers=headers, raise_for_status=True) as http:
+        for rep_id, name in CONSOLE_REPS.items():
+            await http.put(f"/v1/reps/{rep_id}", json={"name": name, "team": "social"})
+            await http.post(f"/v1/reps/{rep_id}/shift/start", json={})
+            body = {"name": f"{name} (demo)", "scopes": ["rep"], "rep": rep_id}
+            async with http.post("/v1/keys", json=body) as resp:
+                keys[rep_id] = (await resp.json())["token"]
+        unknown = LookupRequest.model_validate(
+            {
+                "channel": "twitter",
+                "sender": {"external_id": "990001", "display_name": "Marcus Lee"},
+                "text": "@acme_help is anyone there? my bill went up again",
+            }
+        )
+        await _through_webhook(http, unknown, 99, secrets)
+    url = f"{base}/console"
+    print(f"\nConsole: {url}")
+    for rep_id, key in keys.items():
+        print(f"  sign in as {CONSOLE_REPS[rep_id]} ({rep_id}) with the key {key}")
+    print("Each browser tab signs in on its own. Ctrl-C stops the demo.")
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or sys.platform == "darwin":
+        # Only where a graphical browser can open: on a bare terminal webbrowser would
+        # start a text browser inside the demo's own output.
+        webbrowser.open(url)
+    await asyncio.Event().wait()
+
+
+async def run_demo(settings: Settings, data_dir: str | None, *, console: bool = False) -> int:
     # The demo keeps its own quiet log and store: it must never write sample
     # customers into a configured production Redis.
     configure_logging("WARNING", settings.resolved_log_format)
@@ -189,11 +229,11 @@ async def run_demo(settings: Settings, data_dir: str | None) -> int:
             f"socialid demo: service on http://{demo_settings.host}:{demo_settings.port}, "
             f"embedded store in {demo_settings.data_dir}"
         )
+        base = f"http://{demo_settings.host}:{demo_settings.port}"
         try:
-            return await _load_and_replay(
-                f"http://{demo_settings.host}:{demo_settings.port}",
-                demo_secrets,
-                datetime.now(UTC).date(),
-            )
+            code = await _load_and_replay(base, demo_secrets, datetime.now(UTC).date())
+            if console:
+                await _open_console(base, token, demo_secrets)
+            return code
         finally:
             await runner.cleanup()

@@ -61,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--data-dir", help="keep the demo's store here (default: a temporary directory)"
     )
+    demo.add_argument(
+        "--console",
+        action="store_true",
+        help="then keep the service running with two reps' keys for the console (Ctrl-C ends)",
+    )
     sub.add_parser("version", help="print the version")
 
     imp = sub.add_parser("import", help="bulk import customers or events (NDJSON or CSV)")
@@ -201,7 +206,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from service.cli.demo import run_demo
 
-            return asyncio.run(run_demo(settings, args.data_dir))
+            try:
+                return asyncio.run(run_demo(settings, args.data_dir, console=args.console))
+            except KeyboardInterrupt:
+                return 0  # --console runs until Ctrl-C
         if args.command == "import":
             return _import(settings, args)
         if args.command == "bench":

@@ -42,6 +42,7 @@ from service.http.headers import security_headers
 from service.http.middleware import auth_middleware, context_middleware, error_middleware
 from service.http.ratelimits import RateLimits
 from service.http.routes import (
+    console,
     docs,
     operations,
     v1_audit,
@@ -266,6 +267,7 @@ def create_app(settings: Settings, *, process: int = 1) -> web.Application:
         webhooks,
         webhooks_email,
         docs,
+        console,
     )
     for module in modules:
         app.router.add_routes(module.routes)

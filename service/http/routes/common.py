@@ -133,6 +133,13 @@ def actor(request: web.Request) -> str:
     return principal.key_id if principal else "anonymous"
 
 
+def person(request: web.Request) -> str:
+    """Who a record the next rep reads names as having done it (a link's actor): the rep
+    a key is bound to, else the key (the audit trail keeps both)."""
+    principal = request.get(PRINCIPAL)
+    return (principal.rep or principal.key_id) if principal else "anonymous"
+
+
 def quoted(etag: str) -> str:
     return f'"{etag}"'
 

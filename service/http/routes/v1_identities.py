@@ -12,7 +12,7 @@ from service.http.bodies import json_model, query_model, read_model
 from service.http.middleware import requires
 from service.http.openapi import documented
 from service.http.problems import ProblemError
-from service.http.routes.common import actor, audit, audited
+from service.http.routes.common import audit, audited, person
 from service.resolution.links import IdentityState, LinkIn, RejectionIn, UnlinkIn
 from service.schemas.fields import EXTERNAL_ID_PATTERN, Channel
 
@@ -68,7 +68,7 @@ async def get_identity(request: web.Request) -> web.Response:
 async def link_identity(request: web.Request) -> web.Response:
     channel, external_id = _identity(request)
     link = await read_model(request, LinkIn)
-    created, state = await request.app[LINKS].link(channel, external_id, link, actor(request))
+    created, state = await request.app[LINKS].link(channel, external_id, link, person(request))
     if created:
         await _audit(request, "identity_linked", link.customer_id, channel, link.method)
     return json_model(state, status=201 if created else 200)
@@ -87,7 +87,7 @@ async def unlink_identity(request: web.Request) -> web.Response:
         else query_model(request, UnlinkIn)
     )
     customer_id, state = await request.app[LINKS].unlink(
-        channel, external_id, unlink, actor(request)
+        channel, external_id, unlink, person(request)
     )
     await _audit(request, "identity_unlinked", customer_id, channel, None)
     return json_model(state)
@@ -104,7 +104,7 @@ async def reject_candidate(request: web.Request) -> web.Response:
     channel, external_id = _identity(request)
     rejection = await read_model(request, RejectionIn)
     created, state = await request.app[LINKS].reject(
-        channel, external_id, rejection, actor(request)
+        channel, external_id, rejection, person(request)
     )
     if created:
         await _audit(request, "candidate_rejected", rejection.customer_id, channel, None)
@@ -118,7 +118,7 @@ async def withdraw_rejection(request: web.Request) -> web.Response:
     channel, external_id = _identity(request)
     customer_id = request.match_info["customer_id"]
     state: IdentityState = await request.app[LINKS].withdraw(
-        channel, external_id, customer_id, actor(request)
+        channel, external_id, customer_id, person(request)
     )
     await _audit(request, "rejection_withdrawn", customer_id, channel, None)
     return json_model(state)
