@@ -187,3 +187,37 @@ async def test_the_shift_change_scene(make_client: MakeClient, browser: Browser)
     taken = [s for s in statuses if s.startswith("Taken:")]
     assert len(taken) == 1, statuses
     await _step(c if taken[0] == statuses[1] else b, "6-taken")
+
+
+async def test_a_rep_signs_in_and_claims_with_the_keyboard_in_a_narrow_window(
+    make_client: MakeClient, browser: Browser
+) -> None:
+    client = await make_client(**{**ch.CHANNEL_SETTINGS, "worker": True})
+    await _json(client, "PUT", "/v1/customers/C-1", DANA, 201)
+    token = await _rep(client, "ana", "Ana")
+    await _tweet(client, "9101", "71001", "@acme router blinking red", name="Dana King")
+    context = await browser.new_context(viewport={"width": 390, "height": 844})
+    page = await context.new_page()
+    await page.goto(str(client.make_url("/")))
+    await page.get_by_role("link", name="Rep console").click()
+
+    # The key field has the focus; type, Enter; Tab to the first conversation, Enter; Tab
+    # to Claim, Enter.
+    await expect(page.get_by_label("API key")).to_be_focused()
+    await page.keyboard.type(token)
+    await page.keyboard.press("Enter")
+    row = page.locator("#queue-list button.row").first
+    await expect(row).to_contain_text("unknown sender")
+    while not await row.evaluate("node => node === document.activeElement"):
+        await page.keyboard.press("Tab")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#detail")).to_be_focused()
+    claim = page.get_by_role("button", name="Claim")
+    while not await claim.evaluate("node => node === document.activeElement"):
+        await page.keyboard.press("Tab")
+    await page.keyboard.press("Enter")
+    await expect(page.locator("#detail-body")).to_contain_text("owned by ana")
+    # Nothing wider than the window: no sideways scrolling on a phone.
+    width = await page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390
+    await _step(page, "7-narrow")
