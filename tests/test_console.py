@@ -158,6 +158,7 @@ async def test_the_shift_change_scene(make_client: MakeClient, browser: Browser)
     await expect(b.locator(".brief-note")).to_contain_text("Handed over by ana")
     await expect(b.locator(".brief-note")).to_contain_text("engineer due Tue")
     await expect(b.locator("#detail-body")).to_contain_text("Linked to Dana King (C-1) by ana")
+    await expect(b.locator("#detail-title")).to_have_text("Dana King (C-1), linked by a rep")
     await expect(b.locator(".flag.stop")).to_contain_text("Open complaint")
     await _step(b, "4-brief")
 

@@ -14,7 +14,7 @@ const FLAG_LABELS = {
 };
 const STOP_FLAGS = new Set(["open_complaint", "promise_overdue", "billing_dispute"]);
 
-const state = { key: null, me: null, rep: null, current: null, refresh: null };
+const state = { key: null, me: null, rep: null, current: null, refresh: null, linkedName: null };
 const $ = (id) => document.getElementById(id);
 
 function el(tag, attrs = {}, ...children) {
@@ -193,6 +193,7 @@ async function openConversation(id, focus = true) {
     `${conv.channel} · ${conv.status} · priority ${conv.priority} · `,
     conv.owner ? `owned by ${conv.owner}` : "nobody owns it", " · ", sla(conv.sla_due)));
   body.push(actions(conv));
+  state.linkedName = null;
   if (brief.context) body.push(...card(brief.context));
   else body.push(...await candidates(conv));
   body.push(el("h3", {}, "Thread"));
@@ -210,7 +211,8 @@ async function openConversation(id, focus = true) {
     body.push(el("ul", {}, brief.elsewhere.map((e) => el("li", {}, `${e.channel || "?"}: ${e.text}`))));
   }
   $("detail-title").textContent = conv.customer_id && brief.context
-    ? `${brief.context.name} (${conv.customer_id})` : "Unknown sender";
+    ? `${brief.context.name} (${conv.customer_id})`
+    : state.linkedName ? `${state.linkedName}, linked by a rep` : "Unknown sender";
   $("detail-body").replaceChildren(...body);
   await loadQueue();
   if (focus) $("detail").focus();
@@ -288,6 +290,7 @@ async function candidates(conv) {
     let name = linked.customer_id;
     try { name = `${displayName(await api("GET", `/v1/customers/${encodeURIComponent(linked.customer_id)}`))} (${linked.customer_id})`; }
     catch (err) { /* erased: show the id */ }
+    state.linkedName = name;
     out.push(el("p", { class: "outcome" }, `Linked to ${name}`, linked.actor ? ` by ${linked.actor}` : "", ` (${linked.method}).`));
     out.push(...card(await api("GET", `/v1/customers/${encodeURIComponent(linked.customer_id)}/context`)));
     return out;
