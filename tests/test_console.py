@@ -218,6 +218,13 @@ async def test_a_rep_signs_in_and_claims_with_the_keyboard_in_a_narrow_window(
         await page.keyboard.press("Tab")
     await page.keyboard.press("Enter")
     await expect(page.locator("#detail-body")).to_contain_text("owned by ana")
+    # The search box finds her by name and shows her card.
+    await page.get_by_label("Search customers").fill("Dana King")
+    await page.keyboard.press("Enter")
+    hit = page.locator("#detail-body button.row").first
+    await expect(hit).to_contain_text("Dana King")
+    await hit.click()
+    await expect(page.locator("#detail-title")).to_have_text("Dana King (C-1)")
     # Nothing wider than the window: no sideways scrolling on a phone.
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
