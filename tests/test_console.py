@@ -76,9 +76,14 @@ async def _rep(client: AppClient, rep_id: str, name: str) -> str:
     return token
 
 
-async def _tweet(client: AppClient, tweet_id: str, user: str, text: str, name: str) -> None:
+async def _tweet(
+    client: AppClient, tweet_id: str, user: str, text: str, name: str, reply_to: str | None = None
+) -> None:
     now_ms = int(time.time() * 1000)
-    raw = ch.body(ch.tweet(tweet_id, user, text, name=name, handle=f"u{user}", at_ms=now_ms))
+    tweet = ch.tweet(
+        tweet_id, user, text, name=name, handle=f"u{user}", at_ms=now_ms, reply_to=reply_to
+    )
+    raw = ch.body(tweet)
     resp = await client.post("/webhooks/twitter", data=raw, headers=ch.twitter_headers(raw))
     assert resp.status == 200, await resp.text()
 
@@ -218,6 +223,13 @@ async def test_a_rep_signs_in_and_claims_with_the_keyboard_in_a_narrow_window(
         await page.keyboard.press("Tab")
     await page.keyboard.press("Enter")
     await expect(page.locator("#detail-body")).to_contain_text("owned by ana")
+    # A message arriving in the conversation refreshes it live, and keeps the draft.
+    await page.get_by_label("Reply to the customer").fill("Sorry, Dana: an engineer")
+    await _tweet(client, "9102", "71001", "@acme now it is off", "Dana King", reply_to="9101")
+    await expect(page.locator(".thread")).to_contain_text("now it is off")
+    await expect(page.get_by_label("Reply to the customer")).to_have_value(
+        "Sorry, Dana: an engineer"
+    )
     # The search box finds her by name and shows her card.
     await page.get_by_label("Search customers").fill("Dana King")
     await page.keyboard.press("Enter")

@@ -177,6 +177,7 @@ async function listen() {
 
 // -- a conversation -----------------------------------------------------------------
 async function openConversation(id, focus = true) {
+  const same = state.current === id;
   state.current = id;
   const brief = await api("GET", `/v1/conversations/${encodeURIComponent(id)}/brief`);
   const conv = brief.conversation;
@@ -213,7 +214,14 @@ async function openConversation(id, focus = true) {
   $("detail-title").textContent = conv.customer_id && brief.context
     ? `${brief.context.name} (${conv.customer_id})`
     : state.linkedName ? `${state.linkedName}, linked by a rep` : "Unknown sender";
+  // A live refresh must not lose what the rep is typing.
+  const draft = same ? $("reply-text") : null;
+  const typed = draft ? draft.value : "";
+  const typing = draft !== null && document.activeElement === draft;
   $("detail-body").replaceChildren(...body);
+  const reply = $("reply-text");
+  if (reply && typed) reply.value = typed;
+  if (reply && typing) reply.focus();
   await loadQueue();
   if (focus) $("detail").focus();
 }
@@ -223,6 +231,7 @@ function actions(conv) {
   const act = (op, extra = {}) => async () => {
     try {
       await api("POST", `/v1/conversations/${encodeURIComponent(conv.id)}/${op}`, { version: conv.version, ...extra });
+      if (extra.text && $("reply-text")) $("reply-text").value = "";  // sent: not a draft any more
       say(`Done: ${op}.`);
     } catch (err) {
       if (err.status === 409 && err.problem.owner) say(`Taken: ${err.problem.owner} has it.`);
