@@ -16,6 +16,7 @@ import aiohttp
 import redis.asyncio as aioredis
 
 from matchers.extract import extract
+from matchers.topics import classify
 from service.book.audit import AuditLog
 from service.book.customers import CustomerStore
 from service.book.history import HistoryStore
@@ -159,6 +160,7 @@ def build_worker(
             check_digit=settings.account_check_digit,
         ),
         names=names,
+        topic=partial(classify, taxonomy=settings.taxonomy()),
         metrics=metrics,
         batch=settings.worker_batch,
         claim_after=settings.worker_claim_after,

@@ -94,6 +94,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench_quality.add_argument("--seed", type=int, default=11, help="of the synthetic book")
     bench_quality.add_argument(
+        "--topics",
+        action="store_true",
+        help="precision and recall of message topics on the labelled sets in tests/data",
+    )
+    bench_quality.add_argument(
         "--febrl",
         type=int,
         choices=(1, 2, 3),
@@ -215,6 +220,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "bench":
             from service.bench import commands as bench
 
+            if args.bench_command == "quality" and args.topics:
+                from service.bench.topics_quality import bench_topics
+
+                return bench_topics(settings.taxonomy())
             if args.bench_command == "quality" and args.febrl:
                 from service.bench.febrl import bench_febrl
 

@@ -200,7 +200,8 @@ async function openConversation(id, focus = true) {
   body.push(el("h3", {}, "Thread"));
   body.push(el("ol", { class: "thread" }, brief.thread.map((line) =>
     el("li", { class: line.direction },
-      el("span", { class: "muted" }, line.direction === "inbound" ? "Customer" : `Reply by ${line.by}`, ` · ${ago(line.at)}`),
+      el("span", { class: "muted" }, line.direction === "inbound" ? "Customer" : `Reply by ${line.by}`, ` · ${ago(line.at)}`,
+        line.topic && line.topic.topic !== "other" ? ` · ${line.topic.label} (${line.topic.evidence.join(", ")})` : ""),
       el("br"), line.text))));
   const notes = brief.notes.filter((n) => n.kind === "note");
   if (notes.length) {

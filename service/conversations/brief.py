@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from matchers.topics import TopicFound
 from service.context import ContextCard
 from service.conversations.messages import StoredMessage
 from service.schemas import Event
@@ -27,6 +28,7 @@ class ThreadLine(BaseModel):
     direction: Literal["inbound", "outbound"]
     by: str | None = Field(default=None, description="The rep who replied.")
     text: str
+    topic: TopicFound | None = Field(default=None, description="What a message is about.")
 
 
 class BriefNote(BaseModel):
@@ -65,8 +67,13 @@ def build_brief(
     notes: list[BriefNote] = []
     for entry in conversation.log:
         if entry.type == "inbound" and entry.message_id in messages:
-            msg = messages[entry.message_id].message
-            thread.append(ThreadLine(at=msg.sent_at, direction="inbound", text=short(msg.text)))
+            stored = messages[entry.message_id]
+            msg = stored.message
+            thread.append(
+                ThreadLine(
+                    at=msg.sent_at, direction="inbound", text=short(msg.text), topic=stored.topic
+                )
+            )
         elif entry.type == "reply":
             thread.append(
                 ThreadLine(at=entry.at, direction="outbound", by=entry.by, text=short(entry.text))

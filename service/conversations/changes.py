@@ -54,7 +54,12 @@ def amended(stored: StoredMessage, change: InboundMessage) -> StoredMessage:
     if change.change == "withdraw":
         gone = message.model_copy(update={"text": "", "subject": None, "attachments": []})
         return stored.model_copy(
-            update={"message": gone, "mentions": [], "withdrawn_at": change.sent_at}
+            update={
+                "message": gone,
+                "mentions": [],
+                "topic": None,
+                "withdrawn_at": change.sent_at,
+            }
         )
     edited = message.model_copy(update={"text": change.text})
     # Mentions point into the text: those the edit left where they were stay.

@@ -13,6 +13,7 @@ from redis.asyncio.client import Pipeline
 
 from adapters.message import Channel, InboundMessage
 from matchers.redact import Redactor, apply, moved, overlaps
+from matchers.topics import TopicFound
 from service.book.customers import Contended, etag_of
 from service.conversations.scriptcalls import ScriptCall
 from service.resolution.resolver import Resolution
@@ -42,6 +43,11 @@ class StoredMessage(BaseModel):
     resolution: Resolution
     conversation_id: str
     mentions: list[Mention] = Field(default_factory=list)
+    topic: TopicFound | None = Field(
+        default=None,
+        description="What the message is about, with the phrases that decided it; none "
+        "once withdrawn.",
+    )
     state: Literal["processed"] = "processed"
     received_at: datetime = Field(description="When socialid stored the delivery.")
     processed_at: datetime

@@ -20,6 +20,7 @@ from redis.exceptions import NoScriptError
 from adapters.delivery import parse_delivery
 from adapters.message import Channel, InboundMessage, PayloadError
 from matchers.extract import Found
+from matchers.topics import TopicFound, classify
 from service.conversations.changes import MessageChanges, amended, history_entry
 from service.conversations.messages import Done, Mention, MessageStore, StoredMessage
 from service.conversations.recording import Recorder
@@ -56,8 +57,10 @@ class BatchProcessor:
         resolver: Resolver,
         extract: Callable[[str], list[Found]],
         names: GraphNames | None,
+        topic: Callable[[str | None], TopicFound] = classify,
     ) -> None:
         self._redis = redis
+        self._topic = topic
         self._keys = keys
         self._messages = messages
         self._resolver = resolver
@@ -214,6 +217,7 @@ class BatchProcessor:
             resolution=resolution,
             conversation_id=conversations[message.message_id],
             mentions=mentions,
+            topic=self._topic(message.text),
             received_at=received,
             processed_at=datetime.now(UTC),
         )

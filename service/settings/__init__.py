@@ -3,6 +3,7 @@ are in ``channels.py``, mixed in)."""
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Literal
@@ -11,6 +12,7 @@ from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_va
 from pydantic_settings import SettingsConfigDict
 
 from matchers.decide import Thresholds
+from matchers.topics import Taxonomy, default_taxonomy, load_taxonomy
 from service.ops.logs import LogFormat, LogLevel
 from service.schemas.conversation import TEAM_PATTERN
 from service.settings.channels import ChannelSettings
@@ -140,6 +142,12 @@ class Settings(ChannelSettings):
         default=r"\b\d{2}-\d{4}-\d{2}\b", description="Regex of account numbers in free text."
     )
     account_check_digit: Literal["luhn", "mod11"] | None = None
+    topics_file: Path | None = Field(
+        default=None,
+        description="A TOML file of topics (phrases, strong phrases, patterns) that extends "
+        "the default English taxonomy, matchers/topics.toml; a topic named there replaces "
+        "the default one of that name.",
+    )
 
     lookup_signing_secret: SecretStr | None = Field(
         default=None,
@@ -253,10 +261,27 @@ class Settings(ChannelSettings):
             raise ValueError("needs SOCIALID_REDIS_URL naming a node (redis:// or rediss://)")
         return value
 
+    @field_validator("topics_file")
+    @classmethod
+    def _topics_load(cls, value: Path | None) -> Path | None:
+        if value is not None:
+            try:
+                load_taxonomy(value.read_text(encoding="utf-8"))
+            except (OSError, ValueError, re.error) as exc:  # TOMLDecodeError is a ValueError
+                raise ValueError(f"cannot be read as topics: {exc}") from None
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
+
+    def taxonomy(self) -> Taxonomy:
+        """The topics messages are classified into: the default, extended by
+        ``topics_file`` (checked when the settings load)."""
+        if self.topics_file is None:
+            return default_taxonomy()
+        return load_taxonomy(self.topics_file.read_text(encoding="utf-8"))
 
     @property
     def thresholds(self) -> Thresholds:
