@@ -14,7 +14,7 @@ const FLAG_LABELS = {
 };
 const STOP_FLAGS = new Set(["open_complaint", "promise_overdue", "billing_dispute"]);
 
-const state = { key: null, me: null, rep: null, current: null, refresh: null, linkedName: null };
+const state = { key: null, me: null, rep: null, current: null, refresh: null, linkedName: null, onChannel: null };
 const $ = (id) => document.getElementById(id);
 
 function el(tag, attrs = {}, ...children) {
@@ -195,6 +195,7 @@ async function openConversation(id, focus = true) {
     conv.owner ? `owned by ${conv.owner}` : "nobody owns it", " · ", sla(conv.sla_due)));
   body.push(actions(conv));
   state.linkedName = null;
+  state.onChannel = conv.channel;
   if (brief.context) body.push(...card(brief.context));
   else body.push(...await candidates(conv));
   body.push(el("h3", {}, "Thread"));
@@ -278,6 +279,11 @@ function card(context) {
     out.push(el("h3", {}, `Household ${household.id}`));
     out.push(el("ul", {}, household.members.map((m) =>
       el("li", {}, `${m.name} (${m.customer_id}), ${m.role}`, m.customer_id === context.customer_id ? " — this customer" : ""))));
+  }
+  if (context.preferred_channel) {
+    const where = context.preferred_channel_source === "history" ? " (where they write most)" : "";
+    out.push(el("p", {}, `Prefers ${context.preferred_channel}${where}.`,
+      state.onChannel ? ` This conversation is on ${state.onChannel}` + (state.onChannel === context.preferred_channel ? ", their preferred channel." : ": not their preferred channel.") : ""));
   }
   if (context.active_products.length) {
     out.push(el("p", { class: "muted" }, "Has: ", context.active_products.map((p) => p.name).join(", ")));

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Literal
 
 from service.book.history import CardHistory
 from service.context import derive, flags
 from service.context.household import family_flags
-from service.schemas import Customer
+from service.schemas import Customer, Event
 from service.schemas.context_card import (
     ActiveProduct,
     CardHousehold,
@@ -52,6 +53,25 @@ def coverage(history: CardHistory) -> HistoryCoverage:
     )
 
 
+Source = Literal["record", "history"]
+
+
+def preferred(stated: str | None, interactions: list[Event]) -> tuple[str | None, Source | None]:
+    """The channel the customer prefers and where that comes from: the one their record
+    states, else the one they wrote on most among the recent interactions (oldest first;
+    the newest wins a tie)."""
+    if stated:
+        return stated, "record"
+    used: dict[str, tuple[int, int]] = {}
+    for i, event in enumerate(interactions):
+        if event.direction == "inbound" and event.channel:
+            count, _ = used.get(event.channel, (0, 0))
+            used[event.channel] = (count + 1, i)
+    if not used:
+        return None, None
+    return max(used, key=lambda c: used[c]), "history"
+
+
 def build_card(
     customer: Customer,
     history: CardHistory,
@@ -75,11 +95,13 @@ def build_card(
     products = active_products(customer)
     interactions = [e for e in derive.chronological(events) if e.type == "interaction"]
     role = customer.household.role if customer.household else "member"
+    channel, source = preferred(customer.preferred_channel, interactions)
     return ContextCard(
         customer_id=customer.id,
         name=customer.display_name,
         household=CardHousehold(**dict(household), role=role) if household else None,
-        preferred_channel=customer.preferred_channel,
+        preferred_channel=channel,
+        preferred_channel_source=source,
         identities=customer.identities,
         accounts=[a.model_copy(update={"products": []}) for a in customer.accounts],
         active_products=products,

@@ -53,6 +53,11 @@ class Brief(BaseModel):
     elsewhere: list[Elsewhere] = Field(
         description="What the customer said on other channels since this conversation opened."
     )
+    on_preferred_channel: bool | None = Field(
+        default=None,
+        description="Whether this conversation is on the channel the customer prefers "
+        "(the card's preferred_channel); none when that is not known.",
+    )
 
 
 def build_brief(
@@ -95,6 +100,12 @@ def build_brief(
         and e.direction != "outbound"
         and (e.channel or "").lower() != conversation.channel
     ]
+    prefers = card.preferred_channel if card else None
     return Brief(
-        conversation=conversation, context=card, thread=thread, notes=notes, elsewhere=elsewhere
+        conversation=conversation,
+        context=card,
+        thread=thread,
+        notes=notes,
+        elsewhere=elsewhere,
+        on_preferred_channel=None if prefers is None else prefers == conversation.channel,
     )

@@ -128,7 +128,11 @@ class ContextCard(BaseModel):
     customer_id: str
     name: str
     household: CardHousehold | None
-    preferred_channel: str | None
+    preferred_channel: str | None = Field(
+        description="The channel the customer prefers: as their record states, else the one "
+        "they wrote on most among the recent interactions."
+    )
+    preferred_channel_source: Literal["record", "history"] | None = None
     identities: list[Identity]
     accounts: list[Account]
     active_products: list[ActiveProduct]
