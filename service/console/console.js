@@ -191,7 +191,8 @@ async function openConversation(id, focus = true) {
     }
   }
   body.push(el("p", { class: "muted" },
-    `${conv.channel} · ${conv.status} · priority ${conv.priority} · `,
+    `${conv.channel} · ${conv.status} · priority ${conv.priority}`,
+    conv.priority_reason ? ` (raised by socialid: ${conv.priority_reason})` : "", " · ",
     conv.owner ? `owned by ${conv.owner}` : "nobody owns it", " · ", sla(conv.sla_due)));
   body.push(actions(conv));
   state.linkedName = null;

@@ -58,6 +58,7 @@ def amended(stored: StoredMessage, change: InboundMessage) -> StoredMessage:
                 "message": gone,
                 "mentions": [],
                 "topic": None,
+                "urgency": None,
                 "withdrawn_at": change.sent_at,
             }
         )

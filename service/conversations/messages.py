@@ -14,6 +14,7 @@ from redis.asyncio.client import Pipeline
 from adapters.message import Channel, InboundMessage
 from matchers.redact import Redactor, apply, moved, overlaps
 from matchers.topics import TopicFound
+from matchers.urgency import Urgency
 from service.book.customers import Contended, etag_of
 from service.conversations.scriptcalls import ScriptCall
 from service.resolution.resolver import Resolution
@@ -43,6 +44,9 @@ class StoredMessage(BaseModel):
     resolution: Resolution
     conversation_id: str
     mentions: list[Mention] = Field(default_factory=list)
+    urgency: Urgency | None = Field(
+        default=None, description="How urgent it reads, and why: the least priority it sets."
+    )
     topic: TopicFound | None = Field(
         default=None,
         description="What the message is about, with the phrases that decided it; none "

@@ -67,6 +67,8 @@ def desk_call(
             routing.team_of(msg.channel.value),
             conv,
             stored.received_at.isoformat(timespec="milliseconds"),
+            stored.urgency.priority if stored.urgency else "normal",
+            ", ".join(stored.urgency.reasons) if stored.urgency else "",
         ]
     return script_keys, args
 

@@ -21,6 +21,7 @@ from adapters.delivery import parse_delivery
 from adapters.message import Channel, InboundMessage, PayloadError
 from matchers.extract import Found
 from matchers.topics import TopicFound, classify
+from matchers.urgency import urgency
 from service.conversations.changes import MessageChanges, amended, history_entry
 from service.conversations.messages import Done, Mention, MessageStore, StoredMessage
 from service.conversations.recording import Recorder
@@ -217,7 +218,8 @@ class BatchProcessor:
             resolution=resolution,
             conversation_id=conversations[message.message_id],
             mentions=mentions,
-            topic=self._topic(message.text),
+            topic=(topic := self._topic(message.text)),
+            urgency=urgency(message.text, topic),
             received_at=received,
             processed_at=datetime.now(UTC),
         )

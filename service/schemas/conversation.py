@@ -27,6 +27,10 @@ class Conversation(BaseModel):
     last_owner: str | None = None
     team: str
     priority: Priority = "normal"
+    priority_reason: str | None = Field(
+        default=None,
+        description="Why socialid raised the priority, when it did: the urgency of a message.",
+    )
     created_at: datetime
     last_inbound_at: datetime | None = None
     last_outbound_at: datetime | None = None
@@ -72,7 +76,9 @@ class LogEntry(BaseModel):
         default=None, description="Send outcomes: the provider's HTTP status or SMTP code."
     )
     reason: str | None = Field(
-        default=None, description="reply_failed, reply_send_off: why it did not reach them."
+        default=None,
+        description="reply_failed, reply_send_off: why it did not reach them; priority by "
+        "socialid: why it was raised (the message's urgency).",
     )
 
 
