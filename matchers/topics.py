@@ -34,45 +34,67 @@ class TopicFound(BaseModel, frozen=True):
     evidence: list[str] = Field(description="The phrases that decided it, as they matched.")
 
 
+# A phrase as words; a word that ends in "*" matches any word it starts ("cancel*").
+Words = tuple[tuple[str, bool], ...]
+Counts = tuple[tuple[str, int], ...]  # (topic, weight) a match adds
+
+
+def _words(phrase: str) -> Words:
+    out = []
+    for word in phrase.split():
+        stem = fold(word.removesuffix("*"))
+        if stem:
+            out.append((stem, word.endswith("*")))
+    return tuple(out)
+
+
+def _key(word: str) -> str:
+    return word[:3]  # phrases are looked up by their first word's first letters
+
+
 @dataclass(frozen=True, slots=True)
 class Taxonomy:
-    """Topics in tie-breaking order, and one expression over every phrase and pattern:
-    each named group is one phrase, with the topics it counts for and its weight."""
+    """Topics in tie-breaking order; their phrases indexed by the first letters of their
+    first word (longest first, so "broadband is down" wins over "down"); and their
+    patterns, each a regular expression over the folded text."""
 
     labels: dict[str, str]
-    expression: re.Pattern[str]
-    groups: dict[str, tuple[tuple[str, int], ...]]
+    phrases: dict[str, tuple[tuple[Words, Counts], ...]]
+    patterns: tuple[tuple[re.Pattern[str], Counts], ...]
 
     @classmethod
     def from_tables(cls, tables: dict[str, Any]) -> Taxonomy:
         labels: dict[str, str] = {}
-        alternatives: dict[str, list[tuple[str, int]]] = {}
+        counts: dict[Words, list[tuple[str, int]]] = {}
+        patterns: dict[str, list[tuple[str, int]]] = {}
         for name, table in tables.items():
             if name == OTHER:
                 raise ValueError('"other" is what no topic matched; it has no phrases')
             labels[name] = str(table.get("label", name))
             for weight, key in ((1, "phrases"), (STRONG, "strong")):
                 for phrase in table.get(key, []):
-                    alternatives.setdefault(_phrase_regex(str(phrase)), []).append((name, weight))
+                    if words := _words(str(phrase)):
+                        counts.setdefault(words, []).append((name, weight))
             for pattern in table.get("patterns", []):
                 re.compile(pattern)  # a bad pattern fails here, naming itself
-                alternatives.setdefault(f"(?:{pattern})", []).append((name, 1))
-        # Longest first: "broadband is down" wins over "down" where both match.
-        ordered = sorted(alternatives, key=len, reverse=True)
-        groups = {f"p{i}": tuple(alternatives[regex]) for i, regex in enumerate(ordered)}
-        joined = "|".join(f"(?P<p{i}>{regex})" for i, regex in enumerate(ordered))
-        return cls(labels, re.compile(joined or r"(?!x)x"), groups)
+                patterns.setdefault(str(pattern), []).append((name, 1))
+        index: dict[str, list[tuple[Words, Counts]]] = {}
+        for words in sorted(counts, key=lambda w: (-len(w), -sum(len(s) for s, _ in w))):
+            index.setdefault(_key(words[0][0]), []).append((words, tuple(counts[words])))
+        return cls(
+            labels,
+            {k: tuple(v) for k, v in index.items()},
+            tuple((re.compile(p), tuple(c)) for p, c in patterns.items()),
+        )
 
 
-def _phrase_regex(phrase: str) -> str:
-    """Words matched whole; a word ending in * with any ending ("switch* to")."""
-    words = []
-    for word in phrase.split():
-        if word.endswith("*"):
-            words.append(re.escape(fold(word[:-1])) + "[a-z0-9]*")
-        else:
-            words.append(re.escape(fold(word)))
-    return r"\b" + " ".join(words) + (r"\b" if not phrase.endswith("*") else "")
+def _matches(words: Words, tokens: list[str], at: int) -> bool:
+    if at + len(words) > len(tokens):
+        return False
+    for (stem, prefix), token in zip(words, tokens[at:], strict=False):
+        if not (token.startswith(stem) if prefix else token == stem):
+            return False
+    return True
 
 
 @cache
@@ -98,16 +120,27 @@ def classify(text: str | None, taxonomy: Taxonomy | None = None) -> TopicFound:
     weights: dict[str, int] = {}
     evidence: dict[str, list[str]] = {}
     counted: set[tuple[str, str]] = set()
-    for match in rules.expression.finditer(folded):
-        group = match.lastgroup
-        assert group is not None
-        said = match.group(group)
-        for topic, weight in rules.groups[group]:
-            if (topic, said) in counted:
-                continue  # "bill ... bill" is one piece of evidence
-            counted.add((topic, said))
-            weights[topic] = weights.get(topic, 0) + weight
-            evidence.setdefault(topic, []).append(said)
+
+    def count(said: str, counts: Counts) -> None:
+        for topic, weight in counts:
+            if (topic, said) not in counted:  # "bill ... bill" is one piece of evidence
+                counted.add((topic, said))
+                weights[topic] = weights.get(topic, 0) + weight
+                evidence.setdefault(topic, []).append(said)
+
+    tokens = folded.split()
+    at = 0
+    while at < len(tokens):
+        for words, counts in rules.phrases.get(_key(tokens[at]), ()):
+            if _matches(words, tokens, at):
+                count(" ".join(tokens[at : at + len(words)]), counts)
+                at += len(words)
+                break
+        else:
+            at += 1
+    for pattern, counts in rules.patterns:
+        for match in pattern.finditer(folded):
+            count(match.group(0), counts)
     if not weights:
         return TopicFound(topic=OTHER, label="Other", confidence=0.0, evidence=[])
     order = list(rules.labels)
