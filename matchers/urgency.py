@@ -31,8 +31,11 @@ _NOW = re.compile(
 )
 _AGAIN = re.compile(r"\b(again|third time|fourth time|still not|still no|keeps|every day)\b")
 # What a topic adds: a customer leaving or without service outranks a sales question.
-_TOPIC_POINTS = {"cancellation": (2, "wants to leave"), "fault": (1, "fault or outage")}
-_TOPIC_POINTS["complaint"] = (1, "complaint about service")
+_TOPIC_POINTS = {
+    "cancellation": (2, "wants to leave"),
+    "fault": (1, "fault or outage"),
+    "complaint": (1, "complaint about service"),
+}
 
 
 class Urgency(BaseModel, frozen=True):

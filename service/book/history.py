@@ -30,13 +30,23 @@ def event_record(event: EventIn) -> tuple[str, str, int, str]:
     return stored.id, stored.model_dump_json(), score, role_arg(stored.id, stored, score)
 
 
+Record = tuple[str, str, int, str]  # what event_record makes of an event
+
+
 def add_events_call(
     keys: KeySchema, customer_id: str, events: Sequence[EventIn]
 ) -> tuple[list[str], list[Arg]]:
     """KEYS and ARGV of add_events.lua for one customer (their home)."""
-    args: list[Arg] = [len(events)]
-    for event in events:
-        args += event_record(event)
+    return add_records_call(keys, customer_id, [event_record(e) for e in events])
+
+
+def add_records_call(
+    keys: KeySchema, customer_id: str, records: Sequence[Record]
+) -> tuple[list[str], list[Arg]]:
+    """The same, for events already made records (``event_record``)."""
+    args: list[Arg] = [len(records)]
+    for record in records:
+        args += record
     return [
         keys.customer(customer_id),
         keys.customer_events(customer_id),

@@ -19,7 +19,7 @@ from service.conversations.messages import StoredMessage
 from service.schemas import EventIn
 from service.store.keynames import KeySchema
 from service.store.lua import load_script
-from service.store.outbox import outbox_args
+from service.store.outbox import emit_call
 from service.store.reads import get_many
 from service.store.redistypes import text, text_or_none
 
@@ -128,8 +128,8 @@ class MessageChanges:
                     keys=[self._keys.customer_events(customer)], args=[stored.id, event]
                 )
             if fields := withdrawn_event(after, change):
-                outbox = outbox_args(self._keys)
-                await self._emit(keys=outbox, args=[*outbox, "message.withdrawn", fields])
+                keys, args = emit_call(self._keys, "message.withdrawn", fields)
+                await self._emit(keys=keys, args=args)
             return True
         raise Contended
 

@@ -1,7 +1,7 @@
 """Recording what the worker made of a delivery: one step per home, then the ack.
 
 A delivery's messages touch several homes (docs/cluster.md): each message's own key, its
-customer's history, the customers it listed as candidates, and the desk (listings,
+customer's messages and history, the customers it listed as candidates, and the desk (listings,
 counts, the conversation and its log). Each is one idempotent step, run in that order,
 and the delivery is acknowledged only after all of them, so a worker that dies between
 steps leaves the delivery pending; whoever claims it runs the steps again and the ones
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
 
-from service.book.history import event_record
+from service.book.history import add_records_call, event_record
 from service.conversations.messages import Done
 from service.conversations.scriptcalls import conversation_prelude
 from service.settings import Routing
@@ -34,7 +34,8 @@ class Steps:
     place in the batch) it belongs to."""
 
     messages: list[tuple[int, str, str]] = field(default_factory=list)  # key, JSON
-    candidacies: list[tuple[int, str, int, str]] = field(default_factory=list)  # key, score, id
+    # A customer's messages and candidacies: key, score, message id
+    listings: list[tuple[int, str, int, str]] = field(default_factory=list)
     scripts: list[tuple[int, Call]] = field(default_factory=list)  # customers', then desk's
     desk: list[int] = field(default_factory=list)  # where each delivery's desk step is
 
@@ -79,7 +80,7 @@ class Recorder:
         self._keys = keys
         self._routing = routing
         self._desk = load_script(redis, "service.conversations", "record.lua")
-        self._customer = load_script(redis, "service.conversations", "record_customer.lua")
+        self._history = load_script(redis, "service.book", "add_events.lua")
 
     def steps(self, deliveries: Sequence[Sequence[Done]]) -> Steps:
         k = self._keys
@@ -90,18 +91,14 @@ class Recorder:
                 steps.messages.append((d, k.message(stored.id), json))
                 score, cid = ms(stored.message.sent_at), stored.resolution.customer_id
                 if cid and event is not None:
-                    customer_keys = [
-                        k.customer_messages(cid),
-                        k.customer(cid),
-                        k.customer_events(cid),
-                        k.history(cid),
-                        k.open_items(cid),
-                    ]
-                    args: list[Arg] = [score, stored.id, *event_record(event)]
-                    steps.scripts.append((d, (self._customer, customer_keys, args)))
+                    # Only while the customer exists (add_events.lua): an event racing an
+                    # erasure leaves no history.
+                    steps.listings.append((d, k.customer_messages(cid), score, stored.id))
+                    history = add_records_call(k, cid, [event_record(event)])
+                    steps.scripts.append((d, (self._history, *history)))
                 # So that an erasure of a candidate finds the messages that name them.
                 listed = {c.customer_id for c in stored.resolution.candidates} - {cid}
-                steps.candidacies += [
+                steps.listings += [
                     (d, k.customer_candidacies(c), score, stored.id) for c in sorted(listed)
                 ]
         for d, done in enumerate(deliveries):
@@ -122,10 +119,10 @@ class Recorder:
             for _, key, json in steps.messages:
                 # NX: a message edited or withdrawn since keeps that.
                 pipe.set(key, json, nx=True)
-            for _, key, score, message_id in steps.candidacies:
+            for _, key, score, message_id in steps.listings:
                 pipe.zadd(key, {message_id: score})
             answers = await pipe.execute(raise_on_error=False)
-        owners = [d for d, *_ in steps.messages] + [d for d, *_ in steps.candidacies]
+        owners = [d for d, *_ in steps.messages] + [d for d, *_ in steps.listings]
         replies = await run_pipelined(self._redis, [call for _, call in steps.scripts])
         owners += [d for d, _ in steps.scripts]
         for d, answer in zip(owners, [*answers, *replies], strict=True):

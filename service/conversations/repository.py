@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +11,7 @@ from pydantic import ValidationError
 
 from matchers.redact import Redactor
 from service.book.customers import Contended
+from service.book.history import add_records_call
 from service.conversations.reps import RepStore
 from service.conversations.scriptcalls import (
     ConversationError,
@@ -28,7 +28,6 @@ from service.conversations.scriptcalls import (
 from service.ops.logs import get_logger
 from service.schemas import StoreIntegrityError, describe
 from service.schemas.conversation import (
-    TEAM_PATTERN,
     Conversation,
     ConversationDetail,
     LogEntry,
@@ -41,7 +40,6 @@ from service.store.redistypes import members, stream_entries, text, text_map, te
 
 _LIST_LIMIT = 500
 log = get_logger("socialid.conversations")
-TEAM = re.compile(TEAM_PATTERN)
 # The conversation's customer changes at most twice (first resolved, then erased): a
 # reply that found it changed mid-way reads it again, this many times at most.
 _REPLY_ATTEMPTS = 3
@@ -245,23 +243,11 @@ class ConversationStore:
         event whose customer is gone is dropped), then cleared from the conversation."""
         if not due:
             return
-        k = self._keys
-        replies = await run_pipelined(
-            self._redis,
-            [
-                (
-                    self._add_events,
-                    [
-                        k.customer(d.customer_id),
-                        k.customer_events(d.customer_id),
-                        k.history(d.customer_id),
-                        k.open_items(d.customer_id),
-                    ],
-                    [1, d.event_id, d.event, d.score, d.role],
-                )
-                for d in due
-            ],
-        )
+        records = [
+            add_records_call(self._keys, d.customer_id, [(d.event_id, d.event, d.score, d.role)])
+            for d in due
+        ]
+        replies = await run_pipelined(self._redis, [(self._add_events, k, a) for k, a in records])
         done = [d for d, r in zip(due, replies, strict=True) if not isinstance(r, Exception)]
         if done:
             await self._redis.hdel(conv, *(f"due:{d.event_id}" for d in done))

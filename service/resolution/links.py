@@ -19,7 +19,7 @@ from service.errors import DomainError
 from service.schemas.fields import Channel, CustomerId, LongText
 from service.store.keynames import KeySchema, identity_suffix
 from service.store.lua import load_script
-from service.store.outbox import outbox_args
+from service.store.outbox import emit_call
 from service.store.redistypes import text, text_map, texts
 
 HISTORY_KEPT = 200
@@ -273,10 +273,10 @@ class IdentityLinks:
         keys, args = link_call(self._keys, channel, external_id, link, actor=actor, at=at)
         linked = link_reply(await self._link(keys=keys, args=args))
         if linked:
-            outbox = outbox_args(self._keys)
             event = {"channel": channel.value, "external_id": external_id}
             event |= link_record(link, actor=actor, at=at)
-            await self._emit(keys=outbox, args=[*outbox, "identity.linked", json.dumps(event)])
+            keys, args = emit_call(self._keys, "identity.linked", json.dumps(event))
+            await self._emit(keys=keys, args=args)
         return linked, await self.state(channel, external_id)
 
     async def _involve(self, channel: Channel, external_id: str, customer_id: str) -> None:
