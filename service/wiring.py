@@ -21,6 +21,7 @@ from service.book.audit import AuditLog
 from service.book.customers import CustomerStore
 from service.book.history import HistoryStore
 from service.book.importer import Importer
+from service.context.outreach_source import OutreachChecker
 from service.context.source import CardSource
 from service.conversations.messages import MessageStore
 from service.conversations.repository import ConversationStore
@@ -54,6 +55,7 @@ class Stores:
     messages: MessageStore
     conversations: ConversationStore
     cards: CardSource
+    outreach: OutreachChecker
     subscriptions: SubscriptionStore
     event_deliveries: DeliveryLog
 
@@ -106,6 +108,9 @@ def build_stores(
         messages=messages,
         conversations=ConversationStore(client, keys, settings.routing),
         cards=CardSource(client, keys, history, settings.context_history_limit),
+        outreach=OutreachChecker(
+            client, keys, settings.outreach_rules, settings.context_history_limit
+        ),
         subscriptions=SubscriptionStore(client, keys),
         event_deliveries=DeliveryLog(client, keys, keep_days=settings.events_keep_days),
     )

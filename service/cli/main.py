@@ -12,8 +12,17 @@ import uvloop
 
 from service import __version__
 from service.book.importer import ImportAborted, ImportSummary
-from service.cli import deliver_cmd, import_cmd, reindex_cmd, serve_cmd, train_cmd, worker_cmd
+from service.cli import (
+    deliver_cmd,
+    import_cmd,
+    outreach_cmd,
+    reindex_cmd,
+    serve_cmd,
+    train_cmd,
+    worker_cmd,
+)
 from service.cli.import_cmd import BadHeader, detect_format, open_source, print_summary, run_import
+from service.cli.outreach_cmd import BadIdFile
 from service.http.apikeys import ApiKeyStore, Scope
 from service.ingest.deliveries import FsyncUnavailable
 from service.ops.heap import bulk_allocation
@@ -119,6 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
         default="single",
         help="one embedded server, a local three-master cluster, or both in one run",
     )
+    bench_outreach = bsub.add_parser("outreach", help="bulk outreach checks, customers/s")
+    bench_outreach.add_argument("--customers", type=int, default=50_000)
+    bench_outreach.add_argument("--calls", type=int, default=10, help="of 10,000 ids, per kind")
     bench_ingest = bsub.add_parser("ingest", help="signed webhook deliveries, rate and delay")
     bench_ingest.add_argument("--customers", type=int, default=10_000)
     bench_ingest.add_argument("--burst", type=int, default=20_000, help="deliveries, max rate")
@@ -137,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker_cmd.add_parser(sub)
     deliver_cmd.add_parser(sub)
     reindex_cmd.add_parser(sub)
+    outreach_cmd.add_parser(sub)
 
     keys = sub.add_parser("keys", help="manage API keys")
     ksub = keys.add_subparsers(dest="keys_command", required=True)
@@ -251,6 +264,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         args.store,
                     )
                 )
+            if args.bench_command == "outreach":
+                from service.bench.outreach_load import bench_outreach
+
+                return asyncio.run(bench_outreach(args.customers, args.calls))
             if args.bench_command == "lookup":
                 from service.bench.lookup_load import bench_lookup
 
@@ -270,13 +287,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "reindex":
             with bulk_allocation():
                 return asyncio.run(reindex_cmd.run_reindex(settings))
+        if args.command == "outreach":
+            return outreach_cmd.run_check(settings, args)
         if args.command == "model":
             return asyncio.run(train_cmd.run_model(settings, args))
         return asyncio.run(_keys(settings, args))
     except ConfigError as exc:
         print(f"socialid: {exc}", file=sys.stderr)
         return 2
-    except (BadHeader, ImportAborted, OSError) as exc:
+    except (BadHeader, ImportAborted, BadIdFile, OSError) as exc:
         print(f"socialid: {exc}", file=sys.stderr)
         return 2
     except FsyncUnavailable as exc:

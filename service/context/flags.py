@@ -9,7 +9,7 @@ from service.schemas import Event
 from service.schemas.context_card import ContractChange, Flag, MoneyItem, OpenCase, OpenPromise
 from service.settings import FlagThresholds
 
-URGENT_CATEGORIES = frozenset({"complaint", "outage"})
+URGENT_CATEGORIES = frozenset({"complaint", "outage", "fault"})
 
 
 def _money(amount: object, currency: str | None) -> str:

@@ -29,6 +29,7 @@ from service.http.appkeys import (
     MESSAGES,
     METRICS,
     OPENAPI,
+    OUTREACH,
     RATE_LIMITS,
     REDIS,
     REDIS_URL,
@@ -55,6 +56,7 @@ from service.http.routes import (
     v1_keys,
     v1_lookup,
     v1_messages,
+    v1_outreach,
     v1_reps,
     v1_resolve,
     v1_stream,
@@ -148,6 +150,7 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     app[MESSAGES] = stores.messages
     app[CONVERSATIONS] = stores.conversations
     app[CARD_SOURCE] = stores.cards
+    app[OUTREACH] = stores.outreach
     app[SUBSCRIPTIONS] = stores.subscriptions
     app[EVENT_DELIVERIES] = stores.event_deliveries
     hub = LiveHub(client, stores.keys.live_channel())
@@ -260,6 +263,7 @@ def create_app(settings: Settings, *, process: int = 1) -> web.Application:
         v1_import,
         v1_lookup,
         v1_messages,
+        v1_outreach,
         v1_conversations,
         v1_reps,
         v1_stream,

@@ -11,6 +11,7 @@ from service.book.audit import AuditLog
 from service.book.customers import CustomerStore
 from service.book.history import HistoryStore
 from service.book.importer import Importer
+from service.context.outreach_source import OutreachChecker
 from service.context.source import CardSource
 from service.conversations.live import LiveHub
 from service.conversations.messages import MessageStore
@@ -46,6 +47,7 @@ DELIVERIES = web.AppKey("deliveries", DeliveryStore)
 CONVERSATIONS = web.AppKey("conversations", ConversationStore)
 LIVE = web.AppKey("live", LiveHub)
 CARD_SOURCE = web.AppKey("card_source", CardSource)
+OUTREACH = web.AppKey("outreach", OutreachChecker)
 OPENAPI = web.AppKey("openapi", dict)
 MESSAGES = web.AppKey("messages", MessageStore)
 GRAPH_NAMES = web.AppKey("graph_names", GraphNames)

@@ -16,13 +16,14 @@ from matchers.topics import Taxonomy, default_taxonomy, load_taxonomy
 from service.ops.logs import LogFormat, LogLevel
 from service.schemas.conversation import TEAM_PATTERN
 from service.settings.channels import ChannelSettings
-from service.settings.values import CardSettings, FlagThresholds, Routing
+from service.settings.values import CardSettings, FlagThresholds, OutreachRules, Routing
 
 __all__ = [
     "ENV_PREFIX",
     "CardSettings",
     "ConfigError",
     "FlagThresholds",
+    "OutreachRules",
     "Routing",
     "Settings",
     "describe_validation_error",
@@ -116,6 +117,12 @@ class Settings(ChannelSettings):
         default=2, ge=2, description="Channels used about one case that flag repeat_contact."
     )
     repeat_contact_window_days: int = Field(default=14, ge=1, le=365)
+    outreach_contact_days: int = Field(
+        default=7,
+        ge=0,
+        le=365,
+        description="An interaction this recent blocks sales pitches and surveys (0: never).",
+    )
     import_batch_size: int = Field(default=250, ge=1, le=10_000)
     match_auto_threshold: float = Field(
         default=0.99, gt=0, le=1, description="Probability above which a match may link."
@@ -310,6 +317,12 @@ class Settings(ChannelSettings):
                 repeat_channels=self.repeat_contact_channels,
                 repeat_window_days=self.repeat_contact_window_days,
             ),
+        )
+
+    @property
+    def outreach_rules(self) -> OutreachRules:
+        return OutreachRules(
+            recent_days=self.context_recent_days, contact_days=self.outreach_contact_days
         )
 
     @property

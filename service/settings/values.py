@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,3 +30,13 @@ class CardSettings:
     recent_days: int = 90
     interactions: int = 5
     thresholds: FlagThresholds = field(default_factory=FlagThresholds)
+
+
+@dataclass(frozen=True, slots=True)
+class OutreachRules:
+    recent_days: int = 90  # a renewal or upgrade this recent blocks retention offers
+    contact_days: int = 7  # an interaction this recent blocks sales pitches and surveys
+
+    def window(self, today: date) -> date:
+        """The first day whose events a check reads besides the open items."""
+        return today - timedelta(days=max(self.recent_days, self.contact_days))
