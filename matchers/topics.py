@@ -59,18 +59,21 @@ class Taxonomy:
     patterns, each a regular expression over the folded text."""
 
     labels: dict[str, str]
+    cases: dict[str, frozenset[str]]  # topic -> categories of the cases it continues
     phrases: dict[str, tuple[tuple[Words, Counts], ...]]
     patterns: tuple[tuple[re.Pattern[str], Counts], ...]
 
     @classmethod
     def from_tables(cls, tables: dict[str, Any]) -> Taxonomy:
         labels: dict[str, str] = {}
+        cases: dict[str, frozenset[str]] = {}
         counts: dict[Words, list[tuple[str, int]]] = {}
         patterns: dict[str, list[tuple[str, int]]] = {}
         for name, table in tables.items():
             if name == OTHER:
                 raise ValueError('"other" is what no topic matched; it has no phrases')
             labels[name] = str(table.get("label", name))
+            cases[name] = frozenset(str(c).strip().lower() for c in table.get("cases", []))
             for weight, key in ((1, "phrases"), (STRONG, "strong")):
                 for phrase in table.get(key, []):
                     if words := _words(str(phrase)):
@@ -83,6 +86,7 @@ class Taxonomy:
             index.setdefault(_key(words[0][0]), []).append((words, tuple(counts[words])))
         return cls(
             labels,
+            cases,
             {k: tuple(v) for k, v in index.items()},
             tuple((re.compile(p), tuple(c)) for p, c in patterns.items()),
         )

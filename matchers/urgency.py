@@ -45,12 +45,26 @@ class Urgency(BaseModel, frozen=True):
     sentiment: float = Field(description="VADER's compound score, -1 (angry) to 1.")
 
 
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
 @cache
 def _analyzer() -> SentimentIntensityAnalyzer:
     return SentimentIntensityAnalyzer()
 
 
-def urgency(text: str | None, topic: TopicFound | None = None) -> Urgency:
+def urgency(
+    text: str | None,
+    topic: TopicFound | None = None,
+    *,
+    repeat: tuple[int, str] | None = None,
+    repeat_from: int = 3,
+) -> Urgency:
+    """``repeat``: how many contacts there have been about the open case the message
+    continues (this one included), and what the case is ("an open outage"); from
+    ``repeat_from`` on, a repeat contact raises the priority."""
     raw = (text or "")[:MAX_TEXT]
     compound = float(_analyzer().polarity_scores(raw)["compound"]) if raw else 0.0
     folded = fold(raw)
@@ -63,7 +77,10 @@ def urgency(text: str | None, topic: TopicFound | None = None) -> Urgency:
         add, why = _TOPIC_POINTS[topic.topic]
         points += add
         reasons.append(why)
-    if said := _AGAIN.search(folded):
+    if repeat is not None and repeat[0] >= repeat_from:
+        points += 2
+        reasons.append(f"{ordinal(repeat[0])} contact about {repeat[1]}")
+    elif said := _AGAIN.search(folded):
         points += 1
         reasons.append(f'a repeat ("{said.group(0)}")')
     if said := _NOW.search(folded):

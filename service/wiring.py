@@ -16,19 +16,20 @@ import aiohttp
 import redis.asyncio as aioredis
 
 from matchers.extract import extract
-from matchers.topics import classify
 from service.book.audit import AuditLog
 from service.book.customers import CustomerStore
 from service.book.history import HistoryStore
 from service.book.importer import Importer
 from service.context.outreach_source import OutreachChecker
 from service.context.source import CardSource
+from service.conversations.case_moves import CaseMoves
 from service.conversations.messages import MessageStore
 from service.conversations.repository import ConversationStore
 from service.events.deliveries import DeliveryLog
 from service.events.dispatcher import Dispatcher, RetryPolicy
 from service.events.payloads import EventBodies
 from service.events.subscriptions import SubscriptionStore
+from service.ingest.batch import Reading
 from service.ingest.deliveries import DeliveryStore
 from service.ingest.graph_names import GraphNames
 from service.ingest.worker import Worker, running
@@ -53,6 +54,7 @@ class Stores:
     models: ModelStore
     deliveries: DeliveryStore
     messages: MessageStore
+    case_moves: CaseMoves
     conversations: ConversationStore
     cards: CardSource
     outreach: OutreachChecker
@@ -106,6 +108,7 @@ def build_stores(
             brand_accounts=settings.brand_accounts,
         ),
         messages=messages,
+        case_moves=CaseMoves(client, keys),
         conversations=ConversationStore(client, keys, settings.routing),
         cards=CardSource(client, keys, history, settings.context_history_limit),
         outreach=OutreachChecker(
@@ -165,7 +168,7 @@ def build_worker(
             check_digit=settings.account_check_digit,
         ),
         names=names,
-        topic=partial(classify, taxonomy=settings.taxonomy()),
+        reading=Reading(settings.taxonomy(), settings.repeat_contact_threshold),
         metrics=metrics,
         batch=settings.worker_batch,
         claim_after=settings.worker_claim_after,

@@ -13,6 +13,7 @@ from matchers.topics import TopicFound
 from service.context import ContextCard
 from service.conversations.messages import StoredMessage
 from service.schemas import Event
+from service.schemas.context_card import CaseLink
 from service.schemas.conversation import ConversationDetail
 
 SHORT = 280
@@ -29,6 +30,7 @@ class ThreadLine(BaseModel):
     by: str | None = Field(default=None, description="The rep who replied.")
     text: str
     topic: TopicFound | None = Field(default=None, description="What a message is about.")
+    case: CaseLink | None = Field(default=None, description="The open case it continues.")
 
 
 class BriefNote(BaseModel):
@@ -76,7 +78,11 @@ def build_brief(
             msg = stored.message
             thread.append(
                 ThreadLine(
-                    at=msg.sent_at, direction="inbound", text=short(msg.text), topic=stored.topic
+                    at=msg.sent_at,
+                    direction="inbound",
+                    text=short(msg.text),
+                    topic=stored.topic,
+                    case=stored.case,
                 )
             )
         elif entry.type == "reply":
@@ -100,6 +106,10 @@ def build_brief(
         and e.direction != "outbound"
         and (e.channel or "").lower() != conversation.channel
     ]
+    still_open = {c.case_id for c in card.open_cases} if card else set()
+    cases = [line.case for line in thread if line.case and line.case.case_id in still_open]
+    if card is not None and cases:
+        card = card.model_copy(update={"likely_case": cases[-1]})
     prefers = card.preferred_channel if card else None
     return Brief(
         conversation=conversation,

@@ -15,11 +15,13 @@ import redis.asyncio as aioredis
 
 from adapters.message import InboundMessage
 from service.book.customers import Contended, etag_of
+from service.book.openitems import item_role
 from service.conversations.messages import StoredMessage
 from service.schemas import EventIn
 from service.store.keynames import KeySchema
-from service.store.lua import load_script
+from service.store.lua import Arg, load_script
 from service.store.outbox import emit_call
+from service.store.paging import ms
 from service.store.reads import get_many
 from service.store.redistypes import text, text_or_none
 
@@ -41,8 +43,22 @@ def history_entry(stored: StoredMessage) -> EventIn:
         kind=message.provider,
         channel=message.channel.value,
         direction="inbound",
+        case_id=stored.case.case_id if stored.case else None,
         summary=summary or None,
     )
+
+
+def amend_call(keys: KeySchema, customer_id: str, event: EventIn) -> tuple[list[str], list[Arg]]:
+    """KEYS and ARGV of ``amend_event.lua``: the event replaced in the customer's history
+    and attached to the case it names now."""
+    stored = event.with_id()
+    role = item_role(stored.id, stored, ms(stored.at))
+    item = role[1] if role is not None and role[0] == "attach" else ""
+    return [
+        keys.customer_events(customer_id),
+        keys.history(customer_id),
+        keys.open_items(customer_id),
+    ], [stored.id, stored.model_dump_json(), item]
 
 
 def amended(stored: StoredMessage, change: InboundMessage) -> StoredMessage:
@@ -123,10 +139,8 @@ class MessageChanges:
                 return True
             customer = stored.resolution.customer_id
             if customer:
-                event = history_entry(after).with_id().model_dump_json()
-                await self._amend_event(
-                    keys=[self._keys.customer_events(customer)], args=[stored.id, event]
-                )
+                event_keys, event_args = amend_call(self._keys, customer, history_entry(after))
+                await self._amend_event(keys=event_keys, args=event_args)
             if fields := withdrawn_event(after, change):
                 keys, args = emit_call(self._keys, "message.withdrawn", fields)
                 await self._emit(keys=keys, args=args)

@@ -19,6 +19,7 @@ from service.book.customers import Contended, etag_of
 from service.conversations.scriptcalls import ScriptCall
 from service.resolution.resolver import Resolution
 from service.schemas import EventIn, StoreIntegrityError, describe
+from service.schemas.context_card import CaseLink
 from service.settings import Routing
 from service.store.keynames import KeySchema
 from service.store.lua import load_script
@@ -51,6 +52,11 @@ class StoredMessage(BaseModel):
         default=None,
         description="What the message is about, with the phrases that decided it; none "
         "once withdrawn.",
+    )
+    case: CaseLink | None = Field(
+        default=None,
+        description="The sender's open case this message continues: socialid's suggestion, "
+        "or where a rep moved it.",
     )
     state: Literal["processed"] = "processed"
     received_at: datetime = Field(description="When socialid stored the delivery.")

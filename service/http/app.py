@@ -15,6 +15,7 @@ from service.http.appkeys import (
     API_KEYS,
     AUDIT,
     CARD_SOURCE,
+    CASE_MOVES,
     CONVERSATIONS,
     CUSTOMERS,
     DELIVERIES,
@@ -38,6 +39,7 @@ from service.http.appkeys import (
     SETTINGS,
     STOPPING,
     SUBSCRIPTIONS,
+    TAXONOMY,
 )
 from service.http.headers import security_headers
 from service.http.middleware import auth_middleware, context_middleware, error_middleware
@@ -148,6 +150,7 @@ async def redis_ctx(app: web.Application) -> AsyncIterator[None]:
     app[IMPORTER] = stores.importer
     app[DELIVERIES] = stores.deliveries
     app[MESSAGES] = stores.messages
+    app[CASE_MOVES] = stores.case_moves
     app[CONVERSATIONS] = stores.conversations
     app[CARD_SOURCE] = stores.cards
     app[OUTREACH] = stores.outreach
@@ -241,6 +244,7 @@ def create_app(settings: Settings, *, process: int = 1) -> web.Application:
     app.on_response_prepare.append(security_headers)
     app[STOPPING] = asyncio.Event()
     app[SETTINGS] = settings
+    app[TAXONOMY] = settings.taxonomy()
     app[KEYS] = KeySchema(settings.key_prefix)
     app[METRICS] = Metrics(process=process, labelled=settings.processes > 1)
     app[OPENAPI] = {}

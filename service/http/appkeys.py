@@ -7,12 +7,14 @@ import asyncio
 import redis.asyncio as aioredis
 from aiohttp import web
 
+from matchers.topics import Taxonomy
 from service.book.audit import AuditLog
 from service.book.customers import CustomerStore
 from service.book.history import HistoryStore
 from service.book.importer import Importer
 from service.context.outreach_source import OutreachChecker
 from service.context.source import CardSource
+from service.conversations.case_moves import CaseMoves
 from service.conversations.live import LiveHub
 from service.conversations.messages import MessageStore
 from service.conversations.repository import ConversationStore
@@ -31,6 +33,7 @@ from service.store.embedded import EmbeddedRedis
 from service.store.keynames import KeySchema
 
 SETTINGS = web.AppKey("settings", Settings)
+TAXONOMY = web.AppKey("taxonomy", Taxonomy)
 KEYS = web.AppKey("keys", KeySchema)
 METRICS = web.AppKey("metrics", Metrics)
 EMBEDDED = web.AppKey("embedded", EmbeddedRedis)
@@ -50,6 +53,7 @@ CARD_SOURCE = web.AppKey("card_source", CardSource)
 OUTREACH = web.AppKey("outreach", OutreachChecker)
 OPENAPI = web.AppKey("openapi", dict)
 MESSAGES = web.AppKey("messages", MessageStore)
+CASE_MOVES = web.AppKey("case_moves", CaseMoves)
 GRAPH_NAMES = web.AppKey("graph_names", GraphNames)
 RATE_LIMITS = web.AppKey("rate_limits", RateLimits)
 SUBSCRIPTIONS = web.AppKey("subscriptions", SubscriptionStore)

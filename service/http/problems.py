@@ -62,6 +62,9 @@ PROBLEM_TYPES: dict[str, str] = {
     "conversation-conflict": "Someone else changed the conversation first: another rep owns "
     "it (`owner`), or its `version` moved on. Read it again and decide.",
     "not-owner": "Only the rep who owns the conversation may reply or add notes: claim it first.",
+    "message-not-matched": "The message has no customer yet, so it belongs to none of their "
+    "cases: link its sender first.",
+    "case-not-open": "The customer has no open case with this id; `open_cases` lists theirs.",
     "reply-not-found": "The conversation has no reply with this id.",
     "reply-already-sent": "The customer already got this reply (its `reply_sent` entry is in "
     "the conversation's log): a reply is never sent twice.",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import redis.asyncio as aioredis
 from redis.exceptions import NoScriptError
@@ -20,8 +20,11 @@ from redis.exceptions import NoScriptError
 from adapters.delivery import parse_delivery
 from adapters.message import Channel, InboundMessage, PayloadError
 from matchers.extract import Found
-from matchers.topics import TopicFound, classify
+from matchers.topics import Taxonomy, classify, default_taxonomy
 from matchers.urgency import urgency
+from service.book.history import open_events
+from service.context.continuation import likely_case, link_for
+from service.context.derive import open_cases
 from service.conversations.changes import MessageChanges, amended, history_entry
 from service.conversations.messages import Done, Mention, MessageStore, StoredMessage
 from service.conversations.recording import Recorder
@@ -30,6 +33,7 @@ from service.ingest.graph_names import GraphNames
 from service.ingest.sender_query import message_query
 from service.ops.logs import get_logger
 from service.resolution.resolver import KnownSender, Resolution, Resolver
+from service.schemas.context_card import OpenCase
 from service.store.keynames import KeySchema
 from service.store.redistypes import text_or_none, texts
 
@@ -37,6 +41,16 @@ log = get_logger("socialid.worker")
 # How long an edit or withdrawal that came first waits for its message.
 PENDING_DAYS = 7
 DeadLetter = Callable[[str, dict[str, str], str], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What the worker reads into a message besides who sent it: its topic (and so the
+    categories of the open cases it may continue), and from how many contacts about one
+    case on a repeat raises the priority."""
+
+    taxonomy: Taxonomy = field(default_factory=default_taxonomy)
+    repeat_from: int = 3
 
 
 @dataclass
@@ -58,10 +72,10 @@ class BatchProcessor:
         resolver: Resolver,
         extract: Callable[[str], list[Found]],
         names: GraphNames | None,
-        topic: Callable[[str | None], TopicFound] = classify,
+        reading: Reading | None = None,
     ) -> None:
         self._redis = redis
-        self._topic = topic
+        self._reading = reading or Reading()
         self._keys = keys
         self._messages = messages
         self._resolver = resolver
@@ -169,6 +183,46 @@ class BatchProcessor:
                     job.failed = job.failed or resolution
                     continue
                 job.stored.append(self._stored(target, resolution, conversations, job.received))
+        await self._continue_cases(jobs)
+
+    async def _continue_cases(self, jobs: list[_Job]) -> None:
+        """Each message of a known customer tied to the open case it continues, and its
+        urgency weighed again with that case's contacts."""
+        matched = [
+            s for j in jobs if j.failed is None for s in j.stored if s.resolution.customer_id
+        ]
+        customers = list(dict.fromkeys(str(s.resolution.customer_id) for s in matched))
+        if not customers:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for cid in customers:
+                pipe.hgetall(self._keys.open_items(cid))
+            replies = await pipe.execute()
+        today = datetime.now(UTC).date()
+        cases = {
+            cid: open_cases(open_events(fields), today)
+            for cid, fields in zip(customers, replies, strict=True)
+        }
+        tied = {s.id: self._tied(s, cases[str(s.resolution.customer_id)], today) for s in matched}
+        for job in jobs:
+            job.stored = [tied.get(s.id, s) for s in job.stored]
+
+    def _tied(self, stored: StoredMessage, cases: list[OpenCase], today: date) -> StoredMessage:
+        if not cases or stored.topic is None:
+            return stored
+        found = likely_case(stored.message.text, stored.topic, cases, self._reading.taxonomy.cases)
+        if found is None:
+            return stored
+        case, evidence = found
+        link = link_for(case, stored.id, stored.message.channel.value, evidence, today, "socialid")
+        about = f"an open {case.category or 'case'} (case {case.case_id})"
+        weighed = urgency(
+            stored.message.text,
+            stored.topic,
+            repeat=(link.contacts, about),
+            repeat_from=self._reading.repeat_from,
+        )
+        return stored.model_copy(update={"case": link, "urgency": weighed})
 
     async def _read(
         self, messages: list[InboundMessage]
@@ -218,7 +272,7 @@ class BatchProcessor:
             resolution=resolution,
             conversation_id=conversations[message.message_id],
             mentions=mentions,
-            topic=(topic := self._topic(message.text)),
+            topic=(topic := classify(message.text, self._reading.taxonomy)),
             urgency=urgency(message.text, topic),
             received_at=received,
             processed_at=datetime.now(UTC),

@@ -23,9 +23,8 @@ from redis.exceptions import ResponseError
 from redis.typing import StreamIdT
 
 from matchers.extract import Found
-from matchers.topics import TopicFound, classify
 from service.conversations.messages import MessageStore
-from service.ingest.batch import BatchProcessor
+from service.ingest.batch import BatchProcessor, Reading
 from service.ingest.deliveries import DeliveryStore, entry_time
 from service.ingest.graph_names import GraphNames
 from service.ops.logs import get_logger
@@ -48,7 +47,7 @@ class Worker:
         messages: MessageStore,
         resolver: Resolver,
         extract: Callable[[str], list[Found]],
-        topic: Callable[[str | None], TopicFound] = classify,
+        reading: Reading | None = None,
         names: GraphNames | None = None,
         metrics: Metrics | None = None,
         batch: int = 64,
@@ -61,7 +60,7 @@ class Worker:
         self._stream = keys.ingest_stream()
         self._deliveries = deliveries
         self._messages = messages
-        self._batch = BatchProcessor(redis, keys, messages, resolver, extract, names, topic)
+        self._batch = BatchProcessor(redis, keys, messages, resolver, extract, names, reading)
         self._metrics = metrics
         self._count = batch
         self._claim_after_ms = int(claim_after * 1000)

@@ -44,6 +44,23 @@ class OpenCase(BaseModel):
     event_ids: list[str]
 
 
+class CaseLink(BaseModel):
+    """The open case a message continues, and why socialid (or a rep) thinks so."""
+
+    case_id: str
+    category: str | None
+    summary: str | None
+    opened_at: datetime
+    contacts: int = Field(description="Contacts about the case, this message's included.")
+    channels: list[str] = Field(description="The channels the customer used about it.")
+    evidence: list[str] = Field(description="Why this case, in the words a rep reads.")
+    line: str = Field(
+        description='For the card: "likely about case 4471: broadband outage, open 6 days, '
+        '3rd contact, 2 channels".'
+    )
+    by: str = Field(description='"socialid", or the rep who moved the message to the case.')
+
+
 class OpenPromise(BaseModel):
     event_id: str
     summary: str | None
@@ -144,5 +161,10 @@ class ContextCard(BaseModel):
     recent_changes: list[ContractChange]
     last_interactions: list[Event]
     flags: list[Flag]
+    likely_case: CaseLink | None = Field(
+        default=None,
+        description="When the card is shown for a message (a lookup with text, a "
+        "conversation's brief): the open case that message continues.",
+    )
     history: HistoryCoverage
     as_of: date

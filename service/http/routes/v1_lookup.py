@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 
 from adapters.delivery import Delivery, Format
 from service.context import ContextCard
+from service.context.continuation import with_likely_case
 from service.conversations.brief import Brief
 from service.http.apikeys import Scope
 from service.http.appkeys import (
@@ -19,6 +20,7 @@ from service.http.appkeys import (
     KEYS,
     REDIS,
     RESOLVER,
+    TAXONOMY,
 )
 from service.http.bodies import json_model, read_model
 from service.http.middleware import on_request_line, requires
@@ -101,6 +103,10 @@ async def lookup(request: web.Request) -> web.Response:
             found = await request.app[CUSTOMERS].get(resolution.customer_id)
             if found is not None:
                 answer.context = await context_card(request, found)
+    if answer.context is not None and query.text:
+        answer.context = with_likely_case(
+            answer.context, query.text, query.channel.value, request.app[TAXONOMY]
+        )
     looked = [
         audited(request, "lookup", c)
         for c in dict.fromkeys(

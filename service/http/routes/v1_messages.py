@@ -8,15 +8,17 @@ from aiohttp import web
 from pydantic import AwareDatetime, Field, field_validator
 
 from adapters.message import PayloadError
+from service.conversations.case_moves import MessageNotFound
 from service.conversations.messages import MessagePage, ResolutionStatus, StoredMessage
 from service.http.apikeys import Scope
-from service.http.appkeys import DELIVERIES, MESSAGES
-from service.http.bodies import json_model, query_model
+from service.http.appkeys import CASE_MOVES, DELIVERIES, MESSAGES
+from service.http.bodies import json_model, query_model, read_model
 from service.http.middleware import requires
 from service.http.openapi import documented
 from service.http.problems import ProblemError
+from service.http.routes.common import audit, audited, person
 from service.ingest.deliveries import Accepted, DeadLetterPage, NotFound
-from service.schemas import Channel, Strict
+from service.schemas import Channel, ShortText, Strict
 from service.store.paging import is_stream_id
 
 routes = web.RouteTableDef()
@@ -70,6 +72,40 @@ async def get_message(request: web.Request) -> web.Response:
     if found is None:
         raise ProblemError(404, "No processed message has this id.", slug="message-not-found")
     return json_model(found)
+
+
+class MessageCase(Strict):
+    case_id: ShortText | None = Field(
+        description="One of the customer's open cases, or null: the message belongs to none."
+    )
+    note: ShortText | None = Field(default=None, description="Why, for the next rep.")
+
+
+@routes.put("/v1/messages/{message_id}/case")
+@documented(
+    "Move a message to another of its customer's open cases, or to none (audited); the "
+    "case's contacts count it from now on.",
+    body=MessageCase,
+    responses={200: StoredMessage},
+)
+@requires(Scope.REP, Scope.INTEGRATION)
+async def set_case(request: web.Request) -> web.Response:
+    message_id = request.match_info["message_id"]
+    body = await read_model(request, MessageCase)
+    if not _MESSAGE_ID.match(message_id):
+        raise MessageNotFound
+    moved = await request.app[CASE_MOVES].move(message_id, body.case_id, person(request), body.note)
+    await audit(
+        request,
+        audited(
+            request,
+            "message_case_set",
+            moved.message.resolution.customer_id,
+            detail={"message_id": message_id, "from": moved.was, "to": body.case_id},
+            conversation=moved.message.conversation_id,
+        ),
+    )
+    return json_model(moved.message)
 
 
 @routes.get("/v1/ingest/dead-letters")
