@@ -30,6 +30,9 @@ class Sender(BaseModel, frozen=True):
     email: str | None = None
     location: str | None = None
     bio: str | None = None
+    followers: int | None = Field(
+        default=None, ge=0, description="The sender's public audience, where the payload says."
+    )
 
 
 class Attachment(BaseModel, frozen=True):
@@ -69,6 +72,9 @@ class InboundMessage(BaseModel, frozen=True):
         "chain, a page post, a forum topic, an e-mail References chain).",
     )
     attachments: list[Attachment] = Field(default_factory=list)
+    likes: int | None = Field(
+        default=None, ge=0, description="Likes and shares of a public post, where the payload says."
+    )
     change: Literal["new", "edit", "withdraw"] = Field(
         default="new",
         description="new: a message; edit: new text for the message ``origin`` names; "

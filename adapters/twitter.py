@@ -99,7 +99,13 @@ def _user(user: dict[str, Any]) -> Sender:
         display_name=_str(user.get("name")),
         location=_str(user.get("location")),
         bio=_str(user.get("description")),
+        followers=_count(user.get("followers_count")),
     )
+
+
+def _count(value: object) -> int | None:
+    """A count from the payload; anything else (absent, negative, text) is no count."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def _tweet(tweet: dict[str, Any], own: str) -> InboundMessage | None:
@@ -136,7 +142,20 @@ def _tweet(tweet: dict[str, Any], own: str) -> InboundMessage | None:
             *([f"twitter:status:{reply_to}"] if reply_to else []),
         ],
         attachments=media,
+        likes=_likes(tweet),
     )
+
+
+def _likes(tweet: dict[str, Any]) -> int | None:
+    """Likes, retweets and quotes: v1.1's counts, or v2's public_metrics."""
+    metrics = tweet.get("public_metrics")
+    source = metrics if isinstance(metrics, dict) else tweet
+    counts = [
+        _count(source.get(k))
+        for k in ("favorite_count", "like_count", "retweet_count", "quote_count")
+    ]
+    found = [c for c in counts if c is not None]
+    return sum(found) if found else None
 
 
 def _dm(event: dict[str, Any], own: str, users: dict[str, Any]) -> InboundMessage | None:

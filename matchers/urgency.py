@@ -25,6 +25,9 @@ RANK: dict[str, int] = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
 # VADER's compound score runs from -1 to 1; -0.05 is its own line for "negative".
 ANGRY = -0.5
 UNHAPPY = -0.2
+# A public post seen this widely is answered sooner.
+WIDE_AUDIENCE = 10_000
+MANY_LIKES = 100
 _NOW = re.compile(
     r"\b(urgent|urgently|asap|emergency|immediately|right now|life support|vulnerable|"
     r"medical|disabled|elderly|hospital|carer|no heating)\b"
@@ -61,10 +64,13 @@ def urgency(
     *,
     repeat: tuple[int, str] | None = None,
     repeat_from: int = 3,
+    followers: int | None = None,
+    likes: int | None = None,
 ) -> Urgency:
     """``repeat``: how many contacts there have been about the open case the message
     continues (this one included), and what the case is ("an open outage"); from
-    ``repeat_from`` on, a repeat contact raises the priority."""
+    ``repeat_from`` on, a repeat contact raises the priority. ``followers`` and ``likes``:
+    a public post's audience, which makes an unhappy post matter sooner."""
     raw = (text or "")[:MAX_TEXT]
     compound = float(_analyzer().polarity_scores(raw)["compound"]) if raw else 0.0
     folded = fold(raw)
@@ -86,5 +92,11 @@ def urgency(
     if said := _NOW.search(folded):
         points += 3
         reasons.append(f'urgent ("{said.group(0)}")')
+    if followers is not None and followers >= WIDE_AUDIENCE:
+        points += 2 if followers >= 10 * WIDE_AUDIENCE else 1
+        reasons.append(f"public, {followers:,} followers")
+    if likes is not None and likes >= MANY_LIKES:
+        points += 1
+        reasons.append(f"public, {likes:,} likes and shares")
     priority: Priority = "urgent" if points >= 4 else "high" if points >= 2 else "normal"
     return Urgency(priority=priority, points=points, reasons=reasons, sentiment=compound)

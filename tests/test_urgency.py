@@ -10,7 +10,7 @@ import pytest
 import redis.asyncio as aioredis
 
 from matchers.topics import classify
-from matchers.urgency import urgency
+from matchers.urgency import RANK, urgency
 from service.settings import Settings
 from tests import channels as ch
 from tests.helpers import AppClient, MakeClient, accepted, admin, drain
@@ -79,3 +79,35 @@ async def test_a_conversation_takes_the_priority_its_messages_ask_for(
     conv = await conversation()
     assert conv["priority"] == "urgent"
     assert conv["priority_reason"].startswith("angry")
+
+
+def test_a_public_post_seen_widely_ranks_higher() -> None:
+    text = "still waiting for a refund, not impressed"
+    quiet = urgency(text, classify(text), followers=120)
+    widely = urgency(text, classify(text), followers=250_000, likes=340)
+    assert widely.points == quiet.points + 3
+    assert widely.reasons[-2:] == ["public, 250,000 followers", "public, 340 likes and shares"]
+    assert RANK[widely.priority] > RANK[quiet.priority]
+
+
+async def test_a_tweet_to_many_followers_raises_its_conversation(
+    make_client: MakeClient, make_settings: Callable[..., Settings], redis: aioredis.Redis
+) -> None:
+    client = await make_client(**ch.CHANNEL_SETTINGS)
+    payload = ch.tweet("7101", "4402", "@acme been waiting two weeks for my refund, poor")
+    event = payload["tweet_create_events"][0]
+    event["user"]["followers_count"] = 250_000
+    event["favorite_count"], event["retweet_count"] = 120, 40
+    raw = ch.body(payload)
+    message_id = await accepted(
+        await client.post("/webhooks/twitter", data=raw, headers=ch.twitter_headers(raw))
+    )
+    await drain(redis, make_settings(**ch.CHANNEL_SETTINGS))
+    stored = await (await client.get(f"/v1/messages/{message_id}", headers=admin())).json()
+    assert stored["message"]["sender"]["followers"] == 250_000
+    assert stored["message"]["likes"] == 160
+    assert "public, 250,000 followers" in stored["urgency"]["reasons"]
+    path = f"/v1/conversations/{stored['conversation_id']}"
+    conv = await (await client.get(path, headers=admin())).json()
+    assert conv["priority"] in ("high", "urgent")
+    assert "250,000 followers" in conv["priority_reason"]

@@ -20,8 +20,8 @@ from redis.exceptions import NoScriptError
 from adapters.delivery import parse_delivery
 from adapters.message import Channel, InboundMessage, PayloadError
 from matchers.extract import Found
-from matchers.topics import Taxonomy, classify, default_taxonomy
-from matchers.urgency import urgency
+from matchers.topics import Taxonomy, TopicFound, classify, default_taxonomy
+from matchers.urgency import Urgency, urgency
 from service.book.history import open_events
 from service.context.continuation import likely_case, link_for
 from service.context.derive import open_cases
@@ -216,11 +216,8 @@ class BatchProcessor:
         case, evidence = found
         link = link_for(case, stored.id, stored.message.channel.value, evidence, today, "socialid")
         about = f"an open {case.category or 'case'} (case {case.case_id})"
-        weighed = urgency(
-            stored.message.text,
-            stored.topic,
-            repeat=(link.contacts, about),
-            repeat_from=self._reading.repeat_from,
+        weighed = _urgency(
+            stored.message, stored.topic, (link.contacts, about), self._reading.repeat_from
         )
         return stored.model_copy(update={"case": link, "urgency": weighed})
 
@@ -273,7 +270,7 @@ class BatchProcessor:
             conversation_id=conversations[message.message_id],
             mentions=mentions,
             topic=(topic := classify(message.text, self._reading.taxonomy)),
-            urgency=urgency(message.text, topic),
+            urgency=_urgency(message, topic),
             received_at=received,
             processed_at=datetime.now(UTC),
         )
@@ -288,6 +285,23 @@ class BatchProcessor:
         return message.model_copy(
             update={"sender": sender.model_copy(update={"display_name": name})}
         )
+
+
+def _urgency(
+    message: InboundMessage,
+    topic: TopicFound,
+    repeat: tuple[int, str] | None = None,
+    repeat_from: int = 3,
+) -> Urgency:
+    public = not message.private
+    return urgency(
+        message.text,
+        topic,
+        repeat=repeat,
+        repeat_from=repeat_from,
+        followers=message.sender.followers if public else None,
+        likes=message.likes if public else None,
+    )
 
 
 def _account_confirmed(resolution: Resolution) -> bool:
