@@ -242,3 +242,32 @@ async def test_a_rep_signs_in_and_claims_with_the_keyboard_in_a_narrow_window(
     width = await page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390
     await _step(page, "7-narrow")
+
+
+async def test_a_rep_sees_the_case_a_message_continues_and_moves_it(
+    make_client: MakeClient, browser: Browser
+) -> None:
+    client = await make_client(**{**ch.CHANNEL_SETTINGS, "worker": True})
+    known = {**DANA, "identities": [{"channel": "twitter", "external_id": "71002"}]}
+    await _json(client, "PUT", "/v1/customers/C-1", known, 201)
+    billing = {
+        **COMPLAINT,
+        "case_id": "CASE-920",
+        "category": "billing",
+        "summary": "Charged twice in November",
+    }
+    outage = {**COMPLAINT, "category": "outage"}
+    await _json(client, "POST", "/v1/customers/C-1/events", [outage, billing], 201)
+    token = await _rep(client, "ana", "Ana")
+    await _tweet(client, "9201", "71002", "@acme broadband is down AGAIN", name="Dana King")
+    page = await _signed_in(browser, client, token)
+    await page.locator("#queue-list button.row").first.click()
+    likely = page.locator(".likely-case")
+    await expect(likely).to_contain_text("Likely about case CASE-915")
+    await expect(likely).to_contain_text("2nd contact")
+    await expect(page.locator(".thread")).to_contain_text("case CASE-915")
+    await _step(page, "8-case")
+    await page.get_by_label("The newest message is about").select_option("CASE-920")
+    await page.get_by_role("button", name="Set case").click()
+    await expect(likely).to_contain_text("Likely about case CASE-920")
+    await expect(page.locator(".thread")).to_contain_text("case CASE-920 (moved by ana)")

@@ -197,13 +197,16 @@ async function openConversation(id, focus = true) {
   body.push(actions(conv));
   state.linkedName = null;
   state.onChannel = conv.channel;
+  const inbound = brief.thread.filter((line) => line.message_id);
+  state.lastMessage = inbound.length ? inbound[inbound.length - 1].message_id : null;
   if (brief.context) body.push(...card(brief.context));
   else body.push(...await candidates(conv));
   body.push(el("h3", {}, "Thread"));
   body.push(el("ol", { class: "thread" }, brief.thread.map((line) =>
     el("li", { class: line.direction },
       el("span", { class: "muted" }, line.direction === "inbound" ? "Customer" : `Reply by ${line.by}`, ` · ${ago(line.at)}`,
-        line.topic && line.topic.topic !== "other" ? ` · ${line.topic.label} (${line.topic.evidence.join(", ")})` : ""),
+        line.topic && line.topic.topic !== "other" ? ` · ${line.topic.label} (${line.topic.evidence.join(", ")})` : "",
+        line.case ? ` · case ${line.case.case_id}${line.case.by === "socialid" ? "" : ` (moved by ${line.case.by})`}` : ""),
       el("br"), line.text))));
   const notes = brief.notes.filter((n) => n.kind === "note");
   if (notes.length) {
@@ -275,6 +278,7 @@ function card(context) {
   } else {
     out.push(el("p", { class: "muted" }, "No open complaints, promises, credits or disputes."));
   }
+  out.push(...caseLine(context));
   const household = context.household;
   if (household) {
     out.push(el("h3", {}, `Household ${household.id}`));
@@ -289,6 +293,33 @@ function card(context) {
   if (context.active_products.length) {
     out.push(el("p", { class: "muted" }, "Has: ", context.active_products.map((p) => p.name).join(", ")));
   }
+  return out;
+}
+
+// Which open case the newest message continues, and a way to move it to another or none.
+function caseLine(context) {
+  const out = [];
+  const likely = context.likely_case;
+  if (likely) {
+    out.push(el("p", { class: "likely-case" },
+      el("strong", {}, likely.line.charAt(0).toUpperCase() + likely.line.slice(1)),
+      el("span", { class: "muted" }, ` (${likely.evidence.join("; ")})`)));
+  }
+  if (!state.lastMessage || !context.open_cases.length) return out;
+  const choice = el("select", { id: "case-choice" },
+    [...context.open_cases.map((c) => el("option", { value: c.case_id, selected: likely && likely.case_id === c.case_id },
+      `case ${c.case_id}: ${c.summary || c.category || ""}`)),
+    el("option", { value: "", selected: !likely }, "no case")]);
+  const move = async () => {
+    try {
+      await api("PUT", `/v1/messages/${encodeURIComponent(state.lastMessage)}/case`, { case_id: choice.value || null });
+      say(choice.value ? `Moved to case ${choice.value}.` : "Tied to no case.");
+    } catch (err) { say(err.message); }
+    await openConversation(state.current, false);
+  };
+  out.push(el("div", { class: "actions" },
+    el("label", { for: "case-choice" }, "The newest message is about"), choice,
+    el("button", { type: "button", class: "secondary", onclick: move }, "Set case")));
   return out;
 }
 

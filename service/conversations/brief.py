@@ -28,6 +28,7 @@ class ThreadLine(BaseModel):
     at: datetime
     direction: Literal["inbound", "outbound"]
     by: str | None = Field(default=None, description="The rep who replied.")
+    message_id: str | None = Field(default=None, description="The customer's message.")
     text: str
     topic: TopicFound | None = Field(default=None, description="What a message is about.")
     case: CaseLink | None = Field(default=None, description="The open case it continues.")
@@ -80,6 +81,7 @@ def build_brief(
                 ThreadLine(
                     at=msg.sent_at,
                     direction="inbound",
+                    message_id=stored.id,
                     text=short(msg.text),
                     topic=stored.topic,
                     case=stored.case,
