@@ -114,10 +114,10 @@ async def test_a_repeat_about_an_open_outage_is_tied_to_it_and_raises_priority(
     )
     assert case["by"] == "socialid"
     assert "fault or outage fits the outage case" in case["evidence"]
-    assert "3rd contact about an open outage (case 4471)" in stored["urgency"]["reasons"]
+    assert "3rd contact about open outage case 4471" in stored["urgency"]["reasons"]
     conv = await desk.get(f"/v1/conversations/{stored['conversation_id']}")
     assert conv["priority"] == "high"  # from normal: a fault (1) and a repeat contact (2)
-    assert "3rd contact about an open outage" in conv["priority_reason"]
+    assert "3rd contact about open outage case 4471" in conv["priority_reason"]
 
     # The case counts it on the card, across channels, and the card says so.
     outage = (await desk.cases())["4471"]

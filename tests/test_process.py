@@ -117,6 +117,15 @@ def test_demo_resolves_every_sample_message(tmp_path: Path) -> None:
     ):
         assert f"[{code}]" in result.stdout, code
     assert f"{len(messages)} of {len(messages)} messages resolved" in result.stdout
+    # Tom's third contact about his outage is tied to the case and raises its priority.
+    tom = result.stdout.split("> twitter tombecker_:")[1].split("\n\n")[0]
+    assert "likely about case CASE-915: No broadband since the storm" in tom
+    assert "3rd contact about open outage case CASE-915" in tom
+    assert "conversation priority: high, raised by socialid" in tom
+    # A campaign tool's retention check blocks Amara, who just renewed, and not Olu.
+    checked = result.stdout.split("POST /v1/outreach/check")[1]
+    assert "C-1005: blocked [recent_commitment_increase] Renewal on" in checked
+    assert "C-1006: allowed" in checked
     # The demo keeps its store in a temporary directory, not in the working directory.
     assert not (tmp_path / ".socialid").exists()
 

@@ -61,6 +61,7 @@ def render(message: LookupRequest, answer: dict[str, Any], today: date) -> list[
     lines = [f"> {message.channel} {who}: {message.text}"]
     if "via" in answer:
         lines.append(f"  {answer['via']}")
+    lines += answer.get("reading", [])
     res = answer["resolution"]
     card = answer.get("context")
     if res["status"] != "matched" or card is None:
@@ -100,6 +101,23 @@ def render(message: LookupRequest, answer: dict[str, Any], today: date) -> list[
     return lines
 
 
+def _reading(stored: dict[str, Any], conversation: dict[str, Any]) -> list[str]:
+    """What socialid read into the message: its topic, the case it continues, and the
+    priority its conversation got."""
+    lines = []
+    topic = stored.get("topic")
+    if topic and topic["topic"] != "other":
+        lines.append(f"  about: {topic['label']} ({', '.join(topic['evidence'])})")
+    if stored.get("case"):
+        lines.append(f"  {stored['case']['line']}")
+    reason = conversation.get("priority_reason")
+    lines.append(
+        f"  conversation priority: {conversation['priority']}"
+        + (f", raised by socialid: {reason}" if reason else "")
+    )
+    return lines
+
+
 def _household(household: dict[str, Any]) -> list[str]:
     holder = household.get("holder")
     held = f", held by {holder['name']}" if holder and household["role"] != "holder" else ""
@@ -128,9 +146,12 @@ async def _through_webhook(
         await asyncio.sleep(0.025)
     else:
         raise RuntimeError(f"the worker did not process {message_id} within 5 s")
+    async with http.get(f"/v1/conversations/{stored['conversation_id']}") as resp:
+        conversation = await resp.json()
     answer = {
         "resolution": stored["resolution"],
         "via": f"POST {path} -> {message_id}, conversation {stored['conversation_id']}",
+        "reading": _reading(stored, conversation),
     }
     customer = stored["resolution"].get("customer_id")
     if customer:
@@ -158,7 +179,24 @@ async def _load_and_replay(base: str, secrets: DeliverySecrets, today: date) -> 
             print("\n".join(render(message, answer, today)) + "\n")
             resolved += answer["resolution"]["status"] == "matched"
         print(f"{resolved} of {len(messages)} messages resolved to a customer.")
+        await _retention_check(http, [c["id"] for c in sample("customers.json")])
         return 0 if resolved == len(messages) else 1
+
+
+async def _retention_check(http: aiohttp.ClientSession, customer_ids: list[str]) -> None:
+    """What a campaign tool that never reads a card asks before a "please stay" offer."""
+    body = {"kind": "retention", "customer_ids": customer_ids}
+    async with http.post("/v1/outreach/check", json=body) as resp:
+        answer = await resp.json()
+    print(
+        f"\nPOST /v1/outreach/check (retention offers) for all {answer['checked']} customers: "
+        f"{answer['allowed']} allowed, {answer['blocked']} blocked"
+    )
+    for result in answer["results"]:
+        if result["decision"] == "allowed":
+            print(f"  {result['customer_id']}: allowed")
+        for reason in result["reasons"]:
+            print(f"  {result['customer_id']}: blocked [{reason['code']}] {reason['reason']}")
 
 
 # The reps of the console demo: one to start with, one to hand over to.

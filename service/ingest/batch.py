@@ -215,7 +215,7 @@ class BatchProcessor:
             return stored
         case, evidence = found
         link = link_for(case, stored.id, stored.message.channel.value, evidence, today, "socialid")
-        about = f"an open {case.category or 'case'} (case {case.case_id})"
+        about = " ".join(filter(None, ("open", case.category, "case", case.case_id)))
         weighed = _urgency(
             stored.message, stored.topic, (link.contacts, about), self._reading.repeat_from
         )
