@@ -132,7 +132,9 @@ def busy_since(before: tuple[int, int]) -> float:
 _BARE_APP = """
 import json, sys
 from aiohttp import web
-port, path, answer = int(sys.argv[1]), sys.argv[2], json.loads(sys.argv[3])
+port, path, raw = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+# "@file": an answer too large for an argument.
+answer = json.load(open(raw[1:])) if raw.startswith("@") else json.loads(raw)
 reuse_port = sys.argv[4] == "shared"
 async def handle(request):
     await request.read()
@@ -150,7 +152,8 @@ async def bare_app(
     processes: int, path: str, answer: object
 ) -> AsyncIterator[tuple[str, list[int]]]:
     """A bare aiohttp app in ``processes`` processes on one port (SO_REUSEPORT, as serve
-    does), answering ``answer`` to every POST on ``path``: its URL and its pids."""
+    does), answering ``answer`` (or the JSON in the file a ``Path`` names) to every POST
+    on ``path``: its URL and its pids."""
     port = free_port()
     procs = [
         await asyncio.create_subprocess_exec(
@@ -159,7 +162,7 @@ async def bare_app(
             _BARE_APP,
             str(port),
             path,
-            json.dumps(answer),
+            f"@{answer}" if isinstance(answer, Path) else json.dumps(answer),
             "shared" if processes > 1 else "alone",
             stdout=asyncio.subprocess.PIPE,
         )

@@ -68,8 +68,7 @@ def findings(
         changes = derive.recent_changes(recent, today, rules.recent_days)
         found += flags.recent_commitment_increase(changes, rules.recent_days)
     reasons = [
-        # Built without validation: the codes are the table's, the rest the card's.
-        OutreachReason.model_construct(code=f.code, reason=f.reason, event_ids=f.event_ids)
+        OutreachReason(f.code, f.reason, f.event_ids)
         for f in found
         if kind in BLOCKS.get(f.code, frozenset())
     ]
@@ -97,6 +96,4 @@ def verdict(
         ]
     else:
         reasons = findings(kind, *events, today, rules)
-    return OutreachVerdict.model_construct(
-        customer_id=customer_id, decision="blocked" if reasons else "allowed", reasons=reasons
-    )
+    return OutreachVerdict(customer_id, "blocked" if reasons else "allowed", reasons)

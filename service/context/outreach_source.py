@@ -18,7 +18,7 @@ import redis.asyncio as aioredis
 from service.book.history import open_events, read_events
 from service.context.outreach import verdict
 from service.schemas import Event
-from service.schemas.outreach import OutreachAnswer, OutreachKind
+from service.schemas.outreach import OutreachAnswer, OutreachKind, OutreachVerdict
 from service.settings import OutreachRules
 from service.store.keynames import KeySchema
 from service.store.lua import load_script, run_pipelined
@@ -48,50 +48,46 @@ class OutreachChecker:
         k = self._keys
         renewals = _ms(today - timedelta(days=self.rules.recent_days))
         contacts = _ms(today - timedelta(days=self.rules.contact_days))
-        # In slices, so that no one call holds a server for long; read at once, so that
-        # the server reads one while this process decodes another.
-        slices = [customer_ids[at : at + _SLICE] for at in range(0, len(customer_ids), _SLICE)]
-        replies = await asyncio.gather(
-            *(
-                run_pipelined(
-                    self._redis,
-                    [
-                        (
-                            self._script,
-                            [k.customer(c), k.history(c), k.customer_events(c), k.open_items(c)],
-                            [renewals, contacts, self._limit],
-                        )
-                        for c in ids
-                    ],
-                )
-                for ids in slices
+        calls = [
+            (
+                self._script,
+                [k.customer(c), k.history(c), k.customer_events(c), k.open_items(c)],
+                [renewals, contacts, self._limit],
             )
-        )
+            for c in customer_ids
+        ]
+        replies = await run_pipelined(self._redis, calls)
+        # One decoding of every recent event: most customers have few.
+        events = iter(read_events(raw for r in replies if int(r[0]) for raw in r[1]))
         found: list[Found] = []
-        for answers in replies:
-            # One decoding of every recent event of the slice: most customers have few.
-            events = iter(read_events(raw for r in answers if int(r[0]) for raw in r[1]))
-            for reply in answers:
-                if not int(reply[0]):
-                    found.append(None)
-                    continue
-                recent = list(islice(events, len(reply[1])))
-                flat = reply[2]
-                fields = dict(zip(flat[::2], flat[1::2], strict=True))
-                found.append((open_events(fields, recent), recent))
+        for reply in replies:
+            if not int(reply[0]):
+                found.append(None)
+                continue
+            recent = list(islice(events, len(reply[1])))
+            flat = reply[2]
+            fields = dict(zip(flat[::2], flat[1::2], strict=True))
+            found.append((open_events(fields, recent), recent))
         return found
 
     async def check(
         self, kind: OutreachKind, customer_ids: Sequence[str], today: date | None = None
     ) -> OutreachAnswer:
         day = today or datetime.now(UTC).date()
-        found = await self.read(customer_ids, day)
-        results = [
-            verdict(kind, cid, events, day, self.rules)
-            for cid, events in zip(customer_ids, found, strict=True)
-        ]
+
+        async def checked(ids: Sequence[str]) -> list[OutreachVerdict]:
+            found = await self.read(ids, day)
+            return [
+                verdict(kind, cid, events, day, self.rules)
+                for cid, events in zip(ids, found, strict=True)
+            ]
+
+        # In slices, so that no one script call holds a server for long; all at once, so
+        # that the server reads one slice while this process weighs another.
+        slices = [customer_ids[at : at + _SLICE] for at in range(0, len(customer_ids), _SLICE)]
+        results = [v for part in await asyncio.gather(*map(checked, slices)) for v in part]
         blocked = sum(1 for r in results if r.decision == "blocked")
-        return OutreachAnswer(
+        return OutreachAnswer.model_construct(
             kind=kind,
             checked=len(results),
             allowed=len(results) - blocked,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
@@ -24,18 +25,23 @@ class OutreachCheck(Strict):
     customer_ids: list[CustomerId] = Field(min_length=1, max_length=MAX_IDS)
 
 
-class OutreachReason(BaseModel):
+# Plain dataclasses, not models: a check answers for 10,000 customers at once, and
+# building a model for each cost a tenth of the check; pydantic still describes and
+# serialises them.
+@dataclass(frozen=True, slots=True)
+class OutreachReason:
     code: ReasonCode
-    reason: str = Field(description="In words, as the rep's card says it.")
-    event_ids: list[str] = Field(description="The history events behind it.")
+    reason: Annotated[str, Field(description="In words, as the rep's card says it.")]
+    event_ids: Annotated[list[str], Field(description="The history events behind it.")]
 
 
-class OutreachVerdict(BaseModel):
+@dataclass(frozen=True, slots=True)
+class OutreachVerdict:
     customer_id: str
     decision: Literal["allowed", "blocked"]
-    reasons: list[OutreachReason] = Field(
-        default_factory=list, description="Why it is blocked; empty when allowed."
-    )
+    reasons: Annotated[
+        list[OutreachReason], Field(description="Why it is blocked; empty when allowed.")
+    ]
 
 
 class OutreachAnswer(BaseModel):
