@@ -314,3 +314,25 @@ def test_retries_back_off_exponentially_up_to_the_cap_and_stop_after_the_window(
     day = 86_400_000
     assert policy.next_attempt_ms(0, 3, 1000) is not None
     assert policy.next_attempt_ms(0, 30, day - 1000) is None  # past the day: a dead letter
+
+
+async def test_a_message_tied_to_an_open_case_carries_it_on_the_card(
+    client: AppClient, receiver: Receiver
+) -> None:
+    outage = {
+        "id": "k1",
+        "type": "case_opened",
+        "at": "2025-03-01T08:00:00Z",
+        "case_id": "4471",
+        "category": "outage",
+        "channel": "phone",
+        "summary": "no broadband since the storm",
+    }
+    resp = await client.post("/v1/customers/c-dana/events", json=[outage], headers=admin())
+    assert resp.status == 201, await resp.text()
+    await _subscribe(client, receiver, "message.received")
+    await _tweet(client, "1800000000000000991", "555123", "@acme_help internet down again")
+    [event] = await receiver.wait_for(1)
+    assert event["data"]["message"]["case"]["case_id"] == "4471"
+    likely = event["data"]["card"]["likely_case"]
+    assert (likely["case_id"], likely["contacts"]) == ("4471", 2)

@@ -107,3 +107,10 @@ def with_likely_case(card: ContextCard, text: str, channel: str, taxonomy: Taxon
     case, evidence = found
     link = link_for(case, "", channel, evidence, card.as_of, "socialid")
     return card.model_copy(update={"likely_case": link})
+
+
+def with_case(card: ContextCard, case: CaseLink | None) -> ContextCard:
+    """The card as shown beside a message tied to ``case``, while that case is open."""
+    if case is None or case.case_id not in {c.case_id for c in card.open_cases}:
+        return card
+    return card.model_copy(update={"likely_case": case})

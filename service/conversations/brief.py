@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from matchers.topics import TopicFound
 from service.context import ContextCard
+from service.context.continuation import with_case
 from service.conversations.messages import StoredMessage
 from service.schemas import Event
 from service.schemas.context_card import CaseLink
@@ -108,10 +109,9 @@ def build_brief(
         and e.direction != "outbound"
         and (e.channel or "").lower() != conversation.channel
     ]
-    still_open = {c.case_id for c in card.open_cases} if card else set()
-    cases = [line.case for line in thread if line.case and line.case.case_id in still_open]
+    cases = [line.case for line in thread if line.case]
     if card is not None and cases:
-        card = card.model_copy(update={"likely_case": cases[-1]})
+        card = with_case(card, cases[-1])
     prefers = card.preferred_channel if card else None
     return Brief(
         conversation=conversation,

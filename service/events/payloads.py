@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pydantic import BaseModel, Field
 
 from service.book.customers import CustomerStore
+from service.context.continuation import with_case
 from service.context.source import CardSource
 from service.conversations.messages import MessageStore, StoredMessage
 from service.events.subscriptions import EventName
@@ -115,7 +116,7 @@ class EventBodies:
             return MessageReceived(message=stored)
         history = await self._cards.history(customer.id)
         card = await self._cards.card(customer, history, self._card_settings)
-        return MessageReceived(message=stored, card=card)
+        return MessageReceived(message=stored, card=with_case(card, stored.case))
 
 
 def event_time(entry_id: str) -> datetime:
