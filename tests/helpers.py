@@ -25,6 +25,8 @@ def command_env(redis_url: str, key_prefix: str) -> dict[str, str]:
         "SOCIALID_REDIS_URL": redis_url,
         "SOCIALID_KEY_PREFIX": key_prefix,
         "SOCIALID_REDIS_CLUSTER": "true" if CLUSTER else "false",
+        # As the tests' own settings on a cluster (conftest.make_settings).
+        **({"SOCIALID_REDIS_TIMEOUT": "5"} if CLUSTER else {}),
     }
 
 
