@@ -13,6 +13,9 @@ from typing import Any
 import pytest
 import redis.asyncio as aioredis
 
+from matchers.topics import classify
+from service.context.continuation import likely_case
+from service.schemas.context_card import OpenCase
 from service.settings import Settings
 from service.store.keynames import KeySchema
 from tests import channels as ch
@@ -223,3 +226,23 @@ async def test_a_lookup_with_text_shows_the_case_it_would_continue(desk: Desk) -
     likely = (await resp.json())["context"]["likely_case"]
     assert likely["case_id"] == "4471"
     assert likely["contacts"] == 3
+
+
+def test_a_case_id_is_named_whatever_its_letters_case_and_only_whole() -> None:
+    case = OpenCase(
+        case_id="CASE-915",
+        category="billing",
+        status="open",
+        opened_at=datetime.now(UTC),
+        age_days=0,
+        summary=None,
+        contacts=1,
+        channels=[],
+        event_ids=[],
+    )
+    text = "my broadband is down, see case-915"
+    found = likely_case(text, classify(text), [case], {})
+    assert found is not None
+    assert found[1] == ["names case CASE-915"]
+    text = "see CASE-9150"
+    assert likely_case(text, classify(text), [case], {}) is None

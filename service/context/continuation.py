@@ -33,11 +33,9 @@ def _words(text: str | None) -> dict[str, str]:
 
 
 def _names(case_id: str, text: str) -> bool:
-    # A short id ("12") is too likely to be some other number.
-    return (
-        len(case_id) >= 3
-        and re.search(rf"(?<![\w-]){re.escape(case_id)}(?![\w-])", text) is not None
-    )
+    # A short id ("12") is too likely to be some other number; "case-915" names CASE-915.
+    pattern = rf"(?<![\w-]){re.escape(case_id)}(?![\w-])"
+    return len(case_id) >= 3 and re.search(pattern, text, re.IGNORECASE) is not None
 
 
 def link_for(
