@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
 import io
 import sys
@@ -73,7 +74,14 @@ def _csv(source: _Counting, kind: str) -> Iterator[tuple[int, Record]]:
 
 
 async def _aiter(items: Iterator[tuple[int, Record]]) -> AsyncIterator[tuple[int, Record]]:
+    task = asyncio.current_task()
     for item in items:
+        # Ctrl-C cancels the import's task. When it lands while that task waits on a write
+        # that is running at that instant, the write takes the cancellation and something
+        # below it (the Redis client's teardown) can swallow it: the task still counts the
+        # request, so the next line read stops the import as the Ctrl-C asked.
+        if task is not None and task.cancelling():
+            raise asyncio.CancelledError
         yield item
 
 
