@@ -12,6 +12,15 @@
 -- -> event JSON for each event of an unsettled item, "i:<item>" -> the JSON array of
 -- the item's event ids, "s:<item>" -> the time up to which the item is settled.
 
+-- An item's event ids written back; the list goes when none is left.
+local function set_item_ids(open, item, ids)
+  if #ids > 0 then
+    redis.call('HSET', open, 'i:' .. item, cjson.encode(ids))
+  else
+    redis.call('HDEL', open, 'i:' .. item)
+  end
+end
+
 local function settle_item(open, history, item, bound)
   local listed = redis.call('HGET', open, 'i:' .. item)
   if listed then
@@ -24,11 +33,7 @@ local function settle_item(open, history, item, bound)
         redis.call('HDEL', open, 'e:' .. id)
       end
     end
-    if #kept > 0 then
-      redis.call('HSET', open, 'i:' .. item, cjson.encode(kept))
-    else
-      redis.call('HDEL', open, 'i:' .. item)
-    end
+    set_item_ids(open, item, kept)
   end
   local settled = tonumber(redis.call('HGET', open, 's:' .. item))
   if not settled or settled < bound then redis.call('HSET', open, 's:' .. item, bound) end

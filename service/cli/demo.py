@@ -167,8 +167,10 @@ async def _load_and_replay(base: str, secrets: DeliverySecrets, today: date) -> 
     resolved = 0
     async with aiohttp.ClientSession(base, headers=headers, raise_for_status=True) as http:
         customers = sample("customers.json")
+        loaded = []
         for customer in customers:
             cid = customer.pop("id")
+            loaded.append(cid)
             await http.put(f"/v1/customers/{cid}", json=customer)
         for cid, events in sample("events.json").items():
             await http.post(f"/v1/customers/{cid}/events", json=_shift(events, shift))
@@ -179,7 +181,7 @@ async def _load_and_replay(base: str, secrets: DeliverySecrets, today: date) -> 
             print("\n".join(render(message, answer, today)) + "\n")
             resolved += answer["resolution"]["status"] == "matched"
         print(f"{resolved} of {len(messages)} messages resolved to a customer.")
-        await _retention_check(http, [c["id"] for c in sample("customers.json")])
+        await _retention_check(http, loaded)
         return 0 if resolved == len(messages) else 1
 
 

@@ -26,11 +26,7 @@ local function unlist(item)
   for _, other in ipairs(cjson.decode(listed)) do
     if other ~= id then kept[#kept + 1] = other end
   end
-  if #kept > 0 then
-    redis.call('HSET', open, 'i:' .. item, cjson.encode(kept))
-  else
-    redis.call('HDEL', open, 'i:' .. item)
-  end
+  set_item_ids(open, item, kept)
 end
 
 if was == now then

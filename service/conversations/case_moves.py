@@ -12,12 +12,12 @@ from datetime import UTC, datetime
 
 import redis.asyncio as aioredis
 
-from service.book.customers import Contended, etag_of
+from service.book.customers import Contended
 from service.book.history import open_events
 from service.context.continuation import link_for
 from service.context.derive import open_cases
 from service.conversations.changes import amend_call, history_entry
-from service.conversations.messages import StoredMessage
+from service.conversations.messages import StoredMessage, replace_call
 from service.errors import DomainError
 from service.store.keynames import KeySchema
 from service.store.lua import load_script
@@ -87,11 +87,8 @@ class CaseMoves:
             after = stored.model_copy(update={"case": link})
             keys, args = amend_call(self._keys, customer, history_entry(after))
             await self._amend(keys=keys, args=args)
-            outcome = text(
-                await self._replace(
-                    keys=[key], args=[etag_of(raw), after.model_dump_json(exclude_none=True)]
-                )
-            )
+            message_keys, message_args = replace_call(self._keys, raw, after)
+            outcome = text(await self._replace(keys=message_keys, args=message_args))
             if outcome == "missing":
                 raise MessageNotFound
             if outcome == "replaced":

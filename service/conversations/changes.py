@@ -14,9 +14,9 @@ from collections.abc import Sequence
 import redis.asyncio as aioredis
 
 from adapters.message import InboundMessage
-from service.book.customers import Contended, etag_of
+from service.book.customers import Contended
 from service.book.openitems import item_role
-from service.conversations.messages import StoredMessage
+from service.conversations.messages import StoredMessage, replace_call
 from service.schemas import EventIn
 from service.store.keynames import KeySchema
 from service.store.lua import Arg, load_script
@@ -130,9 +130,8 @@ class MessageChanges:
             # Three steps, three homes: the message, its customer's history, the desk's
             # outbox. A worker that dies between them leaves the delivery to be claimed
             # and the change applied again, each step as idempotent as the first.
-            outcome = await self._replace(
-                keys=[key], args=[etag_of(raw), after.model_dump_json(exclude_none=True)]
-            )
+            message_keys, message_args = replace_call(self._keys, raw, after)
+            outcome = await self._replace(keys=message_keys, args=message_args)
             if text(outcome) == "changed":
                 continue
             if text(outcome) == "missing":

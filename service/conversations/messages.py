@@ -22,7 +22,7 @@ from service.schemas import EventIn, StoreIntegrityError, describe
 from service.schemas.context_card import CaseLink
 from service.settings import Routing
 from service.store.keynames import KeySchema
-from service.store.lua import load_script
+from service.store.lua import Arg, load_script
 from service.store.paging import encode_cursor, newest_first
 from service.store.reads import get_many
 from service.store.redistypes import members, text
@@ -77,6 +77,16 @@ class MessagePage(BaseModel):
 
 
 Done = tuple[StoredMessage, EventIn | None]
+
+
+def replace_call(
+    keys: KeySchema, raw: str | bytes, after: StoredMessage
+) -> tuple[list[str], list[Arg]]:
+    """KEYS and ARGV of ``replace_message.lua``: ``after`` in place of the message as it
+    was read (``raw``), unless it changed since."""
+    return [keys.message(after.id)], [etag_of(raw), after.model_dump_json(exclude_none=True)]
+
+
 _REPLACE_ATTEMPTS = 8
 _LAST_LOOKS = 20  # a conversation's newest messages a reply looks through for one not withdrawn
 
@@ -284,12 +294,8 @@ class MessageStore:
                 scrubbed = without_candidate(stored, customer_id, redactor)
                 if scrubbed is None:
                     break
-                outcome = text(
-                    await self._replace(
-                        keys=[self._keys.message(message_id)],
-                        args=[etag_of(raw), scrubbed.model_dump_json(exclude_none=True)],
-                    )
-                )
+                script_keys, args = replace_call(self._keys, raw, scrubbed)
+                outcome = text(await self._replace(keys=script_keys, args=args))
                 if outcome == "replaced":
                     listed.changed += 1
                 if outcome != "changed":
